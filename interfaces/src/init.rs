@@ -1,0 +1,15 @@
+//! The `Init` interface: the first object a process serves on every connection.
+
+use crate::{Echo, Error};
+
+/// Factory for the other interfaces a process offers. Mirrors Bitcoin Core's
+/// `interfaces::Init`: a connecting client receives an `Init` and asks it for what it needs.
+///
+/// Every method has a default that reports the interface as unavailable, so a process
+/// implements only what it serves.
+pub trait Init: Send + Sync {
+    /// Makes a new `Echo` object.
+    fn make_echo(&self) -> Result<Box<dyn Echo>, Error> {
+        Err(Error::failed("echo interface not available in this process"))
+    }
+}

@@ -1,0 +1,26 @@
+//! The interfaces between the suite's processes, as plain Rust traits.
+//!
+//! Node, wallet and GUI code talks to the other processes only through these traits. Each
+//! trait has a local implementation (in the library that owns the state) and an IPC client
+//! proxy (in the `ipc` crate) that implements the same trait by calling across a socket, so a
+//! holder of an `Arc<dyn Echo>` cannot tell whether the object lives in its own process.
+//!
+//! Rules every trait here follows:
+//! - synchronous, `Send + Sync`, object-safe; every method returns `Result<_, Error>`, because
+//!   any call may cross a process boundary and fail with [`Error::Disconnected`];
+//! - objects made by a factory method are returned as `Box<dyn Trait>`: dropping the box
+//!   releases the object (for a remote object, the server frees it);
+//! - callbacks are passed as `Arc<dyn ...>` and run on the thread that is waiting for the
+//!   call that triggered them, whether local or remote.
+//!
+//! This crate depends on nothing of ours and knows nothing of capnp, tokio or sockets.
+
+mod echo;
+mod error;
+mod init;
+
+pub use echo::{Echo, LocalEcho};
+#[cfg(feature = "test-utils")]
+pub use echo::conformance as echo_conformance;
+pub use error::Error;
+pub use init::Init;

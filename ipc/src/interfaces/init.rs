@@ -1,0 +1,49 @@
+//! `Init` over IPC (`init.capnp`): the bootstrap object of every connection.
+//!
+//! `construct` (the `ThreadMap` exchange) is handled by the runtime, not by the trait.
+
+use crate::interfaces::echo::{EchoProxy, EchoServer};
+
+/// Error text of the retired `makeMiningOld2` (ordinal 2), as Bitcoin Core words it.
+pub const MINING_OLD2_ERROR: &str =
+    "Old mining interface (@2) not supported. Please update your client!";
+
+crate::interface! {
+    /// An [`interfaces::Init`] served by another process.
+    InitProxy, InitServer: dyn interfaces::Init, schemas::init_capnp::init;
+    methods {
+        fn make_echo() -> Box<dyn interfaces::Echo> => [cap_box EchoProxy EchoServer];
+    }
+    server_extra {
+        fn construct(
+            self: ::std::rc::Rc<Self>,
+            params: init_proxy_capnp::ConstructParams,
+            mut results: init_proxy_capnp::ConstructResults,
+        ) -> impl ::std::future::Future<Output = Result<(), ::capnp::Error>> + 'static {
+            let done = (|| {
+                let params = params.get()?;
+                let map = if params.has_thread_map() { Some(params.get_thread_map()?) } else { None };
+                let ours = crate::connection::accept_thread_map(self.conn, map);
+                results.get().set_thread_map(ours);
+                Ok(())
+            })();
+            ::std::future::ready(done)
+        }
+
+        fn make_mining_old2(
+            self: ::std::rc::Rc<Self>,
+            _: init_proxy_capnp::MakeMiningOld2Params,
+            _: init_proxy_capnp::MakeMiningOld2Results,
+        ) -> impl ::std::future::Future<Output = Result<(), ::capnp::Error>> + 'static {
+            ::std::future::ready(Err(::capnp::Error::failed(MINING_OLD2_ERROR.to_string())))
+        }
+    }
+}
+
+impl InitServer {
+    /// The bootstrap capability serving `init` on connection `conn`.
+    pub fn bootstrap(init: std::sync::Arc<dyn interfaces::Init>, conn: u64) -> capnp::capability::Client {
+        let client: schemas::init_capnp::init::Client = capnp_rpc::new_client(InitServer::new(init, conn));
+        client.client
+    }
+}

@@ -1,0 +1,6 @@
+//! Client proxies and server adapters of each interface, made by [`crate::interface!`].
+
+pub mod echo;
+pub mod init;
+#[cfg(any(test, feature = "test-utils"))]
+pub mod test_suite;

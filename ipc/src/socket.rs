@@ -1,0 +1,142 @@
+//! Unix socket addresses, binding and listening, as Bitcoin Core's `-ipcbind` does it.
+
+use std::os::unix::fs::{FileTypeExt, PermissionsExt};
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::path::{Path, PathBuf};
+
+use crate::runtime::{self, with_state};
+use crate::SetupError;
+
+/// File name of the node's socket in the network directory (`-ipcbind=unix`).
+pub const DEFAULT_SOCKET_NAME: &str = "node.sock";
+
+/// Longest socket path the kernel accepts (`sun_path` holds 108 bytes including the NUL).
+pub const MAX_SOCKET_PATH: usize = 107;
+
+/// Resolves an `-ipcbind`/`-ipcconnect` address: `unix` is `<netdir>/node.sock`,
+/// `unix:<path>` is `<path>` relative to `netdir` (or absolute).
+pub fn socket_path(netdir: &Path, address: &str) -> Result<PathBuf, SetupError> {
+    let path = match address.split_once(':') {
+        None if address == "unix" => netdir.join(DEFAULT_SOCKET_NAME),
+        Some(("unix", "")) => netdir.join(DEFAULT_SOCKET_NAME),
+        Some(("unix", path)) => netdir.join(path),
+        _ => return Err(SetupError::BadAddress(address.to_string())),
+    };
+    check_length(&path)?;
+    Ok(path)
+}
+
+fn check_length(path: &Path) -> Result<(), SetupError> {
+    let len = path.as_os_str().len();
+    if len > MAX_SOCKET_PATH {
+        return Err(SetupError::PathTooLong { path: path.to_path_buf(), len });
+    }
+    Ok(())
+}
+
+/// Makes way for a new socket at `path`: a stale socket (nobody listening) is removed; a
+/// live one, or a file that is not a socket, is an error.
+fn clear_stale(path: &Path) -> Result<(), SetupError> {
+    let meta = match std::fs::symlink_metadata(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(source) => return Err(SetupError::Io { path: path.to_path_buf(), source }),
+        Ok(meta) => meta,
+    };
+    if !meta.file_type().is_socket() {
+        return Err(SetupError::NotASocket(path.to_path_buf()));
+    }
+    if UnixStream::connect(path).is_ok() {
+        return Err(SetupError::Occupied(path.to_path_buf()));
+    }
+    tracing::info!(path = %path.display(), "removing stale IPC socket");
+    std::fs::remove_file(path).map_err(|source| SetupError::Io { path: path.to_path_buf(), source })
+}
+
+/// Binds an owner-only listening socket at `path`.
+pub fn bind(path: &Path) -> Result<UnixListener, SetupError> {
+    check_length(path)?;
+    clear_stale(path)?;
+    let io = |source| SetupError::Io { path: path.to_path_buf(), source };
+    let listener = UnixListener::bind(path).map_err(io)?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(io)?;
+    Ok(listener)
+}
+
+/// Connects to the socket at `path`.
+pub fn connect(path: &Path) -> Result<UnixStream, SetupError> {
+    check_length(path)?;
+    UnixStream::connect(path).map_err(|source| SetupError::Connect { path: path.to_path_buf(), source })
+}
+
+/// A socket accepting connections on the event loop. Dropping it stops accepting and removes
+/// the socket file; connections already accepted go on.
+pub struct Listener {
+    path: PathBuf,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl Listener {
+    /// The socket's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Err(e) = std::fs::remove_file(&self.path) {
+            tracing::warn!(path = %self.path.display(), "cannot remove IPC socket: {e}");
+        }
+    }
+}
+
+/// Binds `path` and serves `bootstrap(conn)` to every client that connects.
+pub fn listen(
+    path: &Path,
+    bootstrap: impl Fn(u64) -> capnp::capability::Client + Send + Sync + 'static,
+) -> Result<Listener, SetupError> {
+    let listener = bind(path)?;
+    let io = |source| SetupError::Io { path: path.to_path_buf(), source };
+    listener.set_nonblocking(true).map_err(io)?;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let shown = path.display().to_string();
+    let started = crate::connection::on_loop(move || {
+        let listener = tokio::net::UnixListener::from_std(listener)
+            .map_err(|e| interfaces::Error::failed(format!("ipc listen: {e}")))?;
+        tokio::task::spawn_local(accept_loop(listener, bootstrap, stopped, shown));
+        Ok(())
+    });
+    started.map_err(SetupError::Ipc)?;
+    tracing::info!(path = %path.display(), "IPC: listening");
+    Ok(Listener { path: path.to_path_buf(), stop: Some(stop) })
+}
+
+async fn accept_loop(
+    listener: tokio::net::UnixListener,
+    bootstrap: impl Fn(u64) -> capnp::capability::Client + 'static,
+    mut stopped: tokio::sync::oneshot::Receiver<()>,
+    path: String,
+) {
+    let bootstrap = std::rc::Rc::new(bootstrap);
+    loop {
+        tokio::select! {
+            _ = &mut stopped => break,
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => {
+                    let make = bootstrap.clone();
+                    crate::connection::serve_accepted(stream, Box::new(move |conn| make(conn)));
+                }
+                Err(e) => {
+                    tracing::warn!(path, "IPC: accept failed: {e}");
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                }
+            }
+        }
+    }
+    tracing::debug!(path, "IPC: stopped listening");
+    let _ = runtime::on_loop_thread();
+    with_state(|_| ());
+}

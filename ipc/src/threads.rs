@@ -1,0 +1,215 @@
+//! Server-side thread mapping: `ThreadMap` and `Thread` servers, worker threads and pools,
+//! and [`run_in_context`], which runs a call on the thread its `Context` names.
+
+use std::rc::Rc;
+use std::sync::Arc;
+
+use capnp::capability::Promise;
+use schemas::proxy_capnp::{context, thread, thread_map};
+
+use crate::runtime::with_state;
+use crate::waiter::{Serving, ServingGuard, Waiter};
+
+/// A `Thread` capability hosted by this process: a queue some OS thread serves.
+pub(crate) struct ThreadServer {
+    name: String,
+    pub(crate) waiter: Arc<Waiter>,
+    /// The connection whose `makeThread` created it; `None` for a client thread's
+    /// `callbackThread`, which any connection may name.
+    conn: Option<u64>,
+    /// Whether this object owns a dedicated worker (stopped when the object is freed).
+    owns_worker: bool,
+}
+
+impl ThreadServer {
+    /// A capability standing for an existing thread that runs its own queue while waiting.
+    pub(crate) fn for_waiting_thread(name: String, waiter: Arc<Waiter>) -> ThreadServer {
+        ThreadServer { name, waiter, conn: None, owns_worker: false }
+    }
+}
+
+impl Drop for ThreadServer {
+    fn drop(&mut self) {
+        if self.owns_worker {
+            tracing::debug!(thread = %self.name, "IPC server: thread released, worker exits");
+            self.waiter.close();
+        }
+    }
+}
+
+impl thread::Server for ThreadServer {
+    fn get_name(
+        self: Rc<Self>,
+        _: thread::GetNameParams,
+        mut results: thread::GetNameResults,
+    ) -> impl std::future::Future<Output = Result<(), capnp::Error>> + 'static {
+        results.get().set_result(self.name.as_str());
+        std::future::ready(Ok(()))
+    }
+}
+
+/// Starts an OS thread that serves `waiter` until it is closed.
+fn spawn_worker(name: &str, waiter: Arc<Waiter>) -> Result<(), capnp::Error> {
+    std::thread::Builder::new()
+        .name(truncate_thread_name(name))
+        .spawn(move || waiter.serve_forever())
+        .map(drop)
+        .map_err(|e| capnp::Error::failed(format!("cannot start thread {name}: {e}")))
+}
+
+fn truncate_thread_name(name: &str) -> String {
+    name.chars().take(15).collect()
+}
+
+/// Shared workers serving the calls of one connection that name no thread.
+pub(crate) struct Pool {
+    waiter: Arc<Waiter>,
+    size: u32,
+}
+
+impl Drop for Pool {
+    fn drop(&mut self) {
+        self.waiter.close();
+    }
+}
+
+/// The `ThreadMap` this process offers to the peer on connection `conn`.
+pub(crate) struct ThreadMapServer {
+    pub(crate) conn: u64,
+}
+
+/// Upper bound on `makePool` sizes, so a peer cannot ask for millions of threads.
+const MAX_POOL: u32 = 64;
+
+impl thread_map::Server for ThreadMapServer {
+    fn make_thread(
+        self: Rc<Self>,
+        params: thread_map::MakeThreadParams,
+        mut results: thread_map::MakeThreadResults,
+    ) -> impl std::future::Future<Output = Result<(), capnp::Error>> + 'static {
+        let made = (|| {
+            let name = params.get()?.get_name()?.to_string()?;
+            let waiter = Arc::new(Waiter::default());
+            spawn_worker(&name, waiter.clone())?;
+            tracing::debug!(thread = %name, conn = self.conn, "IPC server: made thread");
+            let server = ThreadServer { name, waiter, conn: Some(self.conn), owns_worker: true };
+            let client = with_state(|s| s.thread_servers.borrow_mut().new_client(server));
+            results.get().set_result(client);
+            Ok(())
+        })();
+        std::future::ready(made)
+    }
+
+    fn make_pool(
+        self: Rc<Self>,
+        params: thread_map::MakePoolParams,
+        _: thread_map::MakePoolResults,
+    ) -> impl std::future::Future<Output = Result<(), capnp::Error>> + 'static {
+        let made = (|| {
+            let count = params.get()?.get_count();
+            with_state(|s| -> Result<(), capnp::Error> {
+                let mut conns = s.conns.borrow_mut();
+                let conn = conns
+                    .get_mut(&self.conn)
+                    .ok_or_else(|| capnp::Error::disconnected("connection closed".into()))?;
+                let pool = conn
+                    .pool
+                    .get_or_insert_with(|| Pool { waiter: Arc::new(Waiter::default()), size: 0 });
+                let wanted = count.min(MAX_POOL);
+                while pool.size < wanted {
+                    spawn_worker(&format!("ipc-pool-{}", pool.size), pool.waiter.clone())?;
+                    pool.size += 1;
+                }
+                Ok(())
+            })
+        })();
+        std::future::ready(made)
+    }
+}
+
+/// Makes the `ThreadMap` capability for connection `conn`.
+pub(crate) fn thread_map_for(conn: u64) -> thread_map::Client {
+    capnp_rpc::new_client(ThreadMapServer { conn })
+}
+
+/// Releases a capability-table entry when a server call finishes or is canceled.
+struct CapGuard(Option<u64>);
+
+impl Drop for CapGuard {
+    fn drop(&mut self) {
+        if let Some(id) = self.0 {
+            with_state(|s| s.remove_cap(id));
+        }
+    }
+}
+
+/// The thread-related parts of a call's `Context`, taken out of the params.
+pub(crate) struct CallContext {
+    thread: Option<thread::Client>,
+    callback_thread: Option<thread::Client>,
+}
+
+impl CallContext {
+    /// Reads `ctx` (which may be absent from the params).
+    pub(crate) fn read(ctx: capnp::Result<context::Reader<'_>>) -> capnp::Result<CallContext> {
+        let ctx = ctx?;
+        let thread = if ctx.has_thread() { Some(ctx.get_thread()?) } else { None };
+        let callback_thread =
+            if ctx.has_callback_thread() { Some(ctx.get_callback_thread()?) } else { None };
+        Ok(CallContext { thread, callback_thread })
+    }
+}
+
+/// Runs `work` on the thread named by the call's context (or the connection's pool) and
+/// returns its result to the loop. While `work` runs, calls it makes back to the peer go to
+/// the peer's `callbackThread`.
+pub(crate) fn run_in_context<R: Send + 'static>(
+    conn: u64,
+    method: &'static str,
+    ctx: CallContext,
+    work: impl FnOnce() -> R + Send + 'static,
+) -> Promise<R, capnp::Error> {
+    Promise::from_future(async move {
+        let waiter = target_waiter(conn, ctx.thread).await?;
+        let callback_thread = ctx.callback_thread.map(|c| with_state(|s| s.add_cap(c.client)));
+        let _release = CapGuard(callback_thread);
+        let (reply, replied) = tokio::sync::oneshot::channel();
+        let job = Box::new(move || {
+            let guard = ServingGuard::push(Serving { conn, callback_thread });
+            let result = work();
+            drop(guard);
+            if reply.send(result).is_err() {
+                tracing::info!(method, "IPC server: call canceled while executing (client gone)");
+            }
+        });
+        if waiter.post(job).is_err() {
+            return Err(capnp::Error::failed("server thread has exited".into()));
+        }
+        replied.await.map_err(|_| capnp::Error::failed("server thread dropped the call".into()))
+    })
+}
+
+async fn target_waiter(
+    conn: u64,
+    thread: Option<thread::Client>,
+) -> Result<Arc<Waiter>, capnp::Error> {
+    match thread {
+        Some(thread) => {
+            let resolved = capnp::capability::get_resolved_cap(thread).await;
+            let server = with_state(|s| s.thread_servers.borrow().get_local_server_of_resolved(&resolved));
+            match server {
+                Some(server) if server.conn.is_none_or(|c| c == conn) => Ok(server.waiter.clone()),
+                _ => Err(capnp::Error::failed("invalid thread handle".into())),
+            }
+        }
+        None => with_state(|s| {
+            s.conns
+                .borrow()
+                .get(&conn)
+                .and_then(|c| c.pool.as_ref().map(|p| p.waiter.clone()))
+                .ok_or_else(|| {
+                    capnp::Error::failed("no thread specified and no pool configured".into())
+                })
+        }),
+    }
+}

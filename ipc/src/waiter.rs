@@ -1,0 +1,156 @@
+//! Per-OS-thread job queues.
+//!
+//! Every thread that takes part in IPC (a client thread waiting for a reply, a server worker
+//! made by `makeThread`, a pool worker) owns a [`Waiter`]: a FIFO of jobs plus a condition
+//! variable. The event loop posts jobs to it (a call to execute, a callback to run, a reply to
+//! deliver) and the thread runs them in order. A client thread runs its queue only while it
+//! waits for a reply, which is exactly when a callback addressed to it can arrive.
+
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+
+/// A unit of work run on a particular OS thread.
+pub(crate) type Job = Box<dyn FnOnce() + Send>;
+
+/// Identifies an OS thread for the lifetime of the process (never reused).
+pub(crate) type ThreadKey = u64;
+
+#[derive(Default)]
+struct Queue {
+    jobs: VecDeque<Job>,
+    closed: bool,
+}
+
+/// A FIFO of jobs for one thread (or, for a pool, several threads sharing it).
+#[derive(Default)]
+pub(crate) struct Waiter {
+    queue: Mutex<Queue>,
+    ready: Condvar,
+}
+
+impl Waiter {
+    fn lock(&self) -> MutexGuard<'_, Queue> {
+        self.queue.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Queues a job; returns it back if the waiter is closed (its thread is gone).
+    pub(crate) fn post(&self, job: Job) -> Result<(), Job> {
+        let mut queue = self.lock();
+        if queue.closed {
+            return Err(job);
+        }
+        queue.jobs.push_back(job);
+        drop(queue);
+        self.ready.notify_one();
+        Ok(())
+    }
+
+    /// Stops accepting jobs; worker threads exit once the queue is drained.
+    pub(crate) fn close(&self) {
+        self.lock().closed = true;
+        self.ready.notify_all();
+    }
+
+    /// Blocks until a job is available; `None` once closed and drained.
+    pub(crate) fn next(&self) -> Option<Job> {
+        let mut queue = self.lock();
+        loop {
+            if let Some(job) = queue.jobs.pop_front() {
+                return Some(job);
+            }
+            if queue.closed {
+                return None;
+            }
+            queue = self.ready.wait(queue).unwrap_or_else(PoisonError::into_inner);
+        }
+    }
+
+    /// Runs jobs until `done()` holds (checked after each job).
+    pub(crate) fn run_until(&self, done: impl Fn() -> bool) {
+        while !done() {
+            let job = {
+                let mut queue = self.lock();
+                loop {
+                    if let Some(job) = queue.jobs.pop_front() {
+                        break job;
+                    }
+                    queue = self.ready.wait(queue).unwrap_or_else(PoisonError::into_inner);
+                }
+            };
+            job();
+        }
+    }
+
+    /// Serves jobs until the waiter is closed: the body of a worker thread.
+    pub(crate) fn serve_forever(&self) {
+        while let Some(job) = self.next() {
+            job();
+        }
+    }
+}
+
+/// A call this thread is currently executing for a peer: calls the thread makes back to that
+/// peer go to `callback_thread` (a capability id in the loop's table), so they run on the
+/// peer's thread that is waiting for us.
+#[derive(Clone, Copy)]
+pub(crate) struct Serving {
+    pub(crate) conn: u64,
+    pub(crate) callback_thread: Option<u64>,
+}
+
+pub(crate) struct ThreadInfo {
+    pub(crate) key: ThreadKey,
+    pub(crate) waiter: Arc<Waiter>,
+    serving: RefCell<Vec<Serving>>,
+}
+
+impl Drop for ThreadInfo {
+    fn drop(&mut self) {
+        crate::runtime::forget_thread(self.key);
+    }
+}
+
+static NEXT_KEY: AtomicU64 = AtomicU64::new(1);
+
+thread_local! {
+    static THREAD: ThreadInfo = ThreadInfo {
+        key: NEXT_KEY.fetch_add(1, Ordering::Relaxed),
+        waiter: Arc::new(Waiter::default()),
+        serving: RefCell::new(Vec::new()),
+    };
+}
+
+/// This thread's key and waiter.
+pub(crate) fn current() -> (ThreadKey, Arc<Waiter>) {
+    THREAD.with(|t| (t.key, t.waiter.clone()))
+}
+
+/// A process-unique identity of the calling OS thread (for tests and logs).
+pub fn thread_id() -> u64 {
+    THREAD.with(|t| t.key)
+}
+
+/// The innermost call this thread is serving for connection `conn`, if any.
+pub(crate) fn serving_for(conn: u64) -> Option<Serving> {
+    THREAD.with(|t| t.serving.borrow().iter().rev().find(|s| s.conn == conn).copied())
+}
+
+/// Marks this thread as serving a call until the guard drops.
+pub(crate) struct ServingGuard;
+
+impl ServingGuard {
+    pub(crate) fn push(serving: Serving) -> ServingGuard {
+        THREAD.with(|t| t.serving.borrow_mut().push(serving));
+        ServingGuard
+    }
+}
+
+impl Drop for ServingGuard {
+    fn drop(&mut self) {
+        THREAD.with(|t| {
+            t.serving.borrow_mut().pop();
+        });
+    }
+}
