@@ -14,7 +14,7 @@ impl Nodes {
     fn load() -> Nodes {
         let mut slice = crate::SCHEMA_NODES;
         let message =
-            capnp::serialize::read_message_from_flat_slice(&mut slice, Default::default())
+            capnp::serialize::read_message(&mut slice, Default::default())
                 .expect("schemas.bin parses");
         let request: code_generator_request::Reader = message.get_root().expect("root");
         let mut by_id = HashMap::new();
@@ -34,7 +34,7 @@ impl Nodes {
         let (_, words) = self.by_id.get(&id).unwrap_or_else(|| panic!("no node {id:#x}"));
         let mut slice = &words[..];
         let message =
-            capnp::serialize::read_message_from_flat_slice(&mut slice, Default::default())
+            capnp::serialize::read_message(&mut slice, Default::default())
                 .expect("node parses");
         f(message.get_root().expect("node root"))
     }
@@ -162,16 +162,16 @@ fn generated_constants_match_protocol() {
     use crate::{common_capnp, echo_capnp, init_capnp, mining_capnp, proxy_capnp, rpc_capnp};
     assert_eq!(proxy_capnp::thread_map::Client::TYPE_ID, 0xee5e37179ad9dc9d);
     assert_eq!(proxy_capnp::thread::Client::TYPE_ID, 0x81c1e2600d0b56c5);
-    assert_eq!(proxy_capnp::context::Owned::TYPE_ID, 0x9c44e6645d0b22c6);
-    assert_eq!(common_capnp::block_ref::Owned::TYPE_ID, 0xb3be4b8949350369);
+    assert_eq!(proxy_capnp::context::Reader::<'static>::TYPE_ID, 0x9c44e6645d0b22c6);
+    assert_eq!(common_capnp::block_ref::Reader::<'static>::TYPE_ID, 0xb3be4b8949350369);
     assert_eq!(echo_capnp::echo::Client::TYPE_ID, 0xd36b89640dc94399);
     assert_eq!(init_capnp::init::Client::TYPE_ID, 0x8838c700ba5cba65);
     assert_eq!(mining_capnp::mining::Client::TYPE_ID, 0xf9c68436df3af39e);
     assert_eq!(mining_capnp::block_template::Client::TYPE_ID, 0xf9671ad841b2f622);
-    assert_eq!(mining_capnp::block_create_options::Owned::TYPE_ID, 0x80fca083ef81a559);
-    assert_eq!(mining_capnp::block_wait_options::Owned::TYPE_ID, 0x9ba437d9de0c452e);
-    assert_eq!(mining_capnp::block_check_options::Owned::TYPE_ID, 0x89f3f39b6c9dd162);
-    assert_eq!(mining_capnp::coinbase_tx::Owned::TYPE_ID, 0xdc399c6d34ae7e69);
+    assert_eq!(mining_capnp::block_create_options::Reader::<'static>::TYPE_ID, 0x80fca083ef81a559);
+    assert_eq!(mining_capnp::block_wait_options::Reader::<'static>::TYPE_ID, 0x9ba437d9de0c452e);
+    assert_eq!(mining_capnp::block_check_options::Reader::<'static>::TYPE_ID, 0x89f3f39b6c9dd162);
+    assert_eq!(mining_capnp::coinbase_tx::Reader::<'static>::TYPE_ID, 0xdc399c6d34ae7e69);
     assert_eq!(rpc_capnp::rpc::Client::TYPE_ID, 0xacb1d37f0a713129);
 }
 
