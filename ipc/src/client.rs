@@ -41,9 +41,14 @@ impl CallSetup {
 
 /// Converts a capnp error from a call into the interface error.
 pub fn from_capnp(error: capnp::Error) -> Error {
+    // capnp-rpc decorates exceptions received from the peer; keep the server's own text.
+    let message = match error.extra.strip_prefix("remote exception: ") {
+        Some(text) => text.to_string(),
+        None => error.extra,
+    };
     match error.kind {
-        capnp::ErrorKind::Disconnected => Error::Disconnected(error.extra),
-        _ => Error::Remote(error.extra),
+        capnp::ErrorKind::Disconnected => Error::Disconnected(message),
+        _ => Error::Remote(message),
     }
 }
 

@@ -1,1 +1,210 @@
-//! placeholder
+//! Harness for end-to-end tests: finds the built binaries, starts them in temporary data
+//! directories, waits for readiness with a deadline, and stops them (SIGTERM, then SIGKILL)
+//! when dropped.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::{kill, Signal};
+use nix::unistd::Pid;
+
+/// How long to wait for a process to become ready or to exit.
+pub const DEADLINE: Duration = Duration::from_secs(10);
+
+/// Path of a binary built in this workspace's target directory (same profile as the tests).
+pub fn bin(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    let dir = exe.parent().and_then(Path::parent).expect("target profile dir");
+    let path = dir.join(name);
+    assert!(
+        path.exists(),
+        "{} not built; run `cargo build --workspace --bins` first",
+        path.display()
+    );
+    path
+}
+
+/// Polls `f` until it holds or `timeout` passes; returns whether it held.
+pub fn eventually(timeout: Duration, mut f: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + timeout;
+    while Instant::now() < deadline {
+        if f() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    f()
+}
+
+/// Whether process `pid` is gone (or a zombie nobody has reaped yet).
+pub fn process_gone(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Err(_) => true,
+        Ok(stat) => stat.rsplit_once(") ").is_some_and(|(_, rest)| rest.starts_with('Z')),
+    }
+}
+
+/// A running process that is stopped when dropped.
+pub struct Process {
+    /// The child.
+    pub child: Child,
+}
+
+impl Process {
+    /// Starts `program` with `args`, stdout piped.
+    pub fn start(program: &Path, args: &[&str]) -> Process {
+        let child = Command::new(program)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}", program.display()));
+        Process { child }
+    }
+
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Reads stdout lines until one equals `line` (panics after [`DEADLINE`]).
+    pub fn wait_for_line(&mut self, line: &str) -> Vec<String> {
+        let stdout = self.child.stdout.take().expect("stdout piped");
+        let (tx, rx) = std::sync::mpsc::channel();
+        let wanted = line.to_string();
+        std::thread::spawn(move || {
+            let mut seen = Vec::new();
+            for l in BufReader::new(stdout).lines().map_while(Result::ok) {
+                let done = l == wanted;
+                seen.push(l);
+                if done {
+                    let _ = tx.send(seen.clone());
+                }
+            }
+            let _ = tx.send(seen);
+        });
+        let seen = rx.recv_timeout(DEADLINE).unwrap_or_else(|_| panic!("no '{line}' line in time"));
+        assert!(seen.last().is_some_and(|l| l == line), "process ended without '{line}': {seen:?}");
+        seen
+    }
+
+    /// Reads stdout until a line starting with `prefix`; returns that line.
+    pub fn wait_for_line_prefix(&mut self, prefix: &str) -> String {
+        let stdout = self.child.stdout.take().expect("stdout piped");
+        let (tx, rx) = std::sync::mpsc::channel();
+        let wanted = prefix.to_string();
+        std::thread::spawn(move || {
+            for l in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if l.starts_with(&wanted) {
+                    let _ = tx.send(l);
+                }
+            }
+        });
+        rx.recv_timeout(DEADLINE).unwrap_or_else(|_| panic!("no line starting '{prefix}' in time"))
+    }
+
+    /// Sends `signal`.
+    pub fn signal(&self, signal: Signal) {
+        let pid = Pid::from_raw(i32::try_from(self.pid()).expect("pid fits"));
+        let _ = kill(pid, signal);
+    }
+
+    /// Waits for the process to exit, up to `timeout`.
+    pub fn wait_timeout(&mut self, timeout: Duration) -> Option<ExitStatus> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            if Instant::now() > deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// SIGTERM, then wait; panics if it does not exit in time.
+    pub fn stop(&mut self) -> ExitStatus {
+        self.signal(Signal::SIGTERM);
+        self.wait_timeout(DEADLINE).expect("process did not stop after SIGTERM")
+    }
+
+    /// Collected stderr (after exit).
+    pub fn stderr(&mut self) -> String {
+        let mut text = String::new();
+        if let Some(mut err) = self.child.stderr.take() {
+            let _ = std::io::Read::read_to_string(&mut err, &mut text);
+        }
+        text
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            self.signal(Signal::SIGTERM);
+            if self.wait_timeout(Duration::from_secs(3)).is_none() {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+            }
+        }
+    }
+}
+
+/// A `bitcoin-node -regtest -ipcbind=unix` in a temporary data directory.
+pub struct Node {
+    /// The node process.
+    pub process: Process,
+    /// The data directory (removed when dropped).
+    pub datadir: tempfile::TempDir,
+}
+
+impl Node {
+    /// Starts a node with `-ipcbind=unix` plus `extra` arguments and waits for its socket.
+    pub fn start(extra: &[&str]) -> Node {
+        let datadir = tempfile::tempdir().expect("tempdir");
+        let process = Node::start_in(datadir.path(), extra);
+        let node = Node { process, datadir };
+        assert!(
+            eventually(DEADLINE, || node.socket().exists()),
+            "node did not create {} in time",
+            node.socket().display()
+        );
+        node
+    }
+
+    /// Starts a node on an existing data directory, without waiting.
+    pub fn start_in(datadir: &Path, extra: &[&str]) -> Process {
+        let arg = format!("-datadir={}", datadir.display());
+        let mut args = vec!["-regtest", arg.as_str(), "-ipcbind=unix"];
+        args.extend_from_slice(extra);
+        Process::start(&bin("bitcoin-node"), &args)
+    }
+
+    /// `<datadir>/regtest`.
+    pub fn net_dir(&self) -> PathBuf {
+        self.datadir.path().join("regtest")
+    }
+
+    /// The node's default socket.
+    pub fn socket(&self) -> PathBuf {
+        self.net_dir().join("node.sock")
+    }
+}
+
+/// Runs `program args`, returning (exit code, stdout, stderr).
+pub fn run(program: &Path, args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(program)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", program.display()));
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}

@@ -47,3 +47,15 @@ impl InitServer {
         client.client
     }
 }
+
+impl InitProxy {
+    /// Calls the retired `makeMiningOld2` (ordinal 2), which servers always fail; for tests
+    /// of wire compatibility.
+    pub fn make_mining_old2(&self) -> Result<(), interfaces::Error> {
+        self.cap.call("makeMiningOld2", |setup: crate::client::CallSetup| {
+            let client = schemas::init_capnp::init::Client { client: setup.client.clone() };
+            let request = client.make_mining_old2_request();
+            async move { request.send().promise.await.map(drop).map_err(crate::client::from_capnp) }
+        })
+    }
+}

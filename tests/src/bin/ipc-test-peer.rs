@@ -5,15 +5,13 @@
 //!   runs until killed.
 //! - `ipc-test-peer hold <socket> <n>`: connect, make `<n>` TestSuite objects, print
 //!   `holding`, then wait forever (tests kill it to see the server free them).
-//! - `ipc-test-peer call-sleep <socket> <millis>`: connect, print `calling`, make one call
-//!   that blocks the server for `<millis>`, print how it ended and exit 0 if it failed with
-//!   `Disconnected`, 1 otherwise.
+//! - `ipc-test-peer spawn-node <exe>`: spawn `<exe> -ipcfd N`, call echo on it, print
+//!   `child <pid> spawned`, then wait forever (tests kill it to see the child exit).
 
 use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::Instant;
 
 use ipc::interfaces::test_suite::{LocalTestInit, TestInit, TestInitProxy, TestInitServer};
 
@@ -23,8 +21,8 @@ fn main() -> ExitCode {
     let result = match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
         ["serve", socket] => serve(Path::new(socket)),
         ["hold", socket, n] => hold(Path::new(socket), n.parse().unwrap_or(1)),
-        ["call-sleep", socket, millis] => call_sleep(Path::new(socket), millis.parse().unwrap_or(5000)),
-        _ => Err("usage: ipc-test-peer serve <socket> | hold <socket> <n> | call-sleep <socket> <ms>".into()),
+        ["spawn-node", exe] => spawn_node(Path::new(exe)),
+        _ => Err("usage: ipc-test-peer serve <socket> | hold <socket> <n> | spawn-node <exe>".into()),
     };
     match result {
         Ok(code) => code,
@@ -68,22 +66,12 @@ fn hold(socket: &Path, n: usize) -> Result<ExitCode, String> {
     }
 }
 
-fn call_sleep(socket: &Path, millis: u32) -> Result<ExitCode, String> {
-    let (_conn, init) = connect(socket)?;
-    let suite = init.make_suite().map_err(|e| e.to_string())?;
-    suite.thread_id().map_err(|e| e.to_string())?;
-    say("calling");
-    let start = Instant::now();
-    let result = suite.sleep(millis);
-    let elapsed = start.elapsed().as_millis();
-    match result {
-        Err(e) if e.is_disconnected() => {
-            say(&format!("disconnected after {elapsed} ms: {e}"));
-            Ok(ExitCode::SUCCESS)
-        }
-        other => {
-            say(&format!("unexpected after {elapsed} ms: {other:?}"));
-            Ok(ExitCode::FAILURE)
-        }
+fn spawn_node(exe: &Path) -> Result<ExitCode, String> {
+    let spawned = ipc::spawn_process::<ipc::InitProxy>(exe).map_err(|e| e.to_string())?;
+    let echo = interfaces::Init::make_echo(&spawned.init).map_err(|e| e.to_string())?;
+    let reply = echo.echo("spawned").map_err(|e| e.to_string())?;
+    say(&format!("child {} {reply}", spawned.pid));
+    loop {
+        std::thread::park();
     }
 }

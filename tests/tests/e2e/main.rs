@@ -1,0 +1,6 @@
+//! End-to-end tests: the real binaries, real sockets, real processes.
+
+mod failure;
+mod lifetime;
+mod node;
+mod spawn;
