@@ -60,6 +60,9 @@ pub enum Command {
 pub struct Config {
     /// `-datadir`.
     pub datadir: PathBuf,
+    /// Whether `-datadir` was given (the default directory is created when missing; a given
+    /// one must exist, as in Core).
+    pub datadir_given: bool,
     /// The chosen network.
     pub network: Network,
     /// `-ipcbind` addresses (`unix` or `unix:<path>`).
@@ -98,7 +101,9 @@ pub enum ArgsError {
     #[error("Invalid combination of -regtest, -signet, -testnet, -testnet4 and -chain. Can use at most one.")]
     TwoNetworks,
     /// A positional argument where none is accepted.
-    #[error("Command line contains unexpected token '{0}', see bitcoin-node -h for a list of options.")]
+    #[error(
+        "Command line contains unexpected token '{0}', see bitcoin-node -h for a list of options."
+    )]
     Unexpected(String),
 }
 
@@ -152,7 +157,10 @@ fn required<'a>(option: &str, value: Option<&'a str>) -> Result<&'a str, ArgsErr
 }
 
 fn default_datadir() -> PathBuf {
-    std::env::var_os("HOME").map(PathBuf::from).unwrap_or_default().join(".bitcoin")
+    std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_default()
+        .join(".bitcoin")
 }
 
 /// Parses `args` (without the program name).
@@ -225,6 +233,7 @@ pub fn parse(args: &[String]) -> Result<Command, ArgsError> {
         return Ok(Command::ServeFd(fd));
     }
     Ok(Command::Run(Config {
+        datadir_given: datadir.is_some(),
         datadir: datadir.unwrap_or_else(default_datadir),
         network: networks.first().copied().unwrap_or(Network::Main),
         ipcbind,
@@ -243,9 +252,12 @@ mod tests {
 
     #[test]
     fn parses_core_style_options() {
-        let Ok(Command::Run(config)) =
-            parse(&args(&["-regtest", "--datadir=/tmp/x", "-ipcbind=unix", "-ipcbind=unix:a.sock"]))
-        else {
+        let Ok(Command::Run(config)) = parse(&args(&[
+            "-regtest",
+            "--datadir=/tmp/x",
+            "-ipcbind=unix",
+            "-ipcbind=unix:a.sock",
+        ])) else {
             panic!("expected a run command")
         };
         assert_eq!(config.network, Network::Regtest);
@@ -256,8 +268,14 @@ mod tests {
 
     #[test]
     fn ipcfd_takes_a_separate_argument_as_core_spawns_it() {
-        assert!(matches!(parse(&args(&["-ipcfd", "7"])), Ok(Command::ServeFd(7))));
-        assert!(matches!(parse(&args(&["-ipcfd=9"])), Ok(Command::ServeFd(9))));
+        assert!(matches!(
+            parse(&args(&["-ipcfd", "7"])),
+            Ok(Command::ServeFd(7))
+        ));
+        assert!(matches!(
+            parse(&args(&["-ipcfd=9"])),
+            Ok(Command::ServeFd(9))
+        ));
         assert!(parse(&args(&["-ipcfd", "x"])).is_err());
     }
 
@@ -265,9 +283,21 @@ mod tests {
     fn rejects_bad_input() {
         let err = parse(&args(&["-bogus"])).expect_err("unknown option");
         assert_eq!(err.to_string(), "Invalid parameter -bogus");
-        assert!(matches!(parse(&args(&["-regtest", "-signet"])), Err(ArgsError::TwoNetworks)));
-        assert!(matches!(parse(&args(&["-chain=moon"])), Err(ArgsError::BadValue { .. })));
-        assert!(matches!(parse(&args(&["stray"])), Err(ArgsError::Unexpected(_))));
-        assert!(matches!(parse(&args(&["-datadir"])), Err(ArgsError::BadValue { .. })));
+        assert!(matches!(
+            parse(&args(&["-regtest", "-signet"])),
+            Err(ArgsError::TwoNetworks)
+        ));
+        assert!(matches!(
+            parse(&args(&["-chain=moon"])),
+            Err(ArgsError::BadValue { .. })
+        ));
+        assert!(matches!(
+            parse(&args(&["stray"])),
+            Err(ArgsError::Unexpected(_))
+        ));
+        assert!(matches!(
+            parse(&args(&["-datadir"])),
+            Err(ArgsError::BadValue { .. })
+        ));
     }
 }

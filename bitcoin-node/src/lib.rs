@@ -45,7 +45,9 @@ pub enum NodeError {
 /// Blocks SIGINT and SIGTERM in the calling thread and every thread it starts afterwards, so
 /// that [`wait_for_shutdown`] can receive them. Call first thing in `main`.
 pub fn block_shutdown_signals() -> Result<(), NodeError> {
-    shutdown_signals().thread_block().map_err(NodeError::Signals)
+    shutdown_signals()
+        .thread_block()
+        .map_err(NodeError::Signals)
 }
 
 fn shutdown_signals() -> nix::sys::signal::SigSet {
@@ -71,7 +73,10 @@ impl std::fmt::Display for Stop {
 }
 
 fn spawn_signal_waiter(stop: mpsc::Sender<Stop>) -> Result<(), NodeError> {
-    let io = |source| NodeError::Io { path: PathBuf::from("<signal thread>"), source };
+    let io = |source| NodeError::Io {
+        path: PathBuf::from("<signal thread>"),
+        source,
+    };
     std::thread::Builder::new()
         .name("signals".into())
         .spawn(move || {
@@ -84,17 +89,27 @@ fn spawn_signal_waiter(stop: mpsc::Sender<Stop>) -> Result<(), NodeError> {
 }
 
 /// Makes sure `<datadir>` exists and `<datadir>/<network>` is created.
-fn open_datadir(config: &Config) -> Result<PathBuf, NodeError> {
+pub fn open_datadir(config: &Config) -> Result<PathBuf, NodeError> {
     if !config.datadir.is_dir() {
-        return Err(NodeError::NoDataDir(config.datadir.clone()));
+        if config.datadir_given {
+            return Err(NodeError::NoDataDir(config.datadir.clone()));
+        }
+        std::fs::create_dir_all(&config.datadir)
+            .map_err(|source| NodeError::Io { path: config.datadir.clone(), source })?;
     }
     let net_dir = config.net_dir();
-    std::fs::create_dir_all(&net_dir).map_err(|source| NodeError::Io { path: net_dir.clone(), source })?;
+    std::fs::create_dir_all(&net_dir).map_err(|source| NodeError::Io {
+        path: net_dir.clone(),
+        source,
+    })?;
     Ok(net_dir)
 }
 
 /// Binds every `-ipcbind` address, serving `init` there.
-fn bind_ipc(config: &Config, init: &Arc<dyn interfaces::Init>) -> Result<Vec<ipc::Listener>, NodeError> {
+fn bind_ipc(
+    config: &Config,
+    init: &Arc<dyn interfaces::Init>,
+) -> Result<Vec<ipc::Listener>, NodeError> {
     let net_dir = config.net_dir();
     let mut listeners = Vec::new();
     for address in &config.ipcbind {
@@ -112,7 +127,9 @@ pub fn run(config: &Config) -> Result<(), NodeError> {
     let listeners = bind_ipc(config, &init)?;
     let (stop, stopped) = mpsc::channel();
     spawn_signal_waiter(stop)?;
-    let reason = stopped.recv().map_or_else(|_| "signal thread ended".to_string(), |r| r.to_string());
+    let reason = stopped
+        .recv()
+        .map_or_else(|_| "signal thread ended".to_string(), |r| r.to_string());
     tracing::info!("shutdown requested: {reason}");
     drop(listeners);
     tracing::info!("bitcoin-node stopped");
@@ -121,7 +138,10 @@ pub fn run(config: &Config) -> Result<(), NodeError> {
 
 /// Serves `Init` on inherited fd `fd` until the parent closes the socket (or a signal).
 pub fn serve_fd(fd: i32) -> Result<(), NodeError> {
-    let io = |source| NodeError::Io { path: PathBuf::from(format!("fd {fd}")), source };
+    let io = |source| NodeError::Io {
+        path: PathBuf::from(format!("fd {fd}")),
+        source,
+    };
     // Check the descriptor is open and a socket before taking ownership of it.
     // SAFETY: borrowing only for the fstat call; fstat fails cleanly on a closed fd.
     let borrowed = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) };
@@ -143,7 +163,9 @@ pub fn serve_fd(fd: i32) -> Result<(), NodeError> {
             let _ = stop.send(Stop::Disconnected(reason));
         })
         .map_err(io)?;
-    let reason = stopped.recv().map_or_else(|_| "watch thread ended".to_string(), |r| r.to_string());
+    let reason = stopped
+        .recv()
+        .map_or_else(|_| "watch thread ended".to_string(), |r| r.to_string());
     tracing::info!("bitcoin-node (spawned) exiting: {reason}");
     Ok(())
 }

@@ -32,12 +32,19 @@ pub fn init(net_dir: Option<&Path>, console: bool, debug: &[String]) -> std::io:
     let file = match net_dir {
         Some(dir) => {
             std::fs::create_dir_all(dir)?;
-            Some(OpenOptions::new().create(true).append(true).open(dir.join("debug.log"))?)
+            Some(
+                OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(dir.join("debug.log"))?,
+            )
         }
         None => None,
     };
     let result = match (file, console) {
-        (Some(file), true) => builder.with_writer(Mutex::new(file).and(std::io::stderr)).try_init(),
+        (Some(file), true) => builder
+            .with_writer(Mutex::new(file).and(std::io::stderr))
+            .try_init(),
         (Some(file), false) => builder.with_writer(Mutex::new(file)).try_init(),
         (None, _) => builder.with_writer(std::io::stderr).try_init(),
     };

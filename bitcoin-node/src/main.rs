@@ -31,13 +31,18 @@ fn main() -> ExitCode {
             .map_err(|e| e.to_string())
             .and_then(|()| bitcoin_node::serve_fd(fd).map_err(|e| e.to_string())),
         Command::Run(config) => {
-            if !config.datadir.is_dir() {
-                eprintln!("Error: Specified data directory \"{}\" does not exist.", config.datadir.display());
+            // Check the data directory before anything is written (debug.log lives in it).
+            if let Err(e) = bitcoin_node::open_datadir(&config) {
+                eprintln!("Error: {e}");
                 return ExitCode::FAILURE;
             }
-            bitcoin_node::logging::init(Some(&config.net_dir()), config.print_to_console, &config.debug)
-                .map_err(|e| format!("cannot open debug.log: {e}"))
-                .and_then(|()| bitcoin_node::run(&config).map_err(|e| e.to_string()))
+            bitcoin_node::logging::init(
+                Some(&config.net_dir()),
+                config.print_to_console,
+                &config.debug,
+            )
+            .map_err(|e| format!("cannot open debug.log: {e}"))
+            .and_then(|()| bitcoin_node::run(&config).map_err(|e| e.to_string()))
         }
     };
     match result {

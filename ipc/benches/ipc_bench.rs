@@ -30,7 +30,9 @@ use capnp_rpc::rpc_twoparty_capnp::Side;
 use capnp_rpc::{twoparty, RpcSystem};
 use futures::io::{BufReader, BufWriter};
 use interfaces::{Echo, Error, Init, LocalEcho};
-use ipc::interfaces::test_suite::{LocalTestInit, TestInit, TestInitProxy, TestInitServer, TestSuite};
+use ipc::interfaces::test_suite::{
+    LocalTestInit, TestInit, TestInitProxy, TestInitServer, TestSuite,
+};
 use ipc::{Connection, InitProxy, InitServer};
 use schemas::echo_capnp::echo;
 use tokio_util::compat::{TokioAsyncReadCompatExt, TokioAsyncWriteCompatExt};
@@ -50,7 +52,11 @@ struct Config {
 
 impl Config {
     fn from_args() -> Config {
-        let mut config = Config { iters: 20_000, data_iters: 20_000, warmup: 2_000 };
+        let mut config = Config {
+            iters: 20_000,
+            data_iters: 20_000,
+            warmup: 2_000,
+        };
         let mut quick = false;
         let mut args = std::env::args().skip(1);
         while let Some(arg) = args.next() {
@@ -72,7 +78,9 @@ impl Config {
 }
 
 fn parse_count(arg: Option<String>) -> usize {
-    arg.and_then(|a| a.parse().ok()).filter(|n| *n > 0).expect("a positive count after --iters/--data-iters")
+    arg.and_then(|a| a.parse().ok())
+        .filter(|n| *n > 0)
+        .expect("a positive count after --iters/--data-iters")
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -122,7 +130,11 @@ impl Sample {
     fn quantile(&self, q: f64) -> Duration {
         let len = self.nanos.len();
         assert!(len > 0, "no samples");
-        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
+        #[allow(
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            clippy::cast_precision_loss
+        )]
         let index = ((len as f64 - 1.0) * q).round() as usize;
         Duration::from_nanos(self.nanos[index.min(len - 1)])
     }
@@ -228,7 +240,10 @@ impl echo::Server for InlineEcho {
 }
 
 /// A capnp two-party network over `stream`, buffered like the ipc crate's.
-fn network(stream: UnixStream, side: Side) -> twoparty::VatNetwork<impl futures::AsyncRead + Unpin> {
+fn network(
+    stream: UnixStream,
+    side: Side,
+) -> twoparty::VatNetwork<impl futures::AsyncRead + Unpin> {
     stream.set_nonblocking(true).expect("set_nonblocking");
     let stream = tokio::net::UnixStream::from_std(stream).expect("tokio stream");
     let (reader, writer) = stream.into_split();
@@ -243,7 +258,10 @@ fn network(stream: UnixStream, side: Side) -> twoparty::VatNetwork<impl futures:
 }
 
 fn current_thread_runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio runtime")
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime")
 }
 
 fn bench_plain_capnp(config: &Config) -> Sample {
@@ -255,7 +273,10 @@ fn bench_plain_capnp(config: &Config) -> Sample {
             let local = tokio::task::LocalSet::new();
             local.block_on(&runtime, async move {
                 let client: echo::Client = capnp_rpc::new_client(InlineEcho);
-                let rpc = RpcSystem::new(Box::new(network(server_end, Side::Server)), Some(client.client));
+                let rpc = RpcSystem::new(
+                    Box::new(network(server_end, Side::Server)),
+                    Some(client.client),
+                );
                 // Ends when the client closes the socket.
                 let _ = rpc.await;
             });
@@ -276,7 +297,11 @@ fn bench_plain_capnp(config: &Config) -> Sample {
                     request.get().set_echo(MESSAGE);
                     async move {
                         let response = request.send().promise.await.expect("capnp echo call");
-                        let text = response.get().expect("results").get_result().expect("result");
+                        let text = response
+                            .get()
+                            .expect("results")
+                            .get_result()
+                            .expect("result");
                         assert_eq!(text.to_str().expect("utf-8"), MESSAGE);
                     }
                 };
@@ -289,7 +314,8 @@ fn bench_plain_capnp(config: &Config) -> Sample {
                 for _ in 0..iters {
                     let t0 = Instant::now();
                     call().await;
-                    nanos.push(u64::try_from(t0.elapsed().as_nanos()).expect("call took centuries"));
+                    nanos
+                        .push(u64::try_from(t0.elapsed().as_nanos()).expect("call took centuries"));
                 }
                 let wall = start.elapsed();
                 let after = usage();
@@ -336,7 +362,11 @@ fn echo_pair() -> EchoPair {
     let server_conn =
         ipc::serve_stream(a, move |conn| InitServer::bootstrap(init, conn)).expect("serve Init");
     let (client_conn, init) = ipc::connect_stream::<InitProxy>(b).expect("connect Init");
-    EchoPair { init: Arc::new(init), _client_conn: client_conn, _server_conn: server_conn }
+    EchoPair {
+        init: Arc::new(init),
+        _client_conn: client_conn,
+        _server_conn: server_conn,
+    }
 }
 
 fn echo_once(echo: &dyn Echo) {
@@ -394,7 +424,9 @@ fn bench_threads(config: &Config, pair: &EchoPair, threads: usize) -> Throughput
                     for _ in 0..iters {
                         let t0 = Instant::now();
                         echo_once(echo.as_ref());
-                        nanos.push(u64::try_from(t0.elapsed().as_nanos()).expect("call took centuries"));
+                        nanos.push(
+                            u64::try_from(t0.elapsed().as_nanos()).expect("call took centuries"),
+                        );
                     }
                     let done = Instant::now();
                     // Keep the proxy (and its destroy call) out of the timed section.
@@ -445,10 +477,14 @@ struct SuitePair {
 fn suite_pair() -> SuitePair {
     let (a, b) = UnixStream::pair().expect("socketpair");
     let init: Arc<dyn TestInit> = Arc::new(LocalTestInit);
-    let server_conn =
-        ipc::serve_stream(a, move |conn| TestInitServer::bootstrap(init, conn)).expect("serve TestInit");
+    let server_conn = ipc::serve_stream(a, move |conn| TestInitServer::bootstrap(init, conn))
+        .expect("serve TestInit");
     let (client_conn, init) = ipc::connect_stream::<TestInitProxy>(b).expect("connect TestInit");
-    SuitePair { init, _client_conn: client_conn, _server_conn: server_conn }
+    SuitePair {
+        init,
+        _client_conn: client_conn,
+        _server_conn: server_conn,
+    }
 }
 
 fn bench_suite(config: &Config, suite: &dyn TestSuite) -> (Sample, Sample, Sample) {
@@ -494,8 +530,15 @@ fn row(number: &str, name: &str, sample: &Sample, derived: &str) {
 fn affinity() -> String {
     std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("Cpus_allowed_list:")).map(|l| l.to_string()))
-        .map_or_else(|| "unknown".into(), |l| l.replace("Cpus_allowed_list:", "").trim().to_string())
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Cpus_allowed_list:"))
+                .map(|l| l.to_string())
+        })
+        .map_or_else(
+            || "unknown".into(),
+            |l| l.replace("Cpus_allowed_list:", "").trim().to_string(),
+        )
 }
 
 #[allow(clippy::too_many_lines)]
@@ -533,7 +576,12 @@ fn main() {
 
     println!("| # | Measurement | Calls | Median | p90 | CPU/call (all threads) | Ctx switches/call (vol + invol) | Derived |");
     println!("|---|---|---:|---:|---:|---:|---:|---|");
-    row("1", "Floor: socketpair 64 B ping-pong, 2 OS threads, blocking", &floor, "1.00x floor");
+    row(
+        "1",
+        "Floor: socketpair 64 B ping-pong, 2 OS threads, blocking",
+        &floor,
+        "1.00x floor",
+    );
     row(
         "2",
         "Plain capnp-rpc echo (64 B text), answered inline on server loop; client on own tokio runtime",
@@ -554,9 +602,15 @@ fn main() {
     );
     row(
         "4b",
-        &format!("Full path, {} client threads, own proxy each (latency of all calls)", four.threads),
+        &format!(
+            "Full path, {} client threads, own proxy each (latency of all calls)",
+            four.threads
+        ),
         &four.latency,
-        &format!("{:.0} calls/s total = {scaling:.2}x one thread", four.calls_per_sec()),
+        &format!(
+            "{:.0} calls/s total = {scaling:.2}x one thread",
+            four.calls_per_sec()
+        ),
     );
     row(
         "5",

@@ -104,7 +104,10 @@ impl CapRef {
         let (key, waiter) = waiter::current();
         let serving = waiter::serving_for(self.conn);
         let slot = Arc::new(Mutex::new(None));
-        let reply = Reply { slot: slot.clone(), waiter: waiter.clone() };
+        let reply = Reply {
+            slot: slot.clone(),
+            waiter: waiter.clone(),
+        };
         let (conn, id) = (self.conn, self.id);
         let posted = runtime::post(move || {
             let setup = with_state(|s| prepare(s, conn, id, key, &reply.waiter, serving));
@@ -119,7 +122,11 @@ impl CapRef {
         if !posted {
             return Err(Error::Disconnected("IPC event loop has stopped".into()));
         }
-        let done = || slot.lock().unwrap_or_else(PoisonError::into_inner).is_some();
+        let done = || {
+            slot.lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .is_some()
+        };
         waiter.run_until(done);
         let result = slot.lock().unwrap_or_else(PoisonError::into_inner).take();
         result.unwrap_or_else(|| Err(Error::failed("IPC reply lost")))
@@ -149,14 +156,21 @@ fn prepare(
     if let Some(reason) = state.closed_reason(conn) {
         return Err(Error::Disconnected(reason));
     }
-    let client = state.cap(id).ok_or_else(|| Error::failed("capability already released"))?;
+    let client = state
+        .cap(id)
+        .ok_or_else(|| Error::failed("capability already released"))?;
     let thread = match serving.and_then(|s| s.callback_thread) {
         // We are serving a call from this peer: run on the peer thread waiting for us.
         Some(callback) => state.cap(callback).map(|c| thread::Client { client: c }),
         None => remote_thread(state, conn, key),
     };
     let callback_thread = local_thread(state, key, waiter);
-    Ok(CallSetup { client, conn, thread, callback_thread })
+    Ok(CallSetup {
+        client,
+        conn,
+        thread,
+        callback_thread,
+    })
 }
 
 /// The peer thread dedicated to our thread `key` on `conn`, made (pipelined) on first use.

@@ -21,9 +21,11 @@ use tokio_util::compat::{TokioAsyncReadCompatExt, TokioAsyncWriteCompatExt};
 use crate::runtime::{self, on_loop_thread, with_state, ConnState};
 
 /// Limits on incoming messages: generous for blocks (64 MiB), bounded for hostile peers.
-fn reader_options() -> ReaderOptions {
+pub(crate) fn reader_options() -> ReaderOptions {
     let mut options = ReaderOptions::new();
-    options.traversal_limit_in_words(Some(8 * 1024 * 1024)).nesting_limit(64);
+    options
+        .traversal_limit_in_words(Some(8 * 1024 * 1024))
+        .nesting_limit(64);
     options
 }
 
@@ -50,23 +52,39 @@ impl Connection {
 
     /// Whether the connection has closed.
     pub fn is_closed(&self) -> bool {
-        self.shared.closed.lock().unwrap_or_else(PoisonError::into_inner).is_some()
+        self.shared
+            .closed
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .is_some()
     }
 
     /// Blocks until the connection closes; returns why.
     pub fn wait_closed(&self) -> String {
-        let mut closed = self.shared.closed.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut closed = self
+            .shared
+            .closed
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         loop {
             if let Some(reason) = closed.as_ref() {
                 return reason.clone();
             }
-            closed = self.shared.changed.wait(closed).unwrap_or_else(PoisonError::into_inner);
+            closed = self
+                .shared
+                .changed
+                .wait(closed)
+                .unwrap_or_else(PoisonError::into_inner);
         }
     }
 
     /// Like [`Connection::wait_closed`] with a deadline; `None` if still open after `timeout`.
     pub fn wait_closed_timeout(&self, timeout: Duration) -> Option<String> {
-        let closed = self.shared.closed.lock().unwrap_or_else(PoisonError::into_inner);
+        let closed = self
+            .shared
+            .closed
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         let (closed, _) = self
             .shared
             .changed
@@ -80,7 +98,11 @@ impl Connection {
         let id = self.id;
         let run = move || {
             with_state(|s| {
-                let stop = s.conns.borrow_mut().get_mut(&id).and_then(|c| c.disconnect.take());
+                let stop = s
+                    .conns
+                    .borrow_mut()
+                    .get_mut(&id)
+                    .and_then(|c| c.disconnect.take());
                 if let Some(stop) = stop {
                     let _ = stop.send(());
                 }
@@ -115,7 +137,11 @@ fn start(
 ) -> (u64, Arc<Shared>, Option<capnp::capability::Client>) {
     let shared = Arc::new(Shared::default());
     let (reader, writer) = stream.into_split();
-    let side = if bootstrap.is_some() { Side::Server } else { Side::Client };
+    let side = if bootstrap.is_some() {
+        Side::Server
+    } else {
+        Side::Client
+    };
     let network = twoparty::VatNetwork::new(
         BufReader::new(reader.compat()),
         BufWriter::new(writer.compat_write()),
@@ -125,7 +151,10 @@ fn start(
     let (stop, stopped) = tokio::sync::oneshot::channel();
     let id = with_state(|s| {
         let id = s.new_id();
-        let state = ConnState { disconnect: Some(stop), ..ConnState::default() };
+        let state = ConnState {
+            disconnect: Some(stop),
+            ..ConnState::default()
+        };
         s.conns.borrow_mut().insert(id, state);
         id
     });
@@ -157,7 +186,9 @@ pub(crate) fn on_loop<R: Send + 'static>(
     f: impl FnOnce() -> Result<R, Error> + Send + 'static,
 ) -> Result<R, Error> {
     if on_loop_thread() {
-        return Err(Error::failed("blocking IPC setup called on the event-loop thread"));
+        return Err(Error::failed(
+            "blocking IPC setup called on the event-loop thread",
+        ));
     }
     let (tx, rx) = std::sync::mpsc::sync_channel(1);
     if !runtime::post(move || {
@@ -165,7 +196,8 @@ pub(crate) fn on_loop<R: Send + 'static>(
     }) {
         return Err(Error::Disconnected("IPC event loop has stopped".into()));
     }
-    rx.recv().unwrap_or_else(|_| Err(Error::Disconnected("IPC event loop has stopped".into())))
+    rx.recv()
+        .unwrap_or_else(|_| Err(Error::Disconnected("IPC event loop has stopped".into())))
 }
 
 /// Serves `bootstrap(conn_id)` to the peer at the other end of `stream`.
@@ -177,7 +209,11 @@ pub fn serve_stream(
         let stream = into_tokio(stream).map_err(|e| Error::failed(format!("ipc socket: {e}")))?;
         let (id, shared, _) = start(stream, Some(Box::new(bootstrap)));
         tracing::debug!(conn = id, "IPC server: serving connection");
-        Ok(Connection { id, shared, close_on_drop: true })
+        Ok(Connection {
+            id,
+            shared,
+            close_on_drop: true,
+        })
     })
 }
 
@@ -209,7 +245,14 @@ pub fn connect_stream<P: RemoteInterface + Send + 'static>(
         let remote = remote.ok_or_else(|| Error::failed("no bootstrap capability"))?;
         send_construct(id, &remote, P::INTERFACE_ID);
         tracing::debug!(conn = id, "IPC client: connected");
-        Ok((Connection { id, shared, close_on_drop: true }, P::from_client(remote, id)))
+        Ok((
+            Connection {
+                id,
+                shared,
+                close_on_drop: true,
+            },
+            P::from_client(remote, id),
+        ))
     })
 }
 
@@ -222,7 +265,9 @@ fn send_construct(conn: u64, bootstrap: &capnp::capability::Client, interface_id
             0,
             None,
         );
-    request.get().set_thread_map(crate::threads::thread_map_for(conn));
+    request
+        .get()
+        .set_thread_map(crate::threads::thread_map_for(conn));
     let response = request.send();
     let remote_map: thread_map::Client = response.pipeline.get_thread_map();
     with_state(|s| {

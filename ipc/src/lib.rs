@@ -12,8 +12,12 @@
 //! - spawning (`-ipcfd N`), binding (owner-only sockets, stale-socket cleanup) and
 //!   connecting, with Bitcoin Core's conventions (see `shared/PROTOCOL.md`).
 
+// The interface macro builds requests in immediately-called closures so `?` works there.
+#![allow(clippy::redundant_closure_call)]
+
 pub mod client;
 pub mod connection;
+pub mod fuzz;
 pub mod interfaces;
 pub mod proxy;
 pub mod runtime;
@@ -93,9 +97,14 @@ pub fn process_name() -> &'static str {
 }
 
 /// Serves `init` on an inherited socket (the child side of `-ipcfd N`).
-pub fn serve_init_fd(fd: OwnedFd, init: Arc<dyn ::interfaces::Init>) -> Result<Connection, SetupError> {
-    serve_stream(UnixStream::from(fd), move |conn| InitServer::bootstrap(init, conn))
-        .map_err(SetupError::Ipc)
+pub fn serve_init_fd(
+    fd: OwnedFd,
+    init: Arc<dyn ::interfaces::Init>,
+) -> Result<Connection, SetupError> {
+    serve_stream(UnixStream::from(fd), move |conn| {
+        InitServer::bootstrap(init, conn)
+    })
+    .map_err(SetupError::Ipc)
 }
 
 /// Connects to the `Init` served at `path` (a node's `-ipcbind` socket).

@@ -57,7 +57,9 @@ into_send_copy!(bool, u8, u16, u32, u64, i8, i16, i32, i64, f32, f64);
 
 /// Reads a Text field as an owned string (invalid UTF-8 is an error).
 pub fn read_text(field: capnp::Result<text::Reader<'_>>) -> capnp::Result<String> {
-    field?.to_string().map_err(|e| capnp::Error::failed(format!("invalid UTF-8 in text: {e}")))
+    field?
+        .to_string()
+        .map_err(|e| capnp::Error::failed(format!("invalid UTF-8 in text: {e}")))
 }
 
 /// Reads a Data field.
@@ -115,7 +117,9 @@ impl Drop for LiveServer {
 /// Drops an implementation object off the event-loop thread (its drop may block).
 pub fn drop_off_loop<T: Send + 'static>(value: T) {
     if crate::runtime::on_loop_thread() {
-        let spawned = std::thread::Builder::new().name("ipc-drop".into()).spawn(move || drop(value));
+        let spawned = std::thread::Builder::new()
+            .name("ipc-drop".into())
+            .spawn(move || drop(value));
         if let Err(e) = spawned {
             tracing::warn!("cannot start a thread to free an IPC object: {e}");
         }
@@ -144,39 +148,69 @@ macro_rules! __ipc_read {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __ipc_write {
-    ([text], $b:expr, $f:ident, $v:expr, $conn:expr) => { $crate::paste::paste! {{ $b.[<set_ $f>]($v.as_str()); }} };
-    ([data], $b:expr, $f:ident, $v:expr, $conn:expr) => { $crate::paste::paste! {{ $b.[<set_ $f>](&$v[..]); }} };
-    ([prim], $b:expr, $f:ident, $v:expr, $conn:expr) => { $crate::paste::paste! {{ $b.[<set_ $f>]($v); }} };
-    ([list_prim], $b:expr, $f:ident, $v:expr, $conn:expr) => { $crate::paste::paste! {{
-        let values = $v;
-        let mut list = $b.[<init_ $f>]($crate::proxy::list_len(values.len())?);
-        for (i, value) in (0u32..).zip(values.iter()) { list.set(i, *value); }
-    }} };
-    ([list_data], $b:expr, $f:ident, $v:expr, $conn:expr) => { $crate::paste::paste! {{
-        let values = $v;
-        let mut list = $b.[<init_ $f>]($crate::proxy::list_len(values.len())?);
-        for (i, value) in (0u32..).zip(values.iter()) { list.set(i, &value[..]); }
-    }} };
-    ([unit], $b:expr, $f:ident, $v:expr, $conn:expr) => { { let () = $v; } };
-    ([cap_box $P:ident $S:ident], $b:expr, $f:ident, $v:expr, $conn:expr) => { $crate::paste::paste! {{
-        $b.[<set_ $f>](::capnp_rpc::new_client($S::new(::std::sync::Arc::from($v), $conn)));
-    }} };
-    ([cap_arc $P:ident $S:ident], $b:expr, $f:ident, $v:expr, $conn:expr) => { $crate::paste::paste! {{
-        $b.[<set_ $f>](::capnp_rpc::new_client($S::new($v, $conn)));
-    }} };
+    ([text], $b:expr, $f:ident, $v:expr, $conn:expr) => {
+        $crate::paste::paste! {{ $b.[<set_ $f>]($v.as_str()); }}
+    };
+    ([data], $b:expr, $f:ident, $v:expr, $conn:expr) => {
+        $crate::paste::paste! {{ $b.[<set_ $f>](&$v[..]); }}
+    };
+    ([prim], $b:expr, $f:ident, $v:expr, $conn:expr) => {
+        $crate::paste::paste! {{ $b.[<set_ $f>]($v); }}
+    };
+    ([list_prim], $b:expr, $f:ident, $v:expr, $conn:expr) => {
+        $crate::paste::paste! {{
+            let values = $v;
+            let mut list = $b.[<init_ $f>]($crate::proxy::list_len(values.len())?);
+            for (i, value) in (0u32..).zip(values.iter()) { list.set(i, *value); }
+        }}
+    };
+    ([list_data], $b:expr, $f:ident, $v:expr, $conn:expr) => {
+        $crate::paste::paste! {{
+            let values = $v;
+            let mut list = $b.[<init_ $f>]($crate::proxy::list_len(values.len())?);
+            for (i, value) in (0u32..).zip(values.iter()) { list.set(i, &value[..]); }
+        }}
+    };
+    ([unit], $b:expr, $f:ident, $v:expr, $conn:expr) => {{
+        let () = $v;
+    }};
+    ([cap_box $P:ident $S:ident], $b:expr, $f:ident, $v:expr, $conn:expr) => {
+        $crate::paste::paste! {{
+            $b.[<set_ $f>](::capnp_rpc::new_client($S::new(::std::sync::Arc::from($v), $conn)));
+        }}
+    };
+    ([cap_arc $P:ident $S:ident], $b:expr, $f:ident, $v:expr, $conn:expr) => {
+        $crate::paste::paste! {{
+            $b.[<set_ $f>](::capnp_rpc::new_client($S::new($v, $conn)));
+        }}
+    };
 }
 
 /// How a server passes an owned parameter to the trait method.
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __ipc_pass {
-    ([text], $v:expr) => { &$v };
-    ([data], $v:expr) => { &$v };
-    ([list_prim], $v:expr) => { &$v };
-    ([list_data], $v:expr) => { &$v };
-    ([prim], $v:expr) => { $v };
-    ([cap_box $P:ident $S:ident], $v:expr) => { $v };
-    ([cap_arc $P:ident $S:ident], $v:expr) => { $v };
+    ([text], $v:expr) => {
+        &$v
+    };
+    ([data], $v:expr) => {
+        &$v
+    };
+    ([list_prim], $v:expr) => {
+        &$v
+    };
+    ([list_data], $v:expr) => {
+        &$v
+    };
+    ([prim], $v:expr) => {
+        $v
+    };
+    ([cap_box $P:ident $S:ident], $v:expr) => {
+        $v
+    };
+    ([cap_arc $P:ident $S:ident], $v:expr) => {
+        $v
+    };
 }
 
 /// Generates the client proxy and the server adapter of one interface. See the module docs.

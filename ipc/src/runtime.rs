@@ -29,22 +29,27 @@ fn event_loop() -> &'static EventLoop {
     EVENT_LOOP.get_or_init(|| {
         let (jobs, mut receiver) = mpsc::unbounded_channel::<LoopJob>();
         let (started, ready) = std::sync::mpsc::channel();
-        let spawned = std::thread::Builder::new().name("ipc-loop".into()).spawn(move || {
-            let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
-                Ok(runtime) => runtime,
-                Err(e) => {
-                    tracing::error!("cannot start the IPC event loop: {e}");
-                    return;
-                }
-            };
-            let local = tokio::task::LocalSet::new();
-            let _ = started.send(std::thread::current().id());
-            local.block_on(&runtime, async move {
-                while let Some(job) = receiver.recv().await {
-                    job();
-                }
+        let spawned = std::thread::Builder::new()
+            .name("ipc-loop".into())
+            .spawn(move || {
+                let runtime = match tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    Ok(runtime) => runtime,
+                    Err(e) => {
+                        tracing::error!("cannot start the IPC event loop: {e}");
+                        return;
+                    }
+                };
+                let local = tokio::task::LocalSet::new();
+                let _ = started.send(std::thread::current().id());
+                local.block_on(&runtime, async move {
+                    while let Some(job) = receiver.recv().await {
+                        job();
+                    }
+                });
             });
-        });
         let thread = match spawned {
             Ok(_) => ready.recv().ok(),
             Err(_) => None,
@@ -62,7 +67,9 @@ pub(crate) fn post(job: impl FnOnce() + Send + 'static) -> bool {
 
 /// Whether the calling thread is the event-loop thread (where blocking is forbidden).
 pub fn on_loop_thread() -> bool {
-    EVENT_LOOP.get().is_some_and(|l| l.thread == std::thread::current().id())
+    EVENT_LOOP
+        .get()
+        .is_some_and(|l| l.thread == std::thread::current().id())
 }
 
 /// Starts the event loop now rather than at the first IPC operation.
@@ -95,7 +102,8 @@ pub(crate) struct LoopState {
     /// Local `Thread` capabilities standing for client threads (their `callbackThread`).
     pub(crate) local_threads: RefCell<HashMap<ThreadKey, thread::Client>>,
     /// Every `Thread` capability this process hosts, to map `Context.thread` to a thread.
-    pub(crate) thread_servers: RefCell<capnp_rpc::CapabilityServerSet<ThreadServer, thread::Client>>,
+    pub(crate) thread_servers:
+        RefCell<capnp_rpc::CapabilityServerSet<ThreadServer, thread::Client>>,
 }
 
 thread_local! {

@@ -29,7 +29,10 @@ pub fn socket_path(netdir: &Path, address: &str) -> Result<PathBuf, SetupError> 
 fn check_length(path: &Path) -> Result<(), SetupError> {
     let len = path.as_os_str().len();
     if len > MAX_SOCKET_PATH {
-        return Err(SetupError::PathTooLong { path: path.to_path_buf(), len });
+        return Err(SetupError::PathTooLong {
+            path: path.to_path_buf(),
+            len,
+        });
     }
     Ok(())
 }
@@ -39,7 +42,12 @@ fn check_length(path: &Path) -> Result<(), SetupError> {
 fn clear_stale(path: &Path) -> Result<(), SetupError> {
     let meta = match std::fs::symlink_metadata(path) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-        Err(source) => return Err(SetupError::Io { path: path.to_path_buf(), source }),
+        Err(source) => {
+            return Err(SetupError::Io {
+                path: path.to_path_buf(),
+                source,
+            })
+        }
         Ok(meta) => meta,
     };
     if !meta.file_type().is_socket() {
@@ -49,14 +57,20 @@ fn clear_stale(path: &Path) -> Result<(), SetupError> {
         return Err(SetupError::Occupied(path.to_path_buf()));
     }
     tracing::info!(path = %path.display(), "removing stale IPC socket");
-    std::fs::remove_file(path).map_err(|source| SetupError::Io { path: path.to_path_buf(), source })
+    std::fs::remove_file(path).map_err(|source| SetupError::Io {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 /// Binds an owner-only listening socket at `path`.
 pub fn bind(path: &Path) -> Result<UnixListener, SetupError> {
     check_length(path)?;
     clear_stale(path)?;
-    let io = |source| SetupError::Io { path: path.to_path_buf(), source };
+    let io = |source| SetupError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
     let listener = UnixListener::bind(path).map_err(io)?;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(io)?;
     Ok(listener)
@@ -65,7 +79,10 @@ pub fn bind(path: &Path) -> Result<UnixListener, SetupError> {
 /// Connects to the socket at `path`.
 pub fn connect(path: &Path) -> Result<UnixStream, SetupError> {
     check_length(path)?;
-    UnixStream::connect(path).map_err(|source| SetupError::Connect { path: path.to_path_buf(), source })
+    UnixStream::connect(path).map_err(|source| SetupError::Connect {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 /// A socket accepting connections on the event loop. Dropping it stops accepting and removes
@@ -99,7 +116,10 @@ pub fn listen(
     bootstrap: impl Fn(u64) -> capnp::capability::Client + Send + Sync + 'static,
 ) -> Result<Listener, SetupError> {
     let listener = bind(path)?;
-    let io = |source| SetupError::Io { path: path.to_path_buf(), source };
+    let io = |source| SetupError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
     listener.set_nonblocking(true).map_err(io)?;
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let shown = path.display().to_string();
@@ -111,7 +131,10 @@ pub fn listen(
     });
     started.map_err(SetupError::Ipc)?;
     tracing::info!(path = %path.display(), "IPC: listening");
-    Ok(Listener { path: path.to_path_buf(), stop: Some(stop) })
+    Ok(Listener {
+        path: path.to_path_buf(),
+        stop: Some(stop),
+    })
 }
 
 async fn accept_loop(

@@ -28,7 +28,10 @@ pub struct Spawned<P> {
 pub fn spawn_process<P: RemoteInterface + Send + 'static>(
     exe: &Path,
 ) -> Result<Spawned<P>, SetupError> {
-    let io = |source| SetupError::Io { path: exe.to_path_buf(), source };
+    let io = |source| SetupError::Io {
+        path: exe.to_path_buf(),
+        source,
+    };
     let (ours, theirs) = UnixStream::pair().map_err(io)?;
     let fd = theirs.as_raw_fd();
     let mut command = Command::new(exe);
@@ -49,13 +52,17 @@ pub fn spawn_process<P: RemoteInterface + Send + 'static>(
     let pid = child.id();
     tracing::info!(pid, exe = %exe.display(), "IPC: spawned process");
     let name = exe.display().to_string();
-    let reaper = std::thread::Builder::new().name("ipc-reaper".into()).spawn(move || {
-        match child.wait() {
+    let reaper = std::thread::Builder::new()
+        .name("ipc-reaper".into())
+        .spawn(move || match child.wait() {
             Ok(status) => tracing::info!(pid, "IPC: process {name} exited: {status}"),
             Err(e) => tracing::warn!(pid, "IPC: cannot wait for process {name}: {e}"),
-        }
-    });
+        });
     reaper.map_err(io)?;
     let (connection, init) = connect_stream::<P>(ours).map_err(SetupError::Ipc)?;
-    Ok(Spawned { connection, init, pid })
+    Ok(Spawned {
+        connection,
+        init,
+        pid,
+    })
 }

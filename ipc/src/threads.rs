@@ -24,7 +24,12 @@ pub(crate) struct ThreadServer {
 impl ThreadServer {
     /// A capability standing for an existing thread that runs its own queue while waiting.
     pub(crate) fn for_waiting_thread(name: String, waiter: Arc<Waiter>) -> ThreadServer {
-        ThreadServer { name, waiter, conn: None, owns_worker: false }
+        ThreadServer {
+            name,
+            waiter,
+            conn: None,
+            owns_worker: false,
+        }
     }
 }
 
@@ -92,7 +97,12 @@ impl thread_map::Server for ThreadMapServer {
             let waiter = Arc::new(Waiter::default());
             spawn_worker(&name, waiter.clone())?;
             tracing::debug!(thread = %name, conn = self.conn, "IPC server: made thread");
-            let server = ThreadServer { name, waiter, conn: Some(self.conn), owns_worker: true };
+            let server = ThreadServer {
+                name,
+                waiter,
+                conn: Some(self.conn),
+                owns_worker: true,
+            };
             let client = with_state(|s| s.thread_servers.borrow_mut().new_client(server));
             results.get().set_result(client);
             Ok(())
@@ -112,9 +122,10 @@ impl thread_map::Server for ThreadMapServer {
                 let conn = conns
                     .get_mut(&self.conn)
                     .ok_or_else(|| capnp::Error::disconnected("connection closed".into()))?;
-                let pool = conn
-                    .pool
-                    .get_or_insert_with(|| Pool { waiter: Arc::new(Waiter::default()), size: 0 });
+                let pool = conn.pool.get_or_insert_with(|| Pool {
+                    waiter: Arc::new(Waiter::default()),
+                    size: 0,
+                });
                 let wanted = count.min(MAX_POOL);
                 while pool.size < wanted {
                     spawn_worker(&format!("ipc-pool-{}", pool.size), pool.waiter.clone())?;
@@ -153,10 +164,20 @@ impl CallContext {
     /// Reads `ctx` (which may be absent from the params).
     pub(crate) fn read(ctx: capnp::Result<context::Reader<'_>>) -> capnp::Result<CallContext> {
         let ctx = ctx?;
-        let thread = if ctx.has_thread() { Some(ctx.get_thread()?) } else { None };
-        let callback_thread =
-            if ctx.has_callback_thread() { Some(ctx.get_callback_thread()?) } else { None };
-        Ok(CallContext { thread, callback_thread })
+        let thread = if ctx.has_thread() {
+            Some(ctx.get_thread()?)
+        } else {
+            None
+        };
+        let callback_thread = if ctx.has_callback_thread() {
+            Some(ctx.get_callback_thread()?)
+        } else {
+            None
+        };
+        Ok(CallContext {
+            thread,
+            callback_thread,
+        })
     }
 }
 
@@ -171,21 +192,31 @@ pub(crate) fn run_in_context<R: Send + 'static>(
 ) -> Promise<R, capnp::Error> {
     Promise::from_future(async move {
         let waiter = target_waiter(conn, ctx.thread).await?;
-        let callback_thread = ctx.callback_thread.map(|c| with_state(|s| s.add_cap(c.client)));
+        let callback_thread = ctx
+            .callback_thread
+            .map(|c| with_state(|s| s.add_cap(c.client)));
         let _release = CapGuard(callback_thread);
         let (reply, replied) = tokio::sync::oneshot::channel();
         let job = Box::new(move || {
-            let guard = ServingGuard::push(Serving { conn, callback_thread });
+            let guard = ServingGuard::push(Serving {
+                conn,
+                callback_thread,
+            });
             let result = work();
             drop(guard);
             if reply.send(result).is_err() {
-                tracing::info!(method, "IPC server: call canceled while executing (client gone)");
+                tracing::info!(
+                    method,
+                    "IPC server: call canceled while executing (client gone)"
+                );
             }
         });
         if waiter.post(job).is_err() {
             return Err(capnp::Error::failed("server thread has exited".into()));
         }
-        replied.await.map_err(|_| capnp::Error::failed("server thread dropped the call".into()))
+        replied
+            .await
+            .map_err(|_| capnp::Error::failed("server thread dropped the call".into()))
     })
 }
 
@@ -196,7 +227,11 @@ async fn target_waiter(
     match thread {
         Some(thread) => {
             let resolved = capnp::capability::get_resolved_cap(thread).await;
-            let server = with_state(|s| s.thread_servers.borrow().get_local_server_of_resolved(&resolved));
+            let server = with_state(|s| {
+                s.thread_servers
+                    .borrow()
+                    .get_local_server_of_resolved(&resolved)
+            });
             match server {
                 Some(server) if server.conn.is_none_or(|c| c == conn) => Ok(server.waiter.clone()),
                 _ => Err(capnp::Error::failed("invalid thread handle".into())),

@@ -63,7 +63,10 @@ impl Waiter {
             if queue.closed {
                 return None;
             }
-            queue = self.ready.wait(queue).unwrap_or_else(PoisonError::into_inner);
+            queue = self
+                .ready
+                .wait(queue)
+                .unwrap_or_else(PoisonError::into_inner);
         }
     }
 
@@ -76,7 +79,10 @@ impl Waiter {
                     if let Some(job) = queue.jobs.pop_front() {
                         break job;
                     }
-                    queue = self.ready.wait(queue).unwrap_or_else(PoisonError::into_inner);
+                    queue = self
+                        .ready
+                        .wait(queue)
+                        .unwrap_or_else(PoisonError::into_inner);
                 }
             };
             job();
@@ -134,7 +140,14 @@ pub fn thread_id() -> u64 {
 
 /// The innermost call this thread is serving for connection `conn`, if any.
 pub(crate) fn serving_for(conn: u64) -> Option<Serving> {
-    THREAD.with(|t| t.serving.borrow().iter().rev().find(|s| s.conn == conn).copied())
+    THREAD.with(|t| {
+        t.serving
+            .borrow()
+            .iter()
+            .rev()
+            .find(|s| s.conn == conn)
+            .copied()
+    })
 }
 
 /// Marks this thread as serving a call until the guard drops.

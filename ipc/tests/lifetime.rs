@@ -34,7 +34,9 @@ impl TestCallback for CountedCallback {
 }
 
 fn os_threads() -> usize {
-    std::fs::read_dir("/proc/self/task").map(|d| d.count()).unwrap_or(0)
+    std::fs::read_dir("/proc/self/task")
+        .map(|d| d.count())
+        .unwrap_or(0)
 }
 
 #[test]
@@ -42,8 +44,9 @@ fn destroy_frees_the_server_object_before_returning() {
     let _lock = common::counter_lock();
     let pair = common::pair();
     let base = LocalTestSuite::live();
-    let suites: Vec<Box<dyn TestSuite>> =
-        (0..5).map(|_| pair.client.make_suite().expect("make_suite")).collect();
+    let suites: Vec<Box<dyn TestSuite>> = (0..5)
+        .map(|_| pair.client.make_suite().expect("make_suite"))
+        .collect();
     assert_eq!(LocalTestSuite::live(), base + 5);
     // Dropping a proxy of an interface with `destroy` calls it synchronously.
     drop(suites);
@@ -61,11 +64,15 @@ fn releasing_the_last_reference_frees_the_object() {
     // The server dropped its proxy of our callback (no destroy method): the release reaches
     // us and our adapter, then our object, is freed.
     assert!(
-        common::eventually(Duration::from_secs(2), || LIVE_CALLBACKS.load(Ordering::SeqCst) == 0),
+        common::eventually(Duration::from_secs(2), || LIVE_CALLBACKS
+            .load(Ordering::SeqCst)
+            == 0),
         "callback object leaked"
     );
-    assert!(common::eventually(Duration::from_secs(2), || ipc::live_server_objects()
-        == servers_before));
+    assert!(common::eventually(
+        Duration::from_secs(2),
+        || ipc::live_server_objects() == servers_before
+    ));
 }
 
 #[test]
@@ -106,7 +113,8 @@ fn disconnect_frees_everything_the_connection_held() {
     drop(pair.client);
     drop(pair.server_conn);
     assert!(
-        common::eventually(Duration::from_secs(3), || os_threads() <= threads_before + 1),
+        common::eventually(Duration::from_secs(3), || os_threads()
+            <= threads_before + 1),
         "server worker threads leaked: {} before, {} now",
         threads_before,
         os_threads()
@@ -131,5 +139,9 @@ fn pending_call_fails_with_disconnected_when_the_connection_closes() {
     let (result, _) = waiting.join().expect("waiting thread");
     let err = result.expect_err("call must fail");
     assert!(err.is_disconnected(), "unexpected error {err:?}");
-    assert!(closed_at.elapsed() < Duration::from_secs(1), "took {:?}", closed_at.elapsed());
+    assert!(
+        closed_at.elapsed() < Duration::from_secs(1),
+        "took {:?}",
+        closed_at.elapsed()
+    );
 }

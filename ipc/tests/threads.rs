@@ -17,7 +17,9 @@ impl TestCallback for Recorder {
     fn call(&self, depth: u32) -> Result<Vec<u64>, Error> {
         let mut ids = vec![ipc::thread_id()];
         if depth > 0 {
-            let next = Arc::new(Recorder { server: self.server.clone() });
+            let next = Arc::new(Recorder {
+                server: self.server.clone(),
+            });
             ids.extend(self.server.call_back(next, depth - 1)?);
         }
         Ok(ids)
@@ -30,7 +32,10 @@ fn one_client_thread_maps_to_one_server_thread() {
     let suite = pair.client.make_suite().expect("make_suite");
     let me = ipc::thread_id();
     let first = suite.thread_id().expect("call");
-    assert_ne!(first, me, "call must run on a server thread, not the caller");
+    assert_ne!(
+        first, me,
+        "call must run on a server thread, not the caller"
+    );
     for _ in 0..100 {
         assert_eq!(suite.thread_id().expect("call"), first);
     }
@@ -51,10 +56,16 @@ fn two_client_threads_get_two_server_threads_that_do_not_block_each_other() {
         ids.push(suite.thread_id().expect("call"));
     }
     let elapsed = start.elapsed();
-    assert!(elapsed < Duration::from_millis(1000), "calls were delayed {elapsed:?} by the sleeper");
+    assert!(
+        elapsed < Duration::from_millis(1000),
+        "calls were delayed {elapsed:?} by the sleeper"
+    );
     let slept_on = sleeper.join().expect("sleeper thread");
     assert!(ids.iter().all(|id| *id == ids[0]));
-    assert_ne!(slept_on, ids[0], "the two client threads shared a server thread");
+    assert_ne!(
+        slept_on, ids[0],
+        "the two client threads shared a server thread"
+    );
 }
 
 #[test]
@@ -63,7 +74,14 @@ fn callback_runs_on_the_calling_thread() {
     let suite: Arc<dyn TestSuite> = Arc::from(pair.client.make_suite().expect("make_suite"));
     let me = ipc::thread_id();
     let server_thread = suite.thread_id().expect("call");
-    let ids = suite.call_back(Arc::new(Recorder { server: suite.clone() }), 0).expect("call_back");
+    let ids = suite
+        .call_back(
+            Arc::new(Recorder {
+                server: suite.clone(),
+            }),
+            0,
+        )
+        .expect("call_back");
     assert_eq!(ids, vec![server_thread, me]);
 }
 
@@ -74,7 +92,14 @@ fn nested_callbacks_alternate_between_the_same_two_threads() {
     let me = ipc::thread_id();
     let server_thread = suite.thread_id().expect("call");
     // client -> server -> callback -> server -> callback -> server -> callback
-    let ids = suite.call_back(Arc::new(Recorder { server: suite.clone() }), 2).expect("call_back");
+    let ids = suite
+        .call_back(
+            Arc::new(Recorder {
+                server: suite.clone(),
+            }),
+            2,
+        )
+        .expect("call_back");
     let expected: Vec<u64> = [server_thread, me].repeat(3);
     assert_eq!(ids, expected);
 }
@@ -90,7 +115,9 @@ fn calls_from_other_threads_during_a_callback_are_not_confused() {
                 let me = ipc::thread_id();
                 let server = suite.thread_id().expect("call");
                 for _ in 0..20 {
-                    let cb = Arc::new(Recorder { server: suite.clone() });
+                    let cb = Arc::new(Recorder {
+                        server: suite.clone(),
+                    });
                     let ids = suite.call_back(cb, 1).expect("call_back");
                     assert_eq!(ids, vec![server, me, server, me]);
                 }
@@ -98,10 +125,17 @@ fn calls_from_other_threads_during_a_callback_are_not_confused() {
             })
         })
         .collect();
-    let mut servers: Vec<u64> = workers.into_iter().map(|w| w.join().expect("worker")).collect();
+    let mut servers: Vec<u64> = workers
+        .into_iter()
+        .map(|w| w.join().expect("worker"))
+        .collect();
     servers.sort_unstable();
     servers.dedup();
-    assert_eq!(servers.len(), 4, "each client thread must get its own server thread");
+    assert_eq!(
+        servers.len(),
+        4,
+        "each client thread must get its own server thread"
+    );
 }
 
 #[test]

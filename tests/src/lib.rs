@@ -16,7 +16,10 @@ pub const DEADLINE: Duration = Duration::from_secs(10);
 /// Path of a binary built in this workspace's target directory (same profile as the tests).
 pub fn bin(name: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("test executable path");
-    let dir = exe.parent().and_then(Path::parent).expect("target profile dir");
+    let dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target profile dir");
     let path = dir.join(name);
     assert!(
         path.exists(),
@@ -42,7 +45,9 @@ pub fn eventually(timeout: Duration, mut f: impl FnMut() -> bool) -> bool {
 pub fn process_gone(pid: u32) -> bool {
     match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
         Err(_) => true,
-        Ok(stat) => stat.rsplit_once(") ").is_some_and(|(_, rest)| rest.starts_with('Z')),
+        Ok(stat) => stat
+            .rsplit_once(") ")
+            .is_some_and(|(_, rest)| rest.starts_with('Z')),
     }
 }
 
@@ -86,8 +91,13 @@ impl Process {
             }
             let _ = tx.send(seen);
         });
-        let seen = rx.recv_timeout(DEADLINE).unwrap_or_else(|_| panic!("no '{line}' line in time"));
-        assert!(seen.last().is_some_and(|l| l == line), "process ended without '{line}': {seen:?}");
+        let seen = rx
+            .recv_timeout(DEADLINE)
+            .unwrap_or_else(|_| panic!("no '{line}' line in time"));
+        assert!(
+            seen.last().is_some_and(|l| l == line),
+            "process ended without '{line}': {seen:?}"
+        );
         seen
     }
 
@@ -103,7 +113,8 @@ impl Process {
                 }
             }
         });
-        rx.recv_timeout(DEADLINE).unwrap_or_else(|_| panic!("no line starting '{prefix}' in time"))
+        rx.recv_timeout(DEADLINE)
+            .unwrap_or_else(|_| panic!("no line starting '{prefix}' in time"))
     }
 
     /// Sends `signal`.
@@ -129,7 +140,8 @@ impl Process {
     /// SIGTERM, then wait; panics if it does not exit in time.
     pub fn stop(&mut self) -> ExitStatus {
         self.signal(Signal::SIGTERM);
-        self.wait_timeout(DEADLINE).expect("process did not stop after SIGTERM")
+        self.wait_timeout(DEADLINE)
+            .expect("process did not stop after SIGTERM")
     }
 
     /// Collected stderr (after exit).

@@ -42,8 +42,12 @@ crate::interface! {
 
 impl InitServer {
     /// The bootstrap capability serving `init` on connection `conn`.
-    pub fn bootstrap(init: std::sync::Arc<dyn interfaces::Init>, conn: u64) -> capnp::capability::Client {
-        let client: schemas::init_capnp::init::Client = capnp_rpc::new_client(InitServer::new(init, conn));
+    pub fn bootstrap(
+        init: std::sync::Arc<dyn interfaces::Init>,
+        conn: u64,
+    ) -> capnp::capability::Client {
+        let client: schemas::init_capnp::init::Client =
+            capnp_rpc::new_client(InitServer::new(init, conn));
         client.client
     }
 }
@@ -52,10 +56,20 @@ impl InitProxy {
     /// Calls the retired `makeMiningOld2` (ordinal 2), which servers always fail; for tests
     /// of wire compatibility.
     pub fn make_mining_old2(&self) -> Result<(), interfaces::Error> {
-        self.cap.call("makeMiningOld2", |setup: crate::client::CallSetup| {
-            let client = schemas::init_capnp::init::Client { client: setup.client.clone() };
-            let request = client.make_mining_old2_request();
-            async move { request.send().promise.await.map(drop).map_err(crate::client::from_capnp) }
-        })
+        self.cap
+            .call("makeMiningOld2", |setup: crate::client::CallSetup| {
+                let client = schemas::init_capnp::init::Client {
+                    client: setup.client.clone(),
+                };
+                let request = client.make_mining_old2_request();
+                async move {
+                    request
+                        .send()
+                        .promise
+                        .await
+                        .map(drop)
+                        .map_err(crate::client::from_capnp)
+                }
+            })
     }
 }

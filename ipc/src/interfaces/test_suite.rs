@@ -51,7 +51,9 @@ impl LocalTestSuite {
     /// A new object (counted until dropped).
     pub fn new() -> LocalTestSuite {
         LIVE.fetch_add(1, Ordering::SeqCst);
-        LocalTestSuite { log: Mutex::new(Vec::new()) }
+        LocalTestSuite {
+            log: Mutex::new(Vec::new()),
+        }
     }
 
     /// How many objects exist in this process.

@@ -23,7 +23,11 @@ pub fn pair() -> Pair {
     let server_conn =
         ipc::serve_stream(a, move |conn| TestInitServer::bootstrap(init, conn)).expect("serve");
     let (client_conn, client) = ipc::connect_stream::<TestInitProxy>(b).expect("connect");
-    Pair { client, client_conn, server_conn }
+    Pair {
+        client,
+        client_conn,
+        server_conn,
+    }
 }
 
 /// Serializes tests that read process-wide object counters.

@@ -18,11 +18,18 @@ use ipc::interfaces::test_suite::{LocalTestInit, TestInit, TestInitProxy, TestIn
 fn main() -> ExitCode {
     ipc::set_process_name("ipc-test-peer");
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let result = match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+    let result = match args
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
         ["serve", socket] => serve(Path::new(socket)),
         ["hold", socket, n] => hold(Path::new(socket), n.parse().unwrap_or(1)),
         ["spawn-node", exe] => spawn_node(Path::new(exe)),
-        _ => Err("usage: ipc-test-peer serve <socket> | hold <socket> <n> | spawn-node <exe>".into()),
+        _ => {
+            Err("usage: ipc-test-peer serve <socket> | hold <socket> <n> | spawn-node <exe>".into())
+        }
     };
     match result {
         Ok(code) => code,
@@ -41,8 +48,10 @@ fn say(line: &str) {
 
 fn serve(socket: &Path) -> Result<ExitCode, String> {
     let init: Arc<dyn TestInit> = Arc::new(LocalTestInit);
-    let _listener = ipc::socket::listen(socket, move |conn| TestInitServer::bootstrap(init.clone(), conn))
-        .map_err(|e| e.to_string())?;
+    let _listener = ipc::socket::listen(socket, move |conn| {
+        TestInitServer::bootstrap(init.clone(), conn)
+    })
+    .map_err(|e| e.to_string())?;
     say("ready");
     loop {
         std::thread::park();

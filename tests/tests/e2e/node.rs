@@ -39,13 +39,18 @@ fn many_clients_share_one_node() {
 fn retired_mining_method_fails_with_cores_message() {
     let node = Node::start(&[]);
     let (_conn, init) = ipc::connect_init(&node.socket()).expect("connect");
-    let err = init.make_mining_old2().expect_err("makeMiningOld2 must fail");
+    let err = init
+        .make_mining_old2()
+        .expect_err("makeMiningOld2 must fail");
     assert_eq!(err.message(), ipc::MINING_OLD2_ERROR);
 }
 
 #[test]
 fn socket_is_owner_only_and_removed_on_sigterm_and_sigint() {
-    for signal in [nix::sys::signal::Signal::SIGTERM, nix::sys::signal::Signal::SIGINT] {
+    for signal in [
+        nix::sys::signal::Signal::SIGTERM,
+        nix::sys::signal::Signal::SIGINT,
+    ] {
         let mut node = Node::start(&[]);
         let meta = std::fs::metadata(node.socket()).expect("socket metadata");
         assert!(meta.file_type().is_socket());
@@ -54,7 +59,10 @@ fn socket_is_owner_only_and_removed_on_sigterm_and_sigint() {
         let (_conn, init) = ipc::connect_init(&node.socket()).expect("connect");
         let _echo = init.make_echo().expect("make_echo");
         node.process.signal(signal);
-        let status = node.process.wait_timeout(tests::DEADLINE).expect("node exits");
+        let status = node
+            .process
+            .wait_timeout(tests::DEADLINE)
+            .expect("node exits");
         assert!(status.success(), "exit status {status}");
         assert!(!node.socket().exists(), "socket left behind");
     }
@@ -67,9 +75,16 @@ fn custom_socket_paths_relative_and_absolute() {
     let abs_arg = format!("-ipcbind=unix:{}", abs.display());
     let node = Node::start(&["-ipcbind=unix:rel.sock", &abs_arg]);
     for path in [node.net_dir().join("rel.sock"), abs.clone()] {
-        assert!(tests::eventually(tests::DEADLINE, || path.exists()), "{}", path.display());
+        assert!(
+            tests::eventually(tests::DEADLINE, || path.exists()),
+            "{}",
+            path.display()
+        );
         let (_conn, init) = ipc::connect_init(&path).expect("connect");
-        assert_eq!(init.make_echo().expect("echo").echo("x").expect("echo"), "x");
+        assert_eq!(
+            init.make_echo().expect("echo").echo("x").expect("echo"),
+            "x"
+        );
     }
 }
 
@@ -82,7 +97,10 @@ fn stale_socket_is_replaced() {
     drop(std::os::unix::net::UnixListener::bind(&stale).expect("bind stale"));
     assert!(stale.exists());
     let mut process = Node::start_in(datadir.path(), &[]);
-    assert!(tests::eventually(tests::DEADLINE, || ipc::connect_init(&stale).is_ok()));
+    assert!(tests::eventually(tests::DEADLINE, || ipc::connect_init(
+        &stale
+    )
+    .is_ok()));
     assert!(process.stop().success());
 }
 
@@ -90,10 +108,15 @@ fn stale_socket_is_replaced() {
 fn occupied_socket_and_non_socket_file_are_refused() {
     let node = Node::start(&[]);
     let mut second = Node::start_in(node.datadir.path(), &[]);
-    let status = second.wait_timeout(tests::DEADLINE).expect("second node exits");
+    let status = second
+        .wait_timeout(tests::DEADLINE)
+        .expect("second node exits");
     assert_eq!(status.code(), Some(1));
     let err = second.stderr();
-    assert!(err.contains("in use by another running process"), "stderr: {err}");
+    assert!(
+        err.contains("in use by another running process"),
+        "stderr: {err}"
+    );
     assert!(node.socket().exists(), "first node's socket was removed");
 
     let datadir = tempfile::tempdir().expect("tempdir");
@@ -105,7 +128,10 @@ fn occupied_socket_and_non_socket_file_are_refused() {
     assert_eq!(status.code(), Some(1));
     let err = third.stderr();
     assert!(err.contains("exists and is not a socket"), "stderr: {err}");
-    assert_eq!(std::fs::read(net.join("node.sock")).expect("file kept"), b"not a socket");
+    assert_eq!(
+        std::fs::read(net.join("node.sock")).expect("file kept"),
+        b"not a socket"
+    );
 }
 
 #[test]
@@ -116,7 +142,10 @@ fn too_long_socket_path_is_an_error_naming_it() {
     let status = process.wait_timeout(tests::DEADLINE).expect("exits");
     assert_eq!(status.code(), Some(1));
     let err = process.stderr();
-    assert!(err.contains("too long") && err.contains(&"s".repeat(120)), "stderr: {err}");
+    assert!(
+        err.contains("too long") && err.contains(&"s".repeat(120)),
+        "stderr: {err}"
+    );
 }
 
 #[test]

@@ -30,7 +30,10 @@ fn spawned_node_serves_echo_and_exits_when_the_connection_drops() {
     );
     // The reaper thread collects it: no zombie is left.
     assert!(
-        tests::eventually(Duration::from_secs(2), || !std::path::Path::new(&format!("/proc/{pid}")).exists()),
+        tests::eventually(Duration::from_secs(2), || !std::path::Path::new(&format!(
+            "/proc/{pid}"
+        ))
+        .exists()),
         "child {pid} left as a zombie"
     );
 }
@@ -38,7 +41,10 @@ fn spawned_node_serves_echo_and_exits_when_the_connection_drops() {
 #[test]
 fn spawned_node_exits_when_its_parent_is_killed() {
     let node = bin("bitcoin-node");
-    let mut parent = Process::start(&bin("ipc-test-peer"), &["spawn-node", node.to_str().expect("utf8")]);
+    let mut parent = Process::start(
+        &bin("ipc-test-peer"),
+        &["spawn-node", node.to_str().expect("utf8")],
+    );
     let lines = parent.wait_for_line_prefix("child ");
     let pid: u32 = lines
         .split_whitespace()

@@ -1,0 +1,6 @@
+//! Arbitrary bytes into the IPC message reader: must return an error, never panic or hang.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    let _ = ipc::fuzz::decode_frame(data);
+});
