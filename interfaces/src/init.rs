@@ -10,6 +10,8 @@ use crate::{Echo, Error};
 pub trait Init: Send + Sync {
     /// Makes a new `Echo` object.
     fn make_echo(&self) -> Result<Box<dyn Echo>, Error> {
-        Err(Error::failed("echo interface not available in this process"))
+        Err(Error::failed(
+            "echo interface not available in this process",
+        ))
     }
 }

@@ -19,8 +19,8 @@ mod echo;
 mod error;
 mod init;
 
-pub use echo::{Echo, LocalEcho};
 #[cfg(feature = "test-utils")]
 pub use echo::conformance as echo_conformance;
+pub use echo::{Echo, LocalEcho};
 pub use error::Error;
 pub use init::Init;

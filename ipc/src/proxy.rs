@@ -332,7 +332,7 @@ macro_rules! interface {
 
             fn imp(&self) -> ::capnp::Result<::std::sync::Arc<dyn $Trait>> {
                 self.imp.borrow().clone().ok_or_else(|| ::capnp::Error::failed(
-                    concat!(stringify!($Trait), " object already destroyed").to_string()))
+                    "object already destroyed".to_string()))
             }
         }
 

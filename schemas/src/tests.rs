@@ -13,13 +13,16 @@ struct Nodes {
 impl Nodes {
     fn load() -> Nodes {
         let mut slice = crate::SCHEMA_NODES;
-        let message =
-            capnp::serialize::read_message(&mut slice, Default::default())
-                .expect("schemas.bin parses");
+        let message = capnp::serialize::read_message(&mut slice, Default::default())
+            .expect("schemas.bin parses");
         let request: code_generator_request::Reader = message.get_root().expect("root");
         let mut by_id = HashMap::new();
         for node in request.get_nodes().expect("nodes") {
-            let name = node.get_display_name().expect("name").to_string().expect("utf8");
+            let name = node
+                .get_display_name()
+                .expect("name")
+                .to_string()
+                .expect("utf8");
             let mut builder = capnp::message::Builder::new_default();
             builder.set_root(node).expect("copy node");
             by_id.insert(
@@ -31,11 +34,13 @@ impl Nodes {
     }
 
     fn with_node<R>(&self, id: u64, f: impl FnOnce(node::Reader<'_>) -> R) -> R {
-        let (_, words) = self.by_id.get(&id).unwrap_or_else(|| panic!("no node {id:#x}"));
+        let (_, words) = self
+            .by_id
+            .get(&id)
+            .unwrap_or_else(|| panic!("no node {id:#x}"));
         let mut slice = &words[..];
         let message =
-            capnp::serialize::read_message(&mut slice, Default::default())
-                .expect("node parses");
+            capnp::serialize::read_message(&mut slice, Default::default()).expect("node parses");
         f(message.get_root().expect("node root"))
     }
 
@@ -46,7 +51,11 @@ impl Nodes {
             .filter(|(_, (name, _))| name == display_name)
             .map(|(id, _)| *id)
             .collect();
-        assert_eq!(found.len(), 1, "declaration {display_name} not found exactly once");
+        assert_eq!(
+            found.len(),
+            1,
+            "declaration {display_name} not found exactly once"
+        );
         found[0]
     }
 
@@ -67,7 +76,10 @@ impl Nodes {
             type_::Text(()) => "Text".into(),
             type_::Data(()) => "Data".into(),
             type_::List(list) => {
-                format!("List({})", self.type_name(list.get_element_type().expect("element")))
+                format!(
+                    "List({})",
+                    self.type_name(list.get_element_type().expect("element"))
+                )
             }
             type_::Struct(s) => self.short_name(s.get_type_id()),
             type_::Interface(i) => self.short_name(i.get_type_id()),
@@ -78,7 +90,9 @@ impl Nodes {
     /// Renders a struct's fields as `name @n :Type`, in ordinal order.
     fn fields(&self, struct_id: u64) -> Vec<String> {
         self.with_node(struct_id, |node| {
-            let node::Struct(s) = node.which().expect("which") else { panic!("not a struct") };
+            let node::Struct(s) = node.which().expect("which") else {
+                panic!("not a struct")
+            };
             let mut out: Vec<(u16, String)> = s
                 .get_fields()
                 .expect("fields")
@@ -88,8 +102,15 @@ impl Nodes {
                         field::ordinal::Explicit(n) => n,
                         field::ordinal::Implicit(()) => u16::MAX,
                     };
-                    let field::Slot(slot) = f.which().expect("field") else { panic!("group") };
-                    let name = f.get_name().expect("name").to_str().expect("utf8").to_string();
+                    let field::Slot(slot) = f.which().expect("field") else {
+                        panic!("group")
+                    };
+                    let name = f
+                        .get_name()
+                        .expect("name")
+                        .to_str()
+                        .expect("utf8")
+                        .to_string();
                     let ty = self.type_name(slot.get_type().expect("type"));
                     (ordinal, format!("{name} @{ordinal} :{ty}"))
                 })
@@ -102,12 +123,19 @@ impl Nodes {
     /// Renders an interface's methods as `@n name(params) -> (results)`.
     fn methods(&self, interface_id: u64) -> Vec<String> {
         let methods: Vec<(String, u64, u64)> = self.with_node(interface_id, |node| {
-            let node::Interface(i) = node.which().expect("which") else { panic!("not an interface") };
+            let node::Interface(i) = node.which().expect("which") else {
+                panic!("not an interface")
+            };
             i.get_methods()
                 .expect("methods")
                 .iter()
                 .map(|m| {
-                    let name = m.get_name().expect("name").to_str().expect("utf8").to_string();
+                    let name = m
+                        .get_name()
+                        .expect("name")
+                        .to_str()
+                        .expect("utf8")
+                        .to_string();
                     (name, m.get_param_struct_type(), m.get_result_struct_type())
                 })
                 .collect()
@@ -162,16 +190,37 @@ fn generated_constants_match_protocol() {
     use crate::{common_capnp, echo_capnp, init_capnp, mining_capnp, proxy_capnp, rpc_capnp};
     assert_eq!(proxy_capnp::thread_map::Client::TYPE_ID, 0xee5e37179ad9dc9d);
     assert_eq!(proxy_capnp::thread::Client::TYPE_ID, 0x81c1e2600d0b56c5);
-    assert_eq!(proxy_capnp::context::Reader::<'static>::TYPE_ID, 0x9c44e6645d0b22c6);
-    assert_eq!(common_capnp::block_ref::Reader::<'static>::TYPE_ID, 0xb3be4b8949350369);
+    assert_eq!(
+        proxy_capnp::context::Reader::<'static>::TYPE_ID,
+        0x9c44e6645d0b22c6
+    );
+    assert_eq!(
+        common_capnp::block_ref::Reader::<'static>::TYPE_ID,
+        0xb3be4b8949350369
+    );
     assert_eq!(echo_capnp::echo::Client::TYPE_ID, 0xd36b89640dc94399);
     assert_eq!(init_capnp::init::Client::TYPE_ID, 0x8838c700ba5cba65);
     assert_eq!(mining_capnp::mining::Client::TYPE_ID, 0xf9c68436df3af39e);
-    assert_eq!(mining_capnp::block_template::Client::TYPE_ID, 0xf9671ad841b2f622);
-    assert_eq!(mining_capnp::block_create_options::Reader::<'static>::TYPE_ID, 0x80fca083ef81a559);
-    assert_eq!(mining_capnp::block_wait_options::Reader::<'static>::TYPE_ID, 0x9ba437d9de0c452e);
-    assert_eq!(mining_capnp::block_check_options::Reader::<'static>::TYPE_ID, 0x89f3f39b6c9dd162);
-    assert_eq!(mining_capnp::coinbase_tx::Reader::<'static>::TYPE_ID, 0xdc399c6d34ae7e69);
+    assert_eq!(
+        mining_capnp::block_template::Client::TYPE_ID,
+        0xf9671ad841b2f622
+    );
+    assert_eq!(
+        mining_capnp::block_create_options::Reader::<'static>::TYPE_ID,
+        0x80fca083ef81a559
+    );
+    assert_eq!(
+        mining_capnp::block_wait_options::Reader::<'static>::TYPE_ID,
+        0x9ba437d9de0c452e
+    );
+    assert_eq!(
+        mining_capnp::block_check_options::Reader::<'static>::TYPE_ID,
+        0x89f3f39b6c9dd162
+    );
+    assert_eq!(
+        mining_capnp::coinbase_tx::Reader::<'static>::TYPE_ID,
+        0xdc399c6d34ae7e69
+    );
     assert_eq!(rpc_capnp::rpc::Client::TYPE_ID, 0xacb1d37f0a713129);
 }
 
@@ -274,8 +323,14 @@ fn mining_structs_match_protocol() {
                 "coinbaseOutputMaxAdditionalSigops @2 :UInt64",
             ],
         ),
-        ("mining.capnp:BlockWaitOptions", &["timeout @0 :Float64", "feeThreshold @1 :Int64"]),
-        ("mining.capnp:BlockCheckOptions", &["checkMerkleRoot @0 :Bool", "checkPow @1 :Bool"]),
+        (
+            "mining.capnp:BlockWaitOptions",
+            &["timeout @0 :Float64", "feeThreshold @1 :Int64"],
+        ),
+        (
+            "mining.capnp:BlockCheckOptions",
+            &["checkMerkleRoot @0 :Bool", "checkPow @1 :Bool"],
+        ),
         (
             "mining.capnp:CoinbaseTx",
             &[
@@ -298,13 +353,19 @@ fn mining_structs_match_protocol() {
 fn mining_defaults_match_protocol() {
     use crate::mining_capnp::{block_check_options, block_create_options, block_wait_options};
     let mut message = capnp::message::Builder::new_default();
-    let create = message.init_root::<block_create_options::Builder<'_>>().into_reader();
+    let create = message
+        .init_root::<block_create_options::Builder<'_>>()
+        .into_reader();
     assert!(create.get_use_mempool());
     assert_eq!(create.get_block_reserved_weight(), 8000);
     assert_eq!(create.get_coinbase_output_max_additional_sigops(), 400);
-    let wait = message.init_root::<block_wait_options::Builder<'_>>().into_reader();
+    let wait = message
+        .init_root::<block_wait_options::Builder<'_>>()
+        .into_reader();
     assert_eq!(wait.get_timeout(), f64::MAX);
     assert_eq!(wait.get_fee_threshold(), 2_100_000_000_000_000);
-    let check = message.init_root::<block_check_options::Builder<'_>>().into_reader();
+    let check = message
+        .init_root::<block_check_options::Builder<'_>>()
+        .into_reader();
     assert!(check.get_check_merkle_root() && check.get_check_pow());
 }

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Runs every check and test of the workspace: formatting, generated-code freshness, clippy,
+# the Rust tests (unit, in-process, end-to-end with the real binaries) and the pycapnp tests.
+# Needs: the Rust toolchain, cargo-nextest (falls back to cargo test), capnp + capnpc-rust
+# for the schema check (skipped with a warning when missing), python3 for tests/python.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "generated schema code is current"
+if command -v capnp >/dev/null && command -v capnpc-rust >/dev/null; then
+    scripts/regen-schemas.sh --check
+elif [[ "${CI:-}" == "true" ]]; then
+    echo "error: capnp or capnpc-rust missing in CI" >&2
+    exit 1
+else
+    echo "warning: capnp/capnpc-rust not installed; skipping the staleness check" >&2
+fi
+
+step "cargo clippy"
+cargo clippy --workspace --all-targets -- -D warnings
+
+step "build binaries"
+cargo build --workspace --bins
+
+step "Rust tests"
+if cargo nextest --version >/dev/null 2>&1; then
+    cargo nextest run --workspace --no-fail-fast
+    cargo test --workspace --doc
+else
+    cargo test --workspace
+fi
+
+step "Python (pycapnp) tests"
+bash tests/python/run.sh
+
+if [[ "${FUZZ_SECONDS:-0}" != "0" ]]; then
+    step "fuzz the message reader for ${FUZZ_SECONDS}s"
+    (cd fuzz && cargo +nightly fuzz run message_reader -- -max_total_time="$FUZZ_SECONDS")
+fi
+echo
+echo "all checks passed"
