@@ -94,8 +94,10 @@ pub fn open_datadir(config: &Config) -> Result<PathBuf, NodeError> {
         if config.datadir_given {
             return Err(NodeError::NoDataDir(config.datadir.clone()));
         }
-        std::fs::create_dir_all(&config.datadir)
-            .map_err(|source| NodeError::Io { path: config.datadir.clone(), source })?;
+        std::fs::create_dir_all(&config.datadir).map_err(|source| NodeError::Io {
+            path: config.datadir.clone(),
+            source,
+        })?;
     }
     let net_dir = config.net_dir();
     std::fs::create_dir_all(&net_dir).map_err(|source| NodeError::Io {

@@ -11,7 +11,11 @@ pub fn decode_frame(mut data: &[u8]) -> Result<(), capnp::Error> {
     match root.which()? {
         message::Call(call) => {
             let call = call?;
-            let _ = (call.get_interface_id(), call.get_method_id(), call.get_question_id());
+            let _ = (
+                call.get_interface_id(),
+                call.get_method_id(),
+                call.get_question_id(),
+            );
             let params = call.get_params()?;
             let content = params.get_content();
             let _ = content.target_size()?;

@@ -263,6 +263,15 @@ macro_rules! interface {
             cap: $crate::client::CapRef,
         }
 
+        impl $Proxy {
+            /// The capnp methods this proxy and its server adapter implement (snake case).
+            pub const METHODS: &'static [&'static str] = &[
+                $(stringify!($method),)*
+                $($(stringify!($lmethod),)*)?
+                $(stringify!($destroy),)?
+            ];
+        }
+
         impl $crate::RemoteInterface for $Proxy {
             const INTERFACE_ID: u64 = <$cap::Client as ::capnp::traits::HasTypeId>::TYPE_ID;
             fn from_client(client: ::capnp::capability::Client, conn: u64) -> Self {

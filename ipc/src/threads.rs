@@ -197,7 +197,11 @@ pub(crate) fn run_in_context<R: Send + 'static>(
             .map(|c| with_state(|s| s.add_cap(c.client)));
         let _release = CapGuard(callback_thread);
         let (reply, replied) = tokio::sync::oneshot::channel();
+        tracing::trace!(conn, method, "IPC server: post request");
         let job = Box::new(move || {
+            let span =
+                tracing::debug_span!("ipc_server", process = crate::process_name(), conn, method);
+            let _entered = span.enter();
             let guard = ServingGuard::push(Serving {
                 conn,
                 callback_thread,

@@ -61,7 +61,9 @@ fn random_streams_close_only_their_own_connection() {
         let _ = ours.write_all(&data);
         drop(ours);
         // Whatever the bytes did, the connection ends and the healthy client is unaffected.
-        assert!(conn.wait_closed_timeout(std::time::Duration::from_secs(5)).is_some());
+        assert!(conn
+            .wait_closed_timeout(std::time::Duration::from_secs(5))
+            .is_some());
         assert_eq!(suite.record(1).expect("healthy client").last(), Some(&1));
     }
 }

@@ -1,0 +1,95 @@
+//! Trait/schema drift: every method of each interface's schema is implemented by the
+//! generated proxy and adapter, or explicitly handled elsewhere (a mismatched signature
+//! already fails to compile; this catches methods the schema gained).
+
+use capnp::schema_capnp::{code_generator_request, node};
+use capnp::traits::HasTypeId;
+
+use ipc::interfaces::test_suite::{TestCallbackProxy, TestInitProxy, TestSuiteProxy};
+use ipc::{EchoProxy, InitProxy};
+
+/// Snake-case method names of interface `id`, read from the compiled schemas.
+fn schema_methods(id: u64) -> Vec<String> {
+    let mut bytes = schemas::SCHEMA_NODES;
+    let message = capnp::serialize::read_message(&mut bytes, Default::default()).expect("parse");
+    let request: code_generator_request::Reader<'_> = message.get_root().expect("root");
+    for n in request.get_nodes().expect("nodes") {
+        if n.get_id() != id {
+            continue;
+        }
+        let node::Interface(interface) = n.which().expect("which") else {
+            panic!("not an interface")
+        };
+        return interface
+            .get_methods()
+            .expect("methods")
+            .iter()
+            .map(|m| snake(m.get_name().expect("name").to_str().expect("utf8")))
+            .collect();
+    }
+    panic!("interface {id:#x} not in schemas");
+}
+
+fn snake(camel: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in camel.chars().enumerate() {
+        if c.is_ascii_uppercase() {
+            if i > 0 {
+                out.push('_');
+            }
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn check(id: u64, implemented: &[&str], handled_elsewhere: &[&str]) {
+    let mut expected = schema_methods(id);
+    expected.sort();
+    let mut covered: Vec<String> = implemented
+        .iter()
+        .chain(handled_elsewhere)
+        .map(|s| s.to_string())
+        .collect();
+    covered.sort();
+    assert_eq!(covered, expected, "schema and proxy of {id:#x} disagree");
+}
+
+#[test]
+fn echo_proxy_covers_its_schema() {
+    check(
+        schemas::echo_capnp::echo::Client::TYPE_ID,
+        EchoProxy::METHODS,
+        &[],
+    );
+}
+
+#[test]
+fn init_proxy_covers_its_schema() {
+    check(
+        schemas::init_capnp::init::Client::TYPE_ID,
+        InitProxy::METHODS,
+        // construct: the runtime's ThreadMap exchange; make_mining_old2: always fails with
+        // Core's message (hand-written); make_mining / make_rpc: served once the Mining and
+        // Rpc traits exist (their issues), until then the capnp default "unimplemented".
+        &["construct", "make_mining_old2", "make_mining", "make_rpc"],
+    );
+}
+
+#[test]
+fn test_interfaces_cover_their_schema() {
+    use schemas::ipc_test_capnp::{test_callback, test_init, test_suite};
+    check(test_suite::Client::TYPE_ID, TestSuiteProxy::METHODS, &[]);
+    check(
+        test_callback::Client::TYPE_ID,
+        TestCallbackProxy::METHODS,
+        &[],
+    );
+    check(
+        test_init::Client::TYPE_ID,
+        TestInitProxy::METHODS,
+        &["construct"],
+    );
+}
