@@ -10,19 +10,26 @@
 //!    one client thread measured the same way;
 //! 5. a 1 MiB `Data` round trip through `TestSuite::echo_data`.
 //!
-//! Plus two diagnostic rows that split the cost of 3: `TestSuite::ping` (thread-mapped client,
-//! answered on the server's event loop, no server worker thread) and `TestSuite::thread_id`
-//! (full path, no payload).
+//! Plus diagnostic rows that split the cost of 3: `TestSuite::ping` (thread-mapped client,
+//! answered on the server's event loop, no server worker thread), `TestSuite::thread_id` (full
+//! path, no payload), a Mutex+Condvar ping-pong, a post-to-tokio-loop hop, plain capnp with a
+//! `Context.callbackThread` capability per call (dropped or kept by the server), and the floor
+//! with its two threads pinned to different CPUs.
 //!
-//! Every latency row also reports CPU time and context switches per call, from
-//! `getrusage(RUSAGE_SELF)` deltas (all threads of the process).
+//! Every latency row also reports, over the timed section: process CPU time (user + sys),
+//! context switches and minor page faults per call from `getrusage(RUSAGE_SELF)`, and the run
+//! time per call of the `ipc-loop` thread, the `ipc-<n>` server workers and the other threads
+//! from `/proc/self/task/*/schedstat`.
 //!
-//! Usage: `ipc_bench [--quick] [--iters N] [--data-iters N]`.
+//! Usage: `ipc_bench [--quick] [--iters N] [--data-iters N] [--only floor,capnp,full,threads,suite,hops]`.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::future::Future;
 use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
-use std::sync::{Arc, Barrier};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Barrier, Condvar, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use capnp::message::ReaderOptions;
@@ -34,7 +41,10 @@ use ipc::interfaces::test_suite::{
     LocalTestInit, TestInit, TestInitProxy, TestInitServer, TestSuite,
 };
 use ipc::{Connection, InitProxy, InitServer};
+use nix::sched::{sched_getaffinity, sched_setaffinity, CpuSet};
+use nix::unistd::Pid;
 use schemas::echo_capnp::echo;
+use schemas::proxy_capnp::thread;
 use tokio_util::compat::{TokioAsyncReadCompatExt, TokioAsyncWriteCompatExt};
 
 /// Text sent by every echo benchmark (64 bytes, like the floor's ping).
@@ -48,6 +58,8 @@ struct Config {
     iters: usize,
     data_iters: usize,
     warmup: usize,
+    /// Only run these groups (`floor`, `capnp`, `full`, `threads`, `suite`, `hops`); all if empty.
+    only: Vec<String>,
 }
 
 impl Config {
@@ -56,6 +68,7 @@ impl Config {
             iters: 20_000,
             data_iters: 20_000,
             warmup: 2_000,
+            only: Vec::new(),
         };
         let mut quick = false;
         let mut args = std::env::args().skip(1);
@@ -64,6 +77,10 @@ impl Config {
                 "--quick" => quick = true,
                 "--iters" => config.iters = parse_count(args.next()),
                 "--data-iters" => config.data_iters = parse_count(args.next()),
+                "--only" => {
+                    let groups = args.next().expect("a comma-separated list after --only");
+                    config.only = groups.split(',').map(str::to_string).collect();
+                }
                 // `cargo bench` passes `--bench`; ignore it and anything else.
                 _ => {}
             }
@@ -77,6 +94,12 @@ impl Config {
     }
 }
 
+impl Config {
+    fn runs(&self, group: &str) -> bool {
+        self.only.is_empty() || self.only.iter().any(|g| g == group)
+    }
+}
+
 fn parse_count(arg: Option<String>) -> usize {
     arg.and_then(|a| a.parse().ok())
         .filter(|n| *n > 0)
@@ -86,15 +109,106 @@ fn parse_count(arg: Option<String>) -> usize {
 // ---------------------------------------------------------------------------------------------
 // Measuring.
 
-/// Process-wide resource usage (all threads).
-#[derive(Clone, Copy)]
+/// Resources the process used over an interval: `getrusage(RUSAGE_SELF)` for CPU time and
+/// context switches (all threads), and each thread's `/proc/self/task/*/schedstat` run time
+/// grouped by role.
+#[derive(Clone, Copy, Default)]
 struct Usage {
-    cpu: Duration,
+    user: Duration,
+    sys: Duration,
     voluntary: i64,
     involuntary: i64,
+    /// Minor page faults.
+    faults: i64,
+    /// Run time of the IPC event-loop thread (`ipc-loop`).
+    loop_cpu: Duration,
+    /// Run time of the IPC server worker threads (`ipc-<n>`, made by `makeThread`).
+    worker_cpu: Duration,
+    /// Run time of every other thread (benchmark clients, the floor/capnp threads, main).
+    other_cpu: Duration,
 }
 
-fn usage() -> Usage {
+/// A point-in-time reading for [`Usage`].
+struct Snapshot {
+    rusage: Usage,
+    /// Per thread id: name and cumulative run time in nanoseconds.
+    tasks: HashMap<u64, (String, u64)>,
+}
+
+impl Snapshot {
+    /// What was used between `before` and `self`. Threads that started in between count in
+    /// full; threads that exited in between are missed (the benchmarks keep theirs alive).
+    fn since(&self, before: &Snapshot) -> Usage {
+        let mut used = Usage {
+            user: self.rusage.user.saturating_sub(before.rusage.user),
+            sys: self.rusage.sys.saturating_sub(before.rusage.sys),
+            voluntary: self.rusage.voluntary - before.rusage.voluntary,
+            involuntary: self.rusage.involuntary - before.rusage.involuntary,
+            faults: self.rusage.faults - before.rusage.faults,
+            ..Usage::default()
+        };
+        for (tid, (name, ran)) in &self.tasks {
+            let earlier = before.tasks.get(tid).map_or(0, |(_, ran)| *ran);
+            let ran = Duration::from_nanos(ran.saturating_sub(earlier));
+            match thread_role(name) {
+                Role::Loop => used.loop_cpu += ran,
+                Role::Worker => used.worker_cpu += ran,
+                Role::Other => used.other_cpu += ran,
+            }
+        }
+        used
+    }
+}
+
+enum Role {
+    Loop,
+    Worker,
+    Other,
+}
+
+fn thread_role(name: &str) -> Role {
+    if name == "ipc-loop" {
+        Role::Loop
+    } else if name
+        .strip_prefix("ipc-")
+        .is_some_and(|rest| !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_digit()))
+    {
+        Role::Worker
+    } else {
+        Role::Other
+    }
+}
+
+fn tasks() -> HashMap<u64, (String, u64)> {
+    let mut tasks = HashMap::new();
+    let Ok(dir) = std::fs::read_dir("/proc/self/task") else {
+        return tasks;
+    };
+    for entry in dir.flatten() {
+        let Some(tid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|t| t.parse::<u64>().ok())
+        else {
+            continue;
+        };
+        let path = entry.path();
+        let name = std::fs::read_to_string(path.join("comm")).unwrap_or_default();
+        let ran = std::fs::read_to_string(path.join("schedstat"))
+            .ok()
+            .and_then(|s| {
+                s.split_whitespace()
+                    .next()
+                    .and_then(|n| n.parse::<u64>().ok())
+            });
+        if let Some(ran) = ran {
+            tasks.insert(tid, (name.trim().to_string(), ran));
+        }
+    }
+    tasks
+}
+
+fn snapshot() -> Snapshot {
     let mut ru = std::mem::MaybeUninit::<libc::rusage>::zeroed();
     // SAFETY: `ru` is a valid, writable rusage; getrusage only writes into it.
     let rc = unsafe { libc::getrusage(libc::RUSAGE_SELF, ru.as_mut_ptr()) };
@@ -105,10 +219,16 @@ fn usage() -> Usage {
         Duration::from_secs(u64::try_from(t.tv_sec).expect("tv_sec"))
             + Duration::from_micros(u64::try_from(t.tv_usec).expect("tv_usec"))
     };
-    Usage {
-        cpu: tv(ru.ru_utime) + tv(ru.ru_stime),
-        voluntary: ru.ru_nvcsw,
-        involuntary: ru.ru_nivcsw,
+    Snapshot {
+        rusage: Usage {
+            user: tv(ru.ru_utime),
+            sys: tv(ru.ru_stime),
+            voluntary: ru.ru_nvcsw,
+            involuntary: ru.ru_nivcsw,
+            faults: ru.ru_minflt,
+            ..Usage::default()
+        },
+        tasks: tasks(),
     }
 }
 
@@ -117,9 +237,8 @@ struct Sample {
     /// Per-call round-trip times, nanoseconds, sorted.
     nanos: Vec<u64>,
     wall: Duration,
-    cpu: Duration,
-    voluntary: i64,
-    involuntary: i64,
+    /// Resources the whole process used meanwhile.
+    used: Usage,
 }
 
 impl Sample {
@@ -153,14 +272,39 @@ impl Sample {
     }
 
     #[allow(clippy::cast_precision_loss)]
-    fn cpu_per_call(&self) -> Duration {
-        self.cpu.div_f64(self.calls() as f64)
+    fn cpu_per_call(&self) -> (Duration, Duration) {
+        let n = self.calls() as f64;
+        (self.used.user.div_f64(n), self.used.sys.div_f64(n))
+    }
+
+    /// Run time per call of the loop thread, the worker threads and the others, in µs.
+    #[allow(clippy::cast_precision_loss)]
+    fn thread_cpu_per_call(&self) -> (f64, f64, f64) {
+        let per = |d: Duration| d.as_secs_f64() * 1e6 / self.calls() as f64;
+        (
+            per(self.used.loop_cpu),
+            per(self.used.worker_cpu),
+            per(self.used.other_cpu),
+        )
+    }
+
+    /// Fraction of the wall time the loop thread was running.
+    fn loop_busy(&self) -> f64 {
+        self.used.loop_cpu.as_secs_f64() / self.wall.as_secs_f64()
     }
 
     #[allow(clippy::cast_precision_loss)]
     fn switches_per_call(&self) -> (f64, f64) {
         let n = self.calls() as f64;
-        (self.voluntary as f64 / n, self.involuntary as f64 / n)
+        (
+            self.used.voluntary as f64 / n,
+            self.used.involuntary as f64 / n,
+        )
+    }
+
+    #[allow(clippy::cast_precision_loss)]
+    fn faults_per_call(&self) -> f64 {
+        self.used.faults as f64 / self.calls() as f64
     }
 }
 
@@ -170,7 +314,7 @@ fn measure(warmup: usize, iters: usize, mut call: impl FnMut()) -> Sample {
         call();
     }
     let mut nanos = Vec::with_capacity(iters);
-    let before = usage();
+    let before = snapshot();
     let start = Instant::now();
     for _ in 0..iters {
         let t0 = Instant::now();
@@ -178,25 +322,43 @@ fn measure(warmup: usize, iters: usize, mut call: impl FnMut()) -> Sample {
         nanos.push(u64::try_from(t0.elapsed().as_nanos()).expect("call took centuries"));
     }
     let wall = start.elapsed();
-    let after = usage();
+    let after = snapshot();
     nanos.sort_unstable();
     Sample {
         nanos,
         wall,
-        cpu: after.cpu.saturating_sub(before.cpu),
-        voluntary: after.voluntary - before.voluntary,
-        involuntary: after.involuntary - before.involuntary,
+        used: after.since(&before),
     }
 }
 
 // ---------------------------------------------------------------------------------------------
 // 1. The floor: raw socketpair ping-pong.
 
-fn bench_floor(config: &Config) -> Sample {
+/// Restricts the calling thread to `cpu`.
+fn pin_to(cpu: usize) {
+    let mut set = CpuSet::new();
+    set.set(cpu).expect("CPU number in range");
+    sched_setaffinity(Pid::from_raw(0), &set).expect("sched_setaffinity");
+}
+
+/// The CPUs this process may run on.
+fn allowed_cpus() -> Vec<usize> {
+    let set = sched_getaffinity(Pid::from_raw(0)).expect("sched_getaffinity");
+    (0..CpuSet::count())
+        .filter(|cpu| set.is_set(*cpu).unwrap_or(false))
+        .collect()
+}
+
+/// The floor; with `cpus`, the two threads are pinned to those two different CPUs, so every
+/// wake-up crosses CPUs.
+fn bench_floor(config: &Config, cpus: Option<(usize, usize)>) -> Sample {
     let (mut ours, mut theirs) = UnixStream::pair().expect("socketpair");
     let echoer = std::thread::Builder::new()
         .name("floor-echo".into())
         .spawn(move || {
+            if let Some((_, cpu)) = cpus {
+                pin_to(cpu);
+            }
             let mut buf = [0u8; 64];
             while theirs.read_exact(&mut buf).is_ok() {
                 if theirs.write_all(&buf).is_err() {
@@ -205,24 +367,138 @@ fn bench_floor(config: &Config) -> Sample {
             }
         })
         .expect("spawn floor echo thread");
-    let mut ping = [0u8; 64];
-    ping.copy_from_slice(MESSAGE.as_bytes());
-    let mut pong = [0u8; 64];
-    let sample = measure(config.warmup, config.iters, || {
-        ours.write_all(&ping).expect("floor write");
-        ours.read_exact(&mut pong).expect("floor read");
-    });
-    assert_eq!(ping, pong, "floor echo corrupted the message");
-    drop(ours);
+    let (warmup, iters) = (config.warmup, config.iters);
+    let sample = std::thread::Builder::new()
+        .name("floor-client".into())
+        .spawn(move || {
+            if let Some((cpu, _)) = cpus {
+                pin_to(cpu);
+            }
+            let mut ping = [0u8; 64];
+            ping.copy_from_slice(MESSAGE.as_bytes());
+            let mut pong = [0u8; 64];
+            let sample = measure(warmup, iters, || {
+                ours.write_all(&ping).expect("floor write");
+                ours.read_exact(&mut pong).expect("floor read");
+            });
+            assert_eq!(ping, pong, "floor echo corrupted the message");
+            sample
+        })
+        .expect("spawn floor client thread")
+        .join()
+        .expect("floor client thread");
     echoer.join().expect("floor echo thread");
+    sample
+}
+
+// ---------------------------------------------------------------------------------------------
+// Diagnostics: the thread hops the ipc runtime uses, without capnp.
+
+/// A one-slot mailbox with a condition variable, like the runtime's `Waiter`.
+#[derive(Default)]
+struct Mailbox {
+    full: Mutex<bool>,
+    ready: Condvar,
+}
+
+impl Mailbox {
+    fn put(&self) {
+        *self.full.lock().unwrap_or_else(PoisonError::into_inner) = true;
+        self.ready.notify_one();
+    }
+
+    fn take(&self) {
+        let mut full = self.full.lock().unwrap_or_else(PoisonError::into_inner);
+        while !*full {
+            full = self
+                .ready
+                .wait(full)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+        *full = false;
+    }
+}
+
+/// d3: ping-pong between two OS threads through Mutex + Condvar (futex) wake-ups.
+fn bench_condvar(config: &Config) -> Sample {
+    let ping = Arc::new(Mailbox::default());
+    let pong = Arc::new(Mailbox::default());
+    let stop = Arc::new(AtomicBool::new(false));
+    let echoer = {
+        let (ping, pong, stop) = (ping.clone(), pong.clone(), stop.clone());
+        std::thread::Builder::new()
+            .name("condvar-echo".into())
+            .spawn(move || loop {
+                ping.take();
+                if stop.load(Ordering::Acquire) {
+                    break;
+                }
+                pong.put();
+            })
+            .expect("spawn condvar echo thread")
+    };
+    let sample = measure(config.warmup, config.iters, || {
+        ping.put();
+        pong.take();
+    });
+    stop.store(true, Ordering::Release);
+    ping.put();
+    echoer.join().expect("condvar echo thread");
+    sample
+}
+
+/// d4: the runtime's client hop without capnp: post a closure to a tokio current-thread loop
+/// through an unbounded channel (as `runtime::post` does), which replies through a condvar
+/// mailbox (as `Waiter` does).
+fn bench_loop_hop(config: &Config) -> Sample {
+    type Job = Box<dyn FnOnce() + Send>;
+    let (jobs, mut receiver) = tokio::sync::mpsc::unbounded_channel::<Job>();
+    let looper = std::thread::Builder::new()
+        .name("hop-loop".into())
+        .spawn(move || {
+            let runtime = current_thread_runtime();
+            let local = tokio::task::LocalSet::new();
+            local.block_on(&runtime, async move {
+                while let Some(job) = receiver.recv().await {
+                    job();
+                }
+            });
+        })
+        .expect("spawn hop loop thread");
+    let reply = Arc::new(Mailbox::default());
+    let sample = measure(config.warmup, config.iters, || {
+        let reply2 = reply.clone();
+        let sent = jobs.send(Box::new(move || reply2.put()));
+        assert!(sent.is_ok(), "hop loop is gone");
+        reply.take();
+    });
+    drop(jobs);
+    looper.join().expect("hop loop thread");
     sample
 }
 
 // ---------------------------------------------------------------------------------------------
 // 2. Plain capnp-rpc, answered inline on the server's event loop.
 
-/// Answers `echo` immediately on the event loop: no threads, no context.
-struct InlineEcho;
+/// How the plain capnp client fills the call's `Context`, and what the server does with it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum ContextMode {
+    /// No context: what capnp alone costs.
+    None,
+    /// `callbackThread` set to a client-hosted capability on every call, dropped by the server
+    /// when the call ends (so capnp sends a `Release` back for each call), as the ipc runtime
+    /// currently does.
+    CallbackDropped,
+    /// The same, but the server keeps the last `callbackThread` it received (as
+    /// libmultiprocess keeps it per server thread), so no `Release` is needed per call.
+    CallbackKept,
+}
+
+/// Answers `echo` immediately on the event loop: no threads.
+struct InlineEcho {
+    mode: ContextMode,
+    kept: RefCell<Option<thread::Client>>,
+}
 
 impl echo::Server for InlineEcho {
     fn echo(
@@ -231,13 +507,25 @@ impl echo::Server for InlineEcho {
         mut results: echo::EchoResults,
     ) -> impl Future<Output = Result<(), capnp::Error>> + 'static {
         let done = (|| {
-            let text = params.get()?.get_echo()?;
+            let params = params.get()?;
+            if self.mode != ContextMode::None {
+                let callback = params.get_context()?.get_callback_thread()?;
+                if self.mode == ContextMode::CallbackKept {
+                    *self.kept.borrow_mut() = Some(callback);
+                }
+            }
+            let text = params.get_echo()?;
             results.get().set_result(text);
             Ok(())
         })();
         std::future::ready(done)
     }
 }
+
+/// A client-side `Thread` capability that is never called.
+struct IdleThread;
+
+impl thread::Server for IdleThread {}
 
 /// A capnp two-party network over `stream`, buffered like the ipc crate's.
 fn network(
@@ -264,7 +552,7 @@ fn current_thread_runtime() -> tokio::runtime::Runtime {
         .expect("tokio runtime")
 }
 
-fn bench_plain_capnp(config: &Config) -> Sample {
+fn bench_plain_capnp(config: &Config, mode: ContextMode) -> Sample {
     let (server_end, client_end) = UnixStream::pair().expect("socketpair");
     let server = std::thread::Builder::new()
         .name("capnp-server".into())
@@ -272,7 +560,10 @@ fn bench_plain_capnp(config: &Config) -> Sample {
             let runtime = current_thread_runtime();
             let local = tokio::task::LocalSet::new();
             local.block_on(&runtime, async move {
-                let client: echo::Client = capnp_rpc::new_client(InlineEcho);
+                let client: echo::Client = capnp_rpc::new_client(InlineEcho {
+                    mode,
+                    kept: RefCell::new(None),
+                });
                 let rpc = RpcSystem::new(
                     Box::new(network(server_end, Side::Server)),
                     Some(client.client),
@@ -292,8 +583,15 @@ fn bench_plain_capnp(config: &Config) -> Sample {
                 let mut rpc = RpcSystem::new(Box::new(network(client_end, Side::Client)), None);
                 let echo: echo::Client = rpc.bootstrap(Side::Server);
                 let rpc_task = tokio::task::spawn_local(rpc);
+                let callback: thread::Client = capnp_rpc::new_client(IdleThread);
                 let call = || {
                     let mut request = echo.echo_request();
+                    if mode != ContextMode::None {
+                        request
+                            .get()
+                            .init_context()
+                            .set_callback_thread(callback.clone());
+                    }
                     request.get().set_echo(MESSAGE);
                     async move {
                         let response = request.send().promise.await.expect("capnp echo call");
@@ -309,7 +607,7 @@ fn bench_plain_capnp(config: &Config) -> Sample {
                     call().await;
                 }
                 let mut nanos = Vec::with_capacity(iters);
-                let before = usage();
+                let before = snapshot();
                 let start = Instant::now();
                 for _ in 0..iters {
                     let t0 = Instant::now();
@@ -318,16 +616,14 @@ fn bench_plain_capnp(config: &Config) -> Sample {
                         .push(u64::try_from(t0.elapsed().as_nanos()).expect("call took centuries"));
                 }
                 let wall = start.elapsed();
-                let after = usage();
+                let after = snapshot();
                 drop(echo);
                 rpc_task.abort();
                 nanos.sort_unstable();
                 Sample {
                     nanos,
                     wall,
-                    cpu: after.cpu.saturating_sub(before.cpu),
-                    voluntary: after.voluntary - before.voluntary,
-                    involuntary: after.involuntary - before.involuntary,
+                    used: after.since(&before),
                 }
             })
         })
@@ -407,10 +703,12 @@ impl Throughput {
 
 fn bench_threads(config: &Config, pair: &EchoPair, threads: usize) -> Throughput {
     let barrier = Arc::new(Barrier::new(threads + 1));
+    let finished = Arc::new(Barrier::new(threads + 1));
     let handles: Vec<_> = (0..threads)
         .map(|i| {
             let init = pair.init.clone();
             let barrier = barrier.clone();
+            let finished = finished.clone();
             let (warmup, iters) = (config.warmup, config.iters);
             std::thread::Builder::new()
                 .name(format!("echo-client-{i}"))
@@ -429,6 +727,8 @@ fn bench_threads(config: &Config, pair: &EchoPair, threads: usize) -> Throughput
                         );
                     }
                     let done = Instant::now();
+                    // Stay alive until the main thread has read the per-thread CPU times.
+                    finished.wait();
                     // Keep the proxy (and its destroy call) out of the timed section.
                     (nanos, done, echo)
                 })
@@ -436,8 +736,10 @@ fn bench_threads(config: &Config, pair: &EchoPair, threads: usize) -> Throughput
         })
         .collect();
     barrier.wait();
-    let before = usage();
+    let before = snapshot();
     let start = Instant::now();
+    finished.wait();
+    let after = snapshot();
     let mut nanos = Vec::with_capacity(threads * config.iters);
     let mut end = start;
     let mut proxies = Vec::new();
@@ -447,7 +749,6 @@ fn bench_threads(config: &Config, pair: &EchoPair, threads: usize) -> Throughput
         end = end.max(done);
         proxies.push(echo);
     }
-    let after = usage();
     drop(proxies);
     nanos.sort_unstable();
     let wall = end - start;
@@ -458,9 +759,7 @@ fn bench_threads(config: &Config, pair: &EchoPair, threads: usize) -> Throughput
         latency: Sample {
             nanos,
             wall,
-            cpu: after.cpu.saturating_sub(before.cpu),
-            voluntary: after.voluntary - before.voluntary,
-            involuntary: after.involuntary - before.involuntary,
+            used: after.since(&before),
         },
     }
 }
@@ -518,12 +817,17 @@ fn micros(d: Duration) -> String {
 
 fn row(number: &str, name: &str, sample: &Sample, derived: &str) {
     let (voluntary, involuntary) = sample.switches_per_call();
+    let (user, sys) = sample.cpu_per_call();
+    let (on_loop, workers, others) = sample.thread_cpu_per_call();
     println!(
-        "| {number} | {name} | {} | {} | {} | {} | {voluntary:.2} + {involuntary:.2} | {derived} |",
+        "| {number} | {name} | {} | {} | {} | {:.1} + {:.1} | {on_loop:.1} / {workers:.1} / {others:.1} | {:.0}% | {voluntary:.2} + {involuntary:.2} | {:.1} | {derived} |",
         sample.calls(),
         micros(sample.median()),
         micros(sample.p90()),
-        micros(sample.cpu_per_call()),
+        user.as_secs_f64() * 1e6,
+        sys.as_secs_f64() * 1e6,
+        sample.loop_busy() * 100.0,
+        sample.faults_per_call(),
     );
 }
 
@@ -541,6 +845,11 @@ fn affinity() -> String {
         )
 }
 
+#[allow(clippy::cast_precision_loss)]
+fn mb_per_s(d: Duration, bytes: usize) -> f64 {
+    bytes as f64 / d.as_secs_f64() / 1e6
+}
+
 #[allow(clippy::too_many_lines)]
 fn main() {
     let config = Config::from_args();
@@ -556,109 +865,209 @@ fn main() {
     );
     println!();
 
-    let floor = bench_floor(&config);
-    let capnp = bench_plain_capnp(&config);
-    let pair = echo_pair();
-    let full = bench_full_echo(&config, &pair);
-    let one = bench_threads(&config, &pair, 1);
-    let four = bench_threads(&config, &pair, THREADS);
-    drop(pair);
-    let suite_pair = suite_pair();
-    let suite = suite_pair.init.make_suite().expect("make_suite");
-    let (ping, thread_id, data) = bench_suite(&config, suite.as_ref());
-    drop(suite);
-    drop(suite_pair);
+    let floor = config.runs("floor").then(|| bench_floor(&config, None));
+    let cpus = allowed_cpus();
+    let cross_floor = (config.runs("floor") && cpus.len() >= 2)
+        .then(|| bench_floor(&config, Some((cpus[0], cpus[1]))));
+    let capnp = config
+        .runs("capnp")
+        .then(|| bench_plain_capnp(&config, ContextMode::None));
+    let capnp_dropped = config
+        .runs("capnp")
+        .then(|| bench_plain_capnp(&config, ContextMode::CallbackDropped));
+    let capnp_kept = config
+        .runs("capnp")
+        .then(|| bench_plain_capnp(&config, ContextMode::CallbackKept));
+    let (full, one, four) = if config.runs("full") || config.runs("threads") {
+        let pair = echo_pair();
+        let full = config.runs("full").then(|| bench_full_echo(&config, &pair));
+        let one = config
+            .runs("threads")
+            .then(|| bench_threads(&config, &pair, 1));
+        let four = config
+            .runs("threads")
+            .then(|| bench_threads(&config, &pair, THREADS));
+        (full, one, four)
+    } else {
+        (None, None, None)
+    };
+    let condvar = config.runs("hops").then(|| bench_condvar(&config));
+    let hop = config.runs("hops").then(|| bench_loop_hop(&config));
+    let diag = config.runs("suite").then(|| {
+        let pair = suite_pair();
+        let suite = pair.init.make_suite().expect("make_suite");
+        bench_suite(&config, suite.as_ref())
+    });
 
-    let ratio = |s: &Sample| s.median().as_secs_f64() / floor.median().as_secs_f64();
-    #[allow(clippy::cast_precision_loss)]
-    let mb_per_s = |d: Duration, bytes: usize| bytes as f64 / d.as_secs_f64() / 1e6;
-    let scaling = four.calls_per_sec() / one.calls_per_sec();
+    let vs_floor = |s: &Sample| {
+        floor.as_ref().map_or_else(
+            || "(floor not run)".to_string(),
+            |f| {
+                format!(
+                    "{:.2}x floor",
+                    s.median().as_secs_f64() / f.median().as_secs_f64()
+                )
+            },
+        )
+    };
+    let scaling = match (&one, &four) {
+        (Some(one), Some(four)) => Some(four.calls_per_sec() / one.calls_per_sec()),
+        _ => None,
+    };
 
-    println!("| # | Measurement | Calls | Median | p90 | CPU/call (all threads) | Ctx switches/call (vol + invol) | Derived |");
-    println!("|---|---|---:|---:|---:|---:|---:|---|");
-    row(
-        "1",
-        "Floor: socketpair 64 B ping-pong, 2 OS threads, blocking",
-        &floor,
-        "1.00x floor",
-    );
-    row(
-        "2",
-        "Plain capnp-rpc echo (64 B text), answered inline on server loop; client on own tokio runtime",
-        &capnp,
-        &format!("{:.2}x floor", ratio(&capnp)),
-    );
-    row(
-        "3",
-        "Full path: `EchoProxy::echo` (64 B), 1 client thread, in-process socketpair, shared loop",
-        &full,
-        &format!("{:.2}x floor", ratio(&full)),
-    );
-    row(
-        "4a",
-        "Full path, 1 client thread (throughput run)",
-        &one.latency,
-        &format!("{:.0} calls/s", one.calls_per_sec()),
-    );
-    row(
-        "4b",
-        &format!(
-            "Full path, {} client threads, own proxy each (latency of all calls)",
-            four.threads
-        ),
-        &four.latency,
-        &format!(
-            "{:.0} calls/s total = {scaling:.2}x one thread",
-            four.calls_per_sec()
-        ),
-    );
-    row(
-        "5",
-        "`TestSuite::echo_data` 1 MiB round trip",
-        &data,
-        &format!(
-            "{:.0} MB/s (2 MiB per round trip: payload once each way; MB = 10^6 B); {:.0} MB/s one way",
-            mb_per_s(data.median(), 2 * MIB),
-            mb_per_s(data.median(), MIB)
-        ),
-    );
-    row(
-        "d1",
-        "Diagnostic: `TestSuite::ping` (thread-mapped client, answered on server loop, no worker)",
-        &ping,
-        &format!("{:.2}x floor", ratio(&ping)),
-    );
-    row(
-        "d2",
-        "Diagnostic: `TestSuite::thread_id` (full path, no payload)",
-        &thread_id,
-        &format!("{:.2}x floor", ratio(&thread_id)),
-    );
+    println!("| # | Measurement | Calls | Median | p90 | CPU µs/call, process (user + sys) | CPU µs/call by thread: loop / workers / other | Loop busy | Ctx switches/call (vol + invol) | Page faults/call | Derived |");
+    println!("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|");
+    if let Some(floor) = &floor {
+        row(
+            "1",
+            "Floor: socketpair 64 B ping-pong, 2 OS threads, blocking",
+            floor,
+            "1.00x floor",
+        );
+    }
+    if let Some(capnp) = &capnp {
+        row(
+            "2",
+            "Plain capnp-rpc echo (64 B text), answered inline on server loop; client on own tokio runtime",
+            capnp,
+            &vs_floor(capnp),
+        );
+    }
+    if let Some(full) = &full {
+        row(
+            "3",
+            "Full path: `EchoProxy::echo` (64 B), 1 client thread, in-process socketpair, shared loop",
+            full,
+            &vs_floor(full),
+        );
+    }
+    if let (Some(one), Some(four), Some(scaling)) = (&one, &four, scaling) {
+        row(
+            "4a",
+            "Full path, 1 client thread (throughput run)",
+            &one.latency,
+            &format!("{:.0} calls/s", one.calls_per_sec()),
+        );
+        row(
+            "4b",
+            &format!(
+                "Full path, {} client threads, own proxy each (latency of all calls)",
+                four.threads
+            ),
+            &four.latency,
+            &format!(
+                "{:.0} calls/s total = {scaling:.2}x one thread",
+                four.calls_per_sec()
+            ),
+        );
+    }
+    if let Some((ping, thread_id, data)) = &diag {
+        row(
+            "5",
+            "`TestSuite::echo_data` 1 MiB round trip",
+            data,
+            &format!(
+                "{:.0} MB/s (2 MiB per round trip: payload once each way; MB = 10^6 B); {:.0} MB/s one way",
+                mb_per_s(data.median(), 2 * MIB),
+                mb_per_s(data.median(), MIB)
+            ),
+        );
+        row(
+            "d1",
+            "Diagnostic: `TestSuite::ping` (thread-mapped client, answered on server loop, no worker)",
+            ping,
+            &vs_floor(ping),
+        );
+        row(
+            "d2",
+            "Diagnostic: `TestSuite::thread_id` (full path, no payload)",
+            thread_id,
+            &vs_floor(thread_id),
+        );
+    }
+    if let Some(condvar) = &condvar {
+        row(
+            "d3",
+            "Diagnostic: Mutex+Condvar ping-pong, 2 OS threads (the `Waiter` wake-up)",
+            condvar,
+            &vs_floor(condvar),
+        );
+    }
+    if let Some(hop) = &hop {
+        row(
+            "d4",
+            "Diagnostic: post closure to a tokio current-thread loop (unbounded mpsc), reply via condvar (the client hop, no capnp)",
+            hop,
+            &vs_floor(hop),
+        );
+    }
+    if let Some(sample) = &capnp_dropped {
+        row(
+            "d5",
+            "Diagnostic: plain capnp echo + `Context.callbackThread` (client-hosted cap) per call, dropped by server (a `Release` per call, as ipc does now)",
+            sample,
+            &vs_floor(sample),
+        );
+    }
+    if let Some(sample) = &capnp_kept {
+        row(
+            "d6",
+            "Diagnostic: as d5, but the server keeps the last `callbackThread` (no `Release` per call, as libmultiprocess)",
+            sample,
+            &vs_floor(sample),
+        );
+    }
+    if let Some(sample) = &cross_floor {
+        row(
+            "d7",
+            &format!(
+                "Diagnostic: floor with the two threads pinned to different CPUs ({} and {}): every wake-up crosses CPUs",
+                cpus[0], cpus[1]
+            ),
+            sample,
+            &vs_floor(sample),
+        );
+    }
     println!();
+    if let (Some(one), Some(four), Some(scaling)) = (&one, &four, scaling) {
+        println!(
+            "Throughput: 1 thread {:.0} calls/s ({} calls in {:.3} s); {} threads {:.0} calls/s ({} calls in {:.3} s); ratio {scaling:.2}",
+            one.calls_per_sec(),
+            one.total_calls,
+            one.wall.as_secs_f64(),
+            four.threads,
+            four.calls_per_sec(),
+            four.total_calls,
+            four.wall.as_secs_f64(),
+        );
+    }
+    for (name, sample) in [
+        ("floor", &floor),
+        ("plain capnp", &capnp),
+        ("full path", &full),
+    ] {
+        if let Some(sample) = sample {
+            println!(
+                "Sequential rate, {name}: {:.0} round trips/s ({} in {:.3} s)",
+                sample.calls_per_sec(),
+                sample.calls(),
+                sample.wall.as_secs_f64()
+            );
+        }
+    }
+    let us = |s: &Option<Sample>| {
+        s.as_ref()
+            .map_or(f64::NAN, |s| s.median().as_secs_f64() * 1e6)
+    };
     println!(
-        "Throughput: 1 thread {:.0} calls/s ({} calls in {:.3} s); {} threads {:.0} calls/s ({} calls in {:.3} s); ratio {scaling:.2}",
-        one.calls_per_sec(),
-        one.total_calls,
-        one.wall.as_secs_f64(),
-        four.threads,
-        four.calls_per_sec(),
-        four.total_calls,
-        four.wall.as_secs_f64(),
-    );
-    println!(
-        "Row 3 sequential rate: {:.0} calls/s; row 1 {:.0} round trips/s; row 2 {:.0} calls/s",
-        full.calls_per_sec(),
-        floor.calls_per_sec(),
-        capnp.calls_per_sec()
-    );
-    println!(
-        "SUMMARY floor_us={:.2} capnp_us={:.2} full_us={:.2} full_over_floor={:.2} one_thread_cps={:.0} four_thread_cps={:.0} scaling={scaling:.2} data_mb_s={:.0}",
-        floor.median().as_secs_f64() * 1e6,
-        capnp.median().as_secs_f64() * 1e6,
-        full.median().as_secs_f64() * 1e6,
-        ratio(&full),
-        one.calls_per_sec(),
-        four.calls_per_sec(),
-        mb_per_s(data.median(), 2 * MIB),
+        "SUMMARY floor_us={:.2} capnp_us={:.2} full_us={:.2} full_over_floor={:.2} one_thread_cps={:.0} four_thread_cps={:.0} scaling={:.2} data_mb_s={:.0}",
+        us(&floor),
+        us(&capnp),
+        us(&full),
+        us(&full) / us(&floor),
+        one.as_ref().map_or(f64::NAN, Throughput::calls_per_sec),
+        four.as_ref().map_or(f64::NAN, Throughput::calls_per_sec),
+        scaling.unwrap_or(f64::NAN),
+        diag.as_ref().map_or(f64::NAN, |(_, _, data)| mb_per_s(data.median(), 2 * MIB)),
     );
 }

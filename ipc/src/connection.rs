@@ -168,8 +168,7 @@ fn start(
             Either::Right(_) => "closed locally".to_string(),
         };
         tracing::info!(conn = id, "IPC: socket disconnected ({reason})");
-        let state = with_state(|s| s.conns.borrow_mut().remove(&id));
-        drop(state);
+        with_state(|s| s.remove_conn(id));
         *done.closed.lock().unwrap_or_else(PoisonError::into_inner) = Some(reason);
         done.changed.notify_all();
     });

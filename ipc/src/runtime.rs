@@ -88,6 +88,10 @@ pub(crate) struct ConnState {
     pub(crate) pool: Option<crate::threads::Pool>,
     /// Set once the connection is gone, with the reason.
     pub(crate) closed: Option<String>,
+    /// The peer's `callbackThread` capabilities seen so far, by capnp client pointer, stored
+    /// in the capability table. Keeping one reference per peer thread (as libmultiprocess
+    /// does) spares a `Release` message after every call.
+    pub(crate) callback_threads: HashMap<usize, u64>,
     /// Asks the connection's RPC system to shut down.
     pub(crate) disconnect: Option<tokio::sync::oneshot::Sender<()>>,
 }
@@ -141,6 +145,45 @@ impl LoopState {
     }
 
     /// Why connection `conn` is unusable, if it is.
+    /// Forgets connection `conn`, releasing what it held in the loop's tables.
+    pub(crate) fn remove_conn(&self, conn: u64) {
+        let state = self.conns.borrow_mut().remove(&conn);
+        if let Some(state) = &state {
+            for id in state.callback_threads.values() {
+                self.remove_cap(*id);
+            }
+        }
+        drop(state);
+    }
+
+    /// The capability-table id of the peer thread `client` (a `callbackThread`), cached per
+    /// connection; the flag says whether the cache keeps it (else the caller releases it).
+    pub(crate) fn callback_thread_id(
+        &self,
+        conn: u64,
+        client: capnp::capability::Client,
+    ) -> (u64, bool) {
+        const MAX_CACHED: usize = 1024;
+        let ptr = client.hook.get_ptr();
+        if let Some(id) = self
+            .conns
+            .borrow()
+            .get(&conn)
+            .and_then(|c| c.callback_threads.get(&ptr))
+        {
+            return (*id, true);
+        }
+        let id = self.add_cap(client);
+        let mut conns = self.conns.borrow_mut();
+        if let Some(state) = conns.get_mut(&conn) {
+            if state.callback_threads.len() < MAX_CACHED {
+                state.callback_threads.insert(ptr, id);
+                return (id, true);
+            }
+        }
+        (id, false)
+    }
+
     pub(crate) fn closed_reason(&self, conn: u64) -> Option<String> {
         match self.conns.borrow().get(&conn) {
             None => Some("connection closed".into()),

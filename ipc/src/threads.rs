@@ -192,10 +192,12 @@ pub(crate) fn run_in_context<R: Send + 'static>(
 ) -> Promise<R, capnp::Error> {
     Promise::from_future(async move {
         let waiter = target_waiter(conn, ctx.thread).await?;
-        let callback_thread = ctx
+        let cached = ctx
             .callback_thread
-            .map(|c| with_state(|s| s.add_cap(c.client)));
-        let _release = CapGuard(callback_thread);
+            .map(|c| with_state(|s| s.callback_thread_id(conn, c.client)));
+        let callback_thread = cached.map(|(id, _)| id);
+        // Release after the call only what the connection's cache did not keep.
+        let _release = CapGuard(cached.and_then(|(id, kept)| (!kept).then_some(id)));
         let (reply, replied) = tokio::sync::oneshot::channel();
         tracing::trace!(conn, method, "IPC server: post request");
         let job = Box::new(move || {
