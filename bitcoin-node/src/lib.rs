@@ -1,32 +1,37 @@
-//! The node process of the suite (`bitcoin-node`).
+//! The node process of the suite (`bitcoin-node`, and `bitcoind`, its single-process build).
 //!
 //! For now it serves the IPC `Init` interface (with `Echo`) to clients that connect to its
 //! `-ipcbind` sockets, or to the parent that spawned it with `-ipcfd N`. Chainstate, mempool,
 //! mining and the RPC server come with their own issues.
 //!
-//! Startup is a few named phases, each returning a handle: check the data directory, bind the
-//! IPC sockets, then wait for a shutdown signal; dropping the handles removes the sockets.
+//! Startup is a few named phases, each returning what the next needs: [`configure`] (settings
+//! to a checked [`NodeConfig`], before anything is written), [`bind`] (the sockets, before
+//! detaching so a busy socket is reported), [`daemonize`], [`start`] (logging, pid file,
+//! serving) and [`Running::wait`] (until SIGINT/SIGTERM), after which dropping [`Running`]
+//! removes the sockets and the pid file.
 
-pub mod config;
 mod init;
-pub mod logging;
+pub mod options;
 
 use std::os::fd::{FromRawFd, OwnedFd};
+use std::os::unix::net::UnixListener;
 use std::path::PathBuf;
 use std::sync::mpsc;
 use std::sync::Arc;
 
-pub use config::{parse, ArgsError, Command, Config, HELP};
+use common::logging::{LogHandle, LogSettings};
+use common::{ArgsError, Settings};
+
 pub use init::NodeInit;
 
 /// Why the node could not start or run.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum NodeError {
-    /// `-datadir` names a directory that does not exist.
-    #[error("Specified data directory \"{}\" does not exist.", .0.display())]
-    NoDataDir(PathBuf),
-    /// A file or directory could not be created or read.
+    /// Bad arguments or configuration.
+    #[error("{0}")]
+    Args(#[from] ArgsError),
+    /// A file could not be written or read.
     #[error("{}: {source}", path.display())]
     Io {
         /// The path.
@@ -37,17 +42,71 @@ pub enum NodeError {
     /// Setting up IPC failed.
     #[error("{0}")]
     Ipc(#[from] ipc::SetupError),
-    /// Signal handling could not be set up.
-    #[error("cannot set up signal handling: {0}")]
-    Signals(nix::Error),
+    /// Signal handling or daemonizing failed.
+    #[error("{what}: {source}")]
+    System {
+        /// What was being done.
+        what: &'static str,
+        /// The cause.
+        source: nix::Error,
+    },
+}
+
+/// What the node was asked to do, checked.
+#[derive(Debug)]
+pub struct NodeConfig {
+    /// The process name (`bitcoin-node` or `bitcoind`).
+    pub process: &'static str,
+    /// The merged settings.
+    pub settings: Settings,
+    /// `<datadir>/<chain>`.
+    pub net_dir: PathBuf,
+    /// Socket paths from `-ipcbind`.
+    pub sockets: Vec<PathBuf>,
+    /// `-daemon`.
+    pub daemon: bool,
+    /// The pid file.
+    pub pid_file: PathBuf,
+    /// Log settings.
+    pub log: LogSettings,
+}
+
+/// Checks the settings and resolves paths; then creates the data and network directories
+/// (nothing is created when a setting is wrong).
+pub fn configure(process: &'static str, settings: Settings) -> Result<NodeConfig, NodeError> {
+    let net_dir = settings.net_dir();
+    let mut sockets = Vec::new();
+    for address in settings.get_list("ipcbind") {
+        sockets.push(ipc::socket_path(&net_dir, &address)?);
+    }
+    let daemon = settings.get_bool("daemon", false)?;
+    let pid_file = net_dir.join(settings.get("pid").filter(|p| !p.is_empty()).unwrap_or("bitcoind.pid"));
+    let log = LogSettings::from_settings(process, &settings, &net_dir, !daemon)?;
+    // Everything is checked: only now create anything.
+    settings.create_dirs()?;
+    Ok(NodeConfig { process, settings, net_dir, sockets, daemon, pid_file, log })
+}
+
+/// Binds every `-ipcbind` socket (no threads are started).
+pub fn bind(config: &NodeConfig) -> Result<Vec<(PathBuf, UnixListener)>, NodeError> {
+    let mut bound = Vec::new();
+    for path in &config.sockets {
+        let listener = ipc::socket::bind(path)?;
+        bound.push((path.clone(), listener));
+    }
+    Ok(bound)
+}
+
+/// Detaches into the background (the parent exits 0 at once). Must run before any thread is
+/// started.
+pub fn daemonize() -> Result<(), NodeError> {
+    nix::unistd::daemon(true, false).map_err(|source| NodeError::System { what: "cannot daemonize", source })
 }
 
 /// Blocks SIGINT and SIGTERM in the calling thread and every thread it starts afterwards, so
-/// that [`wait_for_shutdown`] can receive them. Call first thing in `main`.
+/// that they are received by the shutdown waiter. Call first thing in `main`.
 pub fn block_shutdown_signals() -> Result<(), NodeError> {
-    shutdown_signals()
-        .thread_block()
-        .map_err(NodeError::Signals)
+    shutdown_signals().thread_block().map_err(|source| NodeError::System { what: "cannot block signals", source })
 }
 
 fn shutdown_signals() -> nix::sys::signal::SigSet {
@@ -73,10 +132,7 @@ impl std::fmt::Display for Stop {
 }
 
 fn spawn_signal_waiter(stop: mpsc::Sender<Stop>) -> Result<(), NodeError> {
-    let io = |source| NodeError::Io {
-        path: PathBuf::from("<signal thread>"),
-        source,
-    };
+    let io = |source| NodeError::Io { path: PathBuf::from("<signal thread>"), source };
     std::thread::Builder::new()
         .name("signals".into())
         .spawn(move || {
@@ -88,63 +144,82 @@ fn spawn_signal_waiter(stop: mpsc::Sender<Stop>) -> Result<(), NodeError> {
         .map_err(io)
 }
 
-/// Makes sure `<datadir>` exists and `<datadir>/<network>` is created.
-pub fn open_datadir(config: &Config) -> Result<PathBuf, NodeError> {
-    if !config.datadir.is_dir() {
-        if config.datadir_given {
-            return Err(NodeError::NoDataDir(config.datadir.clone()));
-        }
-        std::fs::create_dir_all(&config.datadir).map_err(|source| NodeError::Io {
-            path: config.datadir.clone(),
-            source,
-        })?;
-    }
-    let net_dir = config.net_dir();
-    std::fs::create_dir_all(&net_dir).map_err(|source| NodeError::Io {
-        path: net_dir.clone(),
+/// A started node; dropping it removes its sockets and pid file.
+pub struct Running {
+    listeners: Vec<ipc::Listener>,
+    pid_file: Option<PathBuf>,
+    stopped: mpsc::Receiver<Stop>,
+    _log: Arc<LogHandle>,
+}
+
+/// Starts logging, writes the pid file and serves `Init` on the bound sockets.
+pub fn start(config: &NodeConfig, bound: Vec<(PathBuf, UnixListener)>) -> Result<Running, NodeError> {
+    let log = Arc::new(common::logging::init(&config.log).map_err(|source| NodeError::Io {
+        path: config.log.file.clone().unwrap_or_default(),
         source,
-    })?;
-    Ok(net_dir)
-}
-
-/// Binds every `-ipcbind` address, serving `init` there.
-fn bind_ipc(
-    config: &Config,
-    init: &Arc<dyn interfaces::Init>,
-) -> Result<Vec<ipc::Listener>, NodeError> {
-    let net_dir = config.net_dir();
-    let mut listeners = Vec::new();
-    for address in &config.ipcbind {
-        let path = ipc::socket_path(&net_dir, address)?;
-        listeners.push(ipc::listen_init(&path, init.clone())?);
-    }
-    Ok(listeners)
-}
-
-/// Runs the node until SIGINT or SIGTERM; removes its sockets before returning.
-pub fn run(config: &Config) -> Result<(), NodeError> {
-    let net_dir = open_datadir(config)?;
-    tracing::info!(datadir = %net_dir.display(), network = ?config.network, "bitcoin-node starting");
-    let init: Arc<dyn interfaces::Init> = Arc::new(NodeInit::new());
-    let listeners = bind_ipc(config, &init)?;
-    let (stop, stopped) = mpsc::channel();
-    spawn_signal_waiter(stop)?;
-    let reason = stopped
-        .recv()
-        .map_or_else(|_| "signal thread ended".to_string(), |r| r.to_string());
-    tracing::info!("shutdown requested: {reason}");
-    drop(listeners);
-    tracing::info!("bitcoin-node stopped");
-    Ok(())
-}
-
-/// Serves `Init` on inherited fd `fd` until the parent closes the socket (or a signal).
-pub fn serve_fd(fd: i32) -> Result<(), NodeError> {
-    let io = |source| NodeError::Io {
-        path: PathBuf::from(format!("fd {fd}")),
-        source,
+    })?);
+    tracing::info!(
+        datadir = %config.net_dir.display(),
+        chain = %config.settings.chain(),
+        config = ?config.settings.config_file(),
+        "{} starting",
+        config.process
+    );
+    std::fs::write(&config.pid_file, format!("{}\n", std::process::id()))
+        .map_err(|source| NodeError::Io { path: config.pid_file.clone(), source })?;
+    let mut running = Running {
+        listeners: Vec::new(),
+        pid_file: Some(config.pid_file.clone()),
+        stopped: {
+            let (stop, stopped) = mpsc::channel();
+            spawn_signal_waiter(stop)?;
+            stopped
+        },
+        _log: log.clone(),
     };
-    // Check the descriptor is open and a socket before taking ownership of it.
+    let init: Arc<dyn interfaces::Init> = Arc::new(NodeInit::new(config.process, Some(log)));
+    for (path, listener) in bound {
+        running.listeners.push(ipc::serve_init_listener(listener, &path, init.clone())?);
+    }
+    Ok(running)
+}
+
+impl Running {
+    /// Waits for SIGINT or SIGTERM.
+    pub fn wait(&self) {
+        let reason = self.stopped.recv().map_or_else(|_| "signal thread ended".to_string(), |r| r.to_string());
+        tracing::info!("shutdown requested: {reason}");
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.listeners.clear();
+        if let Some(pid_file) = self.pid_file.take() {
+            if let Err(e) = std::fs::remove_file(&pid_file) {
+                tracing::warn!("cannot remove pid file {}: {e}", pid_file.display());
+            }
+        }
+        tracing::info!("stopped");
+    }
+}
+
+/// If this process was spawned as `<exe> -ipcfd <N>` (exactly Core's form), the fd.
+pub fn spawned_fd(args: &[String]) -> Option<Result<i32, ArgsError>> {
+    match args {
+        [flag, fd] if flag == "-ipcfd" => Some(fd.parse::<i32>().ok().filter(|fd| *fd >= 0).ok_or_else(|| {
+            ArgsError::BadValue { option: "ipcfd".into(), value: fd.clone(), reason: "expected a file descriptor number".into() }
+        })),
+        _ => None,
+    }
+}
+
+/// Serves `Init` on inherited fd `fd` until the parent closes the socket (or a signal). Logs
+/// to stderr until the parent's `configure` says otherwise.
+pub fn serve_fd(process: &'static str, fd: i32) -> Result<(), NodeError> {
+    let io = |source| NodeError::Io { path: PathBuf::from(format!("fd {fd}")), source };
+    let initial = LogSettings { process: process.to_string(), file: None, console: true, debug: Vec::new() };
+    let log = Arc::new(common::logging::init(&initial).map_err(io)?);
     // SAFETY: borrowing only for the fstat call; fstat fails cleanly on a closed fd.
     let borrowed = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) };
     let stat = nix::sys::stat::fstat(borrowed).map_err(|e| io(std::io::Error::from(e)))?;
@@ -154,7 +229,7 @@ pub fn serve_fd(fd: i32) -> Result<(), NodeError> {
     // SAFETY: the fd was handed to us by the spawning parent, is open (fstat succeeded) and
     // nothing else in this process owns it.
     let fd = unsafe { OwnedFd::from_raw_fd(fd) };
-    let init: Arc<dyn interfaces::Init> = Arc::new(NodeInit::new());
+    let init: Arc<dyn interfaces::Init> = Arc::new(NodeInit::new(process, Some(log)));
     let connection = ipc::serve_init_fd(fd, init)?;
     let (stop, stopped) = mpsc::channel();
     spawn_signal_waiter(stop.clone())?;
@@ -165,9 +240,54 @@ pub fn serve_fd(fd: i32) -> Result<(), NodeError> {
             let _ = stop.send(Stop::Disconnected(reason));
         })
         .map_err(io)?;
-    let reason = stopped
-        .recv()
-        .map_or_else(|_| "watch thread ended".to_string(), |r| r.to_string());
-    tracing::info!("bitcoin-node (spawned) exiting: {reason}");
+    let reason = stopped.recv().map_or_else(|_| "watch thread ended".to_string(), |r| r.to_string());
+    tracing::info!("{process} (spawned) exiting: {reason}");
     Ok(())
+}
+
+/// The whole `main` of `bitcoin-node` and `bitcoind`: returns the exit code.
+pub fn main(process: &'static str, usage: &str, args: &[String]) -> std::process::ExitCode {
+    use std::process::ExitCode;
+    ipc::set_process_name(process);
+    let fail = |e: &dyn std::fmt::Display| {
+        tracing::error!("{e}");
+        eprintln!("Error: {e}");
+        ExitCode::FAILURE
+    };
+    if let Err(e) = block_shutdown_signals() {
+        return fail(&e);
+    }
+    if let Some(fd) = spawned_fd(args) {
+        return match fd.map_err(NodeError::from).and_then(|fd| serve_fd(process, fd)) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => fail(&e),
+        };
+    }
+    let settings = match common::load(process, usage, &options::all(), args, false) {
+        Ok(common::Loaded::Help(text)) => {
+            println!("{text}");
+            return ExitCode::SUCCESS;
+        }
+        Ok(common::Loaded::Version) => {
+            println!("{process} version v{}", env!("CARGO_PKG_VERSION"));
+            return ExitCode::SUCCESS;
+        }
+        Ok(common::Loaded::Run(settings)) => settings,
+        Err(e) => return fail(&e),
+    };
+    let run = || -> Result<(), NodeError> {
+        let config = configure(process, settings)?;
+        let bound = bind(&config)?;
+        if config.daemon {
+            daemonize()?;
+        }
+        let running = start(&config, bound)?;
+        running.wait();
+        drop(running);
+        Ok(())
+    };
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(&e),
+    }
 }

@@ -14,4 +14,12 @@ pub trait Init: Send + Sync {
             "echo interface not available in this process",
         ))
     }
+
+    /// Applies the settings of the parent that spawned this process (Core-style arguments
+    /// such as `-debuglogfile=...`, `-printtoconsole=0`, `-debug=ipc`). The default ignores
+    /// them.
+    fn configure(&self, args: &[String]) -> Result<(), Error> {
+        let _ = args;
+        Ok(())
+    }
 }

@@ -113,6 +113,15 @@ pub fn connect_init(path: &Path) -> Result<(Connection, InitProxy), SetupError> 
     connect_stream::<InitProxy>(stream).map_err(SetupError::Ipc)
 }
 
+/// Serves `init` on a socket bound with [`socket::bind`].
+pub fn serve_init_listener(
+    listener: std::os::unix::net::UnixListener,
+    path: &Path,
+    init: Arc<dyn ::interfaces::Init>,
+) -> Result<Listener, SetupError> {
+    socket::serve_listener(listener, path, move |conn| InitServer::bootstrap(init.clone(), conn))
+}
+
 /// Listens at `path`, serving `init` to every client.
 pub fn listen_init(path: &Path, init: Arc<dyn ::interfaces::Init>) -> Result<Listener, SetupError> {
     socket::listen(path, move |conn| InitServer::bootstrap(init.clone(), conn))

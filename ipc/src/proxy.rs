@@ -12,7 +12,7 @@
 //!
 //! Wire kinds: `[text]` (`&str`/`String` <-> Text), `[data]` (`&[u8]`/`Vec<u8>` <-> Data),
 //! `[prim]` (numbers and bools), `[list_prim]` (`Vec<n>` <-> List(n)), `[list_data]`
-//! (`Vec<Vec<u8>>` <-> List(Data)), `[unit]` (no result), `[cap_box P S]` /
+//! (`Vec<Vec<u8>>` <-> List(Data)), `[list_text]` (`&[String]`/`Vec<String>` <-> List(Text)), `[unit]` (no result), `[cap_box P S]` /
 //! `[cap_arc P S]` (`Box<dyn T>` / `Arc<dyn T>` <-> an interface, with its proxy `P` and
 //! server adapter `S`).
 
@@ -72,6 +72,11 @@ pub fn read_list_prim<T: capnp::private::layout::PrimitiveElement + Copy>(
     field: capnp::Result<primitive_list::Reader<'_, T>>,
 ) -> capnp::Result<Vec<T>> {
     Ok(field?.iter().collect())
+}
+
+/// Reads a List(Text).
+pub fn read_list_text(field: capnp::Result<capnp::text_list::Reader<'_>>) -> capnp::Result<Vec<String>> {
+    field?.iter().map(read_text).collect()
 }
 
 /// Reads a List(Data).
@@ -136,6 +141,7 @@ macro_rules! __ipc_read {
     ([prim], $r:expr, $f:ident, $conn:expr) => { $crate::paste::paste! { ::capnp::Result::Ok($r.[<get_ $f>]()) } };
     ([list_prim], $r:expr, $f:ident, $conn:expr) => { $crate::paste::paste! { $crate::proxy::read_list_prim($r.[<get_ $f>]()) } };
     ([list_data], $r:expr, $f:ident, $conn:expr) => { $crate::paste::paste! { $crate::proxy::read_list_data($r.[<get_ $f>]()) } };
+    ([list_text], $r:expr, $f:ident, $conn:expr) => { $crate::paste::paste! { $crate::proxy::read_list_text($r.[<get_ $f>]()) } };
     ([unit], $r:expr, $f:ident, $conn:expr) => { ::capnp::Result::Ok(()) };
     ([cap_box $P:ident $S:ident], $r:expr, $f:ident, $conn:expr) => { $crate::paste::paste! {
         $r.[<get_ $f>]().map(|c| ::std::boxed::Box::new(<$P as $crate::RemoteInterface>::from_client(c.client, $conn)))
@@ -171,6 +177,13 @@ macro_rules! __ipc_write {
             for (i, value) in (0u32..).zip(values.iter()) { list.set(i, &value[..]); }
         }}
     };
+    ([list_text], $b:expr, $f:ident, $v:expr, $conn:expr) => {
+        $crate::paste::paste! {{
+            let values = $v;
+            let mut list = $b.[<init_ $f>]($crate::proxy::list_len(values.len())?);
+            for (i, value) in (0u32..).zip(values.iter()) { list.set(i, value.as_str()); }
+        }}
+    };
     ([unit], $b:expr, $f:ident, $v:expr, $conn:expr) => {{
         let () = $v;
     }};
@@ -200,6 +213,9 @@ macro_rules! __ipc_pass {
         &$v
     };
     ([list_data], $v:expr) => {
+        &$v
+    };
+    ([list_text], $v:expr) => {
         &$v
     };
     ([prim], $v:expr) => {

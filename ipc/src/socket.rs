@@ -4,7 +4,6 @@ use std::os::unix::fs::{FileTypeExt, PermissionsExt};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
 
-use crate::runtime::{self, with_state};
 use crate::SetupError;
 
 /// File name of the node's socket in the network directory (`-ipcbind=unix`).
@@ -116,10 +115,18 @@ pub fn listen(
     bootstrap: impl Fn(u64) -> capnp::capability::Client + Send + Sync + 'static,
 ) -> Result<Listener, SetupError> {
     let listener = bind(path)?;
-    let io = |source| SetupError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
+    serve_listener(listener, path, bootstrap)
+}
+
+/// Serves `bootstrap(conn)` on an already bound socket (see [`bind`]; binding first lets a
+/// daemon report a busy socket before it detaches). `path` is removed when the returned
+/// [`Listener`] drops.
+pub fn serve_listener(
+    listener: UnixListener,
+    path: &Path,
+    bootstrap: impl Fn(u64) -> capnp::capability::Client + Send + Sync + 'static,
+) -> Result<Listener, SetupError> {
+    let io = |source| SetupError::Io { path: path.to_path_buf(), source };
     listener.set_nonblocking(true).map_err(io)?;
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let shown = path.display().to_string();
@@ -131,10 +138,7 @@ pub fn listen(
     });
     started.map_err(SetupError::Ipc)?;
     tracing::info!(path = %path.display(), "IPC: listening");
-    Ok(Listener {
-        path: path.to_path_buf(),
-        stop: Some(stop),
-    })
+    Ok(Listener { path: path.to_path_buf(), stop: Some(stop) })
 }
 
 async fn accept_loop(
@@ -160,6 +164,4 @@ async fn accept_loop(
         }
     }
     tracing::debug!(path, "IPC: stopped listening");
-    let _ = runtime::on_loop_thread();
-    with_state(|_| ());
 }

@@ -72,9 +72,18 @@ fn init_proxy_covers_its_schema() {
         schemas::init_capnp::init::Client::TYPE_ID,
         InitProxy::METHODS,
         // construct: the runtime's ThreadMap exchange; make_mining_old2: always fails with
-        // Core's message (hand-written); make_mining / make_rpc: served once the Mining and
-        // Rpc traits exist (their issues), until then the capnp default "unimplemented".
-        &["construct", "make_mining_old2", "make_mining", "make_rpc"],
+        // Core's message (hand-written); make_mining / make_rpc / make_chain / make_node /
+        // make_wallet_loader: served once those traits exist (their issues), until then the
+        // capnp default "unimplemented".
+        &[
+            "construct",
+            "make_mining_old2",
+            "make_mining",
+            "make_rpc",
+            "make_chain",
+            "make_node",
+            "make_wallet_loader",
+        ],
     );
 }
 

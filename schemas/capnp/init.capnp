@@ -18,4 +18,17 @@ interface Init {
     # Retired; the server always fails it.
     makeMining @3 (context :Proxy.Context) -> (result :Mining.Mining);
     makeRpc @4 (context :Proxy.Context) -> (result :Rpc.Rpc);
+
+    # Ordinals 5-7 are makeChain, makeNode and makeWalletLoader, as on Core's multiprocess
+    # branches; their results gain the interface field when those interfaces are added.
+    makeChain @5 (context :Proxy.Context) -> ();
+    makeNode @6 (context :Proxy.Context) -> ();
+    makeWalletLoader @7 (context :Proxy.Context) -> ();
+
+    # What follows is this suite's own extension; Core neither sends nor serves it.
+
+    configure @8 (context :Proxy.Context, args :List(Text)) -> ();
+    # Sent by a parent right after spawning this process (`-ipcfd N`): the parent's settings
+    # that the child should share (logging: -debuglogfile, -printtoconsole, -debug; chain
+    # and data directory), as Core-style arguments. The child's argv stays `-ipcfd N`.
 }

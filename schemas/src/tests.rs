@@ -259,6 +259,10 @@ fn init_echo_rpc_methods_match_protocol() {
             "@2 makeMiningOld2() -> ()".to_string(),
             format!("@3 makeMining({CTX}) -> (result @0 :Mining)"),
             format!("@4 makeRpc({CTX}) -> (result @0 :Rpc)"),
+            format!("@5 makeChain({CTX}) -> ()"),
+            format!("@6 makeNode({CTX}) -> ()"),
+            format!("@7 makeWalletLoader({CTX}) -> ()"),
+            format!("@8 configure({CTX}, args @1 :List(Text)) -> ()"),
         ]
     );
     assert_eq!(

@@ -51,23 +51,27 @@ pub fn process_gone(pid: u32) -> bool {
     }
 }
 
-/// A running process that is stopped when dropped.
+/// A running process that is stopped when dropped. Its stderr goes to a temporary file (a
+/// pipe nobody drains could fill up and block a chatty process).
 pub struct Process {
     /// The child.
     pub child: Child,
+    stderr_file: tempfile::NamedTempFile,
 }
 
 impl Process {
     /// Starts `program` with `args`, stdout piped.
     pub fn start(program: &Path, args: &[&str]) -> Process {
+        let stderr_file = tempfile::NamedTempFile::new().expect("stderr file");
+        let stderr = stderr_file.reopen().expect("stderr file handle");
         let child = Command::new(program)
             .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
+            .stderr(stderr)
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {}: {e}", program.display()));
-        Process { child }
+        Process { child, stderr_file }
     }
 
     /// The process id.
@@ -144,13 +148,9 @@ impl Process {
             .expect("process did not stop after SIGTERM")
     }
 
-    /// Collected stderr (after exit).
+    /// What the process wrote to stderr so far.
     pub fn stderr(&mut self) -> String {
-        let mut text = String::new();
-        if let Some(mut err) = self.child.stderr.take() {
-            let _ = std::io::Read::read_to_string(&mut err, &mut text);
-        }
-        text
+        std::fs::read_to_string(self.stderr_file.path()).unwrap_or_default()
     }
 }
 

@@ -13,6 +13,7 @@ crate::interface! {
     InitProxy, InitServer: dyn interfaces::Init, schemas::init_capnp::init;
     methods {
         fn make_echo() -> Box<dyn interfaces::Echo> => [cap_box EchoProxy EchoServer];
+        fn configure(args: &[String] => [list_text]) -> () => [unit];
     }
     server_extra {
         fn construct(

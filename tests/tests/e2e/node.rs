@@ -167,7 +167,7 @@ fn bad_arguments_are_refused_before_starting() {
     assert!(err.contains("invalid IPC address"), "{err}");
     let (code, out, _) = run(&node, &["-help"]);
     assert_eq!(code, 0);
-    assert!(out.contains("-ipcbind=<address>") && out.contains("-ipcfd=<n>"));
+    assert!(out.contains("-ipcbind=<address>") && out.contains("-ipcfd <n>"));
     let (code, out, _) = run(&node, &["-version"]);
     assert_eq!(code, 0);
     assert!(out.starts_with("bitcoin-node version"));
