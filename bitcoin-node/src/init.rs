@@ -31,7 +31,9 @@ impl Init for NodeInit {
         let log = LogSettings::from_settings(self.process, &settings, &settings.net_dir(), false)
             .map_err(|e| Error::failed(format!("configure: {e}")))?;
         if let Some(handle) = &self.log {
-            handle.apply(&log).map_err(|e| Error::failed(format!("configure: {e}")))?;
+            handle
+                .apply(&log)
+                .map_err(|e| Error::failed(format!("configure: {e}")))?;
         }
         tracing::info!(?args, "configured by parent");
         Ok(())

@@ -80,11 +80,24 @@ pub fn configure(process: &'static str, settings: Settings) -> Result<NodeConfig
         sockets.push(ipc::socket_path(&net_dir, &address)?);
     }
     let daemon = settings.get_bool("daemon", false)?;
-    let pid_file = net_dir.join(settings.get("pid").filter(|p| !p.is_empty()).unwrap_or("bitcoind.pid"));
+    let pid_file = net_dir.join(
+        settings
+            .get("pid")
+            .filter(|p| !p.is_empty())
+            .unwrap_or("bitcoind.pid"),
+    );
     let log = LogSettings::from_settings(process, &settings, &net_dir, !daemon)?;
     // Everything is checked: only now create anything.
     settings.create_dirs()?;
-    Ok(NodeConfig { process, settings, net_dir, sockets, daemon, pid_file, log })
+    Ok(NodeConfig {
+        process,
+        settings,
+        net_dir,
+        sockets,
+        daemon,
+        pid_file,
+        log,
+    })
 }
 
 /// Binds every `-ipcbind` socket (no threads are started).
@@ -100,13 +113,21 @@ pub fn bind(config: &NodeConfig) -> Result<Vec<(PathBuf, UnixListener)>, NodeErr
 /// Detaches into the background (the parent exits 0 at once). Must run before any thread is
 /// started.
 pub fn daemonize() -> Result<(), NodeError> {
-    nix::unistd::daemon(true, false).map_err(|source| NodeError::System { what: "cannot daemonize", source })
+    nix::unistd::daemon(true, false).map_err(|source| NodeError::System {
+        what: "cannot daemonize",
+        source,
+    })
 }
 
 /// Blocks SIGINT and SIGTERM in the calling thread and every thread it starts afterwards, so
 /// that they are received by the shutdown waiter. Call first thing in `main`.
 pub fn block_shutdown_signals() -> Result<(), NodeError> {
-    shutdown_signals().thread_block().map_err(|source| NodeError::System { what: "cannot block signals", source })
+    shutdown_signals()
+        .thread_block()
+        .map_err(|source| NodeError::System {
+            what: "cannot block signals",
+            source,
+        })
 }
 
 fn shutdown_signals() -> nix::sys::signal::SigSet {
@@ -132,7 +153,10 @@ impl std::fmt::Display for Stop {
 }
 
 fn spawn_signal_waiter(stop: mpsc::Sender<Stop>) -> Result<(), NodeError> {
-    let io = |source| NodeError::Io { path: PathBuf::from("<signal thread>"), source };
+    let io = |source| NodeError::Io {
+        path: PathBuf::from("<signal thread>"),
+        source,
+    };
     std::thread::Builder::new()
         .name("signals".into())
         .spawn(move || {
@@ -153,11 +177,16 @@ pub struct Running {
 }
 
 /// Starts logging, writes the pid file and serves `Init` on the bound sockets.
-pub fn start(config: &NodeConfig, bound: Vec<(PathBuf, UnixListener)>) -> Result<Running, NodeError> {
-    let log = Arc::new(common::logging::init(&config.log).map_err(|source| NodeError::Io {
-        path: config.log.file.clone().unwrap_or_default(),
-        source,
-    })?);
+pub fn start(
+    config: &NodeConfig,
+    bound: Vec<(PathBuf, UnixListener)>,
+) -> Result<Running, NodeError> {
+    let log = Arc::new(
+        common::logging::init(&config.log).map_err(|source| NodeError::Io {
+            path: config.log.file.clone().unwrap_or_default(),
+            source,
+        })?,
+    );
     tracing::info!(
         datadir = %config.net_dir.display(),
         chain = %config.settings.chain(),
@@ -165,8 +194,12 @@ pub fn start(config: &NodeConfig, bound: Vec<(PathBuf, UnixListener)>) -> Result
         "{} starting",
         config.process
     );
-    std::fs::write(&config.pid_file, format!("{}\n", std::process::id()))
-        .map_err(|source| NodeError::Io { path: config.pid_file.clone(), source })?;
+    std::fs::write(&config.pid_file, format!("{}\n", std::process::id())).map_err(|source| {
+        NodeError::Io {
+            path: config.pid_file.clone(),
+            source,
+        }
+    })?;
     let mut running = Running {
         listeners: Vec::new(),
         pid_file: Some(config.pid_file.clone()),
@@ -179,7 +212,9 @@ pub fn start(config: &NodeConfig, bound: Vec<(PathBuf, UnixListener)>) -> Result
     };
     let init: Arc<dyn interfaces::Init> = Arc::new(NodeInit::new(config.process, Some(log)));
     for (path, listener) in bound {
-        running.listeners.push(ipc::serve_init_listener(listener, &path, init.clone())?);
+        running
+            .listeners
+            .push(ipc::serve_init_listener(listener, &path, init.clone())?);
     }
     Ok(running)
 }
@@ -187,7 +222,10 @@ pub fn start(config: &NodeConfig, bound: Vec<(PathBuf, UnixListener)>) -> Result
 impl Running {
     /// Waits for SIGINT or SIGTERM.
     pub fn wait(&self) {
-        let reason = self.stopped.recv().map_or_else(|_| "signal thread ended".to_string(), |r| r.to_string());
+        let reason = self
+            .stopped
+            .recv()
+            .map_or_else(|_| "signal thread ended".to_string(), |r| r.to_string());
         tracing::info!("shutdown requested: {reason}");
     }
 }
@@ -207,9 +245,16 @@ impl Drop for Running {
 /// If this process was spawned as `<exe> -ipcfd <N>` (exactly Core's form), the fd.
 pub fn spawned_fd(args: &[String]) -> Option<Result<i32, ArgsError>> {
     match args {
-        [flag, fd] if flag == "-ipcfd" => Some(fd.parse::<i32>().ok().filter(|fd| *fd >= 0).ok_or_else(|| {
-            ArgsError::BadValue { option: "ipcfd".into(), value: fd.clone(), reason: "expected a file descriptor number".into() }
-        })),
+        [flag, fd] if flag == "-ipcfd" => Some(
+            fd.parse::<i32>()
+                .ok()
+                .filter(|fd| *fd >= 0)
+                .ok_or_else(|| ArgsError::BadValue {
+                    option: "ipcfd".into(),
+                    value: fd.clone(),
+                    reason: "expected a file descriptor number".into(),
+                }),
+        ),
         _ => None,
     }
 }
@@ -217,8 +262,16 @@ pub fn spawned_fd(args: &[String]) -> Option<Result<i32, ArgsError>> {
 /// Serves `Init` on inherited fd `fd` until the parent closes the socket (or a signal). Logs
 /// to stderr until the parent's `configure` says otherwise.
 pub fn serve_fd(process: &'static str, fd: i32) -> Result<(), NodeError> {
-    let io = |source| NodeError::Io { path: PathBuf::from(format!("fd {fd}")), source };
-    let initial = LogSettings { process: process.to_string(), file: None, console: true, debug: Vec::new() };
+    let io = |source| NodeError::Io {
+        path: PathBuf::from(format!("fd {fd}")),
+        source,
+    };
+    let initial = LogSettings {
+        process: process.to_string(),
+        file: None,
+        console: true,
+        debug: Vec::new(),
+    };
     let log = Arc::new(common::logging::init(&initial).map_err(io)?);
     // SAFETY: borrowing only for the fstat call; fstat fails cleanly on a closed fd.
     let borrowed = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) };
@@ -240,7 +293,9 @@ pub fn serve_fd(process: &'static str, fd: i32) -> Result<(), NodeError> {
             let _ = stop.send(Stop::Disconnected(reason));
         })
         .map_err(io)?;
-    let reason = stopped.recv().map_or_else(|_| "watch thread ended".to_string(), |r| r.to_string());
+    let reason = stopped
+        .recv()
+        .map_or_else(|_| "watch thread ended".to_string(), |r| r.to_string());
     tracing::info!("{process} (spawned) exiting: {reason}");
     Ok(())
 }
@@ -258,7 +313,10 @@ pub fn main(process: &'static str, usage: &str, args: &[String]) -> std::process
         return fail(&e);
     }
     if let Some(fd) = spawned_fd(args) {
-        return match fd.map_err(NodeError::from).and_then(|fd| serve_fd(process, fd)) {
+        return match fd
+            .map_err(NodeError::from)
+            .and_then(|fd| serve_fd(process, fd))
+        {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => fail(&e),
         };

@@ -119,7 +119,9 @@ pub fn serve_init_listener(
     path: &Path,
     init: Arc<dyn ::interfaces::Init>,
 ) -> Result<Listener, SetupError> {
-    socket::serve_listener(listener, path, move |conn| InitServer::bootstrap(init.clone(), conn))
+    socket::serve_listener(listener, path, move |conn| {
+        InitServer::bootstrap(init.clone(), conn)
+    })
 }
 
 /// Listens at `path`, serving `init` to every client.

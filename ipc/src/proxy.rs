@@ -75,7 +75,9 @@ pub fn read_list_prim<T: capnp::private::layout::PrimitiveElement + Copy>(
 }
 
 /// Reads a List(Text).
-pub fn read_list_text(field: capnp::Result<capnp::text_list::Reader<'_>>) -> capnp::Result<Vec<String>> {
+pub fn read_list_text(
+    field: capnp::Result<capnp::text_list::Reader<'_>>,
+) -> capnp::Result<Vec<String>> {
     field?.iter().map(read_text).collect()
 }
 

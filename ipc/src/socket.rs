@@ -126,7 +126,10 @@ pub fn serve_listener(
     path: &Path,
     bootstrap: impl Fn(u64) -> capnp::capability::Client + Send + Sync + 'static,
 ) -> Result<Listener, SetupError> {
-    let io = |source| SetupError::Io { path: path.to_path_buf(), source };
+    let io = |source| SetupError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
     listener.set_nonblocking(true).map_err(io)?;
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let shown = path.display().to_string();
@@ -138,7 +141,10 @@ pub fn serve_listener(
     });
     started.map_err(SetupError::Ipc)?;
     tracing::info!(path = %path.display(), "IPC: listening");
-    Ok(Listener { path: path.to_path_buf(), stop: Some(stop) })
+    Ok(Listener {
+        path: path.to_path_buf(),
+        stop: Some(stop),
+    })
 }
 
 async fn accept_loop(
