@@ -38,7 +38,7 @@ pub use connection::{connect_stream, serve_stream, Connection, RemoteInterface};
 pub use interfaces::echo::{EchoProxy, EchoServer};
 pub use interfaces::init::{InitProxy, InitServer, MINING_OLD2_ERROR};
 pub use proxy::live_server_objects;
-pub use socket::{socket_path, Listener, DEFAULT_SOCKET_NAME};
+pub use socket::{socket_path, IpcConnect, Listener, DEFAULT_SOCKET_NAME};
 pub use spawn::{spawn_process, Spawned};
 pub use waiter::thread_id;
 
@@ -67,6 +67,17 @@ pub enum SetupError {
     #[error("cannot connect to IPC socket {}: {source}", path.display())]
     Connect {
         /// The path.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// `-ipcconnect` insisted on a socket where no node listens.
+    #[error(
+        "cannot connect to bitcoin-node at {} ({source}); start a node that listens there, e.g. `bitcoin node -ipcbind=unix` (or `bitcoin-node -ipcbind=unix:<path>` for a custom path)",
+        path.display()
+    )]
+    NoNode {
+        /// The socket path.
         path: PathBuf,
         /// The cause.
         source: std::io::Error,

@@ -171,3 +171,45 @@ async fn accept_loop(
     }
     tracing::debug!(path, "IPC: stopped listening");
 }
+
+/// A client's `-ipcconnect` choice.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IpcConnect {
+    /// `-ipcconnect=0` (or `-noipcconnect`): never use IPC.
+    Disabled,
+    /// `-ipcconnect=auto` (the default): use the node's socket if a node listens there,
+    /// otherwise fall back (a GUI spawns a node, `bitcoin-cli` uses HTTP).
+    Auto(PathBuf),
+    /// `-ipcconnect=unix` or `unix:<path>`: use this socket or fail.
+    Required(PathBuf),
+}
+
+impl IpcConnect {
+    /// Parses an `-ipcconnect` value (`None`: not given) for network directory `net_dir`.
+    pub fn parse(value: Option<&str>, net_dir: &Path) -> Result<IpcConnect, SetupError> {
+        match value {
+            None | Some("auto") | Some("") | Some("1") => {
+                Ok(IpcConnect::Auto(socket_path(net_dir, "unix")?))
+            }
+            Some("0") => Ok(IpcConnect::Disabled),
+            Some(address) => Ok(IpcConnect::Required(socket_path(net_dir, address)?)),
+        }
+    }
+
+    /// Connects as chosen: `Ok(None)` means "fall back" (disabled, or `auto` with no node
+    /// listening); `Required` with no node listening is an error that says how to start one.
+    pub fn connect(&self) -> Result<Option<UnixStream>, SetupError> {
+        match self {
+            IpcConnect::Disabled => Ok(None),
+            IpcConnect::Auto(path) => Ok(UnixStream::connect(path).ok()),
+            IpcConnect::Required(path) => {
+                UnixStream::connect(path)
+                    .map(Some)
+                    .map_err(|source| SetupError::NoNode {
+                        path: path.clone(),
+                        source,
+                    })
+            }
+        }
+    }
+}
