@@ -1,7 +1,6 @@
 //! `-ipcconnect=auto|unix|unix:<path>|0`, the client-side choice shared by bitcoin-cli, the
 //! GUI and the wallet.
 
-
 use std::sync::Arc;
 
 use ipc::IpcConnect;

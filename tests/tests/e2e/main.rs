@@ -5,3 +5,4 @@ mod lifecycle;
 mod lifetime;
 mod node;
 mod spawn;
+mod wrapper;
