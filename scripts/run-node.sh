@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# Builds and runs bitcoin-node on regtest, listening for IPC on <datadir>/regtest/node.sock.
-# Extra arguments are passed to bitcoin-node (e.g. -datadir=/tmp/x -debug=ipc).
-# Stop it with Ctrl-C.
+# Builds the suite and runs a regtest node through the `bitcoin` wrapper:
+#   bitcoin node -regtest -ipcbind=unix
+# so it listens for IPC on ~/.bitcoin/regtest/node.sock. Extra arguments replace the
+# defaults and go to the wrapper (e.g. `scripts/run-node.sh -M node -regtest`, or
+# `scripts/run-node.sh node -regtest -datadir=/tmp/d -ipcbind=unix -debug=ipc`).
+# Stop it with Ctrl-C (the socket and pid file are removed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --release -p bitcoin-node
+cargo build --release --workspace --bins
 args=("$@")
 if [[ ${#args[@]} -eq 0 ]]; then
-    args=(-regtest -ipcbind=unix -printtoconsole)
+    args=(node -regtest -ipcbind=unix)
 fi
-exec target/release/bitcoin-node "${args[@]}"
+exec target/release/bitcoin "${args[@]}"
