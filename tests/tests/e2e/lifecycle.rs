@@ -250,3 +250,80 @@ fn spawned_child_takes_its_log_settings_from_the_parent_over_ipc() {
         "{err}"
     );
 }
+
+#[test]
+fn wrapper_daemon_and_monolithic_node() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = datadir_arg(dir.path());
+    let (code, _, err) = run(
+        &bin("bitcoin"),
+        &["node", &d, "-regtest", "-ipcbind=unix", "-daemon"],
+    );
+    assert_eq!(code, 0, "{err}");
+    let net = dir.path().join("regtest");
+    assert!(eventually(DEADLINE, || net.join("bitcoind.pid").exists()));
+    let pid: u32 = std::fs::read_to_string(net.join("bitcoind.pid"))
+        .expect("pid")
+        .trim()
+        .parse()
+        .expect("pid");
+    let exe = std::fs::read_link(format!("/proc/{pid}/exe")).expect("exe");
+    assert!(exe.ends_with("bitcoin-node"), "{}", exe.display());
+    let (_conn, init) = ipc::connect_init(&net.join("node.sock")).expect("connect");
+    assert_eq!(
+        init.make_echo().expect("echo").echo("w").expect("echo"),
+        "w"
+    );
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(pid as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .expect("kill");
+    assert!(eventually(DEADLINE, || process_gone(pid)));
+    assert!(!net.join("node.sock").exists() && !net.join("bitcoind.pid").exists());
+
+    let mut mono = Process::start(
+        &bin("bitcoin"),
+        &[
+            "-M",
+            "node",
+            &d,
+            "-regtest",
+            "-ipcbind=unix",
+            "-printtoconsole=0",
+        ],
+    );
+    assert!(eventually(DEADLINE, || net.join("node.sock").exists()));
+    let exe = std::fs::read_link(format!("/proc/{}/exe", mono.pid())).expect("exe");
+    assert!(exe.ends_with("bitcoind"), "{}", exe.display());
+    assert!(mono.stop().success());
+}
+
+#[test]
+fn bitcoin_log_environment_overrides_debug() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = datadir_arg(dir.path());
+    let mut node = std::process::Command::new(bin("bitcoin-node"))
+        .args([d.as_str(), "-regtest", "-ipcbind=unix", "-printtoconsole=0"])
+        .env("BITCOIN_LOG", "warn,ipc=trace")
+        .spawn()
+        .expect("start");
+    let sock = dir.path().join("regtest/node.sock");
+    assert!(eventually(DEADLINE, || sock.exists()));
+    let (conn, init) = ipc::connect_init(&sock).expect("connect");
+    init.make_echo().expect("echo").echo("x").expect("echo");
+    drop(init);
+    drop(conn);
+    let pid = nix::unistd::Pid::from_raw(node.id() as i32);
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).expect("kill");
+    assert!(node.wait().expect("wait").success());
+    let log = std::fs::read_to_string(dir.path().join("regtest/debug.log")).expect("log");
+    assert!(
+        log.contains("TRACE") && log.contains("post request"),
+        "ipc=trace not applied:\n{log}"
+    );
+    assert!(
+        !log.contains("bitcoin-node starting"),
+        "info lines should be filtered out:\n{log}"
+    );
+}
