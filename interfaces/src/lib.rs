@@ -18,9 +18,11 @@
 mod echo;
 mod error;
 mod init;
+mod rpc;
 
 #[cfg(feature = "test-utils")]
 pub use echo::conformance as echo_conformance;
 pub use echo::{Echo, LocalEcho};
 pub use error::Error;
 pub use init::Init;
+pub use rpc::Rpc;

@@ -3,6 +3,7 @@
 //! `construct` (the `ThreadMap` exchange) is handled by the runtime, not by the trait.
 
 use crate::interfaces::echo::{EchoProxy, EchoServer};
+use crate::interfaces::rpc::{RpcProxy, RpcServer};
 
 /// Error text of the retired `makeMiningOld2` (ordinal 2), as Bitcoin Core words it.
 pub const MINING_OLD2_ERROR: &str =
@@ -13,6 +14,7 @@ crate::interface! {
     InitProxy, InitServer: dyn interfaces::Init, schemas::init_capnp::init;
     methods {
         fn make_echo() -> Box<dyn interfaces::Echo> => [cap_box EchoProxy EchoServer];
+        fn make_rpc() -> Box<dyn interfaces::Rpc> => [cap_box RpcProxy RpcServer];
         fn configure(args: &[String] => [list_text]) -> () => [unit];
     }
     server_extra {

@@ -2,5 +2,6 @@
 
 pub mod echo;
 pub mod init;
+pub mod rpc;
 #[cfg(any(test, feature = "test-utils"))]
 pub mod test_suite;
