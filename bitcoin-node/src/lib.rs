@@ -1,23 +1,27 @@
 //! The node process of the suite (`bitcoin-node`, and `bitcoind`, its single-process build).
 //!
-//! For now it serves the IPC `Init` interface (with `Echo`) to clients that connect to its
-//! `-ipcbind` sockets, or to the parent that spawned it with `-ipcfd N`. Chainstate, mempool,
-//! mining and the RPC server come with their own issues.
+//! It serves the IPC `Init` interface (with `Echo` and `Rpc`) to clients that connect to its
+//! `-ipcbind` sockets, or to the parent that spawned it with `-ipcfd N`, and Bitcoin Core's
+//! JSON-RPC over HTTP on `-rpcport` ([`rpc`]). Chainstate, mempool and mining come with their
+//! own issues.
 //!
 //! Startup is a few named phases, each returning what the next needs: [`configure`] (settings
-//! to a checked [`NodeConfig`], before anything is written), [`bind`] (the sockets, before
-//! detaching so a busy socket is reported), [`daemonize`], [`start`] (logging, pid file,
-//! serving) and [`Running::wait`] (until SIGINT/SIGTERM), after which dropping [`Running`]
-//! removes the sockets and the pid file.
+//! to a checked [`NodeConfig`], before anything is written), [`bind`] (the IPC sockets and the
+//! RPC port, before detaching so a busy socket or port is reported), [`daemonize`], [`start`]
+//! (logging, pid file, IPC, then the RPC server and its cookie) and [`Running::wait`] (until
+//! SIGINT/SIGTERM or the `stop` RPC), after which dropping [`Running`] stops the RPC server,
+//! removes the cookie, the sockets and the pid file.
 
 mod init;
 pub mod options;
+pub mod rpc;
 
 use std::os::fd::{FromRawFd, OwnedFd};
 use std::os::unix::net::UnixListener;
 use std::path::PathBuf;
 use std::sync::mpsc;
 use std::sync::Arc;
+use std::time::Instant;
 
 use common::logging::{LogHandle, LogSettings};
 use common::{ArgsError, Settings};
@@ -42,6 +46,9 @@ pub enum NodeError {
     /// Setting up IPC failed.
     #[error("{0}")]
     Ipc(#[from] ipc::SetupError),
+    /// Setting up the RPC server failed.
+    #[error("{0}")]
+    Rpc(#[from] rpc::RpcSetupError),
     /// Signal handling or daemonizing failed.
     #[error("{what}: {source}")]
     System {
@@ -69,6 +76,8 @@ pub struct NodeConfig {
     pub pid_file: PathBuf,
     /// Log settings.
     pub log: LogSettings,
+    /// RPC server settings.
+    pub rpc: rpc::RpcConfig,
 }
 
 /// Checks the settings and resolves paths; then creates the data and network directories
@@ -87,6 +96,7 @@ pub fn configure(process: &'static str, settings: Settings) -> Result<NodeConfig
             .unwrap_or("bitcoind.pid"),
     );
     let log = LogSettings::from_settings(process, &settings, &net_dir, !daemon)?;
+    let rpc = rpc::RpcConfig::from_settings(&settings)?;
     // Everything is checked: only now create anything.
     settings.create_dirs()?;
     Ok(NodeConfig {
@@ -97,17 +107,28 @@ pub fn configure(process: &'static str, settings: Settings) -> Result<NodeConfig
         daemon,
         pid_file,
         log,
+        rpc,
     })
 }
 
-/// Binds every `-ipcbind` socket (no threads are started).
-pub fn bind(config: &NodeConfig) -> Result<Vec<(PathBuf, UnixListener)>, NodeError> {
-    let mut bound = Vec::new();
+/// The sockets [`bind`] made.
+#[derive(Debug)]
+pub struct Bound {
+    /// The `-ipcbind` sockets and their paths.
+    pub sockets: Vec<(PathBuf, UnixListener)>,
+    /// The RPC server's endpoints.
+    pub rpc: rpc::Bound,
+}
+
+/// Binds every `-ipcbind` socket, then the RPC endpoints (no threads are started).
+pub fn bind(config: &NodeConfig) -> Result<Bound, NodeError> {
+    let mut sockets = Vec::new();
     for path in &config.sockets {
         let listener = ipc::socket::bind(path)?;
-        bound.push((path.clone(), listener));
+        sockets.push((path.clone(), listener));
     }
-    Ok(bound)
+    let rpc = rpc::bind(&config.rpc)?;
+    Ok(Bound { sockets, rpc })
 }
 
 /// Detaches into the background (the parent exits 0 at once). Must run before any thread is
@@ -141,6 +162,7 @@ fn shutdown_signals() -> nix::sys::signal::SigSet {
 enum Stop {
     Signal(String),
     Disconnected(String),
+    Rpc,
 }
 
 impl std::fmt::Display for Stop {
@@ -148,6 +170,7 @@ impl std::fmt::Display for Stop {
         match self {
             Stop::Signal(name) => write!(f, "received {name}"),
             Stop::Disconnected(reason) => write!(f, "IPC connection to parent closed ({reason})"),
+            Stop::Rpc => write!(f, "stop requested over RPC"),
         }
     }
 }
@@ -168,19 +191,31 @@ fn spawn_signal_waiter(stop: mpsc::Sender<Stop>) -> Result<(), NodeError> {
         .map_err(io)
 }
 
-/// A started node; dropping it removes its sockets and pid file.
+/// The RPC dispatcher with the control methods; `stop` sends [`Stop::Rpc`] to `stop`.
+fn make_dispatcher(stop: mpsc::Sender<Stop>, log: &Arc<LogHandle>) -> Arc<rpc::Dispatcher> {
+    let control = rpc::Control {
+        started: Instant::now(),
+        shutdown: Arc::new(move || {
+            let _ = stop.send(Stop::Rpc);
+        }),
+        log: Some(log.clone()),
+    };
+    Arc::new(rpc::Dispatcher::new(rpc::control_table(&control)))
+}
+
+/// A started node; dropping it stops the RPC server and removes its cookie, sockets and pid
+/// file.
 pub struct Running {
+    rpc: Option<rpc::Server>,
     listeners: Vec<ipc::Listener>,
     pid_file: Option<PathBuf>,
     stopped: mpsc::Receiver<Stop>,
     _log: Arc<LogHandle>,
 }
 
-/// Starts logging, writes the pid file and serves `Init` on the bound sockets.
-pub fn start(
-    config: &NodeConfig,
-    bound: Vec<(PathBuf, UnixListener)>,
-) -> Result<Running, NodeError> {
+/// Starts logging, writes the pid file, serves `Init` on the bound sockets, then starts the
+/// RPC server.
+pub fn start(config: &NodeConfig, bound: Bound) -> Result<Running, NodeError> {
     let log = Arc::new(
         common::logging::init(&config.log).map_err(|source| NodeError::Io {
             path: config.log.file.clone().unwrap_or_default(),
@@ -200,27 +235,32 @@ pub fn start(
             source,
         }
     })?;
+    let (stop, stopped) = mpsc::channel();
+    spawn_signal_waiter(stop.clone())?;
     let mut running = Running {
+        rpc: None,
         listeners: Vec::new(),
         pid_file: Some(config.pid_file.clone()),
-        stopped: {
-            let (stop, stopped) = mpsc::channel();
-            spawn_signal_waiter(stop)?;
-            stopped
-        },
+        stopped,
         _log: log.clone(),
     };
-    let init: Arc<dyn interfaces::Init> = Arc::new(NodeInit::new(config.process, Some(log)));
-    for (path, listener) in bound {
+    let dispatcher = make_dispatcher(stop, &log);
+    let init: Arc<dyn interfaces::Init> = Arc::new(NodeInit::new(
+        config.process,
+        Some(log),
+        Some(dispatcher.clone()),
+    ));
+    for (path, listener) in bound.sockets {
         running
             .listeners
             .push(ipc::serve_init_listener(listener, &path, init.clone())?);
     }
+    running.rpc = Some(rpc::start(&config.rpc, bound.rpc, dispatcher)?);
     Ok(running)
 }
 
 impl Running {
-    /// Waits for SIGINT or SIGTERM.
+    /// Waits for SIGINT, SIGTERM or the `stop` RPC.
     pub fn wait(&self) {
         let reason = self
             .stopped
@@ -232,6 +272,7 @@ impl Running {
 
 impl Drop for Running {
     fn drop(&mut self) {
+        self.rpc.take();
         self.listeners.clear();
         if let Some(pid_file) = self.pid_file.take() {
             if let Err(e) = std::fs::remove_file(&pid_file) {
@@ -282,9 +323,11 @@ pub fn serve_fd(process: &'static str, fd: i32) -> Result<(), NodeError> {
     // SAFETY: the fd was handed to us by the spawning parent, is open (fstat succeeded) and
     // nothing else in this process owns it.
     let fd = unsafe { OwnedFd::from_raw_fd(fd) };
-    let init: Arc<dyn interfaces::Init> = Arc::new(NodeInit::new(process, Some(log)));
-    let connection = ipc::serve_init_fd(fd, init)?;
     let (stop, stopped) = mpsc::channel();
+    let dispatcher = make_dispatcher(stop.clone(), &log);
+    let init: Arc<dyn interfaces::Init> =
+        Arc::new(NodeInit::new(process, Some(log), Some(dispatcher)));
+    let connection = ipc::serve_init_fd(fd, init)?;
     spawn_signal_waiter(stop.clone())?;
     std::thread::Builder::new()
         .name("ipc-watch".into())

@@ -9,10 +9,14 @@
 //! [`resolve::Files`]), [`suggest`] offers did-you-mean names, [`help`] holds the texts, and
 //! [`system`] gathers the [`Environment`] and execs. [`plan`] ties the first four together;
 //! the binary prints or execs what it returns.
+//!
+//! The crate's second binary, `bitcoin-cli` (what `bitcoin rpc` runs), is the JSON-RPC
+//! client of the suite; its library code is [`rpc_client`].
 
 pub mod cli;
 pub mod help;
 pub mod resolve;
+pub mod rpc_client;
 pub mod suggest;
 pub mod system;
 

@@ -5,7 +5,8 @@
 //!
 //! [`init`] installs the subscriber and returns a [`LogHandle`] that can switch outputs and
 //! filter later: a process spawned with `-ipcfd N` starts logging to stderr and switches to
-//! its parent's settings once they arrive over IPC.
+//! its parent's settings once they arrive over IPC, and the node's `logging` RPC changes the
+//! `-debug` categories of a running process ([`LogHandle::set_debug`]).
 
 use std::fs::{File, OpenOptions};
 use std::io::Write;
@@ -180,6 +181,7 @@ pub struct LogHandle {
     outputs: SharedOutputs,
     filter: reload::Handle<EnvFilter, Registry>,
     process: Arc<Mutex<String>>,
+    current: Mutex<LogSettings>,
 }
 
 fn open(path: &Path) -> std::io::Result<File> {
@@ -216,8 +218,27 @@ impl LogHandle {
             outputs.console = settings.console;
         }
         *self.process.lock().unwrap_or_else(PoisonError::into_inner) = settings.process.clone();
+        *self.current.lock().unwrap_or_else(PoisonError::into_inner) = settings.clone();
         self.filter
             .reload(settings.filter())
+            .map_err(std::io::Error::other)
+    }
+
+    /// The settings in force.
+    pub fn settings(&self) -> LogSettings {
+        self.current
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Replaces the `-debug` categories (names from [`CATEGORIES`], or `all`) and reloads
+    /// the filter, leaving the outputs as they are (the `logging` RPC).
+    pub fn set_debug(&self, debug: Vec<String>) -> std::io::Result<()> {
+        let mut current = self.current.lock().unwrap_or_else(PoisonError::into_inner);
+        current.debug = debug;
+        self.filter
+            .reload(current.filter())
             .map_err(std::io::Error::other)
     }
 }
@@ -242,6 +263,7 @@ pub fn init(settings: &LogSettings) -> std::io::Result<LogHandle> {
         outputs,
         filter: handle,
         process,
+        current: Mutex::new(settings.clone()),
     };
     log.apply(settings)?;
     Ok(log)

@@ -1,8 +1,10 @@
 //! End-to-end tests: the real binaries, real sockets, real processes.
 
+mod cli;
 mod failure;
 mod lifecycle;
 mod lifetime;
 mod node;
+mod rpc;
 mod spawn;
 mod wrapper;
