@@ -12,6 +12,7 @@
 //! SIGINT/SIGTERM or the `stop` RPC), after which dropping [`Running`] stops the RPC server,
 //! removes the cookie, the sockets and the pid file.
 
+pub mod chain;
 mod init;
 pub mod options;
 pub mod rpc;
@@ -49,6 +50,9 @@ pub enum NodeError {
     /// Setting up the RPC server failed.
     #[error("{0}")]
     Rpc(#[from] rpc::RpcSetupError),
+    /// The chainstate could not be opened.
+    #[error("{0}")]
+    Chain(#[from] chain::ChainError),
     /// Signal handling or daemonizing failed.
     #[error("{what}: {source}")]
     System {
@@ -192,7 +196,11 @@ fn spawn_signal_waiter(stop: mpsc::Sender<Stop>) -> Result<(), NodeError> {
 }
 
 /// The RPC dispatcher with the control methods; `stop` sends [`Stop::Rpc`] to `stop`.
-fn make_dispatcher(stop: mpsc::Sender<Stop>, log: &Arc<LogHandle>) -> Arc<rpc::Dispatcher> {
+fn make_dispatcher(
+    stop: mpsc::Sender<Stop>,
+    log: &Arc<LogHandle>,
+    chain: Option<&Arc<chain::ChainState>>,
+) -> Arc<rpc::Dispatcher> {
     let control = rpc::Control {
         started: Instant::now(),
         shutdown: Arc::new(move || {
@@ -200,7 +208,11 @@ fn make_dispatcher(stop: mpsc::Sender<Stop>, log: &Arc<LogHandle>) -> Arc<rpc::D
         }),
         log: Some(log.clone()),
     };
-    Arc::new(rpc::Dispatcher::new(rpc::control_table(&control)))
+    let mut table = rpc::control_table(&control);
+    if let Some(chain) = chain {
+        rpc::blockchain::register(&mut table, chain);
+    }
+    Arc::new(rpc::Dispatcher::new(table))
 }
 
 /// A started node; dropping it stops the RPC server and removes its cookie, sockets and pid
@@ -210,6 +222,8 @@ pub struct Running {
     listeners: Vec<ipc::Listener>,
     pid_file: Option<PathBuf>,
     stopped: mpsc::Receiver<Stop>,
+    // After the servers, so they stop before the chainstate is flushed and closed.
+    chain: Option<Arc<chain::ChainState>>,
     _log: Arc<LogHandle>,
 }
 
@@ -237,14 +251,22 @@ pub fn start(config: &NodeConfig, bound: Bound) -> Result<Running, NodeError> {
     })?;
     let (stop, stopped) = mpsc::channel();
     spawn_signal_waiter(stop.clone())?;
+    let chain = Arc::new(chain::ChainState::open(
+        &config.net_dir,
+        config.settings.chain(),
+    )?);
+    if let Some(tip) = chain.tip() {
+        tracing::info!(height = tip.height, hash = %tip.hash, "chainstate loaded");
+    }
     let mut running = Running {
         rpc: None,
         listeners: Vec::new(),
         pid_file: Some(config.pid_file.clone()),
         stopped,
+        chain: Some(chain.clone()),
         _log: log.clone(),
     };
-    let dispatcher = make_dispatcher(stop, &log);
+    let dispatcher = make_dispatcher(stop, &log, Some(&chain));
     let init: Arc<dyn interfaces::Init> = Arc::new(NodeInit::new(
         config.process,
         Some(log),
@@ -274,6 +296,11 @@ impl Drop for Running {
     fn drop(&mut self) {
         self.rpc.take();
         self.listeners.clear();
+        if let Some(chain) = self.chain.take() {
+            // Flush and close the kernel's databases even if an RPC closure or an IPC
+            // connection still holds a reference.
+            chain.close();
+        }
         if let Some(pid_file) = self.pid_file.take() {
             if let Err(e) = std::fs::remove_file(&pid_file) {
                 tracing::warn!("cannot remove pid file {}: {e}", pid_file.display());
@@ -324,7 +351,9 @@ pub fn serve_fd(process: &'static str, fd: i32) -> Result<(), NodeError> {
     // nothing else in this process owns it.
     let fd = unsafe { OwnedFd::from_raw_fd(fd) };
     let (stop, stopped) = mpsc::channel();
-    let dispatcher = make_dispatcher(stop.clone(), &log);
+    // A spawned node learns its chain and data directory from its parent later (GUI issue);
+    // until then it serves the control methods only.
+    let dispatcher = make_dispatcher(stop.clone(), &log, None);
     let init: Arc<dyn interfaces::Init> =
         Arc::new(NodeInit::new(process, Some(log), Some(dispatcher)));
     let connection = ipc::serve_init_fd(fd, init)?;

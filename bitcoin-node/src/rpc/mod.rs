@@ -17,11 +17,13 @@
 
 pub mod amount;
 pub mod auth;
+pub mod blockchain;
 pub mod config;
 pub mod control;
 pub mod dispatch;
 pub mod help;
 pub mod http;
+pub mod json;
 pub mod params;
 pub mod protocol;
 pub mod table;

@@ -1,5 +1,6 @@
 //! End-to-end tests: the real binaries, real sockets, real processes.
 
+mod chain;
 mod cli;
 mod failure;
 mod lifecycle;

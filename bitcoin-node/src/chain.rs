@@ -1,0 +1,463 @@
+//! The node's chainstate: Bitcoin Core's own validation and block storage
+//! (libbitcoinkernel, through the `bitcoinkernel` crate), and what the node builds on it:
+//! reading blocks and headers by hash or height, submitting blocks (validity learnt from the
+//! kernel's block-checked callback), mining coinbase-only blocks on regtest, and tip events.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::Sender;
+use std::sync::{Arc, Mutex, PoisonError, RwLock, RwLockReadGuard};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use bitcoin::block::{Header, Version};
+use bitcoin::consensus::encode::{deserialize, serialize};
+use bitcoin::hashes::Hash;
+use bitcoin::script::Builder;
+use bitcoin::{
+    absolute, transaction, Amount, Block, BlockHash, CompactTarget, OutPoint, Script, Sequence,
+    Transaction, TxIn, TxMerkleNode, TxOut, Witness,
+};
+use bitcoinkernel::prelude::*;
+use bitcoinkernel::{
+    BlockTreeEntry, BlockValidationResult, ChainType, ChainstateManager, Context, ContextBuilder,
+    ProcessBlockResult, SynchronizationState, ValidationMode,
+};
+
+/// Why a chainstate operation failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ChainError {
+    /// The kernel failed.
+    #[error("{what}: {detail}")]
+    Kernel {
+        /// What was being done.
+        what: &'static str,
+        /// The kernel's error.
+        detail: String,
+    },
+    /// A path is not valid UTF-8 (the kernel takes strings).
+    #[error("data directory path is not valid UTF-8: {}", .0.display())]
+    Path(PathBuf),
+    /// Mining is only possible where proof of work is trivial.
+    #[error("block generation is only possible on regtest")]
+    NotRegtest,
+    /// The chainstate was closed (the node is shutting down).
+    #[error("the chainstate is closed (shutting down)")]
+    Closed,
+    /// The mined block was not accepted.
+    #[error("generated block rejected: {0}")]
+    Rejected(String),
+}
+
+/// The kernel's chain type for a chain.
+pub fn chain_type(chain: common::Chain) -> ChainType {
+    match chain {
+        common::Chain::Main => ChainType::Mainnet,
+        common::Chain::Test => ChainType::Testnet,
+        common::Chain::Testnet4 => ChainType::Testnet4,
+        common::Chain::Signet => ChainType::Signet,
+        common::Chain::Regtest => ChainType::Regtest,
+    }
+}
+
+/// The active chain's tip.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tip {
+    /// Height of the tip.
+    pub height: i32,
+    /// Hash of the tip.
+    pub hash: BlockHash,
+    /// The tip header's timestamp.
+    pub time: u32,
+    /// Median of the last 11 block times (BIP113).
+    pub median_time_past: u32,
+    /// The tip's compact target.
+    pub bits: u32,
+}
+
+/// What the node knows of one block (see [`ChainState::block_info`]).
+#[derive(Debug, Clone, Copy)]
+pub struct BlockInfo {
+    /// The header.
+    pub header: Header,
+    /// Its height.
+    pub height: i32,
+    /// Whether it is in the active chain.
+    pub in_active_chain: bool,
+    /// Median of the last 11 block times up to it.
+    pub median_time_past: u32,
+}
+
+/// A state change of the chainstate, as the rest of the node sees it.
+#[derive(Debug, Clone)]
+pub enum ChainEvent {
+    /// The active tip moved.
+    BlockTip {
+        /// New tip.
+        hash: BlockHash,
+        /// Whether the node still considers itself in initial block download.
+        initial_download: bool,
+        /// Estimated verification progress, 0 to 1.
+        progress: f64,
+    },
+    /// The best header moved.
+    HeaderTip {
+        /// Height of the best header.
+        height: i64,
+    },
+}
+
+/// The outcome of [`ChainState::submit_block`], in Core's `submitblock` words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SubmitOutcome {
+    /// Valid and new.
+    Accepted,
+    /// Already known (and valid).
+    Duplicate,
+    /// Invalid, with the reason.
+    Rejected(String),
+    /// Stored but not yet connected (e.g. a side branch with less work).
+    Inconclusive,
+}
+
+type Subscribers = Arc<Mutex<Vec<Sender<ChainEvent>>>>;
+
+/// Verdicts of the kernel's block-checked callback, by block hash.
+type Verdicts = Arc<Mutex<HashMap<[u8; 32], Result<(), String>>>>;
+
+/// Bitcoin Core's validation engine holding this node's block index and UTXO set.
+pub struct ChainState {
+    /// `None` once [`ChainState::close`] flushed and closed the kernel's databases.
+    chainman: RwLock<Option<ChainstateManager>>,
+    // Kept alive for the chainstate manager (declared after it so it drops last).
+    _context: Context,
+    checked: Verdicts,
+    subscribers: Subscribers,
+    chain: common::Chain,
+    blocks_dir: PathBuf,
+    submit: Mutex<()>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn broadcast(subscribers: &Subscribers, event: ChainEvent) {
+    lock(subscribers).retain(|s| s.send(event.clone()).is_ok());
+}
+
+fn reason(result: BlockValidationResult) -> String {
+    match result {
+        BlockValidationResult::Unset => "invalid",
+        BlockValidationResult::Consensus => "consensus-invalid",
+        BlockValidationResult::CachedInvalid => "duplicate-invalid",
+        BlockValidationResult::InvalidHeader => "invalid-header",
+        BlockValidationResult::Mutated => "mutated",
+        BlockValidationResult::MissingPrev => "prev-blk-not-found",
+        BlockValidationResult::InvalidPrev => "bad-prevblk",
+        BlockValidationResult::TimeFuture => "time-too-new",
+        BlockValidationResult::HeaderLowWork => "too-little-chainwork",
+    }
+    .to_string()
+}
+
+impl ChainState {
+    /// Opens (or creates) the chainstate in `net_dir` (`blocks/`, `chainstate/`, as in Core).
+    pub fn open(net_dir: &Path, chain: common::Chain) -> Result<ChainState, ChainError> {
+        let dir = net_dir
+            .to_str()
+            .ok_or_else(|| ChainError::Path(net_dir.to_path_buf()))?;
+        let blocks = net_dir.join("blocks");
+        let blocks = blocks
+            .to_str()
+            .ok_or_else(|| ChainError::Path(net_dir.to_path_buf()))?;
+        let subscribers: Subscribers = Arc::default();
+        let checked: Verdicts = Arc::default();
+        let (tips, headers, results) = (subscribers.clone(), subscribers.clone(), checked.clone());
+        let context = ContextBuilder::new()
+            .chain_type(chain_type(chain))
+            .with_block_tip_notification(move |state, hash: bitcoinkernel::BlockHash, progress| {
+                let hash = BlockHash::from_byte_array(hash.to_bytes());
+                let initial_download = state != SynchronizationState::PostInit;
+                broadcast(
+                    &tips,
+                    ChainEvent::BlockTip {
+                        hash,
+                        initial_download,
+                        progress,
+                    },
+                );
+            })
+            .with_header_tip_notification(move |_state, height, _timestamp, _presync| {
+                broadcast(&headers, ChainEvent::HeaderTip { height });
+            })
+            .with_block_checked_validation(
+                move |block: bitcoinkernel::Block,
+                      state: bitcoinkernel::BlockValidationStateRef<'_>| {
+                    let verdict = match state.mode() {
+                        ValidationMode::Valid => Ok(()),
+                        _ => Err(reason(state.result())),
+                    };
+                    lock(&results).insert(block.hash().to_bytes(), verdict);
+                },
+            )
+            .build()
+            .map_err(|e| ChainError::Kernel {
+                what: "cannot create kernel context",
+                detail: e.to_string(),
+            })?;
+        let chainman =
+            ChainstateManager::new(&context, dir, blocks).map_err(|e| ChainError::Kernel {
+                what: "cannot load chainstate",
+                detail: e.to_string(),
+            })?;
+        // Finish loading: connect what the block index has beyond the UTXO set's best block
+        // (after a crash the two can differ).
+        chainman.import_blocks().map_err(|e| ChainError::Kernel {
+            what: "cannot activate the best chain",
+            detail: e.to_string(),
+        })?;
+        Ok(ChainState {
+            chainman: RwLock::new(Some(chainman)),
+            _context: context,
+            checked,
+            subscribers,
+            chain,
+            blocks_dir: net_dir.join("blocks"),
+            submit: Mutex::new(()),
+        })
+    }
+
+    fn manager(&self) -> RwLockReadGuard<'_, Option<ChainstateManager>> {
+        self.chainman.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Flushes and closes the kernel's databases; later calls fail with
+    /// [`ChainError::Closed`] (or return nothing). Called at shutdown, whoever still holds
+    /// a reference.
+    pub fn close(&self) {
+        let manager = self
+            .chainman
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        drop(manager);
+    }
+
+    /// The chain this state follows.
+    pub fn chain(&self) -> common::Chain {
+        self.chain
+    }
+
+    /// Sends every later [`ChainEvent`] to `to` (until it is dropped).
+    pub fn subscribe(&self, to: Sender<ChainEvent>) {
+        lock(&self.subscribers).push(to);
+    }
+
+    fn entry_hash(entry: &BlockTreeEntry<'_>) -> BlockHash {
+        BlockHash::from_byte_array(entry.block_hash().to_bytes())
+    }
+
+    fn median_time_past(entry: &BlockTreeEntry<'_>) -> u32 {
+        let mut times = Vec::with_capacity(11);
+        times.push(entry.header().timestamp());
+        let mut prev = entry.prev();
+        while times.len() < 11 {
+            match prev {
+                Some(p) => {
+                    times.push(p.header().timestamp());
+                    prev = p.prev();
+                }
+                None => break,
+            }
+        }
+        times.sort_unstable();
+        times[times.len() / 2]
+    }
+
+    /// The active chain's tip (`None` once closed).
+    pub fn tip(&self) -> Option<Tip> {
+        let guard = self.manager();
+        let chainman = guard.as_ref()?;
+        let chain = chainman.active_chain();
+        let tip = chain.tip();
+        let header = tip.header();
+        Some(Tip {
+            height: tip.height(),
+            hash: Self::entry_hash(&tip),
+            time: header.timestamp(),
+            median_time_past: Self::median_time_past(&tip),
+            bits: header.bits(),
+        })
+    }
+
+    /// The hash of the active chain's block at `height`.
+    pub fn block_hash_at(&self, height: i32) -> Option<BlockHash> {
+        let height = usize::try_from(height).ok()?;
+        let guard = self.manager();
+        let chainman = guard.as_ref()?;
+        let entry = chainman.active_chain().at_height(height)?;
+        Some(Self::entry_hash(&entry))
+    }
+
+    /// What the node knows of a block: its header, height, whether it is in the active chain,
+    /// and its median time past.
+    pub fn block_info(&self, hash: &BlockHash) -> Option<BlockInfo> {
+        let guard = self.manager();
+        let chainman = guard.as_ref()?;
+        let entry =
+            chainman.get_block_tree_entry(&bitcoinkernel::BlockHash::from(hash.to_byte_array()))?;
+        let raw = entry.header().consensus_encode().ok()?;
+        let header: Header = deserialize(&raw).ok()?;
+        Some(BlockInfo {
+            header,
+            height: entry.height(),
+            in_active_chain: chainman.active_chain().contains(&entry),
+            median_time_past: Self::median_time_past(&entry),
+        })
+    }
+
+    /// The full block, if stored.
+    pub fn block(&self, hash: &BlockHash) -> Option<Block> {
+        let guard = self.manager();
+        let chainman = guard.as_ref()?;
+        let entry =
+            chainman.get_block_tree_entry(&bitcoinkernel::BlockHash::from(hash.to_byte_array()))?;
+        let block = chainman.read_block_data(&entry).ok()?;
+        deserialize(&block.consensus_encode().ok()?).ok()
+    }
+
+    /// Validates and, if valid, connects `block`.
+    pub fn submit_block(&self, block: &Block) -> SubmitOutcome {
+        let _one_at_a_time = lock(&self.submit);
+        let hash = block.block_hash().to_byte_array();
+        let raw = serialize(block);
+        let kernel_block = match bitcoinkernel::Block::new(&raw) {
+            Ok(b) => b,
+            Err(e) => return SubmitOutcome::Rejected(format!("block decode failed: {e}")),
+        };
+        lock(&self.checked).remove(&hash);
+        let processed = {
+            let guard = self.manager();
+            let Some(chainman) = guard.as_ref() else {
+                return SubmitOutcome::Rejected("shutting down".into());
+            };
+            chainman.process_block(&kernel_block)
+        };
+        let verdict = {
+            let mut checked = lock(&self.checked);
+            let verdict = checked.remove(&hash);
+            // Verdicts for other blocks connected by this call (a reorg) are not needed.
+            checked.clear();
+            verdict
+        };
+        match (processed, verdict) {
+            (_, Some(Err(reason))) => SubmitOutcome::Rejected(reason),
+            (ProcessBlockResult::Duplicate, _) => SubmitOutcome::Duplicate,
+            (ProcessBlockResult::Rejected, _) => SubmitOutcome::Rejected("rejected".into()),
+            (ProcessBlockResult::NewBlock, Some(Ok(()))) => {
+                if self.tip().map(|t| t.hash) == Some(block.block_hash()) {
+                    SubmitOutcome::Accepted
+                } else {
+                    SubmitOutcome::Inconclusive
+                }
+            }
+            (ProcessBlockResult::NewBlock, None) => SubmitOutcome::Inconclusive,
+        }
+    }
+
+    /// Whether the node is still in initial block download (Core's rule: the tip is more than
+    /// a day old, or was not yet reached).
+    pub fn initial_block_download(&self) -> bool {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        self.tip()
+            .is_none_or(|tip| u64::from(tip.time) + 24 * 60 * 60 < now)
+    }
+
+    /// Bytes used by the block files.
+    pub fn size_on_disk(&self) -> u64 {
+        std::fs::read_dir(&self.blocks_dir)
+            .map(|dir| {
+                dir.filter_map(Result::ok)
+                    .filter_map(|e| e.metadata().ok())
+                    .map(|m| m.len())
+                    .sum()
+            })
+            .unwrap_or(0)
+    }
+
+    /// Block subsidy at `height` (regtest halves every 150 blocks, the others every 210,000).
+    pub fn subsidy(&self, height: i32) -> Amount {
+        let interval = if self.chain == common::Chain::Regtest {
+            150
+        } else {
+            210_000
+        };
+        let halvings = height / interval;
+        if halvings >= 64 {
+            return Amount::ZERO;
+        }
+        Amount::from_sat((50 * 100_000_000u64) >> halvings)
+    }
+
+    /// Mines one coinbase-only block paying to `script_pubkey` on top of the tip (regtest
+    /// only), grinding at most `max_tries` nonces. Returns the new block's hash.
+    pub fn mine_block(
+        &self,
+        script_pubkey: &Script,
+        max_tries: u64,
+    ) -> Result<Option<BlockHash>, ChainError> {
+        if self.chain != common::Chain::Regtest {
+            return Err(ChainError::NotRegtest);
+        }
+        let tip = self.tip().ok_or(ChainError::Closed)?;
+        let height = tip.height + 1;
+        let coinbase = Transaction {
+            version: transaction::Version::TWO,
+            lock_time: absolute::LockTime::ZERO,
+            input: vec![TxIn {
+                previous_output: OutPoint::null(),
+                script_sig: Builder::new()
+                    .push_int(i64::from(height))
+                    .push_opcode(bitcoin::opcodes::OP_0)
+                    .into_script(),
+                sequence: Sequence::MAX,
+                witness: Witness::new(),
+            }],
+            output: vec![TxOut {
+                value: self.subsidy(height),
+                script_pubkey: script_pubkey.to_owned(),
+            }],
+        };
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let now = u32::try_from(now).unwrap_or(u32::MAX);
+        let mut block = Block {
+            header: Header {
+                version: Version::from_consensus(0x2000_0000),
+                prev_blockhash: tip.hash,
+                merkle_root: TxMerkleNode::from_raw_hash(coinbase.compute_txid().to_raw_hash()),
+                time: now.max(tip.median_time_past + 1),
+                bits: CompactTarget::from_consensus(tip.bits),
+                nonce: 0,
+            },
+            txdata: vec![coinbase],
+        };
+        let target = block.header.target();
+        let mut tries = 0;
+        while block.header.validate_pow(target).is_err() {
+            tries += 1;
+            if tries >= max_tries {
+                return Ok(None);
+            }
+            block.header.nonce = block.header.nonce.wrapping_add(1);
+        }
+        match self.submit_block(&block) {
+            SubmitOutcome::Accepted => Ok(Some(block.block_hash())),
+            other => Err(ChainError::Rejected(format!("{other:?}"))),
+        }
+    }
+}
