@@ -6,6 +6,105 @@ use std::path::{Path, PathBuf};
 use crate::args::{interpret, ArgsError, Occurrence, OptionSpec};
 use crate::chain::Chain;
 
+/// Keys that a `bitcoin.conf` shared by the suite's binaries (and Bitcoin Core's) commonly
+/// holds. A binary that does not know one of them ignores it, as Core's binaries ignore the
+/// settings meant for the others; any other unknown key is an error naming file and line.
+pub const SUITE_KEYS: &[&str] = &[
+    "acceptnonstdtxn",
+    "addnode",
+    "alertnotify",
+    "assumevalid",
+    "bind",
+    "blockfilterindex",
+    "blocknotify",
+    "blocksdir",
+    "blocksonly",
+    "coinstatsindex",
+    "color",
+    "connect",
+    "daemon",
+    "daemonwait",
+    "datacarrier",
+    "datacarriersize",
+    "dbcache",
+    "deprecatedrpc",
+    "disablewallet",
+    "discover",
+    "dns",
+    "dnsseed",
+    "externalip",
+    "fallbackfee",
+    "generate",
+    "getinfo",
+    "ipcbind",
+    "ipcconnect",
+    "ipcfd",
+    "listen",
+    "listenonion",
+    "loadblock",
+    "logips",
+    "logsourcelocations",
+    "logthreadnames",
+    "logtimestamps",
+    "maxconnections",
+    "maxmempool",
+    "maxuploadtarget",
+    "mempoolexpiry",
+    "minrelaytxfee",
+    "named",
+    "natpmp",
+    "onion",
+    "onlynet",
+    "par",
+    "peerblockfilters",
+    "peerbloomfilters",
+    "permitbaremultisig",
+    "persistmempool",
+    "pid",
+    "port",
+    "proxy",
+    "prune",
+    "reindex",
+    "rest",
+    "rpcallowip",
+    "rpcauth",
+    "rpcbind",
+    "rpcclienttimeout",
+    "rpcconnect",
+    "rpccookiefile",
+    "rpccookieperms",
+    "rpcid",
+    "rpcpassword",
+    "rpcport",
+    "rpcservertimeout",
+    "rpcthreads",
+    "rpcuser",
+    "rpcwait",
+    "rpcwaittimeout",
+    "rpcwallet",
+    "rpcworkqueue",
+    "seednode",
+    "server",
+    "shrinkdebugfile",
+    "shutdownnotify",
+    "startupnotify",
+    "stdin",
+    "txindex",
+    "upnp",
+    "v2transport",
+    "wallet",
+    "walletbroadcast",
+    "walletdir",
+    "walletnotify",
+    "whitebind",
+    "whitelist",
+    "zmqpubhashblock",
+    "zmqpubhashtx",
+    "zmqpubrawblock",
+    "zmqpubrawtx",
+    "zmqpubsequence",
+];
+
 /// One setting read from a configuration file.
 #[derive(Debug, Clone)]
 pub struct Entry {
@@ -74,6 +173,15 @@ pub fn parse(path: &Path, text: &str, specs: &[OptionSpec]) -> Result<Vec<Entry>
             }
             None => (section, key),
         };
+        let base = name
+            .strip_prefix("no")
+            .filter(|b| crate::args::find(specs, b).is_some())
+            .unwrap_or(name);
+        if crate::args::find(specs, base).is_none()
+            && SUITE_KEYS.contains(&base.trim_start_matches("no"))
+        {
+            continue;
+        }
         let occurrence = interpret(specs, &format!("{name}={value}")).map_err(|e| match e {
             ArgsError::Unknown(n) => {
                 line_error(path, number, format!("Invalid configuration value {n}"))
@@ -210,6 +318,15 @@ mod tests {
                 "{text:?}: {e}"
             );
         }
+    }
+
+    #[test]
+    fn other_binaries_keys_are_ignored_unknown_ones_refused() {
+        let entries =
+            parse_text("rpcconnect=127.0.0.1\nwallet=w1\n[regtest]\nnorpcwait=1\ndebug=ipc\n")
+                .expect("parses");
+        assert_eq!(entries.len(), 1, "{entries:?}");
+        assert!(parse_text("walletx=1\n").is_err());
     }
 
     #[test]

@@ -124,97 +124,10 @@ pub fn all() -> Vec<OptionSpec> {
     COMMON_OPTIONS.iter().chain(CLI_OPTIONS).copied().collect()
 }
 
-/// Node and wallet settings a shared `bitcoin.conf` commonly holds. Core's `bitcoin-cli`
-/// ignores every configuration key it does not know; `common::load` refuses unknown keys, so
-/// these are accepted in configuration files (never on the command line) and not used.
-pub const IGNORED_CONFIG_KEYS: &[&str] = &[
-    "acceptnonstdtxn",
-    "addnode",
-    "alertnotify",
-    "assumevalid",
-    "bind",
-    "blockfilterindex",
-    "blocknotify",
-    "blocksdir",
-    "blocksonly",
-    "coinstatsindex",
-    "connect",
-    "daemon",
-    "daemonwait",
-    "datacarrier",
-    "datacarriersize",
-    "dbcache",
-    "deprecatedrpc",
-    "disablewallet",
-    "discover",
-    "dns",
-    "dnsseed",
-    "externalip",
-    "fallbackfee",
-    "ipcbind",
-    "listen",
-    "listenonion",
-    "loadblock",
-    "logips",
-    "logsourcelocations",
-    "logthreadnames",
-    "logtimestamps",
-    "maxconnections",
-    "maxmempool",
-    "maxuploadtarget",
-    "mempoolexpiry",
-    "minrelaytxfee",
-    "natpmp",
-    "onion",
-    "onlynet",
-    "par",
-    "peerblockfilters",
-    "peerbloomfilters",
-    "permitbaremultisig",
-    "persistmempool",
-    "pid",
-    "port",
-    "proxy",
-    "prune",
-    "reindex",
-    "rest",
-    "rpcallowip",
-    "rpcauth",
-    "rpcbind",
-    "rpccookieperms",
-    "rpcservertimeout",
-    "rpcthreads",
-    "rpcworkqueue",
-    "seednode",
-    "server",
-    "shrinkdebugfile",
-    "shutdownnotify",
-    "startupnotify",
-    "txindex",
-    "upnp",
-    "v2transport",
-    "wallet",
-    "walletbroadcast",
-    "walletdir",
-    "walletnotify",
-    "whitebind",
-    "whitelist",
-    "zmqpubhashblock",
-    "zmqpubhashtx",
-    "zmqpubrawblock",
-    "zmqpubrawtx",
-    "zmqpubsequence",
-];
-
-/// The specs `bitcoin.conf` is read with: [`all`] plus [`IGNORED_CONFIG_KEYS`].
+/// The specs `bitcoin.conf` is read with (keys of the other binaries in a shared file are
+/// ignored by `common`, see `common::config::SUITE_KEYS`).
 pub fn config_specs() -> Vec<OptionSpec> {
-    let mut specs = all();
-    specs.extend(
-        IGNORED_CONFIG_KEYS
-            .iter()
-            .map(|name| OptionSpec::multi(name, "", "Ignored", "")),
-    );
-    specs
+    all()
 }
 
 /// The text `-help` starts with, after the version line (Core's, with this suite's names).
@@ -240,17 +153,6 @@ mod tests {
     fn ports_follow_core() {
         let ports: Vec<u16> = Chain::ALL.into_iter().map(default_rpc_port).collect();
         assert_eq!(ports, [8332, 18332, 48332, 38332, 18443]);
-    }
-
-    #[test]
-    fn ignored_keys_are_not_options_of_the_cli() {
-        let specs = all();
-        for name in IGNORED_CONFIG_KEYS {
-            assert!(
-                common::args::find(&specs, name).is_none(),
-                "{name} is a real option"
-            );
-        }
     }
 
     #[test]

@@ -15,7 +15,7 @@ fn config_file_sections_are_honoured_and_command_line_wins() {
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::write(
         dir.path().join("bitcoin.conf"),
-        "# top level\nregtest=1\ndebug=ipc\n[regtest]\nipcbind=unix:from-conf.sock\n[signet]\nipcbind=unix:signet.sock\n",
+        "# top level\nregtest=1\ndebug=ipc\n# for bitcoin-cli and the wallet: ignored by the node\nrpcconnect=127.0.0.1\nwallet=w1\n[regtest]\nipcbind=unix:from-conf.sock\n[signet]\nipcbind=unix:signet.sock\n",
     )
     .expect("write conf");
     let d = datadir_arg(dir.path());
