@@ -1,6 +1,6 @@
 //! The `Init` interface: the first object a process serves on every connection.
 
-use crate::{Echo, Error, Rpc};
+use crate::{Echo, Error, Node, Rpc};
 
 /// Factory for the other interfaces a process offers. Mirrors Bitcoin Core's
 /// `interfaces::Init`: a connecting client receives an `Init` and asks it for what it needs.
@@ -13,6 +13,11 @@ pub trait Init: Send + Sync {
         Err(Error::failed(
             "echo interface not available in this process",
         ))
+    }
+
+    /// Makes a [`Node`] for a front end (GUI).
+    fn make_node(&self) -> Result<Box<dyn Node>, Error> {
+        Err(Error::failed("node interface not available in this process"))
     }
 
     /// Makes an object executing JSON-RPC requests on this process's RPC server.

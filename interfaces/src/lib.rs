@@ -18,6 +18,7 @@
 mod echo;
 mod error;
 mod init;
+mod node;
 mod rpc;
 
 #[cfg(feature = "test-utils")]
@@ -25,4 +26,10 @@ pub use echo::conformance as echo_conformance;
 pub use echo::{Echo, LocalEcho};
 pub use error::Error;
 pub use init::Init;
+pub use node::{
+    BlockTip, Handler, InitMessage, Node, NodeStatus, NotifyBlockTip, NotifyHeaderTip,
+    NotifyNumConnectionsChanged, ShowProgress,
+};
+#[cfg(feature = "test-utils")]
+pub use node::conformance as node_conformance;
 pub use rpc::Rpc;

@@ -17,6 +17,7 @@
 
 pub mod client;
 pub mod connection;
+pub mod convert;
 pub mod fuzz;
 pub mod interfaces;
 pub mod proxy;
@@ -37,6 +38,7 @@ pub use paste;
 pub use connection::{connect_stream, serve_stream, Connection, RemoteInterface};
 pub use interfaces::echo::{EchoProxy, EchoServer};
 pub use interfaces::init::{InitProxy, InitServer, MINING_OLD2_ERROR};
+pub use interfaces::node::{HandlerProxy, NodeProxy, NodeServer};
 pub use interfaces::rpc::{RpcProxy, RpcServer};
 pub use proxy::live_server_objects;
 pub use socket::{socket_path, IpcConnect, Listener, DEFAULT_SOCKET_NAME};

@@ -55,6 +55,31 @@ macro_rules! into_send_copy {
 }
 into_send_copy!(bool, u8, u16, u32, u64, i8, i16, i32, i64, f32, f64);
 
+/// Conversion between a Rust value type of the `interfaces` crate and its capnp struct (the
+/// `[struct T]` wire kind). Implementations live in `crate::convert`.
+pub trait WireStruct: Sized {
+    /// The capnp struct.
+    type Wire: capnp::traits::Owned;
+    /// Reads the value (malformed input is an error, never a panic).
+    fn read(reader: <Self::Wire as capnp::traits::Owned>::Reader<'_>) -> capnp::Result<Self>;
+    /// Writes the value.
+    fn write(&self, builder: <Self::Wire as capnp::traits::Owned>::Builder<'_>);
+}
+
+impl<T: WireStruct + Clone + Send + 'static> IntoSend for &T {
+    type Owned = T;
+    fn into_send(self) -> T {
+        self.clone()
+    }
+}
+
+/// Reads a 32-byte hash from a Data field.
+pub fn read_hash(field: capnp::Result<data::Reader<'_>>) -> capnp::Result<[u8; 32]> {
+    let bytes = field?;
+    <[u8; 32]>::try_from(bytes)
+        .map_err(|_| capnp::Error::failed(format!("hash must be 32 bytes, got {}", bytes.len())))
+}
+
 /// Reads a Text field as an owned string (invalid UTF-8 is an error).
 pub fn read_text(field: capnp::Result<text::Reader<'_>>) -> capnp::Result<String> {
     field?
@@ -145,6 +170,9 @@ macro_rules! __ipc_read {
     ([list_data], $r:expr, $f:ident, $conn:expr) => { $crate::paste::paste! { $crate::proxy::read_list_data($r.[<get_ $f>]()) } };
     ([list_text], $r:expr, $f:ident, $conn:expr) => { $crate::paste::paste! { $crate::proxy::read_list_text($r.[<get_ $f>]()) } };
     ([unit], $r:expr, $f:ident, $conn:expr) => { ::capnp::Result::Ok(()) };
+    ([struct $T:ident], $r:expr, $f:ident, $conn:expr) => { $crate::paste::paste! {
+        $r.[<get_ $f>]().and_then(|r| <$T as $crate::proxy::WireStruct>::read(r))
+    } };
     ([cap_box $P:ident $S:ident], $r:expr, $f:ident, $conn:expr) => { $crate::paste::paste! {
         $r.[<get_ $f>]().map(|c| ::std::boxed::Box::new(<$P as $crate::RemoteInterface>::from_client(c.client, $conn)))
     } };
@@ -189,6 +217,11 @@ macro_rules! __ipc_write {
     ([unit], $b:expr, $f:ident, $v:expr, $conn:expr) => {{
         let () = $v;
     }};
+    ([struct $T:ident], $b:expr, $f:ident, $v:expr, $conn:expr) => {
+        $crate::paste::paste! {{
+            $crate::proxy::WireStruct::write(&$v, $b.[<init_ $f>]());
+        }}
+    };
     ([cap_box $P:ident $S:ident], $b:expr, $f:ident, $v:expr, $conn:expr) => {
         $crate::paste::paste! {{
             $b.[<set_ $f>](::capnp_rpc::new_client($S::new(::std::sync::Arc::from($v), $conn)));
@@ -218,6 +251,9 @@ macro_rules! __ipc_pass {
         &$v
     };
     ([list_text], $v:expr) => {
+        &$v
+    };
+    ([struct $T:ident], $v:expr) => {
         &$v
     };
     ([prim], $v:expr) => {

@@ -8,6 +8,7 @@ using Proxy = import "proxy.capnp";
 using Echo = import "echo.capnp";
 using Mining = import "mining.capnp";
 using Rpc = import "rpc.capnp";
+using Node = import "node.capnp";
 
 interface Init {
     construct @0 (threadMap :Proxy.ThreadMap) -> (threadMap :Proxy.ThreadMap);
@@ -20,9 +21,10 @@ interface Init {
     makeRpc @4 (context :Proxy.Context) -> (result :Rpc.Rpc);
 
     # Ordinals 5-7 are makeChain, makeNode and makeWalletLoader, as on Core's multiprocess
-    # branches; their results gain the interface field when those interfaces are added.
+    # branches; makeChain and makeWalletLoader gain their result field when those
+    # interfaces are added.
     makeChain @5 (context :Proxy.Context) -> ();
-    makeNode @6 (context :Proxy.Context) -> ();
+    makeNode @6 (context :Proxy.Context) -> (result :Node.Node);
     makeWalletLoader @7 (context :Proxy.Context) -> ();
 
     # What follows is this suite's own extension; Core neither sends nor serves it.

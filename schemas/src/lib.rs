@@ -31,6 +31,7 @@ generated! {
     init_capnp => "init_capnp.rs",
     mining_capnp => "mining_capnp.rs",
     rpc_capnp => "rpc_capnp.rs",
+    node_capnp => "node_capnp.rs",
     ipc_test_capnp => "ipc_test_capnp.rs",
 }
 
@@ -46,6 +47,7 @@ pub static SCHEMA_FILES: &[(&str, &str)] = &[
     ("init.capnp", include_str!("../capnp/init.capnp")),
     ("mining.capnp", include_str!("../capnp/mining.capnp")),
     ("rpc.capnp", include_str!("../capnp/rpc.capnp")),
+    ("node.capnp", include_str!("../capnp/node.capnp")),
     ("ipc_test.capnp", include_str!("../capnp/ipc_test.capnp")),
 ];
 

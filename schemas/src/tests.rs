@@ -260,7 +260,7 @@ fn init_echo_rpc_methods_match_protocol() {
             format!("@3 makeMining({CTX}) -> (result @0 :Mining)"),
             format!("@4 makeRpc({CTX}) -> (result @0 :Rpc)"),
             format!("@5 makeChain({CTX}) -> ()"),
-            format!("@6 makeNode({CTX}) -> ()"),
+            format!("@6 makeNode({CTX}) -> (result @0 :Node)"),
             format!("@7 makeWalletLoader({CTX}) -> ()"),
             format!("@8 configure({CTX}, args @1 :List(Text)) -> ()"),
         ]

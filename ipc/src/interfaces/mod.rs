@@ -2,6 +2,7 @@
 
 pub mod echo;
 pub mod init;
+pub mod node;
 pub mod rpc;
 #[cfg(any(test, feature = "test-utils"))]
 pub mod test_suite;

@@ -1,0 +1,109 @@
+//! `NodeStatus` and `BlockTip` (node.capnp).
+
+use interfaces::{BlockTip, NodeStatus};
+use schemas::node_capnp::{block_tip, node_status};
+
+use crate::proxy::{read_hash, WireStruct};
+
+impl WireStruct for NodeStatus {
+    type Wire = node_status::Owned;
+
+    fn read(r: node_status::Reader<'_>) -> capnp::Result<NodeStatus> {
+        Ok(NodeStatus {
+            block_count: r.get_block_count(),
+            best_block_hash: read_hash(r.get_best_block_hash())?,
+            header_tip_height: r.get_header_tip_height(),
+            last_block_time: r.get_last_block_time(),
+            verification_progress: r.get_verification_progress(),
+            initial_block_download: r.get_initial_block_download(),
+            mempool_size: r.get_mempool_size(),
+            mempool_usage: r.get_mempool_usage(),
+            num_connections: r.get_num_connections(),
+            network_active: r.get_network_active(),
+            total_bytes_recv: r.get_total_bytes_recv(),
+            total_bytes_sent: r.get_total_bytes_sent(),
+        })
+    }
+
+    fn write(&self, mut b: node_status::Builder<'_>) {
+        b.set_block_count(self.block_count);
+        b.set_best_block_hash(&self.best_block_hash);
+        b.set_header_tip_height(self.header_tip_height);
+        b.set_last_block_time(self.last_block_time);
+        b.set_verification_progress(self.verification_progress);
+        b.set_initial_block_download(self.initial_block_download);
+        b.set_mempool_size(self.mempool_size);
+        b.set_mempool_usage(self.mempool_usage);
+        b.set_num_connections(self.num_connections);
+        b.set_network_active(self.network_active);
+        b.set_total_bytes_recv(self.total_bytes_recv);
+        b.set_total_bytes_sent(self.total_bytes_sent);
+    }
+}
+
+impl WireStruct for BlockTip {
+    type Wire = block_tip::Owned;
+
+    fn read(r: block_tip::Reader<'_>) -> capnp::Result<BlockTip> {
+        Ok(BlockTip {
+            height: r.get_height(),
+            hash: read_hash(r.get_hash())?,
+            time: r.get_time(),
+            verification_progress: r.get_verification_progress(),
+        })
+    }
+
+    fn write(&self, mut b: block_tip::Builder<'_>) {
+        b.set_height(self.height);
+        b.set_hash(&self.hash);
+        b.set_time(self.time);
+        b.set_verification_progress(self.verification_progress);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn round_trip<T: WireStruct + PartialEq + std::fmt::Debug>(value: &T) -> T {
+        let mut message = capnp::message::Builder::new_default();
+        value.write(message.init_root());
+        let reader = message.get_root_as_reader().expect("root");
+        T::read(reader).expect("read")
+    }
+
+    #[test]
+    fn structs_round_trip() {
+        let status = NodeStatus {
+            block_count: 7,
+            best_block_hash: [3; 32],
+            header_tip_height: 9,
+            last_block_time: 1_700_000_000,
+            verification_progress: 0.5,
+            initial_block_download: true,
+            mempool_size: 2,
+            mempool_usage: 300,
+            num_connections: 4,
+            network_active: true,
+            total_bytes_recv: 5,
+            total_bytes_sent: 6,
+        };
+        assert_eq!(round_trip(&status), status);
+        let tip = BlockTip {
+            height: 1,
+            hash: [9; 32],
+            time: 2,
+            verification_progress: 1.0,
+        };
+        assert_eq!(round_trip(&tip), tip);
+    }
+
+    #[test]
+    fn short_hash_is_an_error() {
+        let mut message = capnp::message::Builder::new_default();
+        let mut b: block_tip::Builder<'_> = message.init_root();
+        b.set_hash(&[1, 2, 3]);
+        let e = BlockTip::read(b.into_reader()).expect_err("short hash");
+        assert!(e.to_string().contains("hash must be 32 bytes"), "{e}");
+    }
+}
