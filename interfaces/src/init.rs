@@ -17,7 +17,9 @@ pub trait Init: Send + Sync {
 
     /// Makes a [`Node`] for a front end (GUI).
     fn make_node(&self) -> Result<Box<dyn Node>, Error> {
-        Err(Error::failed("node interface not available in this process"))
+        Err(Error::failed(
+            "node interface not available in this process",
+        ))
     }
 
     /// Makes an object executing JSON-RPC requests on this process's RPC server.

@@ -26,10 +26,10 @@ pub use echo::conformance as echo_conformance;
 pub use echo::{Echo, LocalEcho};
 pub use error::Error;
 pub use init::Init;
+#[cfg(feature = "test-utils")]
+pub use node::conformance as node_conformance;
 pub use node::{
     BlockTip, Handler, InitMessage, Node, NodeStatus, NotifyBlockTip, NotifyHeaderTip,
     NotifyNumConnectionsChanged, ShowProgress,
 };
-#[cfg(feature = "test-utils")]
-pub use node::conformance as node_conformance;
 pub use rpc::Rpc;

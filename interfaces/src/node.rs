@@ -93,13 +93,25 @@ pub trait Node: Send + Sync {
     /// Asks the node to shut down cleanly.
     fn start_shutdown(&self) -> Result<(), Error>;
     /// Subscribes to tip changes.
-    fn handle_notify_block_tip(&self, callback: Arc<dyn NotifyBlockTip>) -> Result<Box<dyn Handler>, Error>;
+    fn handle_notify_block_tip(
+        &self,
+        callback: Arc<dyn NotifyBlockTip>,
+    ) -> Result<Box<dyn Handler>, Error>;
     /// Subscribes to header tip changes.
-    fn handle_notify_header_tip(&self, callback: Arc<dyn NotifyHeaderTip>) -> Result<Box<dyn Handler>, Error>;
+    fn handle_notify_header_tip(
+        &self,
+        callback: Arc<dyn NotifyHeaderTip>,
+    ) -> Result<Box<dyn Handler>, Error>;
     /// Subscribes to progress reports.
-    fn handle_show_progress(&self, callback: Arc<dyn ShowProgress>) -> Result<Box<dyn Handler>, Error>;
+    fn handle_show_progress(
+        &self,
+        callback: Arc<dyn ShowProgress>,
+    ) -> Result<Box<dyn Handler>, Error>;
     /// Subscribes to startup messages.
-    fn handle_init_message(&self, callback: Arc<dyn InitMessage>) -> Result<Box<dyn Handler>, Error>;
+    fn handle_init_message(
+        &self,
+        callback: Arc<dyn InitMessage>,
+    ) -> Result<Box<dyn Handler>, Error>;
     /// Subscribes to connection count changes.
     fn handle_notify_num_connections_changed(
         &self,
@@ -138,23 +150,49 @@ pub mod conformance {
     pub fn run(node: &dyn Node, advance: &dyn Fn(u32)) {
         let start = node.get_status().expect("get_status");
         let (tx, rx) = mpsc::channel();
-        let handler = node.handle_notify_block_tip(Arc::new(Forward(tx))).expect("subscribe");
+        let handler = node
+            .handle_notify_block_tip(Arc::new(Forward(tx)))
+            .expect("subscribe");
         advance(3);
         let mut seen = Vec::new();
         for _ in 0..3 {
-            let (tip, _) = rx.recv_timeout(Duration::from_secs(10)).expect("a block tip notification");
+            let (tip, _) = rx
+                .recv_timeout(Duration::from_secs(10))
+                .expect("a block tip notification");
             seen.push(tip.height);
         }
-        assert_eq!(seen, [start.block_count + 1, start.block_count + 2, start.block_count + 3], "every tip, in order");
+        assert_eq!(
+            seen,
+            [
+                start.block_count + 1,
+                start.block_count + 2,
+                start.block_count + 3
+            ],
+            "every tip, in order"
+        );
         let status = node.get_status().expect("get_status");
         assert_eq!(status.block_count, start.block_count + 3);
         assert_ne!(status.best_block_hash, start.best_block_hash);
         drop(handler);
         advance(1);
-        assert!(rx.recv_timeout(Duration::from_millis(300)).is_err(), "notified after the handler was dropped");
-        let second = node.handle_notify_block_tip(Arc::new(Forward(mpsc::channel().0))).expect("subscribe");
+        assert!(
+            rx.recv_timeout(Duration::from_millis(300)).is_err(),
+            "notified after the handler was dropped"
+        );
+        let second = node
+            .handle_notify_block_tip(Arc::new(Forward(mpsc::channel().0)))
+            .expect("subscribe");
         second.disconnect().expect("disconnect");
-        let reply = node.execute_rpc(r#"{"jsonrpc":"2.0","id":1,"method":"getblockcount"}"#, "/", "").expect("rpc");
-        assert!(reply.contains(&format!("\"result\":{}", start.block_count + 4)), "{reply}");
+        let reply = node
+            .execute_rpc(
+                r#"{"jsonrpc":"2.0","id":1,"method":"getblockcount"}"#,
+                "/",
+                "",
+            )
+            .expect("rpc");
+        assert!(
+            reply.contains(&format!("\"result\":{}", start.block_count + 4)),
+            "{reply}"
+        );
     }
 }

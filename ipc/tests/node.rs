@@ -10,7 +10,8 @@ use interfaces::{
     NotifyNumConnectionsChanged, ShowProgress,
 };
 
-type Subscribers = Arc<Mutex<Vec<(u64, Arc<dyn NotifyBlockTip>)>>>;
+type SubscriberList = Mutex<Vec<(u64, Arc<dyn NotifyBlockTip>)>>;
+type Subscribers = Arc<SubscriberList>;
 
 /// A node whose tip moves when the test says so, notifying from its own thread.
 #[derive(Default)]
@@ -22,7 +23,7 @@ struct FakeNode {
 
 struct Subscription {
     id: u64,
-    subscribers: Weak<Mutex<Vec<(u64, Arc<dyn NotifyBlockTip>)>>>,
+    subscribers: Weak<SubscriberList>,
 }
 
 impl Subscription {
