@@ -1,7 +1,9 @@
 //! The node's chainstate: Bitcoin Core's own validation and block storage
 //! (libbitcoinkernel, through the `bitcoinkernel` crate), and what the node builds on it:
 //! reading blocks and headers by hash or height, submitting blocks (validity learnt from the
-//! kernel's block-checked callback), mining coinbase-only blocks on regtest, and tip events.
+//! kernel's block-checked callback), mining coinbase-only blocks on regtest, the coins view
+//! ([`crate::coins`], brought in step after every processed block and at startup), and the
+//! events the rest of the node is built on ([`ChainEvent`]).
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -10,7 +12,7 @@ use std::sync::{Arc, Mutex, PoisonError, RwLock, RwLockReadGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use bitcoin::block::{Header, Version};
-use bitcoin::consensus::encode::{deserialize, serialize};
+use bitcoin::consensus::encode::serialize;
 use bitcoin::hashes::Hash;
 use bitcoin::script::Builder;
 use bitcoin::{
@@ -19,9 +21,13 @@ use bitcoin::{
 };
 use bitcoinkernel::prelude::*;
 use bitcoinkernel::{
-    BlockTreeEntry, BlockValidationResult, ChainType, ChainstateManager, Context, ContextBuilder,
+    BlockValidationResult, ChainType, ChainstateManager, Context, ContextBuilder,
     ProcessBlockResult, SynchronizationState, ValidationMode,
 };
+
+use crate::coins::{self, CoinsError, CoinsView};
+pub use events::ChainEvent;
+use events::{broadcast, Subscribers};
 
 /// Why a chainstate operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -47,6 +53,9 @@ pub enum ChainError {
     /// The mined block was not accepted.
     #[error("generated block rejected: {0}")]
     Rejected(String),
+    /// The coins view failed.
+    #[error("{0}")]
+    Coins(#[from] CoinsError),
 }
 
 /// The kernel's chain type for a chain.
@@ -88,25 +97,6 @@ pub struct BlockInfo {
     pub median_time_past: u32,
 }
 
-/// A state change of the chainstate, as the rest of the node sees it.
-#[derive(Debug, Clone)]
-pub enum ChainEvent {
-    /// The active tip moved.
-    BlockTip {
-        /// New tip.
-        hash: BlockHash,
-        /// Whether the node still considers itself in initial block download.
-        initial_download: bool,
-        /// Estimated verification progress, 0 to 1.
-        progress: f64,
-    },
-    /// The best header moved.
-    HeaderTip {
-        /// Height of the best header.
-        height: i64,
-    },
-}
-
 /// The outcome of [`ChainState::submit_block`], in Core's `submitblock` words.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SubmitOutcome {
@@ -120,8 +110,6 @@ pub enum SubmitOutcome {
     Inconclusive,
 }
 
-type Subscribers = Arc<Mutex<Vec<Sender<ChainEvent>>>>;
-
 /// Verdicts of the kernel's block-checked callback, by block hash.
 type Verdicts = Arc<Mutex<HashMap<[u8; 32], Result<(), String>>>>;
 
@@ -129,6 +117,8 @@ type Verdicts = Arc<Mutex<HashMap<[u8; 32], Result<(), String>>>>;
 pub struct ChainState {
     /// `None` once [`ChainState::close`] flushed and closed the kernel's databases.
     chainman: RwLock<Option<ChainstateManager>>,
+    /// The coins view (`None` once closed); locked after `chainman` when both are.
+    coins: RwLock<Option<CoinsView>>,
     // Kept alive for the chainstate manager (declared after it so it drops last).
     _context: Context,
     checked: Verdicts,
@@ -140,10 +130,6 @@ pub struct ChainState {
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-fn broadcast(subscribers: &Subscribers, event: ChainEvent) {
-    lock(subscribers).retain(|s| s.send(event.clone()).is_ok());
 }
 
 fn reason(result: BlockValidationResult) -> String {
@@ -174,6 +160,7 @@ impl ChainState {
         let subscribers: Subscribers = Arc::default();
         let checked: Verdicts = Arc::default();
         let (tips, headers, results) = (subscribers.clone(), subscribers.clone(), checked.clone());
+        let progress = subscribers.clone();
         let context = ContextBuilder::new()
             .chain_type(chain_type(chain))
             .with_block_tip_notification(move |state, hash: bitcoinkernel::BlockHash, progress| {
@@ -190,6 +177,14 @@ impl ChainState {
             })
             .with_header_tip_notification(move |_state, height, _timestamp, _presync| {
                 broadcast(&headers, ChainEvent::HeaderTip { height });
+            })
+            .with_progress_notification(move |title, percent, resume_possible| {
+                let event = ChainEvent::Progress {
+                    title,
+                    percent,
+                    resume_possible,
+                };
+                broadcast(&progress, event);
             })
             .with_block_checked_validation(
                 move |block: bitcoinkernel::Block,
@@ -217,8 +212,19 @@ impl ChainState {
             what: "cannot activate the best chain",
             detail: e.to_string(),
         })?;
+        let view = CoinsView::open(&net_dir.join("coins").join("coins.redb"))?;
+        let summary = coins::sync::sync(&view, &chainman, &mut |_| {})?;
+        if summary != coins::sync::SyncSummary::default() {
+            tracing::info!(
+                disconnected = summary.disconnected,
+                connected = summary.connected,
+                rebuilt = summary.rebuilt,
+                "coins view brought in step with the chain"
+            );
+        }
         Ok(ChainState {
             chainman: RwLock::new(Some(chainman)),
+            coins: RwLock::new(Some(view)),
             _context: context,
             checked,
             subscribers,
@@ -236,12 +242,17 @@ impl ChainState {
     /// [`ChainError::Closed`] (or return nothing). Called at shutdown, whoever still holds
     /// a reference.
     pub fn close(&self) {
-        let manager = self
+        let mut manager = self
             .chainman
             .write()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take();
-        drop(manager);
+            .unwrap_or_else(PoisonError::into_inner);
+        let mut view = self.coins.write().unwrap_or_else(PoisonError::into_inner);
+        drop(manager.take());
+        if let Some(view) = view.take() {
+            if let Err(e) = view.flush() {
+                tracing::warn!("cannot flush the coins view: {e}");
+            }
+        }
     }
 
     /// The chain this state follows.
@@ -252,79 +263,6 @@ impl ChainState {
     /// Sends every later [`ChainEvent`] to `to` (until it is dropped).
     pub fn subscribe(&self, to: Sender<ChainEvent>) {
         lock(&self.subscribers).push(to);
-    }
-
-    fn entry_hash(entry: &BlockTreeEntry<'_>) -> BlockHash {
-        BlockHash::from_byte_array(entry.block_hash().to_bytes())
-    }
-
-    fn median_time_past(entry: &BlockTreeEntry<'_>) -> u32 {
-        let mut times = Vec::with_capacity(11);
-        times.push(entry.header().timestamp());
-        let mut prev = entry.prev();
-        while times.len() < 11 {
-            match prev {
-                Some(p) => {
-                    times.push(p.header().timestamp());
-                    prev = p.prev();
-                }
-                None => break,
-            }
-        }
-        times.sort_unstable();
-        times[times.len() / 2]
-    }
-
-    /// The active chain's tip (`None` once closed).
-    pub fn tip(&self) -> Option<Tip> {
-        let guard = self.manager();
-        let chainman = guard.as_ref()?;
-        let chain = chainman.active_chain();
-        let tip = chain.tip();
-        let header = tip.header();
-        Some(Tip {
-            height: tip.height(),
-            hash: Self::entry_hash(&tip),
-            time: header.timestamp(),
-            median_time_past: Self::median_time_past(&tip),
-            bits: header.bits(),
-        })
-    }
-
-    /// The hash of the active chain's block at `height`.
-    pub fn block_hash_at(&self, height: i32) -> Option<BlockHash> {
-        let height = usize::try_from(height).ok()?;
-        let guard = self.manager();
-        let chainman = guard.as_ref()?;
-        let entry = chainman.active_chain().at_height(height)?;
-        Some(Self::entry_hash(&entry))
-    }
-
-    /// What the node knows of a block: its header, height, whether it is in the active chain,
-    /// and its median time past.
-    pub fn block_info(&self, hash: &BlockHash) -> Option<BlockInfo> {
-        let guard = self.manager();
-        let chainman = guard.as_ref()?;
-        let entry =
-            chainman.get_block_tree_entry(&bitcoinkernel::BlockHash::from(hash.to_byte_array()))?;
-        let raw = entry.header().consensus_encode().ok()?;
-        let header: Header = deserialize(&raw).ok()?;
-        Some(BlockInfo {
-            header,
-            height: entry.height(),
-            in_active_chain: chainman.active_chain().contains(&entry),
-            median_time_past: Self::median_time_past(&entry),
-        })
-    }
-
-    /// The full block, if stored.
-    pub fn block(&self, hash: &BlockHash) -> Option<Block> {
-        let guard = self.manager();
-        let chainman = guard.as_ref()?;
-        let entry =
-            chainman.get_block_tree_entry(&bitcoinkernel::BlockHash::from(hash.to_byte_array()))?;
-        let block = chainman.read_block_data(&entry).ok()?;
-        deserialize(&block.consensus_encode().ok()?).ok()
     }
 
     /// Validates and, if valid, connects `block`.
@@ -342,7 +280,9 @@ impl ChainState {
             let Some(chainman) = guard.as_ref() else {
                 return SubmitOutcome::Rejected("shutting down".into());
             };
-            chainman.process_block(&kernel_block)
+            let processed = chainman.process_block(&kernel_block);
+            self.sync_coins(chainman);
+            processed
         };
         let verdict = {
             let mut checked = lock(&self.checked);
@@ -461,3 +401,9 @@ impl ChainState {
         }
     }
 }
+
+mod events;
+mod read;
+#[cfg(test)]
+mod tests;
+mod view;

@@ -13,7 +13,9 @@
 //! removes the cookie, the sockets and the pid file.
 
 pub mod chain;
+pub mod coins;
 mod init;
+pub mod mining;
 pub mod options;
 pub mod rpc;
 
@@ -211,6 +213,7 @@ fn make_dispatcher(
     let mut table = rpc::control_table(&control);
     if let Some(chain) = chain {
         rpc::blockchain::register(&mut table, chain);
+        rpc::rawtransaction::register(&mut table, chain);
     }
     Arc::new(rpc::Dispatcher::new(table))
 }

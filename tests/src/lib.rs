@@ -220,3 +220,73 @@ pub fn run(program: &Path, args: &[&str]) -> (i32, String, String) {
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
 }
+
+/// A regtest `bitcoin-node` in a data directory (IPC socket, no HTTP server or cookie), with
+/// an `Rpc` object over IPC to call JSON-RPC methods.
+pub struct RpcNode {
+    /// The node process.
+    pub process: Process,
+    _conn: ipc::Connection,
+    rpc: Box<dyn interfaces::Rpc>,
+}
+
+impl RpcNode {
+    /// Starts the node in `dir` and connects to its socket.
+    pub fn start(dir: &Path) -> RpcNode {
+        let d = format!("-datadir={}", dir.display());
+        let args = [
+            d.as_str(),
+            "-regtest",
+            "-ipcbind=unix",
+            "-printtoconsole=0",
+            "-norpccookiefile",
+            "-server=0",
+        ];
+        let process = Process::start(&bin("bitcoin-node"), &args);
+        let sock = dir.join("regtest/node.sock");
+        assert!(
+            eventually(DEADLINE, || ipc::connect_init(&sock).is_ok()),
+            "node did not start"
+        );
+        let (conn, init) = ipc::connect_init(&sock).expect("connect");
+        let rpc = interfaces::Init::make_rpc(&init).expect("make_rpc");
+        RpcNode {
+            process,
+            _conn: conn,
+            rpc,
+        }
+    }
+
+    /// The whole JSON-RPC 1.0 reply to `method` with `params` (an array or an object).
+    pub fn try_call(&self, method: &str, params: serde_json::Value) -> serde_json::Value {
+        let request = serde_json::json!({"id": 1, "method": method, "params": params});
+        let reply = self
+            .rpc
+            .execute_rpc(&request.to_string(), "/", "")
+            .expect("execute_rpc");
+        serde_json::from_str(&reply).expect("reply is JSON")
+    }
+
+    /// The result of `method`, panicking on an RPC error.
+    pub fn call(&self, method: &str, params: serde_json::Value) -> serde_json::Value {
+        let reply = self.try_call(method, params);
+        assert!(reply["error"].is_null(), "{method}: {reply}");
+        reply["result"].clone()
+    }
+
+    /// The error code and message of `method`, panicking if it succeeds.
+    pub fn error(&self, method: &str, params: serde_json::Value) -> (i64, String) {
+        let reply = self.try_call(method, params.clone());
+        let error = &reply["error"];
+        assert!(!error.is_null(), "{method} {params} succeeded: {reply}");
+        (
+            error["code"].as_i64().expect("code"),
+            error["message"].as_str().expect("message").to_string(),
+        )
+    }
+
+    /// Stops the node with SIGTERM and checks it exits cleanly.
+    pub fn stop(mut self) {
+        assert!(self.process.stop().success());
+    }
+}

@@ -1,6 +1,9 @@
 //! Chain methods (Core's `rpc/blockchain.cpp` and `rpc/mining.cpp`, the parts that need only
 //! the chainstate): block counts and hashes, blocks and headers, chain info, difficulty,
-//! regtest mining and `submitblock`.
+//! regtest mining and `submitblock`; the coins view's `gettxout` and `gettxoutsetinfo`
+//! ([`txout`]).
+
+pub mod txout;
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -40,7 +43,9 @@ pub fn register(table: &mut RpcTable, chain: &Arc<ChainState>) {
         .register(getblockchaininfo(chain.clone()))
         .register(getdifficulty(chain.clone()))
         .register(generatetoaddress(chain.clone()))
-        .register(submitblock(chain.clone()));
+        .register(submitblock(chain.clone()))
+        .register(txout::gettxout(chain.clone()))
+        .register(txout::gettxoutsetinfo(chain.clone()));
 }
 
 /// Parses a block hash parameter with Core's error texts.

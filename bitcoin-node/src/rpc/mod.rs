@@ -8,6 +8,8 @@
 //! - [`dispatch`]: request objects and batches to replies and HTTP statuses;
 //! - [`http`]: the hyper server; [`auth`]: cookie and credentials; [`config`]: settings;
 //! - [`control`]: `help`, `stop`, `uptime`, `getrpcinfo`, `logging`, `echo`, `echojson`;
+//! - [`rawtransaction`], [`mining`], [`util`]: raw transactions, block generation and mining
+//!   info, `validateaddress`; [`descriptor`]: output descriptors for them;
 //! - [`help`]: Core's help layout; [`protocol`]: error codes, request and reply objects;
 //! - [`amount`]: amounts as Core writes and reads them (numbers keep their text: `serde_json`
 //!   runs with `arbitrary_precision`, so `0.00001000` and `echo`ed numbers stay as sent).
@@ -20,13 +22,17 @@ pub mod auth;
 pub mod blockchain;
 pub mod config;
 pub mod control;
+pub mod descriptor;
 pub mod dispatch;
 pub mod help;
 pub mod http;
 pub mod json;
+pub mod mining;
 pub mod params;
 pub mod protocol;
+pub mod rawtransaction;
 pub mod table;
+pub mod util;
 
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;

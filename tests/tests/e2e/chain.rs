@@ -11,14 +11,14 @@ use serde_json::{json, Value};
 use tests::{bin, eventually, run, Process, DEADLINE};
 
 /// A regtest node in `dir` with IPC, and an `Rpc` object over IPC to call it.
-struct ChainNode {
-    process: Process,
+pub(crate) struct ChainNode {
+    pub(crate) process: Process,
     _conn: ipc::Connection,
     rpc: Box<dyn interfaces::Rpc>,
 }
 
 impl ChainNode {
-    fn start(dir: &Path) -> ChainNode {
+    pub(crate) fn start(dir: &Path) -> ChainNode {
         let d = format!("-datadir={}", dir.display());
         let process = Process::start(
             &bin("bitcoin-node"),
@@ -46,14 +46,14 @@ impl ChainNode {
     }
 
     /// Calls `method` and returns `result`, panicking on an RPC error.
-    fn call(&self, method: &str, params: Value) -> Value {
+    pub(crate) fn call(&self, method: &str, params: Value) -> Value {
         let reply = self.try_call(method, params);
         assert!(reply["error"].is_null(), "{method}: {reply}");
         reply["result"].clone()
     }
 
     /// The whole JSON-RPC 1.0 reply.
-    fn try_call(&self, method: &str, params: Value) -> Value {
+    pub(crate) fn try_call(&self, method: &str, params: Value) -> Value {
         let request = json!({"id": 1, "method": method, "params": params}).to_string();
         let reply = self
             .rpc
@@ -62,16 +62,16 @@ impl ChainNode {
         serde_json::from_str(&reply).expect("reply is JSON")
     }
 
-    fn stop(mut self) {
+    pub(crate) fn stop(mut self) {
         assert!(self.process.stop().success());
     }
 }
 
-fn address(tag: u8) -> String {
+pub(crate) fn address(tag: u8) -> String {
     Address::p2wsh(&ScriptBuf::from_bytes(vec![0x51, tag]), Network::Regtest).to_string()
 }
 
-fn block(node: &ChainNode, hash: &str) -> Block {
+pub(crate) fn block(node: &ChainNode, hash: &str) -> Block {
     let hex = node.call("getblock", json!([hash, 0]));
     let bytes: Vec<u8> = (0..hex.as_str().expect("hex").len())
         .step_by(2)
@@ -212,6 +212,23 @@ fn longer_competing_chain_reorgs_the_node_via_submitblock() {
     assert_eq!(
         old["confirmations"], -1,
         "the old tip is no longer in the active chain"
+    );
+    // The coins view followed: the losing branch's coinbases are gone, the winner's are there.
+    for hash in a_hashes.as_array().expect("array") {
+        let txid = a.call("getblock", json!([hash]))["tx"][0].clone();
+        assert_eq!(a.call("gettxout", json!([txid, 0])), Value::Null, "{hash}");
+    }
+    for (i, hash) in b_hashes.as_array().expect("array").iter().enumerate() {
+        let txid = a.call("getblock", json!([hash]))["tx"][0].clone();
+        let out = a.call("gettxout", json!([txid, 0]));
+        assert_eq!(out["confirmations"], 7 - i, "{hash}: {out}");
+        assert_eq!(out["scriptPubKey"]["address"], address(2));
+        assert_eq!(out["bestblock"], b_hashes[6]);
+    }
+    let info = a.call("gettxoutsetinfo", json!(["none"]));
+    assert_eq!(
+        (info["height"].clone(), info["txouts"].clone()),
+        (json!(7), json!(7))
     );
     // Submitting a known block again.
     let hex = b.call("getblock", json!([b_hashes[6], 0]));

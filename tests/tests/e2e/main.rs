@@ -2,10 +2,12 @@
 
 mod chain;
 mod cli;
+mod coins;
 mod failure;
 mod lifecycle;
 mod lifetime;
 mod node;
+mod rawtx;
 mod rpc;
 mod spawn;
 mod wrapper;

@@ -1,0 +1,359 @@
+//! Mining methods (Core's `rpc/mining.cpp`) that need only the chainstate: `getmininginfo`,
+//! `getnetworkhashps`, `generatetodescriptor` and `generateblock`, building blocks with
+//! [`crate::mining`].
+//!
+//! There is no mempool yet: templates hold only the coinbase (`pooledtx` is 0), txids given to
+//! `generateblock` are "not in mempool", and, as in Core, `generateblock` pays the subsidy
+//! without the fees. Blocks are checked by submitting them (Core tests them first), so a block
+//! made with `submit=false` is not validated.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use bitcoin::consensus::encode::serialize_hex;
+use bitcoin::params::Params;
+use bitcoin::{Block, CompactTarget, Network, Script, Target, Transaction};
+use serde_json::{json, Value};
+
+use crate::chain::{ChainState, SubmitOutcome, Tip};
+use crate::mining::{
+    assemble_block, block_time, coinbase, grind, needs_witness_commitment, witness_commitment,
+    Grind,
+};
+use crate::rpc::blockchain::{difficulty, network};
+use crate::rpc::descriptor::{single_script, DescriptorError};
+use crate::rpc::help::{example_cli, example_rpc};
+use crate::rpc::json::{btc, float, hex};
+use crate::rpc::protocol::{
+    type_name, RpcError, RPC_CLIENT_NOT_CONNECTED, RPC_DESERIALIZATION_ERROR, RPC_INTERNAL_ERROR,
+    RPC_INVALID_ADDRESS_OR_KEY, RPC_INVALID_PARAMETER, RPC_MISC_ERROR, RPC_VERIFY_ERROR,
+};
+use crate::rpc::table::{Method, Param, ParamType, RpcTable};
+use crate::rpc::util::decode_destination;
+
+/// Core's `DEFAULT_MAX_TRIES`.
+const DEFAULT_MAX_TRIES: u64 = 1_000_000;
+/// Blocks between difficulty adjustments.
+const INTERVAL: i32 = 2016;
+/// Weight Core reserves for header and coinbase (`DEFAULT_BLOCK_RESERVED_WEIGHT`): with no
+/// mempool, the weight of every template Core would assemble.
+const RESERVED_WEIGHT: u64 = 8000;
+/// The default signet's block challenge.
+const SIGNET_CHALLENGE: &str = "512103ad5e0edad18cb1f0fc0d28a3d4f1f3e445640337489abb10404f2d1e086be430210359ef5021964fe22d6f8e05b2463c9540ce96883fe3b278760f048f5189f2e6c452ae";
+
+/// The chainstate and whether a block template was ever assembled (for `getmininginfo`).
+#[derive(Clone)]
+struct Miner {
+    chain: Arc<ChainState>,
+    assembled: Arc<AtomicBool>,
+}
+
+fn now() -> u32 {
+    let secs = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    u32::try_from(secs).unwrap_or(u32::MAX)
+}
+
+fn closed() -> RpcError {
+    RpcError::new(RPC_CLIENT_NOT_CONNECTED, "Shutting down")
+}
+
+fn header_at(chain: &ChainState, height: i32) -> Option<bitcoin::block::Header> {
+    chain
+        .block_hash_at(height)
+        .and_then(|hash| chain.block_info(&hash))
+        .map(|info| info.header)
+}
+
+/// Core's `GetNextWorkRequired` for a block on `tip` with time `time`.
+fn next_bits(chain: &ChainState, tip: &Tip, time: u32) -> u32 {
+    let net = network(chain.chain());
+    let params = Params::new(net);
+    if params.no_pow_retargeting {
+        return tip.bits;
+    }
+    let limit = params
+        .max_attainable_target
+        .to_compact_lossy()
+        .to_consensus();
+    if (tip.height + 1) % INTERVAL != 0 {
+        if !params.allow_min_difficulty_blocks {
+            return tip.bits;
+        }
+        if u64::from(time) > u64::from(tip.time) + 2 * params.pow_target_spacing {
+            return limit;
+        }
+        let (mut height, mut bits) = (tip.height, tip.bits);
+        while height > 0 && height % INTERVAL != 0 && bits == limit {
+            height -= 1;
+            bits = header_at(chain, height).map_or(limit, |h| h.bits.to_consensus());
+        }
+        return bits;
+    }
+    let Some(first) = header_at(chain, tip.height - (INTERVAL - 1)) else {
+        return tip.bits;
+    };
+    let last = if net == Network::Testnet4 {
+        first.bits
+    } else {
+        CompactTarget::from_consensus(tip.bits)
+    };
+    let timespan = u64::from(tip.time.saturating_sub(first.time));
+    CompactTarget::from_next_work_required(last, timespan, &params).to_consensus()
+}
+
+fn target_hex(bits: u32) -> String {
+    hex(&Target::from_compact(CompactTarget::from_consensus(bits)).to_be_bytes())
+}
+
+/// Core's `GetNetworkHashPS`: work over time of the `lookup` blocks up to `height`.
+fn network_hash_ps(chain: &ChainState, lookup: i64, height: i64) -> Result<Value, RpcError> {
+    if lookup < -1 || lookup == 0 {
+        return Err(RpcError::new(
+            RPC_INVALID_PARAMETER,
+            "Invalid nblocks. Must be a positive number or -1.",
+        ));
+    }
+    let tip = chain.tip().ok_or_else(closed)?;
+    if height < -1 || height > i64::from(tip.height) {
+        return Err(RpcError::new(
+            RPC_INVALID_PARAMETER,
+            "Block does not exist at specified height",
+        ));
+    }
+    let end = if height >= 0 {
+        i32::try_from(height).unwrap_or(tip.height)
+    } else {
+        tip.height
+    };
+    if end == 0 {
+        return Ok(0.into());
+    }
+    let lookup = if lookup == -1 {
+        i64::from(end % INTERVAL + 1)
+    } else {
+        lookup
+    };
+    let start = end - i32::try_from(lookup.min(i64::from(end))).unwrap_or(end);
+    let headers = (start..=end)
+        .map(|h| header_at(chain, h))
+        .collect::<Option<Vec<_>>>()
+        .ok_or_else(closed)?;
+    let times = headers.iter().map(|h| h.time);
+    let (min, max) = (times.clone().min().unwrap_or(0), times.max().unwrap_or(0));
+    if min == max {
+        return Ok(0.into());
+    }
+    let work = headers[1..]
+        .iter()
+        .map(|h| h.target().to_work())
+        .reduce(|a, b| a + b);
+    let work = work.map_or(0.0, |w| {
+        w.to_le_bytes()
+            .iter()
+            .rev()
+            .fold(0.0, |acc, b| acc * 256.0 + f64::from(*b))
+    });
+    Ok(float(work / f64::from(max - min)))
+}
+
+impl Miner {
+    /// Core's `CreateNewBlock` without a mempool, then the given transactions (as
+    /// `generateblock` adds them), the coinbase paying the subsidy.
+    fn template(&self, script: &Script, txs: Vec<Transaction>) -> Result<Block, RpcError> {
+        let tip = self.chain.tip().ok_or_else(closed)?;
+        let height = tip.height + 1;
+        let commitment = needs_witness_commitment(&txs).then(|| witness_commitment(&txs));
+        let coinbase = coinbase(height, script, self.chain.subsidy(height), commitment);
+        let time = block_time(&tip, now());
+        let bits = CompactTarget::from_consensus(next_bits(&self.chain, &tip, time));
+        self.assembled.store(true, Ordering::Relaxed);
+        Ok(assemble_block(&tip, coinbase, txs, time, bits))
+    }
+
+    /// Core's `generateBlocks`.
+    fn generate(&self, script: &Script, count: i32, mut max_tries: u64) -> Result<Value, RpcError> {
+        let mut hashes = Vec::new();
+        let mut left = count;
+        while left > 0 {
+            let mut block = self.template(script, Vec::new())?;
+            match grind(&mut block.header, &mut max_tries) {
+                Grind::OutOfTries => break,
+                Grind::NonceSpaceExhausted => continue,
+                Grind::Found => {}
+            }
+            if let SubmitOutcome::Rejected(_) = self.chain.submit_block(&block) {
+                return Err(RpcError::new(
+                    RPC_INTERNAL_ERROR,
+                    "ProcessNewBlock, block not accepted",
+                ));
+            }
+            left -= 1;
+            hashes.push(Value::from(block.block_hash().to_string()));
+        }
+        Ok(hashes.into())
+    }
+}
+
+/// Core's `getScriptFromDescriptor` errors as RPC errors (a parse error as -5).
+fn descriptor_error(e: DescriptorError) -> RpcError {
+    match e {
+        DescriptorError::Parse(message) => RpcError::new(RPC_INVALID_ADDRESS_OR_KEY, message),
+        DescriptorError::Multipath => {
+            RpcError::new(RPC_INVALID_PARAMETER, "Multipath descriptor not accepted")
+        }
+        DescriptorError::Ranged => RpcError::new(
+            RPC_INVALID_PARAMETER,
+            "Ranged descriptor not accepted. Maybe pass through deriveaddresses first?",
+        ),
+        DescriptorError::NoPrivateKeys => RpcError::new(
+            RPC_INVALID_ADDRESS_OR_KEY,
+            "Cannot derive script without private keys",
+        ),
+    }
+}
+
+fn getmininginfo(miner: Miner) -> Method {
+    Method::new("getmininginfo", "mining", "Returns a json object containing mining-related information.")
+        .result("{ \"blocks\", \"currentblockweight\", \"currentblocktx\", \"bits\", \"difficulty\", \"target\", \"networkhashps\", \"pooledtx\", \"blockmintxfee\", \"chain\", \"signet_challenge\", \"next\": { \"height\", \"bits\", \"difficulty\", \"target\" }, \"warnings\" }")
+        .examples(example_cli("getmininginfo", "") + &example_rpc("getmininginfo", ""))
+        .handler(move |_| {
+            let chain = &miner.chain;
+            let tip = chain.tip().ok_or_else(closed)?;
+            let mut object = serde_json::Map::new();
+            object.insert("blocks".into(), tip.height.into());
+            if miner.assembled.load(Ordering::Relaxed) {
+                object.insert("currentblockweight".into(), RESERVED_WEIGHT.into());
+                object.insert("currentblocktx".into(), 0.into());
+            }
+            object.insert("bits".into(), format!("{:08x}", tip.bits).into());
+            object.insert("difficulty".into(), float(difficulty(tip.bits)));
+            object.insert("target".into(), target_hex(tip.bits).into());
+            object.insert("networkhashps".into(), network_hash_ps(chain, 120, -1)?);
+            object.insert("pooledtx".into(), 0.into());
+            object.insert("blockmintxfee".into(), btc(1));
+            object.insert("chain".into(), chain.chain().name().into());
+            if chain.chain() == common::Chain::Signet {
+                object.insert("signet_challenge".into(), SIGNET_CHALLENGE.into());
+            }
+            let bits = next_bits(chain, &tip, block_time(&tip, now()));
+            let next = json!({"height": tip.height + 1, "bits": format!("{bits:08x}"), "difficulty": float(difficulty(bits)), "target": target_hex(bits)});
+            object.insert("next".into(), next);
+            object.insert("warnings".into(), json!([]));
+            Ok(Value::Object(object))
+        })
+}
+
+fn getnetworkhashps(chain: Arc<ChainState>) -> Method {
+    Method::new("getnetworkhashps", "mining", "Returns the estimated network hashes per second based on the last n blocks.\nPass in [blocks] to override # of blocks, -1 specifies since last difficulty change.\nPass in [height] to estimate the network speed at the time when a certain block was found.")
+        .param(Param::default("nblocks", ParamType::Num, 120, "The number of previous blocks to calculate estimate from, or -1 for blocks since last difficulty change."))
+        .param(Param::default("height", ParamType::Num, -1, "To estimate at the time of the given height."))
+        .result("n    (numeric) Hashes per second estimated")
+        .examples(example_cli("getnetworkhashps", "") + &example_rpc("getnetworkhashps", ""))
+        .handler(move |p| network_hash_ps(&chain, i64::from(p.arg::<i32>("nblocks")?), i64::from(p.arg::<i32>("height")?)))
+}
+
+fn generatetodescriptor(miner: Miner) -> Method {
+    Method::new(
+        "generatetodescriptor",
+        "generating",
+        "Mine to a specified descriptor and return the block hashes.",
+    )
+    .param(Param::required(
+        "num_blocks",
+        ParamType::Num,
+        "How many blocks are generated.",
+    ))
+    .param(Param::required(
+        "descriptor",
+        ParamType::Str,
+        "The descriptor to send the newly generated bitcoin to.",
+    ))
+    .param(Param::default(
+        "maxtries",
+        ParamType::Num,
+        DEFAULT_MAX_TRIES,
+        "How many iterations to try.",
+    ))
+    .result("[ \"hex\", ... ]    (json array) hashes of blocks generated")
+    .examples(format!(
+        "\nGenerate 11 blocks to mydesc\n{}",
+        example_cli("generatetodescriptor", "11 \"mydesc\"")
+    ))
+    .handler(move |p| {
+        let count = p.arg::<i32>("num_blocks")?;
+        let max_tries = p.arg::<u64>("maxtries")?;
+        let script = single_script(p.arg::<&str>("descriptor")?, miner.chain.chain())
+            .map_err(descriptor_error)?;
+        miner.generate(&script, count, max_tries)
+    })
+}
+
+/// `generateblock`'s transactions: raw transactions, or txids (none is in a mempool here).
+fn block_transactions(items: &[Value]) -> Result<Vec<Transaction>, RpcError> {
+    items
+        .iter()
+        .map(|item| {
+            let text = item.as_str().ok_or_else(|| {
+                RpcError::misc(format!("JSON value of type {} is not of expected type string", type_name(item)))
+            })?;
+            if text.len() == 64 && text.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return Err(RpcError::new(RPC_INVALID_ADDRESS_OR_KEY, format!("Transaction {text} not in mempool.")));
+            }
+            crate::rpc::rawtransaction::decode_hex_tx(text, false, true).ok_or_else(|| {
+                RpcError::new(RPC_DESERIALIZATION_ERROR, format!("Transaction decode failed for {text}. Make sure the tx has at least one input."))
+            })
+        })
+        .collect()
+}
+
+fn generateblock(miner: Miner) -> Method {
+    Method::new("generateblock", "generating", "Mine a set of ordered transactions to a specified address or descriptor and return the block hash.\nTransaction fees are not collected in the block reward.")
+        .param(Param::required("output", ParamType::Str, "The address or descriptor to send the newly generated bitcoin to."))
+        .param(Param::required("transactions", ParamType::Arr, "An array of hex strings which are either txids or raw transactions.\nTxids must reference transactions currently in the mempool.\nAll transactions must be valid and in valid order, otherwise the block will be rejected.")
+            .inner(vec![Param::optional("rawtx/txid", ParamType::StrHex, "")]))
+        .param(Param::default("submit", ParamType::Bool, true, "Whether to submit the block before the RPC call returns or to return it as hex."))
+        .result("{\n  \"hash\" : \"hex\",    (string) hash of generated block\n  \"hex\" : \"hex\"      (string, optional) hex of generated block, only present when submit=false\n}")
+        .examples(format!("\nGenerate a block to myaddress, with txs rawtx and mempool_txid\n{}", example_cli("generateblock", r#""myaddress" '["rawtx", "mempool_txid"]'"#)))
+        .handler(move |p| {
+            let chain = miner.chain.chain();
+            let output = p.arg::<&str>("output")?;
+            let script = match single_script(output, chain) {
+                Ok(script) => script,
+                Err(DescriptorError::Parse(_)) => decode_destination(output, chain)
+                    .map(|d| d.script_pubkey())
+                    .map_err(|_| RpcError::new(RPC_INVALID_ADDRESS_OR_KEY, "Error: Invalid address or descriptor"))?,
+                Err(e) => return Err(descriptor_error(e)),
+            };
+            let txs = block_transactions(p.arg::<&Vec<Value>>("transactions")?)?;
+            let submit = p.arg::<bool>("submit")?;
+            let mut block = miner.template(&script, txs)?;
+            let mut max_tries = DEFAULT_MAX_TRIES;
+            if grind(&mut block.header, &mut max_tries) != Grind::Found {
+                return Err(RpcError::new(RPC_MISC_ERROR, "Failed to make block."));
+            }
+            let hash = block.block_hash().to_string();
+            if !submit {
+                return Ok(json!({"hash": hash, "hex": serialize_hex(&block)}));
+            }
+            match miner.chain.submit_block(&block) {
+                SubmitOutcome::Rejected(reason) => Err(RpcError::new(RPC_VERIFY_ERROR, format!("TestBlockValidity failed: {reason}"))),
+                _ => Ok(json!({"hash": hash})),
+            }
+        })
+}
+
+/// Registers `getmininginfo`, `getnetworkhashps`, `generatetodescriptor` and `generateblock`.
+pub fn register(table: &mut RpcTable, chain: &Arc<ChainState>) {
+    let miner = Miner {
+        chain: chain.clone(),
+        assembled: Arc::default(),
+    };
+    table
+        .register(getmininginfo(miner.clone()))
+        .register(getnetworkhashps(chain.clone()))
+        .register(generatetodescriptor(miner.clone()))
+        .register(generateblock(miner));
+}
