@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use common::logging::{LogHandle, LogSettings};
 use common::Settings;
-use interfaces::{Echo, Error, Init, LocalEcho, Rpc};
+use interfaces::{Echo, Error, Init, LocalEcho, Node, Rpc};
 
 use crate::rpc::{Dispatcher, LocalRpc};
 
@@ -13,6 +13,7 @@ pub struct NodeInit {
     process: &'static str,
     log: Option<Arc<LogHandle>>,
     rpc: Option<Arc<Dispatcher>>,
+    node: Option<Arc<crate::node::LocalNode>>,
 }
 
 impl NodeInit {
@@ -23,7 +24,18 @@ impl NodeInit {
         log: Option<Arc<LogHandle>>,
         rpc: Option<Arc<Dispatcher>>,
     ) -> NodeInit {
-        NodeInit { process, log, rpc }
+        NodeInit {
+            process,
+            log,
+            rpc,
+            node: None,
+        }
+    }
+
+    /// Also serves `node` to `Init.makeNode` callers (front ends).
+    pub fn with_node(mut self, node: Arc<crate::node::LocalNode>) -> NodeInit {
+        self.node = Some(node);
+        self
     }
 }
 
@@ -36,6 +48,15 @@ impl Init for NodeInit {
         match &self.rpc {
             Some(dispatcher) => Ok(Box::new(LocalRpc(dispatcher.clone()))),
             None => Err(Error::failed("rpc interface not available in this process")),
+        }
+    }
+
+    fn make_node(&self) -> Result<Box<dyn Node>, Error> {
+        match &self.node {
+            Some(node) => Ok(Box::new(crate::node::SharedNode(node.clone()))),
+            None => Err(Error::failed(
+                "node interface not available in this process",
+            )),
         }
     }
 

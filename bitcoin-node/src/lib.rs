@@ -16,6 +16,7 @@ pub mod chain;
 pub mod coins;
 mod init;
 pub mod mining;
+pub mod node;
 pub mod options;
 pub mod rpc;
 
@@ -269,12 +270,23 @@ pub fn start(config: &NodeConfig, bound: Bound) -> Result<Running, NodeError> {
         chain: Some(chain.clone()),
         _log: log.clone(),
     };
+    let shutdown: Arc<dyn Fn() + Send + Sync> = {
+        let stop = stop.clone();
+        Arc::new(move || {
+            let _ = stop.send(Stop::Rpc);
+        })
+    };
     let dispatcher = make_dispatcher(stop, &log, Some(&chain));
-    let init: Arc<dyn interfaces::Init> = Arc::new(NodeInit::new(
-        config.process,
-        Some(log),
-        Some(dispatcher.clone()),
-    ));
+    let local_node =
+        node::LocalNode::new(chain.clone(), dispatcher.clone(), shutdown).map_err(|source| {
+            NodeError::Io {
+                path: PathBuf::from("<node-notify thread>"),
+                source,
+            }
+        })?;
+    let init: Arc<dyn interfaces::Init> = Arc::new(
+        NodeInit::new(config.process, Some(log), Some(dispatcher.clone())).with_node(local_node),
+    );
     for (path, listener) in bound.sockets {
         running
             .listeners

@@ -7,6 +7,7 @@ mod failure;
 mod lifecycle;
 mod lifetime;
 mod node;
+mod node_interface;
 mod rawtx;
 mod rpc;
 mod spawn;

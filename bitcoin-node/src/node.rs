@@ -1,0 +1,299 @@
+//! The node's local implementation of [`interfaces::Node`]: the status summary from the
+//! chainstate, RPC through the node's dispatcher, shutdown, and notifications fed by the
+//! chainstate's events on one notification thread (so each subscriber sees tips in order).
+
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex, PoisonError, Weak};
+
+use bitcoin::hashes::Hash;
+use interfaces::{
+    BlockTip, Error, Handler, InitMessage, Node, NodeStatus, NotifyBlockTip, NotifyHeaderTip,
+    NotifyNumConnectionsChanged, ShowProgress,
+};
+
+use crate::chain::{ChainEvent, ChainState};
+use crate::rpc::{Dispatcher, LocalRpc};
+
+/// One kind of subscriber list: id and callback.
+type List<T> = Mutex<Vec<(u64, Arc<T>)>>;
+
+#[derive(Default)]
+struct Subscribers {
+    next_id: Mutex<u64>,
+    block_tip: List<dyn NotifyBlockTip>,
+    header_tip: List<dyn NotifyHeaderTip>,
+    progress: List<dyn ShowProgress>,
+    init_message: List<dyn InitMessage>,
+    connections: List<dyn NotifyNumConnectionsChanged>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Subscribers {
+    fn add<T: ?Sized + Send + Sync + 'static>(
+        self: &Arc<Self>,
+        pick: fn(&Subscribers) -> &List<T>,
+        callback: Arc<T>,
+    ) -> Box<dyn Handler> {
+        let id = {
+            let mut next = lock(&self.next_id);
+            *next += 1;
+            *next
+        };
+        lock(pick(self)).push((id, callback));
+        let owner = Arc::downgrade(self);
+        let remove: Box<dyn Fn() + Send + Sync> = Box::new(move || {
+            if let Some(subscribers) = Weak::upgrade(&owner) {
+                lock(pick(&subscribers)).retain(|(i, _)| *i != id);
+            }
+        });
+        Box::new(Subscription(remove))
+    }
+
+    fn snapshot<T: ?Sized>(list: &List<T>) -> Vec<Arc<T>> {
+        lock(list).iter().map(|(_, c)| c.clone()).collect()
+    }
+}
+
+/// A subscription: removed from its list on disconnect or drop.
+struct Subscription(Box<dyn Fn() + Send + Sync>);
+
+impl Handler for Subscription {
+    fn disconnect(&self) -> Result<(), Error> {
+        (self.0)();
+        Ok(())
+    }
+}
+
+impl Drop for Subscription {
+    fn drop(&mut self) {
+        (self.0)();
+    }
+}
+
+/// The node as a front end sees it.
+pub struct LocalNode {
+    chain: Arc<ChainState>,
+    rpc: Arc<Dispatcher>,
+    shutdown: Arc<dyn Fn() + Send + Sync>,
+    subscribers: Arc<Subscribers>,
+}
+
+impl LocalNode {
+    /// A node over `chain`, answering RPC with `rpc` and stopping with `shutdown`; starts the
+    /// notification thread, which ends when the chainstate stops sending events.
+    pub fn new(
+        chain: Arc<ChainState>,
+        rpc: Arc<Dispatcher>,
+        shutdown: Arc<dyn Fn() + Send + Sync>,
+    ) -> std::io::Result<Arc<LocalNode>> {
+        let subscribers = Arc::new(Subscribers::default());
+        let (events, received) = mpsc::channel();
+        chain.subscribe(events);
+        let (weak_chain, weak_subscribers) = (Arc::downgrade(&chain), Arc::downgrade(&subscribers));
+        std::thread::Builder::new()
+            .name("node-notify".into())
+            .spawn(move || notify_loop(&received, &weak_chain, &weak_subscribers))?;
+        Ok(Arc::new(LocalNode {
+            chain,
+            rpc,
+            shutdown,
+            subscribers,
+        }))
+    }
+}
+
+fn tip_of(chain: &ChainState, hash: &bitcoin::BlockHash, progress: f64) -> BlockTip {
+    let info = chain.block_info(hash);
+    BlockTip {
+        height: info.map_or(-1, |i| i.height),
+        hash: hash.to_byte_array(),
+        time: info.map_or(0, |i| i64::from(i.header.time)),
+        verification_progress: progress,
+    }
+}
+
+fn notify_loop(
+    events: &mpsc::Receiver<ChainEvent>,
+    chain: &Weak<ChainState>,
+    subscribers: &Weak<Subscribers>,
+) {
+    while let Ok(event) = events.recv() {
+        let (Some(chain), Some(subscribers)) = (chain.upgrade(), subscribers.upgrade()) else {
+            break;
+        };
+        match event {
+            ChainEvent::BlockTip {
+                hash,
+                initial_download,
+                progress,
+            } => {
+                let tip = tip_of(&chain, &hash, progress);
+                for callback in Subscribers::snapshot(&subscribers.block_tip) {
+                    if let Err(e) = callback.call(initial_download, &tip) {
+                        tracing::debug!("block tip subscriber failed: {e}");
+                    }
+                }
+            }
+            ChainEvent::Progress {
+                title,
+                percent,
+                resume_possible,
+            } => {
+                for callback in Subscribers::snapshot(&subscribers.progress) {
+                    if let Err(e) = callback.call(&title, percent, resume_possible) {
+                        tracing::debug!("progress subscriber failed: {e}");
+                    }
+                }
+            }
+            ChainEvent::HeaderTip { height } => {
+                let tip = BlockTip {
+                    height: i32::try_from(height).unwrap_or(i32::MAX),
+                    ..BlockTip::default()
+                };
+                let ibd = chain.initial_block_download();
+                for callback in Subscribers::snapshot(&subscribers.header_tip) {
+                    if let Err(e) = callback.call(ibd, &tip, false) {
+                        tracing::debug!("header tip subscriber failed: {e}");
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+impl Node for LocalNode {
+    fn get_status(&self) -> Result<NodeStatus, Error> {
+        let tip = self
+            .chain
+            .tip()
+            .ok_or_else(|| Error::failed("the node is shutting down"))?;
+        Ok(NodeStatus {
+            block_count: tip.height,
+            best_block_hash: tip.hash.to_byte_array(),
+            header_tip_height: tip.height,
+            last_block_time: i64::from(tip.time),
+            verification_progress: 1.0,
+            initial_block_download: self.chain.initial_block_download(),
+            // No mempool and no P2P yet (their issues): nothing pooled, no peers.
+            mempool_size: 0,
+            mempool_usage: 0,
+            num_connections: 0,
+            network_active: false,
+            total_bytes_recv: 0,
+            total_bytes_sent: 0,
+        })
+    }
+
+    fn execute_rpc(&self, request: &str, uri: &str, user: &str) -> Result<String, Error> {
+        interfaces::Rpc::execute_rpc(&LocalRpc(self.rpc.clone()), request, uri, user)
+    }
+
+    fn start_shutdown(&self) -> Result<(), Error> {
+        (self.shutdown)();
+        Ok(())
+    }
+
+    fn handle_notify_block_tip(
+        &self,
+        callback: Arc<dyn NotifyBlockTip>,
+    ) -> Result<Box<dyn Handler>, Error> {
+        Ok(self.subscribers.add(|s| &s.block_tip, callback))
+    }
+
+    fn handle_notify_header_tip(
+        &self,
+        callback: Arc<dyn NotifyHeaderTip>,
+    ) -> Result<Box<dyn Handler>, Error> {
+        Ok(self.subscribers.add(|s| &s.header_tip, callback))
+    }
+
+    fn handle_show_progress(
+        &self,
+        callback: Arc<dyn ShowProgress>,
+    ) -> Result<Box<dyn Handler>, Error> {
+        Ok(self.subscribers.add(|s| &s.progress, callback))
+    }
+
+    fn handle_init_message(
+        &self,
+        callback: Arc<dyn InitMessage>,
+    ) -> Result<Box<dyn Handler>, Error> {
+        Ok(self.subscribers.add(|s| &s.init_message, callback))
+    }
+
+    fn handle_notify_num_connections_changed(
+        &self,
+        callback: Arc<dyn NotifyNumConnectionsChanged>,
+    ) -> Result<Box<dyn Handler>, Error> {
+        Ok(self.subscribers.add(|s| &s.connections, callback))
+    }
+}
+
+/// A `Box<dyn Node>` sharing one [`LocalNode`] (what `Init.makeNode` hands out).
+pub struct SharedNode(pub Arc<LocalNode>);
+
+impl Node for SharedNode {
+    fn get_status(&self) -> Result<NodeStatus, Error> {
+        self.0.get_status()
+    }
+    fn execute_rpc(&self, request: &str, uri: &str, user: &str) -> Result<String, Error> {
+        self.0.execute_rpc(request, uri, user)
+    }
+    fn start_shutdown(&self) -> Result<(), Error> {
+        self.0.start_shutdown()
+    }
+    fn handle_notify_block_tip(
+        &self,
+        c: Arc<dyn NotifyBlockTip>,
+    ) -> Result<Box<dyn Handler>, Error> {
+        self.0.handle_notify_block_tip(c)
+    }
+    fn handle_notify_header_tip(
+        &self,
+        c: Arc<dyn NotifyHeaderTip>,
+    ) -> Result<Box<dyn Handler>, Error> {
+        self.0.handle_notify_header_tip(c)
+    }
+    fn handle_show_progress(&self, c: Arc<dyn ShowProgress>) -> Result<Box<dyn Handler>, Error> {
+        self.0.handle_show_progress(c)
+    }
+    fn handle_init_message(&self, c: Arc<dyn InitMessage>) -> Result<Box<dyn Handler>, Error> {
+        self.0.handle_init_message(c)
+    }
+    fn handle_notify_num_connections_changed(
+        &self,
+        c: Arc<dyn NotifyNumConnectionsChanged>,
+    ) -> Result<Box<dyn Handler>, Error> {
+        self.0.handle_notify_num_connections_changed(c)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rpc::{Dispatcher, RpcTable};
+
+    #[test]
+    fn local_node_passes_the_conformance_suite() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let chain = Arc::new(ChainState::open(dir.path(), common::Chain::Regtest).expect("open"));
+        let mut table = RpcTable::new();
+        crate::rpc::blockchain::register(&mut table, &chain);
+        let dispatcher = Arc::new(Dispatcher::new(table));
+        let node = LocalNode::new(chain.clone(), dispatcher, Arc::new(|| {})).expect("node");
+        let script = bitcoin::ScriptBuf::from_bytes(vec![0x51]);
+        interfaces::node_conformance::run(&*node, &|n| {
+            for _ in 0..n {
+                chain
+                    .mine_block(&script, 1_000_000)
+                    .expect("mine")
+                    .expect("found");
+            }
+        });
+        chain.close();
+    }
+}
