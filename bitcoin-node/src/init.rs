@@ -53,7 +53,7 @@ impl Init for NodeInit {
 
     fn make_node(&self) -> Result<Box<dyn Node>, Error> {
         match &self.node {
-            Some(node) => Ok(Box::new(crate::node::SharedNode(node.clone()))),
+            Some(node) => Ok(Box::new(node.clone())),
             None => Err(Error::failed(
                 "node interface not available in this process",
             )),

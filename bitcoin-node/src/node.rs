@@ -233,45 +233,6 @@ impl Node for LocalNode {
     }
 }
 
-/// A `Box<dyn Node>` sharing one [`LocalNode`] (what `Init.makeNode` hands out).
-pub struct SharedNode(pub Arc<LocalNode>);
-
-impl Node for SharedNode {
-    fn get_status(&self) -> Result<NodeStatus, Error> {
-        self.0.get_status()
-    }
-    fn execute_rpc(&self, request: &str, uri: &str, user: &str) -> Result<String, Error> {
-        self.0.execute_rpc(request, uri, user)
-    }
-    fn start_shutdown(&self) -> Result<(), Error> {
-        self.0.start_shutdown()
-    }
-    fn handle_notify_block_tip(
-        &self,
-        c: Arc<dyn NotifyBlockTip>,
-    ) -> Result<Box<dyn Handler>, Error> {
-        self.0.handle_notify_block_tip(c)
-    }
-    fn handle_notify_header_tip(
-        &self,
-        c: Arc<dyn NotifyHeaderTip>,
-    ) -> Result<Box<dyn Handler>, Error> {
-        self.0.handle_notify_header_tip(c)
-    }
-    fn handle_show_progress(&self, c: Arc<dyn ShowProgress>) -> Result<Box<dyn Handler>, Error> {
-        self.0.handle_show_progress(c)
-    }
-    fn handle_init_message(&self, c: Arc<dyn InitMessage>) -> Result<Box<dyn Handler>, Error> {
-        self.0.handle_init_message(c)
-    }
-    fn handle_notify_num_connections_changed(
-        &self,
-        c: Arc<dyn NotifyNumConnectionsChanged>,
-    ) -> Result<Box<dyn Handler>, Error> {
-        self.0.handle_notify_num_connections_changed(c)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -119,6 +119,44 @@ pub trait Node: Send + Sync {
     ) -> Result<Box<dyn Handler>, Error>;
 }
 
+/// A shared node is a node: lets one implementation be handed out many times as
+/// `Box<dyn Node>` (`Box::new(arc.clone())`).
+impl<T: Node + ?Sized> Node for Arc<T> {
+    fn get_status(&self) -> Result<NodeStatus, Error> {
+        (**self).get_status()
+    }
+    fn execute_rpc(&self, request: &str, uri: &str, user: &str) -> Result<String, Error> {
+        (**self).execute_rpc(request, uri, user)
+    }
+    fn start_shutdown(&self) -> Result<(), Error> {
+        (**self).start_shutdown()
+    }
+    fn handle_notify_block_tip(
+        &self,
+        c: Arc<dyn NotifyBlockTip>,
+    ) -> Result<Box<dyn Handler>, Error> {
+        (**self).handle_notify_block_tip(c)
+    }
+    fn handle_notify_header_tip(
+        &self,
+        c: Arc<dyn NotifyHeaderTip>,
+    ) -> Result<Box<dyn Handler>, Error> {
+        (**self).handle_notify_header_tip(c)
+    }
+    fn handle_show_progress(&self, c: Arc<dyn ShowProgress>) -> Result<Box<dyn Handler>, Error> {
+        (**self).handle_show_progress(c)
+    }
+    fn handle_init_message(&self, c: Arc<dyn InitMessage>) -> Result<Box<dyn Handler>, Error> {
+        (**self).handle_init_message(c)
+    }
+    fn handle_notify_num_connections_changed(
+        &self,
+        c: Arc<dyn NotifyNumConnectionsChanged>,
+    ) -> Result<Box<dyn Handler>, Error> {
+        (**self).handle_notify_num_connections_changed(c)
+    }
+}
+
 /// Conformance suite every `Node` implementation, local or remote, must pass.
 #[cfg(feature = "test-utils")]
 pub mod conformance {

@@ -157,47 +157,9 @@ impl Node for FakeNode {
 /// Serves the shared fake through `Init.makeNode`.
 struct FakeInit(Arc<FakeNode>);
 
-struct SharedNode(Arc<FakeNode>);
-
-impl Node for SharedNode {
-    fn get_status(&self) -> Result<NodeStatus, Error> {
-        self.0.get_status()
-    }
-    fn execute_rpc(&self, r: &str, u: &str, w: &str) -> Result<String, Error> {
-        self.0.execute_rpc(r, u, w)
-    }
-    fn start_shutdown(&self) -> Result<(), Error> {
-        self.0.start_shutdown()
-    }
-    fn handle_notify_block_tip(
-        &self,
-        c: Arc<dyn NotifyBlockTip>,
-    ) -> Result<Box<dyn Handler>, Error> {
-        self.0.handle_notify_block_tip(c)
-    }
-    fn handle_notify_header_tip(
-        &self,
-        c: Arc<dyn NotifyHeaderTip>,
-    ) -> Result<Box<dyn Handler>, Error> {
-        self.0.handle_notify_header_tip(c)
-    }
-    fn handle_show_progress(&self, c: Arc<dyn ShowProgress>) -> Result<Box<dyn Handler>, Error> {
-        self.0.handle_show_progress(c)
-    }
-    fn handle_init_message(&self, c: Arc<dyn InitMessage>) -> Result<Box<dyn Handler>, Error> {
-        self.0.handle_init_message(c)
-    }
-    fn handle_notify_num_connections_changed(
-        &self,
-        c: Arc<dyn NotifyNumConnectionsChanged>,
-    ) -> Result<Box<dyn Handler>, Error> {
-        self.0.handle_notify_num_connections_changed(c)
-    }
-}
-
 impl Init for FakeInit {
     fn make_node(&self) -> Result<Box<dyn Node>, Error> {
-        Ok(Box::new(SharedNode(self.0.clone())))
+        Ok(Box::new(self.0.clone()))
     }
 }
 
