@@ -43,6 +43,17 @@ impl Chain {
         }
     }
 
+    /// The JSON-RPC port a node of this chain listens on by default (Core's `RPCPort()`).
+    pub fn default_rpc_port(self) -> u16 {
+        match self {
+            Chain::Main => 8332,
+            Chain::Test => 18332,
+            Chain::Testnet4 => 48332,
+            Chain::Signet => 38332,
+            Chain::Regtest => 18443,
+        }
+    }
+
     /// The network's subdirectory of the data directory (empty for mainnet).
     pub fn subdir(self) -> &'static str {
         match self {

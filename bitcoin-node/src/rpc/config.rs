@@ -12,13 +12,7 @@ use crate::rpc::auth::{AuthEntry, CookiePerms};
 
 /// Core's `-rpcport` default for `chain`.
 pub fn default_port(chain: Chain) -> u16 {
-    match chain {
-        Chain::Main => 8332,
-        Chain::Test => 18332,
-        Chain::Testnet4 => 48332,
-        Chain::Signet => 38332,
-        Chain::Regtest => 18443,
-    }
+    chain.default_rpc_port()
 }
 
 /// An IP network (Core's `CSubNet`): an address and a prefix length.

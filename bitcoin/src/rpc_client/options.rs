@@ -19,13 +19,7 @@ pub const DEFAULT_MAX_TRIES: u64 = 1_000_000;
 
 /// The JSON-RPC port a node of `chain` listens on by default (Core's `RPCPort()`).
 pub fn default_rpc_port(chain: Chain) -> u16 {
-    match chain {
-        Chain::Main => 8332,
-        Chain::Test => 18332,
-        Chain::Testnet4 => 48332,
-        Chain::Signet => 38332,
-        Chain::Regtest => 18443,
-    }
+    chain.default_rpc_port()
 }
 
 /// Options specific to `bitcoin-cli`, in Core's help order.
