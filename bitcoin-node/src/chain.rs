@@ -2,32 +2,31 @@
 //! (libbitcoinkernel, through the `bitcoinkernel` crate), and what the node builds on it:
 //! reading blocks and headers by hash or height, submitting blocks (validity learnt from the
 //! kernel's block-checked callback), mining coinbase-only blocks on regtest, the coins view
-//! ([`crate::coins`], brought in step after every processed block and at startup), and the
-//! events the rest of the node is built on ([`ChainEvent`]).
+//! ([`crate::coins`], brought in step after every processed block and at startup), the chain
+//! tips ([`ChainTip`], remembered by the node as the kernel cannot list its block index),
+//! `-reindex` and custom signets ([`ChainOptions`]), and the events the rest of the node is
+//! built on ([`ChainEvent`]).
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::mpsc::Sender;
 use std::sync::{Arc, Mutex, PoisonError, RwLock, RwLockReadGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use bitcoin::block::{Header, Version};
+use bitcoin::block::Header;
 use bitcoin::consensus::encode::serialize;
 use bitcoin::hashes::Hash;
-use bitcoin::script::Builder;
-use bitcoin::{
-    absolute, transaction, Amount, Block, BlockHash, CompactTarget, OutPoint, Script, Sequence,
-    Transaction, TxIn, TxMerkleNode, TxOut, Witness,
-};
-use bitcoinkernel::prelude::*;
+use bitcoin::{Amount, Block, BlockHash, CompactTarget, Script};
 use bitcoinkernel::{
-    BlockValidationResult, ChainType, ChainstateManager, Context, ContextBuilder,
-    ProcessBlockResult, SynchronizationState, ValidationMode,
+    BlockValidationResult, ChainType, ChainstateManager, Context, ProcessBlockResult,
 };
 
-use crate::coins::{self, CoinsError, CoinsView};
+use crate::coins::{CoinsError, CoinsView};
+use crate::mining::{self, Grind};
 pub use events::ChainEvent;
-use events::{broadcast, Subscribers};
+use events::Subscribers;
+pub use options::ChainOptions;
+pub use tips::{ChainTip, TipStatus};
 
 /// Why a chainstate operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -56,6 +55,17 @@ pub enum ChainError {
     /// The coins view failed.
     #[error("{0}")]
     Coins(#[from] CoinsError),
+    /// A file to wipe for a reindex could not be removed.
+    #[error("cannot remove {}: {source}", path.display())]
+    Wipe {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// A chainstate option is wrong (Core's text).
+    #[error("{0}")]
+    Option(String),
 }
 
 /// The kernel's chain type for a chain.
@@ -126,6 +136,8 @@ pub struct ChainState {
     chain: common::Chain,
     blocks_dir: PathBuf,
     submit: Mutex<()>,
+    /// Locked after `chainman` when both are.
+    tips: Mutex<tips::TipSet>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -148,92 +160,6 @@ fn reason(result: BlockValidationResult) -> String {
 }
 
 impl ChainState {
-    /// Opens (or creates) the chainstate in `net_dir` (`blocks/`, `chainstate/`, as in Core).
-    pub fn open(net_dir: &Path, chain: common::Chain) -> Result<ChainState, ChainError> {
-        let dir = net_dir
-            .to_str()
-            .ok_or_else(|| ChainError::Path(net_dir.to_path_buf()))?;
-        let blocks = net_dir.join("blocks");
-        let blocks = blocks
-            .to_str()
-            .ok_or_else(|| ChainError::Path(net_dir.to_path_buf()))?;
-        let subscribers: Subscribers = Arc::default();
-        let checked: Verdicts = Arc::default();
-        let (tips, headers, results) = (subscribers.clone(), subscribers.clone(), checked.clone());
-        let progress = subscribers.clone();
-        let context = ContextBuilder::new()
-            .chain_type(chain_type(chain))
-            .with_block_tip_notification(move |state, hash: bitcoinkernel::BlockHash, progress| {
-                let hash = BlockHash::from_byte_array(hash.to_bytes());
-                let initial_download = state != SynchronizationState::PostInit;
-                broadcast(
-                    &tips,
-                    ChainEvent::BlockTip {
-                        hash,
-                        initial_download,
-                        progress,
-                    },
-                );
-            })
-            .with_header_tip_notification(move |_state, height, _timestamp, _presync| {
-                broadcast(&headers, ChainEvent::HeaderTip { height });
-            })
-            .with_progress_notification(move |title, percent, resume_possible| {
-                let event = ChainEvent::Progress {
-                    title,
-                    percent,
-                    resume_possible,
-                };
-                broadcast(&progress, event);
-            })
-            .with_block_checked_validation(
-                move |block: bitcoinkernel::Block,
-                      state: bitcoinkernel::BlockValidationStateRef<'_>| {
-                    let verdict = match state.mode() {
-                        ValidationMode::Valid => Ok(()),
-                        _ => Err(reason(state.result())),
-                    };
-                    lock(&results).insert(block.hash().to_bytes(), verdict);
-                },
-            )
-            .build()
-            .map_err(|e| ChainError::Kernel {
-                what: "cannot create kernel context",
-                detail: e.to_string(),
-            })?;
-        let chainman =
-            ChainstateManager::new(&context, dir, blocks).map_err(|e| ChainError::Kernel {
-                what: "cannot load chainstate",
-                detail: e.to_string(),
-            })?;
-        // Finish loading: connect what the block index has beyond the UTXO set's best block
-        // (after a crash the two can differ).
-        chainman.import_blocks().map_err(|e| ChainError::Kernel {
-            what: "cannot activate the best chain",
-            detail: e.to_string(),
-        })?;
-        let view = CoinsView::open(&net_dir.join("coins").join("coins.redb"))?;
-        let summary = coins::sync::sync(&view, &chainman, &mut |_| {})?;
-        if summary != coins::sync::SyncSummary::default() {
-            tracing::info!(
-                disconnected = summary.disconnected,
-                connected = summary.connected,
-                rebuilt = summary.rebuilt,
-                "coins view brought in step with the chain"
-            );
-        }
-        Ok(ChainState {
-            chainman: RwLock::new(Some(chainman)),
-            coins: RwLock::new(Some(view)),
-            _context: context,
-            checked,
-            subscribers,
-            chain,
-            blocks_dir: net_dir.join("blocks"),
-            submit: Mutex::new(()),
-        })
-    }
-
     fn manager(&self) -> RwLockReadGuard<'_, Option<ChainstateManager>> {
         self.chainman.read().unwrap_or_else(PoisonError::into_inner)
     }
@@ -280,18 +206,15 @@ impl ChainState {
             let Some(chainman) = guard.as_ref() else {
                 return SubmitOutcome::Rejected("shutting down".into());
             };
+            lock(&self.tips).settle(chainman);
             let processed = chainman.process_block(&kernel_block);
             self.sync_coins(chainman);
-            processed
+            let verdicts: HashMap<_, _> = lock(&self.checked).drain().collect();
+            self.note_tip(chainman, block.block_hash(), processed, &verdicts);
+            (processed, verdicts)
         };
-        let verdict = {
-            let mut checked = lock(&self.checked);
-            let verdict = checked.remove(&hash);
-            // Verdicts for other blocks connected by this call (a reorg) are not needed.
-            checked.clear();
-            verdict
-        };
-        match (processed, verdict) {
+        let (processed, mut verdicts) = processed;
+        match (processed, verdicts.remove(&hash)) {
             (_, Some(Err(reason))) => SubmitOutcome::Rejected(reason),
             (ProcessBlockResult::Duplicate, _) => SubmitOutcome::Duplicate,
             (ProcessBlockResult::Rejected, _) => SubmitOutcome::Rejected("rejected".into()),
@@ -354,46 +277,23 @@ impl ChainState {
         }
         let tip = self.tip().ok_or(ChainError::Closed)?;
         let height = tip.height + 1;
-        let coinbase = Transaction {
-            version: transaction::Version::TWO,
-            lock_time: absolute::LockTime::ZERO,
-            input: vec![TxIn {
-                previous_output: OutPoint::null(),
-                script_sig: Builder::new()
-                    .push_int(i64::from(height))
-                    .push_opcode(bitcoin::opcodes::OP_0)
-                    .into_script(),
-                sequence: Sequence::MAX,
-                witness: Witness::new(),
-            }],
-            output: vec![TxOut {
-                value: self.subsidy(height),
-                script_pubkey: script_pubkey.to_owned(),
-            }],
-        };
+        let coinbase = mining::coinbase(height, script_pubkey, self.subsidy(height), None);
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());
-        let now = u32::try_from(now).unwrap_or(u32::MAX);
-        let mut block = Block {
-            header: Header {
-                version: Version::from_consensus(0x2000_0000),
-                prev_blockhash: tip.hash,
-                merkle_root: TxMerkleNode::from_raw_hash(coinbase.compute_txid().to_raw_hash()),
-                time: now.max(tip.median_time_past + 1),
-                bits: CompactTarget::from_consensus(tip.bits),
-                nonce: 0,
-            },
-            txdata: vec![coinbase],
-        };
-        let target = block.header.target();
-        let mut tries = 0;
-        while block.header.validate_pow(target).is_err() {
-            tries += 1;
-            if tries >= max_tries {
-                return Ok(None);
+        let time = mining::block_time(&tip, u32::try_from(now).unwrap_or(u32::MAX));
+        let bits = CompactTarget::from_consensus(tip.bits);
+        let mut block = mining::assemble_block(&tip, coinbase, Vec::new(), time, bits);
+        let mut tries = max_tries;
+        loop {
+            match mining::grind(&mut block.header, &mut tries) {
+                Grind::Found => break,
+                Grind::OutOfTries => return Ok(None),
+                Grind::NonceSpaceExhausted => {
+                    block.header.time = block.header.time.saturating_add(1);
+                    block.header.nonce = 0;
+                }
             }
-            block.header.nonce = block.header.nonce.wrapping_add(1);
         }
         match self.submit_block(&block) {
             SubmitOutcome::Accepted => Ok(Some(block.block_hash())),
@@ -403,7 +303,10 @@ impl ChainState {
 }
 
 mod events;
+mod open;
+mod options;
 mod read;
 #[cfg(test)]
 mod tests;
+mod tips;
 mod view;

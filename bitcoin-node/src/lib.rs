@@ -85,6 +85,8 @@ pub struct NodeConfig {
     pub log: LogSettings,
     /// RPC server settings.
     pub rpc: rpc::RpcConfig,
+    /// `-reindex`, `-signetchallenge`.
+    pub chain: chain::ChainOptions,
 }
 
 /// Checks the settings and resolves paths; then creates the data and network directories
@@ -104,6 +106,7 @@ pub fn configure(process: &'static str, settings: Settings) -> Result<NodeConfig
     );
     let log = LogSettings::from_settings(process, &settings, &net_dir, !daemon)?;
     let rpc = rpc::RpcConfig::from_settings(&settings)?;
+    let chain = chain::ChainOptions::from_settings(&settings)?;
     // Everything is checked: only now create anything.
     settings.create_dirs()?;
     Ok(NodeConfig {
@@ -115,6 +118,7 @@ pub fn configure(process: &'static str, settings: Settings) -> Result<NodeConfig
         pid_file,
         log,
         rpc,
+        chain,
     })
 }
 
@@ -219,6 +223,19 @@ fn make_dispatcher(
     Arc::new(rpc::Dispatcher::new(table))
 }
 
+/// Writes our pid to `path` atomically (a reader never sees an empty or partial file).
+fn write_pid_file(path: &std::path::Path) -> Result<(), NodeError> {
+    let io = |source| NodeError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut partial = path.as_os_str().to_owned();
+    partial.push(".tmp");
+    let partial = PathBuf::from(partial);
+    std::fs::write(&partial, format!("{}\n", std::process::id())).map_err(io)?;
+    std::fs::rename(&partial, path).map_err(io)
+}
+
 /// A started node; dropping it stops the RPC server and removes its cookie, sockets and pid
 /// file.
 pub struct Running {
@@ -247,17 +264,13 @@ pub fn start(config: &NodeConfig, bound: Bound) -> Result<Running, NodeError> {
         "{} starting",
         config.process
     );
-    std::fs::write(&config.pid_file, format!("{}\n", std::process::id())).map_err(|source| {
-        NodeError::Io {
-            path: config.pid_file.clone(),
-            source,
-        }
-    })?;
+    write_pid_file(&config.pid_file)?;
     let (stop, stopped) = mpsc::channel();
     spawn_signal_waiter(stop.clone())?;
-    let chain = Arc::new(chain::ChainState::open(
+    let chain = Arc::new(chain::ChainState::open_with(
         &config.net_dir,
         config.settings.chain(),
+        &config.chain,
     )?);
     if let Some(tip) = chain.tip() {
         tracing::info!(height = tip.height, hash = %tip.hash, "chainstate loaded");

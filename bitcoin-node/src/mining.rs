@@ -1,7 +1,7 @@
 //! Block assembly as Bitcoin Core's `BlockAssembler` and `GenerateBlock` do it (`node/miner.cpp`,
 //! `rpc/mining.cpp`), as pure functions: the coinbase (BIP34 height, subsidy, BIP141 witness
 //! commitment), the block on a tip (merkle root, time, bits) and nonce grinding. The
-//! `generate*` RPCs use them; `ChainState::mine_block` should too.
+//! `generate*` RPCs and `ChainState::mine_block` use them.
 
 use bitcoin::block::{Header, Version};
 use bitcoin::hashes::Hash;

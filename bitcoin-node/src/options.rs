@@ -1,6 +1,6 @@
 //! The options `bitcoin-node` (and `bitcoind`) accept, on top of the common ones.
 
-use common::args::{OptionSpec, COMMON_OPTIONS, GENERAL, IPC};
+use common::args::{OptionSpec, CHAIN, COMMON_OPTIONS, GENERAL, IPC};
 
 /// Heading of the RPC server options (Core's `OptionsCategory::RPC`).
 pub const RPC: &str = "RPC server options";
@@ -17,6 +17,17 @@ pub const NODE_OPTIONS: &[OptionSpec] = &[
         "<file>",
         GENERAL,
         "Specify pid file. Relative paths will be prefixed by a net-specific datadir location. (default: bitcoind.pid)",
+    ),
+    OptionSpec::flag(
+        "reindex",
+        GENERAL,
+        "If enabled, wipe chain state and block index, and rebuild them from blk*.dat files on disk. Also wipe and rebuild other optional indexes that are active. If an assumeutxo snapshot was loaded, its chainstate will be wiped as well. The snapshot can then be reloaded via RPC.",
+    ),
+    OptionSpec::multi(
+        "signetchallenge",
+        "",
+        CHAIN,
+        "Blocks must satisfy the given script to be considered valid (only for signet networks; defaults to the global default signet test network challenge)",
     ),
     OptionSpec::multi(
         "ipcbind",

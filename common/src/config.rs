@@ -87,6 +87,7 @@ pub const SUITE_KEYS: &[&str] = &[
     "server",
     "shrinkdebugfile",
     "shutdownnotify",
+    "signetchallenge",
     "startupnotify",
     "stdin",
     "txindex",

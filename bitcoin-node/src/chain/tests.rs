@@ -1,6 +1,7 @@
 //! The chainstate with its coins view, in process: events in chain order through a reorg,
 //! and a coins view on a branch the kernel does not know (as after a crash in which the kernel
-//! lost blocks the view had connected) brought back in step at startup.
+//! lost blocks the view had connected) brought back in step at startup; mined coinbases; chain
+//! tips through a fork, a reorg and a restart.
 
 use std::sync::mpsc;
 
@@ -100,4 +101,55 @@ fn a_coins_view_on_a_branch_the_kernel_lost_is_rewound_at_startup() {
         .expect("reads");
     assert_eq!(coin.map(|c| c.height), Some(3));
     drop(b_blocks);
+}
+
+#[test]
+fn mined_blocks_have_cores_coinbase() {
+    let dir = tempfile::tempdir().expect("dir");
+    let chain = open(&dir);
+    let hashes = mine(&chain, 3, 2);
+    let block = chain.block(&hashes[1]).expect("stored");
+    let coinbase = &block.txdata[0];
+    assert_eq!(coinbase.input[0].sequence.0, 0xffff_fffe);
+    assert_eq!(coinbase.lock_time.to_consensus_u32(), 1);
+    // Height 2 as `OP_2`, then `OP_0` for the 2-byte minimum.
+    assert_eq!(coinbase.input[0].script_sig.as_bytes(), [0x52, 0x00]);
+    assert_eq!(coinbase.output[0].value, chain.subsidy(2));
+}
+
+#[test]
+fn chain_tips_follow_forks_and_survive_a_restart() {
+    let (dir_a, dir_b) = (
+        tempfile::tempdir().expect("a"),
+        tempfile::tempdir().expect("b"),
+    );
+    let (a, b) = (open(&dir_a), open(&dir_b));
+    let a_blocks = mine(&a, 1, 2);
+    let b_blocks = mine(&b, 2, 3);
+    let summary = |chain: &ChainState| -> Vec<(i32, BlockHash, i32, &'static str)> {
+        let tips = chain.chain_tips();
+        tips.iter()
+            .map(|t| (t.height, t.hash, t.branch_len, t.status.as_str()))
+            .collect()
+    };
+    assert_eq!(summary(&a), [(2, a_blocks[1], 0, "active")]);
+    for hash in &b_blocks[..2] {
+        a.submit_block(&b.block(hash).expect("stored"));
+    }
+    // Equal work: stored, not validated.
+    let mut expected = vec![
+        (2, a_blocks[1], 0, "active"),
+        (2, b_blocks[1], 2, "valid-headers"),
+    ];
+    expected.sort_by_key(|t| t.1);
+    assert_eq!(summary(&a), expected);
+    a.submit_block(&b.block(&b_blocks[2]).expect("stored"));
+    let expected = [
+        (3, b_blocks[2], 0, "active"),
+        (2, a_blocks[1], 2, "valid-fork"),
+    ];
+    assert_eq!(summary(&a), expected);
+    a.close();
+    drop(a);
+    assert_eq!(summary(&open(&dir_a)), expected);
 }

@@ -1,8 +1,9 @@
 //! Chain methods (Core's `rpc/blockchain.cpp` and `rpc/mining.cpp`, the parts that need only
 //! the chainstate): block counts and hashes, blocks and headers, chain info, difficulty,
-//! regtest mining and `submitblock`; the coins view's `gettxout` and `gettxoutsetinfo`
+//! regtest mining and `submitblock`; `getchaintips` ([`tips`]); the coins view's `gettxout` and `gettxoutsetinfo`
 //! ([`txout`]).
 
+pub mod tips;
 pub mod txout;
 
 use std::str::FromStr;
@@ -44,6 +45,7 @@ pub fn register(table: &mut RpcTable, chain: &Arc<ChainState>) {
         .register(getdifficulty(chain.clone()))
         .register(generatetoaddress(chain.clone()))
         .register(submitblock(chain.clone()))
+        .register(tips::getchaintips(chain.clone()))
         .register(txout::gettxout(chain.clone()))
         .register(txout::gettxoutsetinfo(chain.clone()));
 }

@@ -4,8 +4,12 @@
 use std::path::Path;
 use std::time::Duration;
 
-use bitcoin::consensus::encode::deserialize;
-use bitcoin::{Address, Block, Network, ScriptBuf};
+use bitcoin::consensus::encode::{deserialize, serialize_hex};
+use bitcoin::script::Builder;
+use bitcoin::{
+    absolute, transaction, Address, Amount, Block, Network, OutPoint, ScriptBuf, Sequence,
+    Transaction, TxIn, TxOut, Witness,
+};
 use interfaces::Init;
 use serde_json::{json, Value};
 use tests::{bin, eventually, run, Process, DEADLINE};
@@ -19,19 +23,24 @@ pub(crate) struct ChainNode {
 
 impl ChainNode {
     pub(crate) fn start(dir: &Path) -> ChainNode {
+        ChainNode::start_with(dir, "regtest", &[])
+    }
+
+    /// A node on `net` (`regtest`, `signet`, ...) with `extra` arguments.
+    pub(crate) fn start_with(dir: &Path, net: &str, extra: &[&str]) -> ChainNode {
         let d = format!("-datadir={}", dir.display());
-        let process = Process::start(
-            &bin("bitcoin-node"),
-            &[
-                &d,
-                "-regtest",
-                "-ipcbind=unix",
-                "-printtoconsole=0",
-                "-norpccookiefile",
-                "-server=0",
-            ],
-        );
-        let sock = dir.join("regtest/node.sock");
+        let chain = format!("-{net}");
+        let mut args = vec![
+            d.as_str(),
+            chain.as_str(),
+            "-ipcbind=unix",
+            "-printtoconsole=0",
+            "-norpccookiefile",
+            "-server=0",
+        ];
+        args.extend_from_slice(extra);
+        let process = Process::start(&bin("bitcoin-node"), &args);
+        let sock = dir.join(net).join("node.sock");
         assert!(
             eventually(DEADLINE, || ipc::connect_init(&sock).is_ok()),
             "node did not start"
@@ -233,8 +242,65 @@ fn longer_competing_chain_reorgs_the_node_via_submitblock() {
     // Submitting a known block again.
     let hex = b.call("getblock", json!([b_hashes[6], 0]));
     assert_eq!(a.call("submitblock", json!([hex])), json!("duplicate"));
+    // Both branches are tips: the active one, and the old one as a validated fork of 5.
+    let tips = json!([
+        {"height": 7, "hash": b_hashes[6], "branchlen": 0, "status": "active"},
+        {"height": 5, "hash": a_tip, "branchlen": 5, "status": "valid-fork"},
+    ]);
+    assert_eq!(a.call("getchaintips", json!([])), tips);
+    // A block paying its coinbase too much is rejected and shows as an invalid tip.
+    let tip = b_hashes[6].as_str().expect("hash");
+    let bad = overpaying_block(&block(&a, tip), 8);
+    let outcome = a.call("submitblock", json!([serialize_hex(&bad)]));
+    assert!(
+        outcome.is_string() && outcome != "inconclusive",
+        "{outcome}"
+    );
+    let tips = a.call("getchaintips", json!([]));
+    assert_eq!(tips.as_array().map(Vec::len), Some(3), "{tips}");
+    assert_eq!(
+        tips[0],
+        json!({"height": 8, "hash": bad.block_hash().to_string(), "branchlen": 1, "status": "invalid"})
+    );
+    assert_eq!(tips[1]["status"], "active", "{tips}");
+    a.stop();
+    // The tips survive a restart.
+    let a = ChainNode::start(dir_a.path());
+    assert_eq!(a.call("getchaintips", json!([])), tips);
     a.stop();
     b.stop();
+}
+
+/// A block on `parent` at `height` whose coinbase pays 100 BTC (`bad-cb-amount`).
+fn overpaying_block(parent: &Block, height: i64) -> Block {
+    let coinbase = Transaction {
+        version: transaction::Version::TWO,
+        lock_time: absolute::LockTime::ZERO,
+        input: vec![TxIn {
+            previous_output: OutPoint::null(),
+            script_sig: Builder::new()
+                .push_int(height)
+                .push_opcode(bitcoin::opcodes::OP_0)
+                .into_script(),
+            sequence: Sequence::MAX,
+            witness: Witness::new(),
+        }],
+        output: vec![TxOut {
+            value: Amount::from_int_btc(100),
+            script_pubkey: ScriptBuf::new_op_return([]),
+        }],
+    };
+    let mut bad = Block {
+        header: parent.header,
+        txdata: vec![coinbase],
+    };
+    bad.header.prev_blockhash = parent.block_hash();
+    bad.header.time += 1;
+    bad.header.merkle_root = bad.compute_merkle_root().expect("one transaction");
+    while bad.header.validate_pow(bad.header.target()).is_err() {
+        bad.header.nonce = bad.header.nonce.wrapping_add(1);
+    }
+    bad
 }
 
 #[test]
