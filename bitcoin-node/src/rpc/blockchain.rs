@@ -342,7 +342,7 @@ fn submitblock(chain: Arc<ChainState>) -> Method {
         .examples(example_cli("submitblock", "\"mydata\""))
         .handler(move |p| {
             let text = p.arg::<&str>("hexdata")?;
-            let bytes = hex_decode(text).ok_or_else(|| RpcError::new(RPC_DESERIALIZATION_ERROR, "Block decode failed"))?;
+            let bytes = crate::rpc::json::parse_hex(text).ok_or_else(|| RpcError::new(RPC_DESERIALIZATION_ERROR, "Block decode failed"))?;
             let block: Block = deserialize(&bytes).map_err(|_| RpcError::new(RPC_DESERIALIZATION_ERROR, "Block decode failed"))?;
             if block.txdata.first().is_none_or(|tx| !tx.is_coinbase()) {
                 return Err(RpcError::new(RPC_DESERIALIZATION_ERROR, "Block does not start with a coinbase"));
@@ -354,19 +354,6 @@ fn submitblock(chain: Arc<ChainState>) -> Method {
                 SubmitOutcome::Rejected(reason) => reason.into(),
             })
         })
-}
-
-fn hex_decode(text: &str) -> Option<Vec<u8>> {
-    if !text.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..text.len())
-        .step_by(2)
-        .map(|i| {
-            text.get(i..i + 2)
-                .and_then(|b| u8::from_str_radix(b, 16).ok())
-        })
-        .collect()
 }
 
 #[cfg(test)]
@@ -388,7 +375,7 @@ mod tests {
         );
         let e = parse_hash("blockhash", &"z".repeat(64)).expect_err("not hex");
         assert!(e.message.contains("must be hexadecimal string"));
-        assert_eq!(hex_decode("0aff"), Some(vec![0x0a, 0xff]));
-        assert_eq!(hex_decode("0"), None);
+        assert_eq!(crate::rpc::json::parse_hex("0aff"), Some(vec![0x0a, 0xff]));
+        assert_eq!(crate::rpc::json::parse_hex("0"), None);
     }
 }
