@@ -125,19 +125,27 @@ impl TipSet {
         TipSet { known, saved, path }
     }
 
-    fn save(&mut self) {
-        if self.known == self.saved {
+    /// Saves the tips other than the active one (the kernel knows that one at every start), so
+    /// a chain that only grows never rewrites the file: a rename per block costs more than
+    /// connecting the block.
+    fn save(&mut self, active: &BlockHash) {
+        let persist: HashMap<BlockHash, Known> = self
+            .known
+            .iter()
+            .filter(|(hash, _)| *hash != active)
+            .map(|(hash, known)| (*hash, *known))
+            .collect();
+        if persist == self.saved {
             return;
         }
-        let text: String = self
-            .known
+        let text: String = persist
             .iter()
             .map(|(hash, known)| format!("{hash} {}\n", known.letter()))
             .collect();
         let tmp = self.path.with_extension("tmp");
         let written = std::fs::write(&tmp, text).and_then(|()| std::fs::rename(&tmp, &self.path));
         match written {
-            Ok(()) => self.saved = self.known.clone(),
+            Ok(()) => self.saved = persist,
             Err(e) => tracing::warn!("cannot save the chain tips to {}: {e}", self.path.display()),
         }
     }
@@ -188,7 +196,7 @@ impl TipSet {
             .map(entry_hash)
             .collect();
         self.known.retain(|h, _| keep.contains(h));
-        self.save();
+        self.save(&entry_hash(&active));
     }
 
     /// The tips, highest first, with branch lengths and statuses.
