@@ -17,6 +17,7 @@ use bitcoin::block::Header;
 use bitcoin::consensus::encode::serialize;
 use bitcoin::hashes::Hash;
 use bitcoin::{Amount, Block, BlockHash, CompactTarget, Script};
+use bitcoinkernel::prelude::BlockHashExt as _;
 use bitcoinkernel::{
     BlockValidationResult, ChainType, ChainstateManager, Context, ProcessBlockResult,
 };
@@ -140,6 +141,16 @@ pub struct ChainState {
     tips: Mutex<tips::TipSet>,
 }
 
+/// The kernel's form of a block hash.
+pub(crate) fn kernel_hash(hash: &BlockHash) -> bitcoinkernel::BlockHash {
+    bitcoinkernel::BlockHash::from(hash.to_byte_array())
+}
+
+/// The hash of a block-index entry.
+pub(crate) fn entry_hash(entry: &bitcoinkernel::BlockTreeEntry<'_>) -> BlockHash {
+    BlockHash::from_byte_array(entry.block_hash().to_bytes())
+}
+
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
@@ -194,7 +205,8 @@ impl ChainState {
     /// Validates and, if valid, connects `block`.
     pub fn submit_block(&self, block: &Block) -> SubmitOutcome {
         let _one_at_a_time = lock(&self.submit);
-        let hash = block.block_hash().to_byte_array();
+        let block_hash = block.block_hash();
+        let hash = block_hash.to_byte_array();
         let raw = serialize(block);
         let kernel_block = match bitcoinkernel::Block::new(&raw) {
             Ok(b) => b,
@@ -206,25 +218,22 @@ impl ChainState {
             let Some(chainman) = guard.as_ref() else {
                 return SubmitOutcome::Rejected("shutting down".into());
             };
-            lock(&self.tips).settle(chainman);
+            // The tip set is settled at open and after every block, so it already holds the
+            // active tip this block may extend.
             let processed = chainman.process_block(&kernel_block);
             self.sync_coins(chainman);
             let verdicts: HashMap<_, _> = lock(&self.checked).drain().collect();
-            self.note_tip(chainman, block.block_hash(), processed, &verdicts);
-            (processed, verdicts)
+            self.note_tip(chainman, block_hash, processed, &verdicts);
+            let is_tip = entry_hash(&chainman.active_chain().tip()) == block_hash;
+            (processed, verdicts, is_tip)
         };
-        let (processed, mut verdicts) = processed;
+        let (processed, mut verdicts, is_tip) = processed;
         match (processed, verdicts.remove(&hash)) {
             (_, Some(Err(reason))) => SubmitOutcome::Rejected(reason),
             (ProcessBlockResult::Duplicate, _) => SubmitOutcome::Duplicate,
             (ProcessBlockResult::Rejected, _) => SubmitOutcome::Rejected("rejected".into()),
-            (ProcessBlockResult::NewBlock, Some(Ok(()))) => {
-                if self.tip().map(|t| t.hash) == Some(block.block_hash()) {
-                    SubmitOutcome::Accepted
-                } else {
-                    SubmitOutcome::Inconclusive
-                }
-            }
+            (ProcessBlockResult::NewBlock, Some(Ok(()))) if is_tip => SubmitOutcome::Accepted,
+            (ProcessBlockResult::NewBlock, Some(Ok(()))) => SubmitOutcome::Inconclusive,
             (ProcessBlockResult::NewBlock, None) => SubmitOutcome::Inconclusive,
         }
     }

@@ -78,6 +78,18 @@ fn chains_selected<'a>(
     Ok(chains)
 }
 
+/// The last non-empty `-datadir` of a command line.
+fn given_datadir(command_line: &[Occurrence]) -> Option<PathBuf> {
+    command_line
+        .iter()
+        .rev()
+        .find(|o| o.name == "datadir")
+        .and_then(|o| match &o.setting {
+            Setting::Value(v) if !v.is_empty() => Some(PathBuf::from(v)),
+            _ => None,
+        })
+}
+
 fn single_chain(chains: Vec<Chain>) -> Result<Option<Chain>, ArgsError> {
     match chains.as_slice() {
         [] => Ok(None),
@@ -105,14 +117,7 @@ pub fn load(
                 positional,
             } => (options, positional),
         };
-    let given = command_line
-        .iter()
-        .rev()
-        .find(|o| o.name == "datadir")
-        .and_then(|o| match &o.setting {
-            Setting::Value(v) if !v.is_empty() => Some(PathBuf::from(v)),
-            _ => None,
-        });
+    let given = given_datadir(&command_line);
     let datadir_given = given.is_some();
     let datadir = given.unwrap_or_else(default_datadir);
     if datadir_given && !datadir.is_dir() {
@@ -185,14 +190,7 @@ impl Settings {
                 _ => (Vec::new(), Vec::new()),
             };
         let chain = single_chain(chains_selected(command_line.iter())?)?.unwrap_or(Chain::Main);
-        let given = command_line
-            .iter()
-            .rev()
-            .find(|o| o.name == "datadir")
-            .and_then(|o| match &o.setting {
-                Setting::Value(v) if !v.is_empty() => Some(PathBuf::from(v)),
-                _ => None,
-            });
+        let given = given_datadir(&command_line);
         Ok(Settings {
             command_line,
             config: Vec::new(),

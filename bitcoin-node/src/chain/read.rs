@@ -2,18 +2,13 @@
 
 use bitcoin::block::Header;
 use bitcoin::consensus::encode::deserialize;
-use bitcoin::hashes::Hash;
 use bitcoin::{Block, BlockHash};
 use bitcoinkernel::prelude::*;
 use bitcoinkernel::BlockTreeEntry;
 
-use super::{BlockInfo, ChainState, Tip};
+use super::{entry_hash, kernel_hash, BlockInfo, ChainState, Tip};
 
 impl ChainState {
-    fn entry_hash(entry: &BlockTreeEntry<'_>) -> BlockHash {
-        BlockHash::from_byte_array(entry.block_hash().to_bytes())
-    }
-
     fn median_time_past(entry: &BlockTreeEntry<'_>) -> u32 {
         let mut times = Vec::with_capacity(11);
         times.push(entry.header().timestamp());
@@ -40,7 +35,7 @@ impl ChainState {
         let header = tip.header();
         Some(Tip {
             height: tip.height(),
-            hash: Self::entry_hash(&tip),
+            hash: entry_hash(&tip),
             time: header.timestamp(),
             median_time_past: Self::median_time_past(&tip),
             bits: header.bits(),
@@ -53,7 +48,7 @@ impl ChainState {
         let guard = self.manager();
         let chainman = guard.as_ref()?;
         let entry = chainman.active_chain().at_height(height)?;
-        Some(Self::entry_hash(&entry))
+        Some(entry_hash(&entry))
     }
 
     /// What the node knows of a block: its header, height, whether it is in the active chain,
@@ -61,8 +56,7 @@ impl ChainState {
     pub fn block_info(&self, hash: &BlockHash) -> Option<BlockInfo> {
         let guard = self.manager();
         let chainman = guard.as_ref()?;
-        let entry =
-            chainman.get_block_tree_entry(&bitcoinkernel::BlockHash::from(hash.to_byte_array()))?;
+        let entry = chainman.get_block_tree_entry(&kernel_hash(hash))?;
         let raw = entry.header().consensus_encode().ok()?;
         let header: Header = deserialize(&raw).ok()?;
         Some(BlockInfo {
@@ -77,8 +71,7 @@ impl ChainState {
     pub fn block(&self, hash: &BlockHash) -> Option<Block> {
         let guard = self.manager();
         let chainman = guard.as_ref()?;
-        let entry =
-            chainman.get_block_tree_entry(&bitcoinkernel::BlockHash::from(hash.to_byte_array()))?;
+        let entry = chainman.get_block_tree_entry(&kernel_hash(hash))?;
         let block = chainman.read_block_data(&entry).ok()?;
         deserialize(&block.consensus_encode().ok()?).ok()
     }

@@ -10,10 +10,9 @@ use std::str::FromStr;
 
 use bitcoin::hashes::Hash;
 use bitcoin::BlockHash;
-use bitcoinkernel::prelude::*;
 use bitcoinkernel::{BlockTreeEntry, ChainstateManager, ProcessBlockResult};
 
-use super::{lock, ChainState};
+use super::{entry_hash, kernel_hash, lock, ChainState};
 
 /// The status of a chain tip, in Core's `getchaintips` words.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -93,14 +92,6 @@ pub(super) struct TipSet {
     /// What the file holds.
     saved: HashMap<BlockHash, Known>,
     path: PathBuf,
-}
-
-fn kernel_hash(hash: &BlockHash) -> bitcoinkernel::BlockHash {
-    bitcoinkernel::BlockHash::from(hash.to_byte_array())
-}
-
-fn entry_hash(entry: &BlockTreeEntry<'_>) -> BlockHash {
-    BlockHash::from_byte_array(entry.block_hash().to_bytes())
 }
 
 /// Whether `entry` is `of` or one of its ancestors.

@@ -7,12 +7,11 @@
 //! there to the tip, several per transaction when catching up.
 
 use bitcoin::consensus::encode::deserialize;
-use bitcoin::hashes::Hash;
-use bitcoin::{Block, BlockHash};
-use bitcoinkernel::prelude::*;
+use bitcoin::Block;
 use bitcoinkernel::ChainstateManager;
 
 use super::{BestBlock, CoinsError, CoinsView, Step};
+use crate::chain::kernel_hash;
 
 /// Blocks connected per transaction while catching up; a block's transactions count as one
 /// each, so a batch holds at most about this many transactions (or one large block).
@@ -27,10 +26,6 @@ pub struct SyncSummary {
     pub connected: u32,
     /// Whether the view had to be rebuilt from the genesis block.
     pub rebuilt: bool,
-}
-
-fn kernel_hash(hash: &BlockHash) -> bitcoinkernel::BlockHash {
-    bitcoinkernel::BlockHash::from(hash.to_byte_array())
 }
 
 fn read_block(chainman: &ChainstateManager, height: i32) -> Result<Block, CoinsError> {
@@ -139,8 +134,7 @@ pub fn sync(
     step: &mut dyn FnMut(Step),
 ) -> Result<SyncSummary, CoinsError> {
     let mut summary = SyncSummary::default();
-    let tip_hash =
-        BlockHash::from_byte_array(chainman.active_chain().tip().block_hash().to_bytes());
+    let tip_hash = crate::chain::entry_hash(&chainman.active_chain().tip());
     if view.best_block()?.map(|b| b.hash) == Some(tip_hash) {
         return Ok(summary);
     }

@@ -10,7 +10,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 use bitcoin::consensus::encode::{deserialize, serialize_hex};
-use bitcoin::{Address, Block, BlockHash, Network};
+use bitcoin::{Block, BlockHash, Network};
 use serde_json::{json, Value};
 
 use crate::chain::{BlockInfo, ChainState, SubmitOutcome};
@@ -43,7 +43,6 @@ pub fn register(table: &mut RpcTable, chain: &Arc<ChainState>) {
         .register(getblockheader(chain.clone()))
         .register(getblockchaininfo(chain.clone()))
         .register(getdifficulty(chain.clone()))
-        .register(generatetoaddress(chain.clone()))
         .register(submitblock(chain.clone()))
         .register(tips::getchaintips(chain.clone()))
         .register(txout::gettxout(chain.clone()))
@@ -284,53 +283,6 @@ fn getdifficulty(chain: Arc<ChainState>) -> Method {
     .result("n    (numeric) the proof-of-work difficulty as a multiple of the minimum difficulty.")
     .examples(example_cli("getdifficulty", "") + &example_rpc("getdifficulty", ""))
     .handler(move |_| Ok(difficulty(tip(&chain)?.bits).into()))
-}
-
-fn generatetoaddress(chain: Arc<ChainState>) -> Method {
-    Method::new(
-        "generatetoaddress",
-        "generating",
-        "Mine to a specified address and return the block hashes.",
-    )
-    .param(Param::required(
-        "nblocks",
-        ParamType::Num,
-        "How many blocks are generated.",
-    ))
-    .param(Param::required(
-        "address",
-        ParamType::Str,
-        "The address to send the newly generated bitcoin to.",
-    ))
-    .param(Param::default(
-        "maxtries",
-        ParamType::Num,
-        1_000_000,
-        "How many iterations to try.",
-    ))
-    .result("[ \"hex\", ... ]    (json array) hashes of blocks generated")
-    .examples(example_cli("generatetoaddress", "11 \"myaddress\""))
-    .handler(move |p| {
-        let count = p.arg::<i64>("nblocks")?;
-        let address = p.arg::<&str>("address")?;
-        let max_tries = p.maybe_arg::<u64>("maxtries")?.unwrap_or(1_000_000);
-        let address = Address::from_str(address)
-            .ok()
-            .and_then(|a| a.require_network(network(chain.chain())).ok())
-            .ok_or_else(|| RpcError::new(RPC_INVALID_ADDRESS_OR_KEY, "Error: Invalid address"))?;
-        let script = address.script_pubkey();
-        let mut hashes = Vec::new();
-        let mut tries_left = max_tries;
-        for _ in 0..count.max(0) {
-            match chain.mine_block(&script, tries_left) {
-                Ok(Some(hash)) => hashes.push(Value::from(hash.to_string())),
-                Ok(None) => break,
-                Err(e) => return Err(RpcError::new(RPC_MISC_ERROR, e.to_string())),
-            }
-            tries_left = tries_left.saturating_sub(1).max(1);
-        }
-        Ok(hashes.into())
-    })
 }
 
 fn submitblock(chain: Arc<ChainState>) -> Method {

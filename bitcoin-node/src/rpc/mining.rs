@@ -291,6 +291,43 @@ fn generatetodescriptor(miner: Miner) -> Method {
     })
 }
 
+fn generatetoaddress(miner: Miner) -> Method {
+    Method::new(
+        "generatetoaddress",
+        "generating",
+        "Mine to a specified address and return the block hashes.",
+    )
+    .param(Param::required(
+        "nblocks",
+        ParamType::Num,
+        "How many blocks are generated.",
+    ))
+    .param(Param::required(
+        "address",
+        ParamType::Str,
+        "The address to send the newly generated bitcoin to.",
+    ))
+    .param(Param::default(
+        "maxtries",
+        ParamType::Num,
+        DEFAULT_MAX_TRIES,
+        "How many iterations to try.",
+    ))
+    .result("[ \"hex\", ... ]    (json array) hashes of blocks generated")
+    .examples(example_cli("generatetoaddress", "11 \"myaddress\""))
+    .handler(move |p| {
+        let count = p.arg::<i32>("nblocks")?;
+        let max_tries = p.arg::<u64>("maxtries")?;
+        let address = p
+            .arg::<&str>("address")?
+            .parse::<bitcoin::Address<_>>()
+            .ok()
+            .and_then(|a| a.require_network(network(miner.chain.chain())).ok())
+            .ok_or_else(|| RpcError::new(RPC_INVALID_ADDRESS_OR_KEY, "Error: Invalid address"))?;
+        miner.generate(&address.script_pubkey(), count, max_tries)
+    })
+}
+
 /// `generateblock`'s transactions: raw transactions, or txids (none is in a mempool here).
 fn block_transactions(items: &[Value]) -> Result<Vec<Transaction>, RpcError> {
     items
@@ -354,6 +391,7 @@ pub fn register(table: &mut RpcTable, chain: &Arc<ChainState>) {
     table
         .register(getmininginfo(miner.clone()))
         .register(getnetworkhashps(chain.clone()))
+        .register(generatetoaddress(miner.clone()))
         .register(generatetodescriptor(miner.clone()))
         .register(generateblock(miner));
 }
