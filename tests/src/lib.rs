@@ -231,19 +231,26 @@ pub struct RpcNode {
 }
 
 impl RpcNode {
-    /// Starts the node in `dir` and connects to its socket.
+    /// Starts a regtest node in `dir` and connects to its socket.
     pub fn start(dir: &Path) -> RpcNode {
+        RpcNode::start_with(dir, "regtest", &[])
+    }
+
+    /// A node on `net` (`regtest`, `signet`, ...) with `extra` arguments.
+    pub fn start_with(dir: &Path, net: &str, extra: &[&str]) -> RpcNode {
         let d = format!("-datadir={}", dir.display());
-        let args = [
+        let chain = format!("-{net}");
+        let mut args = vec![
             d.as_str(),
-            "-regtest",
+            chain.as_str(),
             "-ipcbind=unix",
             "-printtoconsole=0",
             "-norpccookiefile",
             "-server=0",
         ];
+        args.extend_from_slice(extra);
         let process = Process::start(&bin("bitcoin-node"), &args);
-        let sock = dir.join("regtest/node.sock");
+        let sock = dir.join(net).join("node.sock");
         assert!(
             eventually(DEADLINE, || ipc::connect_init(&sock).is_ok()),
             "node did not start"

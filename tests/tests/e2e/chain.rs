@@ -1,7 +1,6 @@
 //! The node's chainstate (libbitcoinkernel) through RPC: mining on regtest, reading blocks,
 //! restarts, reorgs by `submitblock`, and a SIGKILL in the middle of mining.
 
-use std::path::Path;
 use std::time::Duration;
 
 use bitcoin::consensus::encode::{deserialize, serialize_hex};
@@ -10,71 +9,11 @@ use bitcoin::{
     absolute, transaction, Address, Amount, Block, Network, OutPoint, ScriptBuf, Sequence,
     Transaction, TxIn, TxOut, Witness,
 };
-use interfaces::Init;
 use serde_json::{json, Value};
-use tests::{bin, eventually, run, Process, DEADLINE};
+use tests::{bin, eventually, run, DEADLINE};
 
 /// A regtest node in `dir` with IPC, and an `Rpc` object over IPC to call it.
-pub(crate) struct ChainNode {
-    pub(crate) process: Process,
-    _conn: ipc::Connection,
-    rpc: Box<dyn interfaces::Rpc>,
-}
-
-impl ChainNode {
-    pub(crate) fn start(dir: &Path) -> ChainNode {
-        ChainNode::start_with(dir, "regtest", &[])
-    }
-
-    /// A node on `net` (`regtest`, `signet`, ...) with `extra` arguments.
-    pub(crate) fn start_with(dir: &Path, net: &str, extra: &[&str]) -> ChainNode {
-        let d = format!("-datadir={}", dir.display());
-        let chain = format!("-{net}");
-        let mut args = vec![
-            d.as_str(),
-            chain.as_str(),
-            "-ipcbind=unix",
-            "-printtoconsole=0",
-            "-norpccookiefile",
-            "-server=0",
-        ];
-        args.extend_from_slice(extra);
-        let process = Process::start(&bin("bitcoin-node"), &args);
-        let sock = dir.join(net).join("node.sock");
-        assert!(
-            eventually(DEADLINE, || ipc::connect_init(&sock).is_ok()),
-            "node did not start"
-        );
-        let (conn, init) = ipc::connect_init(&sock).expect("connect");
-        let rpc = init.make_rpc().expect("make_rpc");
-        ChainNode {
-            process,
-            _conn: conn,
-            rpc,
-        }
-    }
-
-    /// Calls `method` and returns `result`, panicking on an RPC error.
-    pub(crate) fn call(&self, method: &str, params: Value) -> Value {
-        let reply = self.try_call(method, params);
-        assert!(reply["error"].is_null(), "{method}: {reply}");
-        reply["result"].clone()
-    }
-
-    /// The whole JSON-RPC 1.0 reply.
-    pub(crate) fn try_call(&self, method: &str, params: Value) -> Value {
-        let request = json!({"id": 1, "method": method, "params": params}).to_string();
-        let reply = self
-            .rpc
-            .execute_rpc(&request, "/", "")
-            .expect("execute_rpc");
-        serde_json::from_str(&reply).expect("reply is JSON")
-    }
-
-    pub(crate) fn stop(mut self) {
-        assert!(self.process.stop().success());
-    }
-}
+pub(crate) use tests::RpcNode as ChainNode;
 
 pub(crate) fn address(tag: u8) -> String {
     Address::p2wsh(&ScriptBuf::from_bytes(vec![0x51, tag]), Network::Regtest).to_string()
