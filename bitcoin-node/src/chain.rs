@@ -155,7 +155,9 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-fn reason(result: BlockValidationResult) -> String {
+/// A short reason for a kernel validation result (the kernel does not give Core's reject
+/// reason strings).
+pub(crate) fn reject_reason(result: BlockValidationResult) -> String {
     match result {
         BlockValidationResult::Unset => "invalid",
         BlockValidationResult::Consensus => "consensus-invalid",

@@ -14,6 +14,13 @@ use bitcoin::{
 
 use crate::chain::Tip;
 
+pub mod check;
+pub mod service;
+pub mod template;
+
+pub use service::{LocalMining, MiningContext, TemplateImpl, TipWatcher};
+pub use template::{BlockTx, NoTransactions, Template, TxSource};
+
 /// The coinbase witness's single item (BIP141's witness reserved value), as Core uses it.
 pub const WITNESS_RESERVED_VALUE: [u8; 32] = [0; 32];
 

@@ -1,0 +1,315 @@
+//! Block templates (Core's `BlockAssembler::CreateNewBlock`): a coinbase paying subsidy plus
+//! fees, the mempool's transactions picked by ancestor fee rate within the weight and sigops
+//! limits, the witness commitment, time and bits; plus everything a template hands out,
+//! computed once (serialized block, fees, sigops, coinbase description, merkle path).
+
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use bitcoin::consensus::encode::{serialize, deserialize};
+use bitcoin::hashes::Hash;
+use bitcoin::params::Params;
+use bitcoin::script::Builder;
+use bitcoin::{Amount, Block, BlockHash, CompactTarget, Network, Script, Transaction, Txid, Wtxid};
+use interfaces::{BlockCreateOptions, CoinbaseTx};
+
+use super::{assemble_block, block_time, coinbase, witness_commitment};
+use crate::chain::{ChainState, Tip};
+
+/// Consensus limit on block weight.
+pub const MAX_BLOCK_WEIGHT: u64 = 4_000_000;
+/// Consensus limit on a block's sigops cost.
+pub const MAX_BLOCK_SIGOPS_COST: u64 = 80_000;
+/// The smallest `block_reserved_weight` Core accepts.
+pub const MINIMUM_BLOCK_RESERVED_WEIGHT: u64 = 2000;
+/// Core's `-blockmintxfee` default (sat/kvB, v30 and later).
+pub const DEFAULT_BLOCK_MIN_TX_FEE: u64 = 1;
+
+/// One mempool transaction picked for a block.
+#[derive(Debug, Clone)]
+pub struct BlockTx {
+    /// The transaction.
+    pub tx: Arc<Transaction>,
+    /// Its txid.
+    pub txid: Txid,
+    /// Its witness txid.
+    pub wtxid: Wtxid,
+    /// Its fee (not modified by `prioritisetransaction`).
+    pub fee: Amount,
+    /// Its weight.
+    pub weight: u64,
+    /// Its sigops cost.
+    pub sigops_cost: u64,
+}
+
+/// Where templates get their transactions: the mempool, in a narrow role.
+pub trait TxSource: Send + Sync {
+    /// Transactions for a block, parents first, by ancestor fee rate, using at most
+    /// `max_weight` weight and `max_sigops_cost` sigops cost, none below `min_fee_rate`
+    /// (sat/kvB).
+    fn select_for_block(&self, max_weight: u64, max_sigops_cost: u64, min_fee_rate: u64)
+        -> Vec<BlockTx>;
+    /// A transaction by txid.
+    fn get(&self, txid: &Txid) -> Option<Arc<Transaction>>;
+    /// A transaction by witness txid.
+    fn get_by_wtxid(&self, wtxid: &Wtxid) -> Option<Arc<Transaction>>;
+    /// A counter that changes whenever transactions are added or removed.
+    fn transactions_updated(&self) -> u64;
+    /// Waits (up to `timeout`) until the source reflects the chain up to block `tip`.
+    fn wait_for_tip(&self, tip: &BlockHash, timeout: std::time::Duration) -> bool;
+}
+
+/// A source without transactions (a node without a mempool; coinbase-only templates).
+pub struct NoTransactions;
+
+impl TxSource for NoTransactions {
+    fn select_for_block(&self, _: u64, _: u64, _: u64) -> Vec<BlockTx> {
+        Vec::new()
+    }
+    fn get(&self, _: &Txid) -> Option<Arc<Transaction>> {
+        None
+    }
+    fn get_by_wtxid(&self, _: &Wtxid) -> Option<Arc<Transaction>> {
+        None
+    }
+    fn transactions_updated(&self) -> u64 {
+        0
+    }
+    fn wait_for_tip(&self, _: &BlockHash, _: std::time::Duration) -> bool {
+        true
+    }
+}
+
+/// Checks `options` with Core's error texts.
+pub fn check_options(options: &BlockCreateOptions) -> Result<(), String> {
+    if options.block_reserved_weight < MINIMUM_BLOCK_RESERVED_WEIGHT {
+        return Err(format!(
+            "block_reserved_weight ({}) is lower than minimum safety value of ({MINIMUM_BLOCK_RESERVED_WEIGHT})",
+            options.block_reserved_weight
+        ));
+    }
+    if options.block_reserved_weight > MAX_BLOCK_WEIGHT {
+        return Err(format!(
+            "block_reserved_weight ({}) exceeds consensus maximum block weight ({MAX_BLOCK_WEIGHT})",
+            options.block_reserved_weight
+        ));
+    }
+    if options.coinbase_output_max_additional_sigops > MAX_BLOCK_SIGOPS_COST {
+        return Err(format!(
+            "coinbase_output_max_additional_sigops ({}) exceeds consensus maximum block sigops cost ({MAX_BLOCK_SIGOPS_COST})",
+            options.coinbase_output_max_additional_sigops
+        ));
+    }
+    Ok(())
+}
+
+/// A block template and what it hands out, computed once.
+#[derive(Debug, Clone)]
+pub struct Template {
+    /// The block (coinbase paying `coinbase_script`, nonce 0).
+    pub block: Block,
+    /// The block serialized with witness (what `getBlock` returns).
+    pub raw_block: Vec<u8>,
+    /// Height of the block.
+    pub height: i32,
+    /// Fee of each non-coinbase transaction.
+    pub fees: Vec<i64>,
+    /// Sigops cost of each non-coinbase transaction.
+    pub sigops: Vec<i64>,
+    /// Sum of the fees.
+    pub total_fees: Amount,
+    /// The coinbase description for miners.
+    pub coinbase: CoinbaseTx,
+    /// Merkle branch of the coinbase.
+    pub merkle_path: Vec<[u8; 32]>,
+}
+
+fn now() -> u32 {
+    let secs = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    u32::try_from(secs).unwrap_or(u32::MAX)
+}
+
+/// The network whose consensus parameters apply.
+pub fn network(chain: common::Chain) -> Network {
+    match chain {
+        common::Chain::Main => Network::Bitcoin,
+        common::Chain::Test => Network::Testnet,
+        common::Chain::Testnet4 => Network::Testnet4,
+        common::Chain::Signet => Network::Signet,
+        common::Chain::Regtest => Network::Regtest,
+    }
+}
+
+/// The compact target the block after `tip` must carry (Core's `GetNextWorkRequired`,
+/// without testnet's 20-minute minimum-difficulty exception).
+pub fn next_bits(chain: &ChainState, tip: &Tip) -> CompactTarget {
+    let params = Params::new(network(chain.chain()));
+    let last = CompactTarget::from_consensus(tip.bits);
+    let interval = i32::try_from(params.difficulty_adjustment_interval()).unwrap_or(2016);
+    if params.no_pow_retargeting || (tip.height + 1) % interval != 0 {
+        return last;
+    }
+    let first = chain
+        .block_hash_at(tip.height - (interval - 1))
+        .and_then(|hash| chain.block_info(&hash));
+    match first {
+        Some(first) => {
+            let timespan = u64::from(tip.time.saturating_sub(first.header.time));
+            CompactTarget::from_next_work_required(last, timespan, &params)
+        }
+        None => last,
+    }
+}
+
+/// Core's `ComputeMerkleBranch` for leaf 0: the sibling at each level, from the leaves up.
+pub fn coinbase_merkle_path(txids: &[Txid]) -> Vec<[u8; 32]> {
+    let mut level: Vec<[u8; 32]> = txids.iter().map(|t| t.to_byte_array()).collect();
+    let mut path = Vec::new();
+    while level.len() > 1 {
+        path.push(level[1]);
+        level = level
+            .chunks(2)
+            .map(|pair| {
+                let right = pair.get(1).unwrap_or(&pair[0]);
+                let mut both = [0u8; 64];
+                both[..32].copy_from_slice(&pair[0]);
+                both[32..].copy_from_slice(right);
+                bitcoin::hashes::sha256d::Hash::hash(&both).to_byte_array()
+            })
+            .collect();
+    }
+    path
+}
+
+/// Builds a template on the chain's tip: transactions from `source` (none unless
+/// `options.use_mempool`), a coinbase paying everything to `coinbase_script`.
+pub fn create(
+    chain: &ChainState,
+    source: &dyn TxSource,
+    options: &BlockCreateOptions,
+    coinbase_script: &Script,
+) -> Result<Template, String> {
+    check_options(options)?;
+    let tip = chain.tip().ok_or("the chainstate is closed (shutting down)")?;
+    let height = tip.height + 1;
+    let picked = if options.use_mempool {
+        // The mempool must not hand out transactions the tip already confirmed.
+        if !source.wait_for_tip(&tip.hash, std::time::Duration::from_secs(5)) {
+            tracing::warn!(tip = %tip.hash, "mempool has not caught up with the tip; building on it anyway");
+        }
+        // Core's TestPackage refuses to reach either limit exactly.
+        let weight_left = MAX_BLOCK_WEIGHT.saturating_sub(options.block_reserved_weight).saturating_sub(1);
+        let sigops_left = MAX_BLOCK_SIGOPS_COST
+            .saturating_sub(options.coinbase_output_max_additional_sigops)
+            .saturating_sub(1);
+        source.select_for_block(weight_left, sigops_left, DEFAULT_BLOCK_MIN_TX_FEE)
+    } else {
+        Vec::new()
+    };
+    let total_fees: Amount = picked.iter().map(|t| t.fee).sum();
+    let reward = chain.subsidy(height) + total_fees;
+    let txs: Vec<Transaction> = picked.iter().map(|t| (*t.tx).clone()).collect();
+    let commitment = witness_commitment(&txs);
+    let coinbase_tx = coinbase(height, coinbase_script, reward, Some(commitment));
+    let coinbase_info = describe_coinbase(&coinbase_tx, height, reward);
+    let time = block_time(&tip, now());
+    let block = assemble_block(&tip, coinbase_tx, txs, time, next_bits(chain, &tip));
+    let mut txids = Vec::with_capacity(block.txdata.len());
+    txids.push(block.txdata[0].compute_txid());
+    txids.extend(picked.iter().map(|t| t.txid));
+    Ok(Template {
+        raw_block: serialize(&block),
+        merkle_path: coinbase_merkle_path(&txids),
+        block,
+        height,
+        fees: picked.iter().map(|t| i64::try_from(t.fee.to_sat()).unwrap_or(i64::MAX)).collect(),
+        sigops: picked.iter().map(|t| i64::try_from(t.sigops_cost).unwrap_or(i64::MAX)).collect(),
+        total_fees,
+        coinbase: coinbase_info,
+    })
+}
+
+/// What a miner needs to rebuild `coinbase_tx` with its own outputs.
+fn describe_coinbase(coinbase_tx: &Transaction, height: i32, reward: Amount) -> CoinbaseTx {
+    let input = &coinbase_tx.input[0];
+    let prefix = Builder::new().push_int(i64::from(height)).into_script();
+    CoinbaseTx {
+        version: u32::try_from(coinbase_tx.version.0).unwrap_or(2),
+        sequence: input.sequence.0,
+        script_sig_prefix: prefix.into_bytes(),
+        witness: input.witness.iter().next().map(<[u8]>::to_vec),
+        block_reward_remaining: i64::try_from(reward.to_sat()).unwrap_or(i64::MAX),
+        required_outputs: coinbase_tx.output[1..].iter().map(serialize).collect(),
+        lock_time: coinbase_tx.lock_time.to_consensus_u32(),
+    }
+}
+
+/// The template's block with the miner's `coinbase` and header fields (Core's
+/// `AddMerkleRootAndCoinbase`).
+pub fn solve(
+    template: &Template,
+    version: u32,
+    timestamp: u32,
+    nonce: u32,
+    coinbase: &[u8],
+) -> Result<Block, String> {
+    let coinbase: Transaction =
+        deserialize(coinbase).map_err(|e| format!("coinbase transaction does not decode: {e}"))?;
+    let mut block = template.block.clone();
+    block.txdata[0] = coinbase;
+    block.header.version = bitcoin::block::Version::from_consensus(version as i32);
+    block.header.time = timestamp;
+    block.header.nonce = nonce;
+    block.header.merkle_root = block
+        .compute_merkle_root()
+        .ok_or("block has no transactions")?;
+    Ok(block)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn option_errors_are_cores() {
+        let mut options = BlockCreateOptions::default();
+        assert_eq!(check_options(&options), Ok(()));
+        options.block_reserved_weight = 1999;
+        assert_eq!(
+            check_options(&options).unwrap_err(),
+            "block_reserved_weight (1999) is lower than minimum safety value of (2000)"
+        );
+        options.block_reserved_weight = 4_000_001;
+        assert_eq!(
+            check_options(&options).unwrap_err(),
+            "block_reserved_weight (4000001) exceeds consensus maximum block weight (4000000)"
+        );
+        options.block_reserved_weight = 8000;
+        options.coinbase_output_max_additional_sigops = 80_001;
+        assert_eq!(
+            check_options(&options).unwrap_err(),
+            "coinbase_output_max_additional_sigops (80001) exceeds consensus maximum block sigops cost (80000)"
+        );
+    }
+
+    #[test]
+    fn merkle_path_rebuilds_the_root() {
+        for n in 1..=9u8 {
+            let txids: Vec<Txid> = (0..n).map(|i| Txid::from_byte_array([i + 1; 32])).collect();
+            let path = coinbase_merkle_path(&txids);
+            let root = bitcoin::merkle_tree::calculate_root(txids.iter().map(|t| t.to_raw_hash()))
+                .expect("root");
+            let mut hash = txids[0].to_byte_array();
+            for sibling in &path {
+                let mut both = [0u8; 64];
+                both[..32].copy_from_slice(&hash);
+                both[32..].copy_from_slice(sibling);
+                hash = bitcoin::hashes::sha256d::Hash::hash(&both).to_byte_array();
+            }
+            assert_eq!(hash, root.to_byte_array(), "{n} transactions");
+        }
+        assert!(coinbase_merkle_path(&[Txid::all_zeros()]).is_empty());
+    }
+}
