@@ -80,6 +80,17 @@ pub fn chain_type(chain: common::Chain) -> ChainType {
     }
 }
 
+/// rust-bitcoin's network (consensus parameters) for a chain.
+pub fn network(chain: common::Chain) -> bitcoin::Network {
+    match chain {
+        common::Chain::Main => bitcoin::Network::Bitcoin,
+        common::Chain::Test => bitcoin::Network::Testnet,
+        common::Chain::Testnet4 => bitcoin::Network::Testnet4,
+        common::Chain::Signet => bitcoin::Network::Signet,
+        common::Chain::Regtest => bitcoin::Network::Regtest,
+    }
+}
+
 /// The active chain's tip.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Tip {

@@ -207,7 +207,7 @@ fn spawn_signal_waiter(stop: mpsc::Sender<Stop>) -> Result<(), NodeError> {
 fn make_dispatcher(
     stop: mpsc::Sender<Stop>,
     log: &Arc<LogHandle>,
-    chain: Option<&Arc<chain::ChainState>>,
+    mining: Option<&Arc<mining::MiningContext>>,
 ) -> Arc<rpc::Dispatcher> {
     let control = rpc::Control {
         started: Instant::now(),
@@ -217,9 +217,10 @@ fn make_dispatcher(
         log: Some(log.clone()),
     };
     let mut table = rpc::control_table(&control);
-    if let Some(chain) = chain {
-        rpc::blockchain::register(&mut table, chain);
-        rpc::rawtransaction::register(&mut table, chain);
+    if let Some(mining) = mining {
+        rpc::blockchain::register(&mut table, &mining.chain);
+        rpc::rawtransaction::register(&mut table, &mining.chain);
+        rpc::mining::register(&mut table, mining);
     }
     Arc::new(rpc::Dispatcher::new(table))
 }
@@ -244,6 +245,8 @@ pub struct Running {
     listeners: Vec<ipc::Listener>,
     pid_file: Option<PathBuf>,
     stopped: mpsc::Receiver<Stop>,
+    /// Wakes every mining wait at shutdown.
+    mining: Option<Arc<mining::MiningContext>>,
     // After the servers, so they stop before the chainstate is flushed and closed.
     chain: Option<Arc<chain::ChainState>>,
     _log: Arc<LogHandle>,
@@ -281,6 +284,7 @@ pub fn start(config: &NodeConfig, bound: Bound) -> Result<Running, NodeError> {
         listeners: Vec::new(),
         pid_file: Some(config.pid_file.clone()),
         stopped,
+        mining: None,
         chain: Some(chain.clone()),
         _log: log.clone(),
     };
@@ -290,7 +294,14 @@ pub fn start(config: &NodeConfig, bound: Bound) -> Result<Running, NodeError> {
             let _ = stop.send(Stop::Rpc);
         })
     };
-    let dispatcher = make_dispatcher(stop, &log, Some(&chain));
+    let watcher = mining::TipWatcher::start(&chain).map_err(|source| NodeError::Io {
+        path: PathBuf::from("<mining-tip thread>"),
+        source,
+    })?;
+    let source: Arc<dyn mining::TxSource> = Arc::new(mining::NoTransactions);
+    let mining = mining::MiningContext::new(chain.clone(), source, watcher);
+    running.mining = Some(mining.clone());
+    let dispatcher = make_dispatcher(stop, &log, Some(&mining));
     let local_node =
         node::LocalNode::new(chain.clone(), dispatcher.clone(), shutdown).map_err(|source| {
             NodeError::Io {
@@ -299,7 +310,9 @@ pub fn start(config: &NodeConfig, bound: Bound) -> Result<Running, NodeError> {
             }
         })?;
     let init: Arc<dyn interfaces::Init> = Arc::new(
-        NodeInit::new(config.process, Some(log), Some(dispatcher.clone())).with_node(local_node),
+        NodeInit::new(config.process, Some(log), Some(dispatcher.clone()))
+            .with_node(local_node)
+            .with_mining(mining),
     );
     for (path, listener) in bound.sockets {
         running
@@ -323,6 +336,9 @@ impl Running {
 
 impl Drop for Running {
     fn drop(&mut self) {
+        if let Some(mining) = self.mining.take() {
+            mining.watcher.shutdown();
+        }
         self.rpc.take();
         self.listeners.clear();
         if let Some(chain) = self.chain.take() {

@@ -57,7 +57,7 @@ fn check(chain: &ChainState, tip: &Tip, block: &Block, options: &BlockCheckOptio
 fn check_header(chain: &ChainState, tip: &Tip, block: &Block, options: &BlockCheckOptions) -> Result<(), BlockVerdict> {
     let header = &block.header;
     if options.check_pow {
-        if header.bits != next_bits(chain, tip) {
+        if header.bits.to_consensus() != next_bits(chain, tip, header.time) {
             return Err(invalid("bad-diffbits", "incorrect proof of work"));
         }
         if header.validate_pow(header.target()).is_err() {

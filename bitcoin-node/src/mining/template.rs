@@ -14,7 +14,7 @@ use bitcoin::{Amount, Block, BlockHash, CompactTarget, Network, Script, Transact
 use interfaces::{BlockCreateOptions, CoinbaseTx};
 
 use super::{assemble_block, block_time, coinbase, witness_commitment};
-use crate::chain::{ChainState, Tip};
+use crate::chain::{network, ChainState, Tip};
 
 /// Consensus limit on block weight.
 pub const MAX_BLOCK_WEIGHT: u64 = 4_000_000;
@@ -131,36 +131,50 @@ fn now() -> u32 {
     u32::try_from(secs).unwrap_or(u32::MAX)
 }
 
-/// The network whose consensus parameters apply.
-pub fn network(chain: common::Chain) -> Network {
-    match chain {
-        common::Chain::Main => Network::Bitcoin,
-        common::Chain::Test => Network::Testnet,
-        common::Chain::Testnet4 => Network::Testnet4,
-        common::Chain::Signet => Network::Signet,
-        common::Chain::Regtest => Network::Regtest,
-    }
+/// The header of the active chain's block at `height`.
+pub fn header_at(chain: &ChainState, height: i32) -> Option<bitcoin::block::Header> {
+    chain
+        .block_hash_at(height)
+        .and_then(|hash| chain.block_info(&hash))
+        .map(|info| info.header)
 }
 
-/// The compact target the block after `tip` must carry (Core's `GetNextWorkRequired`,
-/// without testnet's 20-minute minimum-difficulty exception).
-pub fn next_bits(chain: &ChainState, tip: &Tip) -> CompactTarget {
-    let params = Params::new(network(chain.chain()));
-    let last = CompactTarget::from_consensus(tip.bits);
+/// Core's `GetNextWorkRequired` for a block on `tip` with time `time`.
+pub fn next_bits(chain: &ChainState, tip: &Tip, time: u32) -> u32 {
+    let net = network(chain.chain());
+    let params = Params::new(net);
     let interval = i32::try_from(params.difficulty_adjustment_interval()).unwrap_or(2016);
-    if params.no_pow_retargeting || (tip.height + 1) % interval != 0 {
-        return last;
+    if params.no_pow_retargeting {
+        return tip.bits;
     }
-    let first = chain
-        .block_hash_at(tip.height - (interval - 1))
-        .and_then(|hash| chain.block_info(&hash));
-    match first {
-        Some(first) => {
-            let timespan = u64::from(tip.time.saturating_sub(first.header.time));
-            CompactTarget::from_next_work_required(last, timespan, &params)
+    let limit = params
+        .max_attainable_target
+        .to_compact_lossy()
+        .to_consensus();
+    if (tip.height + 1) % interval != 0 {
+        if !params.allow_min_difficulty_blocks {
+            return tip.bits;
         }
-        None => last,
+        if u64::from(time) > u64::from(tip.time) + 2 * params.pow_target_spacing {
+            return limit;
+        }
+        let (mut height, mut bits) = (tip.height, tip.bits);
+        while height > 0 && height % interval != 0 && bits == limit {
+            height -= 1;
+            bits = header_at(chain, height).map_or(limit, |h| h.bits.to_consensus());
+        }
+        return bits;
     }
+    let Some(first) = header_at(chain, tip.height - (interval - 1)) else {
+        return tip.bits;
+    };
+    let last = if net == Network::Testnet4 {
+        first.bits
+    } else {
+        CompactTarget::from_consensus(tip.bits)
+    };
+    let timespan = u64::from(tip.time.saturating_sub(first.time));
+    CompactTarget::from_next_work_required(last, timespan, &params).to_consensus()
 }
 
 /// Core's `ComputeMerkleBranch` for leaf 0: the sibling at each level, from the leaves up.
@@ -215,7 +229,8 @@ pub fn create(
     let coinbase_tx = coinbase(height, coinbase_script, reward, Some(commitment));
     let coinbase_info = describe_coinbase(&coinbase_tx, height, reward);
     let time = block_time(&tip, now());
-    let block = assemble_block(&tip, coinbase_tx, txs, time, next_bits(chain, &tip));
+    let bits = CompactTarget::from_consensus(next_bits(chain, &tip, time));
+    let block = assemble_block(&tip, coinbase_tx, txs, time, bits);
     let mut txids = Vec::with_capacity(block.txdata.len());
     txids.push(block.txdata[0].compute_txid());
     txids.extend(picked.iter().map(|t| t.txid));

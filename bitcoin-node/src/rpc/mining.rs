@@ -12,14 +12,14 @@ use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use bitcoin::consensus::encode::serialize_hex;
-use bitcoin::params::Params;
-use bitcoin::{Block, CompactTarget, Network, Script, Target, Transaction};
+use bitcoin::{Block, CompactTarget, Script, Target, Transaction};
 use serde_json::{json, Value};
 
-use crate::chain::{ChainState, SubmitOutcome, Tip};
+use crate::chain::{ChainState, SubmitOutcome};
+use crate::mining::template::{self, header_at, next_bits};
 use crate::mining::{
     assemble_block, block_time, coinbase, grind, needs_witness_commitment, witness_commitment,
-    Grind,
+    Grind, MiningContext, TxSource,
 };
 use crate::rpc::blockchain::{difficulty, network};
 use crate::rpc::descriptor::{single_script, DescriptorError};
@@ -42,10 +42,12 @@ const RESERVED_WEIGHT: u64 = 8000;
 /// The default signet's block challenge.
 const SIGNET_CHALLENGE: &str = "512103ad5e0edad18cb1f0fc0d28a3d4f1f3e445640337489abb10404f2d1e086be430210359ef5021964fe22d6f8e05b2463c9540ce96883fe3b278760f048f5189f2e6c452ae";
 
-/// The chainstate and whether a block template was ever assembled (for `getmininginfo`).
+/// The chainstate, the templates' transaction source and whether a block template was ever
+/// assembled (for `getmininginfo`).
 #[derive(Clone)]
 struct Miner {
     chain: Arc<ChainState>,
+    mining: Arc<MiningContext>,
     assembled: Arc<AtomicBool>,
 }
 
@@ -58,50 +60,6 @@ fn now() -> u32 {
 
 fn closed() -> RpcError {
     RpcError::new(RPC_CLIENT_NOT_CONNECTED, "Shutting down")
-}
-
-fn header_at(chain: &ChainState, height: i32) -> Option<bitcoin::block::Header> {
-    chain
-        .block_hash_at(height)
-        .and_then(|hash| chain.block_info(&hash))
-        .map(|info| info.header)
-}
-
-/// Core's `GetNextWorkRequired` for a block on `tip` with time `time`.
-fn next_bits(chain: &ChainState, tip: &Tip, time: u32) -> u32 {
-    let net = network(chain.chain());
-    let params = Params::new(net);
-    if params.no_pow_retargeting {
-        return tip.bits;
-    }
-    let limit = params
-        .max_attainable_target
-        .to_compact_lossy()
-        .to_consensus();
-    if (tip.height + 1) % INTERVAL != 0 {
-        if !params.allow_min_difficulty_blocks {
-            return tip.bits;
-        }
-        if u64::from(time) > u64::from(tip.time) + 2 * params.pow_target_spacing {
-            return limit;
-        }
-        let (mut height, mut bits) = (tip.height, tip.bits);
-        while height > 0 && height % INTERVAL != 0 && bits == limit {
-            height -= 1;
-            bits = header_at(chain, height).map_or(limit, |h| h.bits.to_consensus());
-        }
-        return bits;
-    }
-    let Some(first) = header_at(chain, tip.height - (INTERVAL - 1)) else {
-        return tip.bits;
-    };
-    let last = if net == Network::Testnet4 {
-        first.bits
-    } else {
-        CompactTarget::from_consensus(tip.bits)
-    };
-    let timespan = u64::from(tip.time.saturating_sub(first.time));
-    CompactTarget::from_next_work_required(last, timespan, &params).to_consensus()
 }
 
 fn target_hex(bits: u32) -> String {
@@ -160,8 +118,17 @@ fn network_hash_ps(chain: &ChainState, lookup: i64, height: i64) -> Result<Value
 }
 
 impl Miner {
-    /// Core's `CreateNewBlock` without a mempool, then the given transactions (as
-    /// `generateblock` adds them), the coinbase paying the subsidy.
+    /// Core's `CreateNewBlock`: mempool transactions by ancestor fee rate, the coinbase
+    /// paying subsidy and fees to `script`.
+    fn from_mempool(&self, script: &Script) -> Result<Block, RpcError> {
+        self.assembled.store(true, Ordering::Relaxed);
+        let options = interfaces::BlockCreateOptions::default();
+        template::create(&self.chain, self.mining.source.as_ref(), &options, script)
+            .map(|t| t.block)
+            .map_err(|e| RpcError::new(RPC_INTERNAL_ERROR, e))
+    }
+
+    /// `generateblock`'s block: exactly `txs`, the coinbase paying the subsidy only.
     fn template(&self, script: &Script, txs: Vec<Transaction>) -> Result<Block, RpcError> {
         let tip = self.chain.tip().ok_or_else(closed)?;
         let height = tip.height + 1;
@@ -178,7 +145,7 @@ impl Miner {
         let mut hashes = Vec::new();
         let mut left = count;
         while left > 0 {
-            let mut block = self.template(script, Vec::new())?;
+            let mut block = self.from_mempool(script)?;
             match grind(&mut block.header, &mut max_tries) {
                 Grind::OutOfTries => break,
                 Grind::NonceSpaceExhausted => continue,
@@ -328,8 +295,8 @@ fn generatetoaddress(miner: Miner) -> Method {
     })
 }
 
-/// `generateblock`'s transactions: raw transactions, or txids (none is in a mempool here).
-fn block_transactions(items: &[Value]) -> Result<Vec<Transaction>, RpcError> {
+/// `generateblock`'s transactions: raw transactions, or txids of mempool transactions.
+fn block_transactions(items: &[Value], source: &dyn TxSource) -> Result<Vec<Transaction>, RpcError> {
     items
         .iter()
         .map(|item| {
@@ -337,6 +304,10 @@ fn block_transactions(items: &[Value]) -> Result<Vec<Transaction>, RpcError> {
                 RpcError::misc(format!("JSON value of type {} is not of expected type string", type_name(item)))
             })?;
             if text.len() == 64 && text.bytes().all(|b| b.is_ascii_hexdigit()) {
+                let found = text.parse::<bitcoin::Txid>().ok().and_then(|txid| source.get(&txid));
+                if let Some(tx) = found {
+                    return Ok((*tx).clone());
+                }
                 return Err(RpcError::new(RPC_INVALID_ADDRESS_OR_KEY, format!("Transaction {text} not in mempool.")));
             }
             crate::rpc::rawtransaction::decode_hex_tx(text, false, true).ok_or_else(|| {
@@ -364,7 +335,7 @@ fn generateblock(miner: Miner) -> Method {
                     .map_err(|_| RpcError::new(RPC_INVALID_ADDRESS_OR_KEY, "Error: Invalid address or descriptor"))?,
                 Err(e) => return Err(descriptor_error(e)),
             };
-            let txs = block_transactions(p.arg::<&Vec<Value>>("transactions")?)?;
+            let txs = block_transactions(p.arg::<&Vec<Value>>("transactions")?, miner.mining.source.as_ref())?;
             let submit = p.arg::<bool>("submit")?;
             let mut block = miner.template(&script, txs)?;
             let mut max_tries = DEFAULT_MAX_TRIES;
@@ -382,12 +353,23 @@ fn generateblock(miner: Miner) -> Method {
         })
 }
 
-/// Registers `getmininginfo`, `getnetworkhashps`, `generatetodescriptor` and `generateblock`.
-pub fn register(table: &mut RpcTable, chain: &Arc<ChainState>) {
+fn getipcinfo(mining: Arc<MiningContext>) -> Method {
+    Method::new("getipcinfo", "control", "Returns what IPC clients hold on this node (not in Bitcoin Core): objects served to\nother processes and block templates alive.")
+        .result("{\n  \"objects\" : n,           (numeric) objects served to IPC clients\n  \"block_templates\" : n    (numeric) block templates held by clients\n}")
+        .examples(example_cli("getipcinfo", "") + &example_rpc("getipcinfo", ""))
+        .handler(move |_| Ok(json!({"objects": ipc::live_server_objects(), "block_templates": mining.live_templates()})))
+}
+
+/// Registers `getmininginfo`, `getnetworkhashps`, `generatetoaddress`, `generatetodescriptor`,
+/// `generateblock` and `getipcinfo`.
+pub fn register(table: &mut RpcTable, mining: &Arc<MiningContext>) {
+    let chain = &mining.chain;
     let miner = Miner {
         chain: chain.clone(),
+        mining: mining.clone(),
         assembled: Arc::default(),
     };
+    table.register(getipcinfo(mining.clone()));
     table
         .register(getmininginfo(miner.clone()))
         .register(getnetworkhashps(chain.clone()))

@@ -183,14 +183,12 @@ fn raw_transaction(chain: &ChainState, p: &Params<'_>) -> Result<Value, RpcError
     Ok(Value::Object(object))
 }
 
-/// Registers `decoderawtransaction`, `getrawtransaction` and `validateaddress`, and the
-/// mining methods of [`crate::rpc::mining`].
+/// Registers `decoderawtransaction`, `getrawtransaction` and `validateaddress`.
 pub fn register(table: &mut RpcTable, chain: &Arc<ChainState>) {
     table
         .register(decoderawtransaction(chain.chain()))
         .register(getrawtransaction(chain.clone()));
     crate::rpc::util::register(table, chain.chain());
-    crate::rpc::mining::register(table, chain);
 }
 
 #[cfg(test)]
