@@ -99,8 +99,12 @@ fn check_context_free(chain: &ChainState, block: &Block, _options: &BlockCheckOp
 }
 
 fn check_contextual(tip: &Tip, block: &Block) -> Result<(), BlockVerdict> {
-    let height = u64::try_from(tip.height + 1).unwrap_or(0);
-    if block.bip34_block_height().ok() != Some(height) {
+    // Core's BIP34 check: the scriptSig starts with the height as `CScript() << height`.
+    let expected = bitcoin::script::Builder::new()
+        .push_int(i64::from(tip.height + 1))
+        .into_script();
+    let script_sig = block.txdata[0].input.first().map(|i| i.script_sig.as_bytes());
+    if !script_sig.is_some_and(|s| s.starts_with(expected.as_bytes())) {
         return Err(invalid("bad-cb-height", "block height mismatch in coinbase"));
     }
     let has_witness = block

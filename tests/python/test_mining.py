@@ -1,0 +1,188 @@
+"""The Mining flow a Stratum v2 template provider plays against the node, in the style of
+Bitcoin Core's test/functional/interface_ipc_mining.py, using only our schemas/ files."""
+
+import asyncio
+
+from ipc_util import connected, expect_failure, init_capnp, make_thread_ctx, mining_capnp, proxy_capnp, run
+from mining_util import rpc_call, solve
+
+OLD7_ERROR = "Old submitSolution (@7) not supported. Please update your client!"
+
+
+async def setup(conn, name="tp"):
+    init = conn.root
+    thread_map, ctx = await make_thread_ctx(init, name)
+    mining = (await init.makeMining(ctx)).result
+    return thread_map, ctx, mining
+
+
+async def other_thread(thread_map, name):
+    ctx = proxy_capnp.Context.new_message()
+    ctx.thread = (await thread_map.makeThread(name)).result
+    return ctx
+
+
+def create_options(**fields):
+    options = mining_capnp.BlockCreateOptions.new_message()
+    for key, value in fields.items():
+        setattr(options, key, value)
+    return options
+
+
+def wait_options(**fields):
+    options = mining_capnp.BlockWaitOptions.new_message()
+    for key, value in fields.items():
+        setattr(options, key, value)
+    return options
+
+
+async def mine_via_rpc(conn, ctx, n=1):
+    rpc = (await conn.root.makeRpc(ctx)).result
+    return await rpc_call(rpc, ctx, "generatetodescriptor", n, "raw(51)")
+
+
+def test_template_provider_flow(node):
+    async def body():
+        async with connected(node.socket_path, init_capnp.Init) as conn:
+            _, ctx, mining = await setup(conn)
+            assert (await mining.isTestChain(ctx)).result is True
+            assert (await mining.isInitialBlockDownload(ctx)).result is True
+            tip = await mining.getTip(ctx)
+            assert tip.hasResult and tip.result.height == 0
+            first_solution = None
+            for height in (1, 2, 3):
+                # A fresh regtest chain is in IBD, so the first template needs cooldown=false.
+                template = (await mining.createNewBlock(ctx, create_options(), height > 1)).result
+                header = bytes((await template.getBlockHeader(ctx)).result)
+                assert len(header) == 80
+                assert header[4:36] == bytes(tip.result.hash)
+                block = bytes((await template.getBlock(ctx)).result)
+                assert block[:80] == header
+                assert list((await template.getTxFees(ctx)).result) == []
+                assert list((await template.getTxSigops(ctx)).result) == []
+                cb = (await template.getCoinbaseTx(ctx)).result
+                assert cb.blockRewardRemaining == 50 * 100_000_000
+                assert len(cb.requiredOutputs) == 1  # the witness commitment
+                assert bytes(cb.requiredOutputs[0])[9:15] == bytes.fromhex("6a24aa21a9ed")
+                assert cb._has("witness") and bytes(cb.witness) == b"\x00" * 32
+                assert cb.lockTime == height - 1
+                assert cb.sequence == 0xFFFFFFFE
+                version, time, nonce, coinbase, block_hash = await solve(template, ctx)
+                check = await mining.checkBlock(ctx, block, mining_capnp.BlockCheckOptions.new_message())
+                # The template's own block has nonce 0: valid except (usually) for its work.
+                assert check.result or check.reason == "high-hash", check.reason
+                verdict = await template.submitSolution(ctx, version, time, nonce, coinbase)
+                assert verdict.result, (verdict.reason, verdict.debug)
+                assert verdict.reason == ""
+                new_tip = await mining.getTip(ctx)
+                assert new_tip.hasResult and new_tip.result.height == height
+                assert bytes(new_tip.result.hash) == block_hash
+                if first_solution is None:
+                    first_solution = (template, version, time, nonce, coinbase)
+                tip = new_tip
+            assert (await mining.isInitialBlockDownload(ctx)).result is False
+            template, version, time, nonce, coinbase = first_solution
+            again = await template.submitSolution(ctx, version, time, nonce, coinbase)
+            assert not again.result and again.reason == "duplicate"
+            await expect_failure(template.submitSolutionOld7(ctx, version, time, nonce, coinbase), OLD7_ERROR)
+            # waitTipChanged: a stale tip returns at once, the current one times out with it.
+            changed = (await mining.waitTipChanged(ctx, b"\x00" * 32, 10_000.0)).result
+            assert changed.height == 3
+            same = (await mining.waitTipChanged(ctx, bytes(tip.result.hash), 100.0)).result
+            assert bytes(same.hash) == bytes(tip.result.hash)
+            unknown = (await mining.getTransactionsByTxID(ctx, [b"\x00" * 32])).result
+            assert [bytes(t) for t in unknown] == [b""]
+            unknown = (await mining.getTransactionsByWitnessID(ctx, [b"\x11" * 32])).result
+            assert [bytes(t) for t in unknown] == [b""]
+            await template.destroy(ctx)
+
+    run(body)
+
+
+def test_option_errors_are_cores(node):
+    async def body():
+        async with connected(node.socket_path, init_capnp.Init) as conn:
+            _, ctx, mining = await setup(conn)
+            cases = [
+                (create_options(blockReservedWeight=1999),
+                 "block_reserved_weight (1999) is lower than minimum safety value of (2000)"),
+                (create_options(blockReservedWeight=4_000_001),
+                 "block_reserved_weight (4000001) exceeds consensus maximum block weight (4000000)"),
+                (create_options(coinbaseOutputMaxAdditionalSigops=80_001),
+                 "coinbase_output_max_additional_sigops (80001) exceeds consensus maximum block sigops cost (80000)"),
+            ]
+            for options, message in cases:
+                await expect_failure(mining.createNewBlock(ctx, options, False), message)
+            # The connection and the Mining object still work.
+            template = (await mining.createNewBlock(ctx, create_options(useMempool=False), False)).result
+            assert len(bytes((await template.getBlockHeader(ctx)).result)) == 80
+
+    run(body)
+
+
+def test_waits_and_interrupts(node):
+    async def body():
+        async with connected(node.socket_path, init_capnp.Init) as conn:
+            thread_map, ctx, mining = await setup(conn)
+            other = await other_thread(thread_map, "miner2")
+            await mine_via_rpc(conn, other)
+            tip = (await mining.getTip(ctx)).result
+            # interrupt() ends a waitTipChanged with an empty BlockRef.
+            waiting = mining.waitTipChanged(ctx, bytes(tip.hash))
+            await asyncio.sleep(0.2)
+            await mining.interrupt()
+            interrupted = await waiting
+            assert len(bytes(interrupted.result.hash)) == 0
+            template = (await mining.createNewBlock(ctx, create_options(), True)).result
+            # interruptWait ends a waitNext with no template.
+            waiting = template.waitNext(ctx, wait_options())
+            await asyncio.sleep(0.2)
+            await template.interruptWait()
+            assert not (await waiting)._has("result")
+            # A timeout without news gives no template.
+            timed_out = await template.waitNext(ctx, wait_options(timeout=200.0))
+            assert not timed_out._has("result")
+            # A new block gives a template on it.
+            waiting = template.waitNext(ctx, wait_options(timeout=20_000.0))
+            await asyncio.sleep(0.2)
+            await mine_via_rpc(conn, other)
+            next_template = (await waiting).result
+            new_tip = (await mining.getTip(ctx)).result
+            header = bytes((await next_template.getBlockHeader(ctx)).result)
+            assert header[4:36] == bytes(new_tip.hash)
+            assert new_tip.height == tip.height + 1
+
+    run(body)
+
+
+def test_three_wait_next_on_one_thread_then_a_block(node):
+    async def body():
+        async with connected(node.socket_path, init_capnp.Init) as conn:
+            thread_map, ctx, mining = await setup(conn)
+            other = await other_thread(thread_map, "miner2")
+            await mine_via_rpc(conn, other)
+            template = (await mining.createNewBlock(ctx, create_options(), True)).result
+            waits = [template.waitNext(ctx, wait_options()) for _ in range(3)]
+            await asyncio.sleep(0.3)
+            # A client that disconnects in the middle of waitNext costs the node nothing.
+            async with connected(node.socket_path, init_capnp.Init) as quitter:
+                _, qctx, qmining = await setup(quitter, "quitter")
+                qtemplate = (await qmining.createNewBlock(qctx, create_options(), True)).result
+                qtemplate.waitNext(qctx, wait_options())
+                await asyncio.sleep(0.2)
+            await mine_via_rpc(conn, other)
+            results = [await w for w in waits]
+            tip = (await mining.getTip(ctx)).result
+            for r in results:
+                header = bytes((await r.result.getBlockHeader(ctx)).result)
+                assert header[4:36] == bytes(tip.hash)
+            rpc = (await conn.root.makeRpc(other)).result
+            info = await rpc_call(rpc, other, "getipcinfo")
+            # Ours: the first template and the three from waitNext. The quitter's are gone.
+            deadline = asyncio.get_running_loop().time() + 5
+            while info["block_templates"] != 4 and asyncio.get_running_loop().time() < deadline:
+                await asyncio.sleep(0.1)
+                info = await rpc_call(rpc, other, "getipcinfo")
+            assert info["block_templates"] == 4, info
+
+    run(body)
