@@ -98,6 +98,21 @@ impl TipWatcher {
         self.changed.notify_all();
     }
 
+    /// Whether the node is shutting down (every wait returns).
+    pub fn is_shut_down(&self) -> bool {
+        self.shutdown.load(Ordering::SeqCst)
+    }
+
+    /// Waits until the tip is not `current`, `deadline` passes or the node shuts down, and
+    /// returns the tip then.
+    pub fn wait_for_change(&self, current: &[u8; 32], deadline: Instant) -> Option<BlockRef> {
+        let never = AtomicBool::new(false);
+        match self.wait(Some(deadline), &never, |tip| tip.is_some_and(|t| t.hash != *current)) {
+            Waited::Tip(tip) => tip,
+            Waited::Interrupted => None,
+        }
+    }
+
     /// Sets `flag` and wakes the waits, so the one using `flag` returns.
     fn interrupt(&self, flag: &AtomicBool) {
         flag.store(true, Ordering::SeqCst);

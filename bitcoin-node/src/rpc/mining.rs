@@ -369,7 +369,9 @@ pub fn register(table: &mut RpcTable, mining: &Arc<MiningContext>) {
         mining: mining.clone(),
         assembled: Arc::default(),
     };
-    table.register(getipcinfo(mining.clone()));
+    table
+        .register(getipcinfo(mining.clone()))
+        .register(crate::rpc::blocktemplate::getblocktemplate(mining.clone()));
     table
         .register(getmininginfo(miner.clone()))
         .register(getnetworkhashps(chain.clone()))
