@@ -152,8 +152,7 @@ pub trait Mining: Send + Sync {
     fn get_transactions_by_tx_i_d(&self, txids: &[Vec<u8>]) -> Result<Vec<Vec<u8>>, Error>;
 
     /// The same by witness txid.
-    fn get_transactions_by_witness_i_d(&self, wtxids: &[Vec<u8>])
-        -> Result<Vec<Vec<u8>>, Error>;
+    fn get_transactions_by_witness_i_d(&self, wtxids: &[Vec<u8>]) -> Result<Vec<Vec<u8>>, Error>;
 }
 
 /// One block template (Core's `interfaces::BlockTemplate`). It keeps its block and
@@ -189,7 +188,10 @@ pub trait BlockTemplate: Send + Sync {
 
     /// Waits for a better template: on a new tip, or when fees rose by
     /// `options.fee_threshold`; `None` on timeout or after [`BlockTemplate::interrupt_wait`].
-    fn wait_next(&self, options: &BlockWaitOptions) -> Result<Option<Box<dyn BlockTemplate>>, Error>;
+    fn wait_next(
+        &self,
+        options: &BlockWaitOptions,
+    ) -> Result<Option<Box<dyn BlockTemplate>>, Error>;
 
     /// Makes a waiting [`BlockTemplate::wait_next`] return `None` (or the next one). Never
     /// blocks.

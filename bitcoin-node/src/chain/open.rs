@@ -14,7 +14,8 @@ use bitcoinkernel::{
 
 use super::events::{broadcast, Subscribers};
 use super::{
-    chain_type, lock, reject_reason, tips, ChainError, ChainEvent, ChainOptions, ChainState, Verdicts,
+    chain_type, lock, reject_reason, tips, ChainError, ChainEvent, ChainOptions, ChainState,
+    Verdicts,
 };
 use crate::coins::{self, CoinsView};
 

@@ -44,7 +44,12 @@ pub fn check_block(chain: &ChainState, block: &Block, options: &BlockCheckOption
     }
 }
 
-fn check(chain: &ChainState, tip: &Tip, block: &Block, options: &BlockCheckOptions) -> Result<(), BlockVerdict> {
+fn check(
+    chain: &ChainState,
+    tip: &Tip,
+    block: &Block,
+    options: &BlockCheckOptions,
+) -> Result<(), BlockVerdict> {
     if block.header.prev_blockhash != tip.hash {
         return Err(invalid("inconclusive-not-best-prevblk", ""));
     }
@@ -54,7 +59,12 @@ fn check(chain: &ChainState, tip: &Tip, block: &Block, options: &BlockCheckOptio
     check_transactions(chain, tip.height + 1, tip.median_time_past, block)
 }
 
-fn check_header(chain: &ChainState, tip: &Tip, block: &Block, options: &BlockCheckOptions) -> Result<(), BlockVerdict> {
+fn check_header(
+    chain: &ChainState,
+    tip: &Tip,
+    block: &Block,
+    options: &BlockCheckOptions,
+) -> Result<(), BlockVerdict> {
     let header = &block.header;
     if options.check_pow {
         if header.bits.to_consensus() != next_bits(chain, tip, header.time) {
@@ -67,9 +77,14 @@ fn check_header(chain: &ChainState, tip: &Tip, block: &Block, options: &BlockChe
     if header.time <= tip.median_time_past {
         return Err(invalid("time-too-old", "block's timestamp is too early"));
     }
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
     if u64::from(header.time) > now + MAX_FUTURE_BLOCK_TIME {
-        return Err(invalid("time-too-new", "block timestamp too far in the future"));
+        return Err(invalid(
+            "time-too-new",
+            "block timestamp too far in the future",
+        ));
     }
     if options.check_merkle_root {
         if !block.check_merkle_root() {
@@ -85,7 +100,11 @@ fn check_header(chain: &ChainState, tip: &Tip, block: &Block, options: &BlockChe
 
 /// The kernel's context-free block checks (size, coinbase, transactions, sigops), with the
 /// proof-of-work and merkle checks left to [`check_header`].
-fn check_context_free(chain: &ChainState, block: &Block, _options: &BlockCheckOptions) -> Result<(), BlockVerdict> {
+fn check_context_free(
+    chain: &ChainState,
+    block: &Block,
+    _options: &BlockCheckOptions,
+) -> Result<(), BlockVerdict> {
     let kernel_block = bitcoinkernel::Block::new(&serialize(block))
         .map_err(|e| invalid("bad-blk-decode", e.to_string()))?;
     let params = bitcoinkernel::ChainParams::new(chain_type(chain.chain()));
@@ -103,16 +122,25 @@ fn check_contextual(tip: &Tip, block: &Block) -> Result<(), BlockVerdict> {
     let expected = bitcoin::script::Builder::new()
         .push_int(i64::from(tip.height + 1))
         .into_script();
-    let script_sig = block.txdata[0].input.first().map(|i| i.script_sig.as_bytes());
+    let script_sig = block.txdata[0]
+        .input
+        .first()
+        .map(|i| i.script_sig.as_bytes());
     if !script_sig.is_some_and(|s| s.starts_with(expected.as_bytes())) {
-        return Err(invalid("bad-cb-height", "block height mismatch in coinbase"));
+        return Err(invalid(
+            "bad-cb-height",
+            "block height mismatch in coinbase",
+        ));
     }
     let has_witness = block
         .txdata
         .iter()
         .any(|tx| tx.input.iter().any(|i| !i.witness.is_empty()));
     if has_witness && !block.check_witness_commitment() {
-        return Err(invalid("bad-witness-merkle-match", "witness merkle commitment mismatch"));
+        return Err(invalid(
+            "bad-witness-merkle-match",
+            "witness merkle commitment mismatch",
+        ));
     }
     Ok(())
 }
@@ -131,7 +159,12 @@ fn is_final(tx: &Transaction, height: i32, mtp: u32) -> bool {
     lock < cutoff || tx.input.iter().all(|i| i.sequence.0 == u32::MAX)
 }
 
-fn check_transactions(chain: &ChainState, height: i32, mtp: u32, block: &Block) -> Result<(), BlockVerdict> {
+fn check_transactions(
+    chain: &ChainState,
+    height: i32,
+    mtp: u32,
+    block: &Block,
+) -> Result<(), BlockVerdict> {
     let mut created: HashMap<OutPoint, (TxOut, bool)> = HashMap::new();
     let mut spent = std::collections::HashSet::new();
     let mut fees = Amount::ZERO;
@@ -152,7 +185,11 @@ fn check_transactions(chain: &ChainState, height: i32, mtp: u32, block: &Block) 
     if coinbase_out > allowed {
         return Err(invalid(
             "bad-cb-amount",
-            format!("coinbase pays too much (actual={} vs limit={})", coinbase_out.to_sat(), allowed.to_sat()),
+            format!(
+                "coinbase pays too much (actual={} vs limit={})",
+                coinbase_out.to_sat(),
+                allowed.to_sat()
+            ),
         ));
     }
     Ok(())
@@ -171,10 +208,17 @@ fn check_inputs(
     for input in &tx.input {
         let outpoint = input.previous_output;
         if !spent.insert(outpoint) {
-            return Err(invalid("bad-txns-inputs-missingorspent", format!("{txid}: input spent twice")));
+            return Err(invalid(
+                "bad-txns-inputs-missingorspent",
+                format!("{txid}: input spent twice"),
+            ));
         }
         let (output, coinbase, coin_height) = match created.get(&outpoint) {
-            Some((output, coinbase)) => (output.clone(), *coinbase, u32::try_from(height).unwrap_or(0)),
+            Some((output, coinbase)) => (
+                output.clone(),
+                *coinbase,
+                u32::try_from(height).unwrap_or(0),
+            ),
             None => match chain.txout(&outpoint) {
                 Ok((Some(coin), _)) => (coin.output, coin.coinbase, coin.height),
                 _ => {
@@ -185,10 +229,20 @@ fn check_inputs(
                 }
             },
         };
-        if coinbase && u32::try_from(height).unwrap_or(0).saturating_sub(coin_height) < COINBASE_MATURITY {
+        if coinbase
+            && u32::try_from(height)
+                .unwrap_or(0)
+                .saturating_sub(coin_height)
+                < COINBASE_MATURITY
+        {
             return Err(invalid(
                 "bad-txns-premature-spend-of-coinbase",
-                format!("tried to spend coinbase at depth {}", u32::try_from(height).unwrap_or(0).saturating_sub(coin_height)),
+                format!(
+                    "tried to spend coinbase at depth {}",
+                    u32::try_from(height)
+                        .unwrap_or(0)
+                        .saturating_sub(coin_height)
+                ),
             ));
         }
         spent_outputs.push(output);
@@ -198,7 +252,11 @@ fn check_inputs(
     if value_in < value_out {
         return Err(invalid(
             "bad-txns-in-belowout",
-            format!("value in ({}) < value out ({})", value_in.to_sat(), value_out.to_sat()),
+            format!(
+                "value in ({}) < value out ({})",
+                value_in.to_sat(),
+                value_out.to_sat()
+            ),
         ));
     }
     verify_scripts(tx, &spent_outputs)
@@ -214,7 +272,10 @@ pub fn verify_scripts(tx: &Transaction, spent_outputs: &[TxOut]) -> Result<(), S
         .map(|o| {
             let script = bitcoinkernel::ScriptPubkey::new(o.script_pubkey.as_bytes())
                 .map_err(|e| e.to_string())?;
-            Ok(bitcoinkernel::TxOut::new(&script, i64::try_from(o.value.to_sat()).unwrap_or(i64::MAX)))
+            Ok(bitcoinkernel::TxOut::new(
+                &script,
+                i64::try_from(o.value.to_sat()).unwrap_or(i64::MAX),
+            ))
         })
         .collect::<Result<_, String>>()?;
     let precomputed = bitcoinkernel::PrecomputedTransactionData::new(&kernel_tx, &kernel_outputs)

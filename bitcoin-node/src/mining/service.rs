@@ -10,8 +10,8 @@ use bitcoin::consensus::encode::{deserialize, serialize};
 use bitcoin::hashes::Hash;
 use bitcoin::{Block, BlockHash, ScriptBuf, Txid, Wtxid};
 use interfaces::{
-    BlockCheckOptions, BlockCreateOptions, BlockRef, BlockTemplate, BlockVerdict,
-    BlockWaitOptions, CoinbaseTx, Error, Mining, MAX_MONEY,
+    BlockCheckOptions, BlockCreateOptions, BlockRef, BlockTemplate, BlockVerdict, BlockWaitOptions,
+    CoinbaseTx, Error, Mining, MAX_MONEY,
 };
 
 use super::check::check_block;
@@ -86,6 +86,17 @@ impl TipWatcher {
         Ok(watcher)
     }
 
+    /// Takes the tip from `chain` now, without waiting for the event thread (so a wait that
+    /// starts right after a block was accepted sees it, as in Core).
+    pub fn refresh(&self, chain: &ChainState) {
+        let tip = block_ref(chain);
+        let mut current = lock(&self.tip);
+        if *current != tip {
+            *current = tip;
+            self.changed.notify_all();
+        }
+    }
+
     /// The tip now.
     pub fn tip(&self) -> Option<BlockRef> {
         *lock(&self.tip)
@@ -107,7 +118,9 @@ impl TipWatcher {
     /// returns the tip then.
     pub fn wait_for_change(&self, current: &[u8; 32], deadline: Instant) -> Option<BlockRef> {
         let never = AtomicBool::new(false);
-        match self.wait(Some(deadline), &never, |tip| tip.is_some_and(|t| t.hash != *current)) {
+        match self.wait(Some(deadline), &never, |tip| {
+            tip.is_some_and(|t| t.hash != *current)
+        }) {
             Waited::Tip(tip) => tip,
             Waited::Interrupted => None,
         }
@@ -197,13 +210,16 @@ impl MiningContext {
     fn template(self: &Arc<Self>, options: &BlockCreateOptions) -> Result<TemplateImpl, Error> {
         // Core's IPC templates pay to OP_TRUE; the miner replaces the coinbase anyway.
         let script = ScriptBuf::from_bytes(vec![0x51]);
+        let updates = self.source.transactions_updated();
         let template = template::create(&self.chain, self.source.as_ref(), options, &script)
             .map_err(Error::failed)?;
-        Ok(TemplateImpl::new(self.clone(), *options, template))
+        Ok(TemplateImpl::new(self.clone(), *options, template, updates))
     }
 
     fn submit(&self, block: &Block) -> BlockVerdict {
-        let (result, reason) = match self.chain.submit_block(block) {
+        let outcome = self.chain.submit_block(block);
+        self.watcher.refresh(&self.chain);
+        let (result, reason) = match outcome {
             SubmitOutcome::Accepted => (true, String::new()),
             SubmitOutcome::Duplicate => (false, "duplicate".to_string()),
             SubmitOutcome::Inconclusive => (false, "inconclusive".to_string()),
@@ -237,8 +253,13 @@ impl LocalMining {
     }
 
     fn wait_tip_changed_from(&self, current: &[u8], deadline: Option<Instant>) -> Option<BlockRef> {
+        self.ctx.watcher.refresh(&self.ctx.chain);
         // First wait for any tip at all (Core waits for the chainstate to load).
-        if let Waited::Interrupted = self.ctx.watcher.wait(None, &self.interrupted, |t| t.is_some()) {
+        if let Waited::Interrupted = self
+            .ctx
+            .watcher
+            .wait(None, &self.interrupted, |t| t.is_some())
+        {
             return None;
         }
         match self.ctx.watcher.wait(deadline, &self.interrupted, |tip| {
@@ -263,7 +284,11 @@ impl Mining for LocalMining {
         Ok(block_ref(&self.ctx.chain))
     }
 
-    fn wait_tip_changed(&self, current_tip: &[u8], timeout: f64) -> Result<Option<BlockRef>, Error> {
+    fn wait_tip_changed(
+        &self,
+        current_tip: &[u8],
+        timeout: f64,
+    ) -> Result<Option<BlockRef>, Error> {
         Ok(self.wait_tip_changed_from(current_tip, deadline(timeout)))
     }
 
@@ -290,9 +315,13 @@ impl Mining for LocalMining {
         Ok(Some(Box::new(self.ctx.template(options)?)))
     }
 
-    fn check_block(&self, block: &[u8], options: &BlockCheckOptions) -> Result<BlockVerdict, Error> {
-        let block: Block = deserialize(block)
-            .map_err(|e| Error::failed(format!("block does not decode: {e}")))?;
+    fn check_block(
+        &self,
+        block: &[u8],
+        options: &BlockCheckOptions,
+    ) -> Result<BlockVerdict, Error> {
+        let block: Block =
+            deserialize(block).map_err(|e| Error::failed(format!("block does not decode: {e}")))?;
         Ok(check_block(&self.ctx.chain, &block, options))
     }
 
@@ -302,8 +331,8 @@ impl Mining for LocalMining {
     }
 
     fn submit_block(&self, block: &[u8]) -> Result<BlockVerdict, Error> {
-        let block: Block = deserialize(block)
-            .map_err(|e| Error::failed(format!("block does not decode: {e}")))?;
+        let block: Block =
+            deserialize(block).map_err(|e| Error::failed(format!("block does not decode: {e}")))?;
         Ok(self.ctx.submit(&block))
     }
 
@@ -341,7 +370,11 @@ pub struct TemplateImpl {
 }
 
 impl TemplateImpl {
-    fn new(ctx: Arc<MiningContext>, options: BlockCreateOptions, template: Template) -> TemplateImpl {
+    fn new(
+        ctx: Arc<MiningContext>,
+        options: BlockCreateOptions,
+        template: Template,
+    ) -> TemplateImpl {
         ctx.live_templates.fetch_add(1, Ordering::SeqCst);
         TemplateImpl {
             ctx,
@@ -404,7 +437,12 @@ impl BlockTemplate for TemplateImpl {
     }
 
     fn get_coinbase_merkle_path(&self) -> Result<Vec<Vec<u8>>, Error> {
-        Ok(self.template.merkle_path.iter().map(|h| h.to_vec()).collect())
+        Ok(self
+            .template
+            .merkle_path
+            .iter()
+            .map(|h| h.to_vec())
+            .collect())
     }
 
     fn submit_solution(
@@ -419,18 +457,25 @@ impl BlockTemplate for TemplateImpl {
         Ok(self.ctx.submit(&block))
     }
 
-    fn wait_next(&self, options: &BlockWaitOptions) -> Result<Option<Box<dyn BlockTemplate>>, Error> {
+    fn wait_next(
+        &self,
+        options: &BlockWaitOptions,
+    ) -> Result<Option<Box<dyn BlockTemplate>>, Error> {
         let deadline = deadline(options.timeout);
         let prev = self.prev().to_byte_array();
         let current_fees = i64::try_from(self.template.total_fees.to_sat()).unwrap_or(i64::MAX);
         let watch_fees = options.fee_threshold < MAX_MONEY;
-        let mut seen_updates = None;
+        self.ctx.watcher.refresh(&self.ctx.chain);
+        let mut seen_updates = self.updates;
         loop {
             let tick = Instant::now() + TICK;
             let until = deadline.map_or(tick, |d| d.min(tick));
-            let tip = match self.ctx.watcher.wait(Some(until), &self.interrupted, |tip| {
-                tip.is_some_and(|t| t.hash != prev)
-            }) {
+            let tip = match self
+                .ctx
+                .watcher
+                .wait(Some(until), &self.interrupted, |tip| {
+                    tip.is_some_and(|t| t.hash != prev)
+                }) {
                 Waited::Interrupted => return Ok(None),
                 Waited::Tip(tip) => tip,
             };
@@ -440,8 +485,8 @@ impl BlockTemplate for TemplateImpl {
             }
             // Unlike Core, build a candidate only when the mempool changed since the last.
             let updates = self.ctx.source.transactions_updated();
-            if watch_fees && seen_updates != Some(updates) {
-                seen_updates = Some(updates);
+            if watch_fees && seen_updates != updates {
+                seen_updates = updates;
                 let next = self.ctx.template(&self.options)?;
                 let fees = i64::try_from(next.template.total_fees.to_sat()).unwrap_or(i64::MAX);
                 if fees >= current_fees.saturating_add(options.fee_threshold) {

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use bitcoin::consensus::encode::{serialize, deserialize};
+use bitcoin::consensus::encode::{deserialize, serialize};
 use bitcoin::hashes::Hash;
 use bitcoin::params::Params;
 use bitcoin::script::Builder;
@@ -47,8 +47,12 @@ pub trait TxSource: Send + Sync {
     /// Transactions for a block, parents first, by ancestor fee rate, using at most
     /// `max_weight` weight and `max_sigops_cost` sigops cost, none below `min_fee_rate`
     /// (sat/kvB).
-    fn select_for_block(&self, max_weight: u64, max_sigops_cost: u64, min_fee_rate: u64)
-        -> Vec<BlockTx>;
+    fn select_for_block(
+        &self,
+        max_weight: u64,
+        max_sigops_cost: u64,
+        min_fee_rate: u64,
+    ) -> Vec<BlockTx>;
     /// A transaction by txid.
     fn get(&self, txid: &Txid) -> Option<Arc<Transaction>>;
     /// A transaction by witness txid.
@@ -206,7 +210,9 @@ pub fn create(
     coinbase_script: &Script,
 ) -> Result<Template, String> {
     check_options(options)?;
-    let tip = chain.tip().ok_or("the chainstate is closed (shutting down)")?;
+    let tip = chain
+        .tip()
+        .ok_or("the chainstate is closed (shutting down)")?;
     let height = tip.height + 1;
     let picked = if options.use_mempool {
         // The mempool must not hand out transactions the tip already confirmed.
@@ -214,7 +220,9 @@ pub fn create(
             tracing::warn!(tip = %tip.hash, "mempool has not caught up with the tip; building on it anyway");
         }
         // Core's TestPackage refuses to reach either limit exactly.
-        let weight_left = MAX_BLOCK_WEIGHT.saturating_sub(options.block_reserved_weight).saturating_sub(1);
+        let weight_left = MAX_BLOCK_WEIGHT
+            .saturating_sub(options.block_reserved_weight)
+            .saturating_sub(1);
         let sigops_left = MAX_BLOCK_SIGOPS_COST
             .saturating_sub(options.coinbase_output_max_additional_sigops)
             .saturating_sub(1);
@@ -239,8 +247,14 @@ pub fn create(
         merkle_path: coinbase_merkle_path(&txids),
         block,
         height,
-        fees: picked.iter().map(|t| i64::try_from(t.fee.to_sat()).unwrap_or(i64::MAX)).collect(),
-        sigops: picked.iter().map(|t| i64::try_from(t.sigops_cost).unwrap_or(i64::MAX)).collect(),
+        fees: picked
+            .iter()
+            .map(|t| i64::try_from(t.fee.to_sat()).unwrap_or(i64::MAX))
+            .collect(),
+        sigops: picked
+            .iter()
+            .map(|t| i64::try_from(t.sigops_cost).unwrap_or(i64::MAX))
+            .collect(),
         total_fees,
         coinbase: coinbase_info,
     })
@@ -293,18 +307,18 @@ mod tests {
         assert_eq!(check_options(&options), Ok(()));
         options.block_reserved_weight = 1999;
         assert_eq!(
-            check_options(&options).unwrap_err(),
+            check_options(&options).expect_err("refused"),
             "block_reserved_weight (1999) is lower than minimum safety value of (2000)"
         );
         options.block_reserved_weight = 4_000_001;
         assert_eq!(
-            check_options(&options).unwrap_err(),
+            check_options(&options).expect_err("refused"),
             "block_reserved_weight (4000001) exceeds consensus maximum block weight (4000000)"
         );
         options.block_reserved_weight = 8000;
         options.coinbase_output_max_additional_sigops = 80_001;
         assert_eq!(
-            check_options(&options).unwrap_err(),
+            check_options(&options).expect_err("refused"),
             "coinbase_output_max_additional_sigops (80001) exceeds consensus maximum block sigops cost (80000)"
         );
     }

@@ -17,8 +17,8 @@ use crate::mining::MiningContext;
 use crate::rpc::help::{example_cli, example_rpc};
 use crate::rpc::json::hex;
 use crate::rpc::protocol::{
-    RpcError, RPC_CLIENT_NOT_CONNECTED, RPC_DESERIALIZATION_ERROR,
-    RPC_INTERNAL_ERROR, RPC_INVALID_PARAMETER,
+    RpcError, RPC_CLIENT_NOT_CONNECTED, RPC_DESERIALIZATION_ERROR, RPC_INTERNAL_ERROR,
+    RPC_INVALID_PARAMETER,
 };
 use crate::rpc::table::{Method, Param, ParamType};
 
@@ -31,18 +31,28 @@ fn closed() -> RpcError {
 }
 
 /// `mode: "proposal"`: Core's BIP22 answer for a proposed block.
-fn proposal(mining: &MiningContext, request: &serde_json::Map<String, Value>) -> Result<Value, RpcError> {
-    let data = request
-        .get("data")
-        .and_then(Value::as_str)
-        .ok_or_else(|| RpcError::new(RPC_INVALID_PARAMETER, "Missing data String key for proposal"))?;
+fn proposal(
+    mining: &MiningContext,
+    request: &serde_json::Map<String, Value>,
+) -> Result<Value, RpcError> {
+    let data = request.get("data").and_then(Value::as_str).ok_or_else(|| {
+        RpcError::new(
+            RPC_INVALID_PARAMETER,
+            "Missing data String key for proposal",
+        )
+    })?;
     let bytes = crate::rpc::json::parse_hex(data)
         .ok_or_else(|| RpcError::new(RPC_DESERIALIZATION_ERROR, "Block decode failed"))?;
     let block: Block = deserialize(&bytes)
         .map_err(|_| RpcError::new(RPC_DESERIALIZATION_ERROR, "Block decode failed"))?;
     let hash = block.block_hash();
     if let Some(info) = mining.chain.block_info(&hash) {
-        return Ok(if info.in_active_chain { "duplicate" } else { "duplicate-inconclusive" }.into());
+        return Ok(if info.in_active_chain {
+            "duplicate"
+        } else {
+            "duplicate-inconclusive"
+        }
+        .into());
     }
     let verdict = crate::mining::check::check_block(
         &mining.chain,
@@ -52,7 +62,11 @@ fn proposal(mining: &MiningContext, request: &serde_json::Map<String, Value>) ->
             check_pow: false,
         },
     );
-    Ok(if verdict.result { Value::Null } else { verdict.reason.into() })
+    Ok(if verdict.result {
+        Value::Null
+    } else {
+        verdict.reason.into()
+    })
 }
 
 /// Core's long-poll id: the tip hash and the mempool's update counter.
@@ -71,7 +85,9 @@ fn long_poll(mining: &MiningContext, id: &str) -> Result<(), RpcError> {
         if tip.hash.to_string() != hash {
             return Ok(());
         }
-        if started.elapsed() >= LONGPOLL_MEMPOOL_WAIT && mining.source.transactions_updated() != updates {
+        if started.elapsed() >= LONGPOLL_MEMPOOL_WAIT
+            && mining.source.transactions_updated() != updates
+        {
             return Ok(());
         }
         let current = tip.hash.to_byte_array();
@@ -91,7 +107,14 @@ fn template_json(chain: &ChainState, mining: &MiningContext) -> Result<Value, Rp
     let script = bitcoin::ScriptBuf::from_bytes(vec![0x51]);
     let t = template::create(chain, mining.source.as_ref(), &options, &script)
         .map_err(|e| RpcError::new(RPC_INTERNAL_ERROR, e))?;
-    let index: HashMap<_, _> = t.block.txdata.iter().enumerate().skip(1).map(|(i, tx)| (tx.compute_txid(), i)).collect();
+    let index: HashMap<_, _> = t
+        .block
+        .txdata
+        .iter()
+        .enumerate()
+        .skip(1)
+        .map(|(i, tx)| (tx.compute_txid(), i))
+        .collect();
     let transactions: Vec<Value> = t
         .block
         .txdata
@@ -99,7 +122,11 @@ fn template_json(chain: &ChainState, mining: &MiningContext) -> Result<Value, Rp
         .enumerate()
         .skip(1)
         .map(|(i, tx)| {
-            let mut depends: Vec<usize> = tx.input.iter().filter_map(|input| index.get(&input.previous_output.txid).copied()).collect();
+            let mut depends: Vec<usize> = tx
+                .input
+                .iter()
+                .filter_map(|input| index.get(&input.previous_output.txid).copied())
+                .collect();
             depends.sort_unstable();
             depends.dedup();
             json!({
@@ -119,7 +146,11 @@ fn template_json(chain: &ChainState, mining: &MiningContext) -> Result<Value, Rp
         .output
         .iter()
         .rev()
-        .find(|o| o.script_pubkey.as_bytes().starts_with(&[0x6a, 0x24, 0xaa, 0x21, 0xa9, 0xed]))
+        .find(|o| {
+            o.script_pubkey
+                .as_bytes()
+                .starts_with(&[0x6a, 0x24, 0xaa, 0x21, 0xa9, 0xed])
+        })
         .map(|o| hex(o.script_pubkey.as_bytes()));
     let mut result = json!({
         "capabilities": ["proposal"],

@@ -120,7 +120,7 @@ fn network_hash_ps(chain: &ChainState, lookup: i64, height: i64) -> Result<Value
 impl Miner {
     /// Core's `CreateNewBlock`: mempool transactions by ancestor fee rate, the coinbase
     /// paying subsidy and fees to `script`.
-    fn from_mempool(&self, script: &Script) -> Result<Block, RpcError> {
+    fn assemble(&self, script: &Script) -> Result<Block, RpcError> {
         self.assembled.store(true, Ordering::Relaxed);
         let options = interfaces::BlockCreateOptions::default();
         template::create(&self.chain, self.mining.source.as_ref(), &options, script)
@@ -145,7 +145,7 @@ impl Miner {
         let mut hashes = Vec::new();
         let mut left = count;
         while left > 0 {
-            let mut block = self.from_mempool(script)?;
+            let mut block = self.assemble(script)?;
             match grind(&mut block.header, &mut max_tries) {
                 Grind::OutOfTries => break,
                 Grind::NonceSpaceExhausted => continue,
@@ -296,7 +296,10 @@ fn generatetoaddress(miner: Miner) -> Method {
 }
 
 /// `generateblock`'s transactions: raw transactions, or txids of mempool transactions.
-fn block_transactions(items: &[Value], source: &dyn TxSource) -> Result<Vec<Transaction>, RpcError> {
+fn block_transactions(
+    items: &[Value],
+    source: &dyn TxSource,
+) -> Result<Vec<Transaction>, RpcError> {
     items
         .iter()
         .map(|item| {

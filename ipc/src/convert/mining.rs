@@ -2,7 +2,9 @@
 
 use interfaces::{BlockCheckOptions, BlockCreateOptions, BlockRef, BlockWaitOptions, CoinbaseTx};
 use schemas::common_capnp::block_ref;
-use schemas::mining_capnp::{block_check_options, block_create_options, block_wait_options, coinbase_tx};
+use schemas::mining_capnp::{
+    block_check_options, block_create_options, block_wait_options, coinbase_tx,
+};
 
 use crate::proxy::{list_len, read_data, read_hash, read_list_data, WireStruct};
 
@@ -122,13 +124,26 @@ mod tests {
 
     #[test]
     fn structs_round_trip() {
-        let tip = BlockRef { hash: [7; 32], height: 12 };
+        let tip = BlockRef {
+            hash: [7; 32],
+            height: 12,
+        };
         assert_eq!(round_trip(&tip), tip);
-        let create = BlockCreateOptions { use_mempool: false, block_reserved_weight: 2000, coinbase_output_max_additional_sigops: 7 };
+        let create = BlockCreateOptions {
+            use_mempool: false,
+            block_reserved_weight: 2000,
+            coinbase_output_max_additional_sigops: 7,
+        };
         assert_eq!(round_trip(&create), create);
-        let wait = BlockWaitOptions { timeout: 1.5, fee_threshold: 10 };
+        let wait = BlockWaitOptions {
+            timeout: 1.5,
+            fee_threshold: 10,
+        };
         assert_eq!(round_trip(&wait), wait);
-        let check = BlockCheckOptions { check_merkle_root: false, check_pow: true };
+        let check = BlockCheckOptions {
+            check_merkle_root: false,
+            check_pow: true,
+        };
         assert_eq!(round_trip(&check), check);
         let coinbase = CoinbaseTx {
             version: 2,
@@ -140,7 +155,10 @@ mod tests {
             lock_time: 100,
         };
         assert_eq!(round_trip(&coinbase), coinbase);
-        let no_witness = CoinbaseTx { witness: None, ..coinbase };
+        let no_witness = CoinbaseTx {
+            witness: None,
+            ..coinbase
+        };
         assert_eq!(round_trip(&no_witness), no_witness);
     }
 
@@ -153,10 +171,16 @@ mod tests {
         assert_eq!(read, BlockCreateOptions::default());
         let mut message = capnp::message::Builder::new_default();
         let root: block_wait_options::Builder<'_> = message.init_root();
-        assert_eq!(BlockWaitOptions::read(root.into_reader()).expect("read"), BlockWaitOptions::default());
+        assert_eq!(
+            BlockWaitOptions::read(root.into_reader()).expect("read"),
+            BlockWaitOptions::default()
+        );
         let mut message = capnp::message::Builder::new_default();
         let root: block_check_options::Builder<'_> = message.init_root();
-        assert_eq!(BlockCheckOptions::read(root.into_reader()).expect("read"), BlockCheckOptions::default());
+        assert_eq!(
+            BlockCheckOptions::read(root.into_reader()).expect("read"),
+            BlockCheckOptions::default()
+        );
     }
 
     #[test]
