@@ -366,6 +366,8 @@ pub struct TemplateImpl {
     ctx: Arc<MiningContext>,
     options: BlockCreateOptions,
     template: Template,
+    /// The mempool's update counter read before the template was built.
+    updates: u64,
     interrupted: AtomicBool,
 }
 
@@ -374,12 +376,14 @@ impl TemplateImpl {
         ctx: Arc<MiningContext>,
         options: BlockCreateOptions,
         template: Template,
+        updates: u64,
     ) -> TemplateImpl {
         ctx.live_templates.fetch_add(1, Ordering::SeqCst);
         TemplateImpl {
             ctx,
             options,
             template,
+            updates,
             interrupted: AtomicBool::new(false),
         }
     }
