@@ -15,6 +15,7 @@
 pub mod chain;
 pub mod coins;
 mod init;
+pub mod mempool;
 pub mod mining;
 pub mod node;
 pub mod options;
