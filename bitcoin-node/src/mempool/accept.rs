@@ -34,9 +34,9 @@ pub struct AcceptOptions {
     pub bypass_limits: bool,
     /// Check only (`testmempoolaccept`): nothing changes.
     pub test_only: bool,
-    /// Refuse with `max-fee-exceeded` when the fee is above this rate (sat/kvB) for the
-    /// transaction's virtual size.
-    pub max_fee_rate: Option<u64>,
+    /// Refuse with `max-fee-exceeded` when the (base) fee is above this (the caller's
+    /// `maxfeerate` applied to the virtual size it chooses).
+    pub max_fee: Option<Amount>,
     /// The entry time to record (loading `mempool.dat`); now when `None`.
     pub entry_time: Option<i64>,
 }
@@ -192,9 +192,8 @@ impl Mempool {
         let delta = state.deltas.get(&txid).copied().unwrap_or(0);
         let modified = fee + delta;
         policy::check_ephemeral(tx, fee, modified, self.options.dust_relay_fee)?;
-        if let Some(max) = options.max_fee_rate {
-            let limit = fee_for(max, vsize);
-            if max > 0 && fee > 0 && fee as u64 > limit {
+        if let Some(max) = options.max_fee {
+            if max > Amount::ZERO && fee > 0 && fee as u64 > max.to_sat() {
                 return Err(Rejected::new("max-fee-exceeded").kind(RejectKind::MaxFeeExceeded));
             }
         }

@@ -318,6 +318,11 @@ impl Mempool {
         self.loaded.load(Ordering::SeqCst)
     }
 
+    /// Marks the pool as loaded (without `-persistmempool` there is nothing to load).
+    pub fn mark_loaded(&self) {
+        self.set_loaded();
+    }
+
     pub(crate) fn set_loaded(&self) {
         self.loaded.store(true, Ordering::SeqCst);
     }

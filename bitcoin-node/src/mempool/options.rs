@@ -51,6 +51,8 @@ pub struct MempoolOptions {
     pub block_min_fee: u64,
     /// Ancestor and descendant limits.
     pub limits: Limits,
+    /// Where `mempool.dat` lives (`<netdir>/mempool.dat`; `None` in tests).
+    pub file: Option<std::path::PathBuf>,
 }
 
 impl Default for MempoolOptions {
@@ -66,6 +68,7 @@ impl Default for MempoolOptions {
             persist: true,
             block_min_fee: 1,
             limits: Limits::default(),
+            file: None,
         }
     }
 }
@@ -148,6 +151,7 @@ impl MempoolOptions {
             persist: settings.get_bool("persistmempool", true)?,
             block_min_fee: fee_rate(settings, "blockmintxfee", d.block_min_fee)?,
             limits,
+            file: Some(settings.net_dir().join("mempool.dat")),
         })
     }
 
