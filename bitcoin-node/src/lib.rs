@@ -16,6 +16,7 @@ pub mod chain;
 pub mod coins;
 pub mod fees;
 mod init;
+pub mod mempool;
 pub mod mining;
 pub mod node;
 pub mod options;
@@ -88,6 +89,8 @@ pub struct NodeConfig {
     pub rpc: rpc::RpcConfig,
     /// `-reindex`, `-signetchallenge`.
     pub chain: chain::ChainOptions,
+    /// `-maxmempool`, `-minrelaytxfee`, `-persistmempool`, ...
+    pub mempool: mempool::MempoolOptions,
 }
 
 /// Checks the settings and resolves paths; then creates the data and network directories
@@ -108,6 +111,7 @@ pub fn configure(process: &'static str, settings: Settings) -> Result<NodeConfig
     let log = LogSettings::from_settings(process, &settings, &net_dir, !daemon)?;
     let rpc = rpc::RpcConfig::from_settings(&settings)?;
     let chain = chain::ChainOptions::from_settings(&settings)?;
+    let mempool = mempool::MempoolOptions::from_settings(&settings)?;
     // Everything is checked: only now create anything.
     settings.create_dirs()?;
     Ok(NodeConfig {
@@ -120,6 +124,7 @@ pub fn configure(process: &'static str, settings: Settings) -> Result<NodeConfig
         log,
         rpc,
         chain,
+        mempool,
     })
 }
 
@@ -207,7 +212,7 @@ fn spawn_signal_waiter(stop: mpsc::Sender<Stop>) -> Result<(), NodeError> {
 fn make_dispatcher(
     stop: mpsc::Sender<Stop>,
     log: &Arc<LogHandle>,
-    mining: Option<&Arc<mining::MiningContext>>,
+    node: Option<(&Arc<mining::MiningContext>, &Arc<mempool::Mempool>)>,
 ) -> Arc<rpc::Dispatcher> {
     let control = rpc::Control {
         started: Instant::now(),
@@ -217,9 +222,11 @@ fn make_dispatcher(
         log: Some(log.clone()),
     };
     let mut table = rpc::control_table(&control);
-    if let Some(mining) = mining {
-        rpc::blockchain::register(&mut table, &mining.chain);
-        rpc::rawtransaction::register(&mut table, &mining.chain);
+    if let Some((mining, mempool)) = node {
+        let chain = &mining.chain;
+        rpc::blockchain::register(&mut table, chain);
+        rpc::rawtransaction::register(&mut table, chain, Some(mempool));
+        rpc::mempool::register(&mut table, mempool, chain);
         rpc::mining::register(&mut table, mining);
     }
     Arc::new(rpc::Dispatcher::new(table))
@@ -247,7 +254,9 @@ pub struct Running {
     stopped: mpsc::Receiver<Stop>,
     /// Wakes every mining wait at shutdown.
     mining: Option<Arc<mining::MiningContext>>,
-    // After the servers, so they stop before the chainstate is flushed and closed.
+    // After the servers, so they stop before the mempool is saved and the chainstate is
+    // flushed and closed.
+    mempool: Option<Arc<mempool::Mempool>>,
     chain: Option<Arc<chain::ChainState>>,
     _log: Arc<LogHandle>,
 }
@@ -285,6 +294,7 @@ pub fn start(config: &NodeConfig, bound: Bound) -> Result<Running, NodeError> {
         pid_file: Some(config.pid_file.clone()),
         stopped,
         mining: None,
+        mempool: None,
         chain: Some(chain.clone()),
         _log: log.clone(),
     };
@@ -294,21 +304,26 @@ pub fn start(config: &NodeConfig, bound: Bound) -> Result<Running, NodeError> {
             let _ = stop.send(Stop::Rpc);
         })
     };
+    let mempool = start_mempool(&config.mempool, &chain)?;
+    running.mempool = Some(mempool.clone());
     let watcher = mining::TipWatcher::start(&chain).map_err(|source| NodeError::Io {
         path: PathBuf::from("<mining-tip thread>"),
         source,
     })?;
-    let source: Arc<dyn mining::TxSource> = Arc::new(mining::NoTransactions);
+    let source: Arc<dyn mining::TxSource> = mempool.clone();
     let mining = mining::MiningContext::new(chain.clone(), source, watcher);
     running.mining = Some(mining.clone());
-    let dispatcher = make_dispatcher(stop, &log, Some(&mining));
-    let local_node =
-        node::LocalNode::new(chain.clone(), dispatcher.clone(), shutdown).map_err(|source| {
-            NodeError::Io {
-                path: PathBuf::from("<node-notify thread>"),
-                source,
-            }
-        })?;
+    let dispatcher = make_dispatcher(stop, &log, Some((&mining, &mempool)));
+    let local_node = node::LocalNode::new(
+        chain.clone(),
+        Some(mempool.clone()),
+        dispatcher.clone(),
+        shutdown,
+    )
+    .map_err(|source| NodeError::Io {
+        path: PathBuf::from("<node-notify thread>"),
+        source,
+    })?;
     let init: Arc<dyn interfaces::Init> = Arc::new(
         NodeInit::new(config.process, Some(log), Some(dispatcher.clone()))
             .with_node(local_node)
@@ -321,6 +336,36 @@ pub fn start(config: &NodeConfig, bound: Bound) -> Result<Running, NodeError> {
     }
     running.rpc = Some(rpc::start(&config.rpc, bound.rpc, dispatcher)?);
     Ok(running)
+}
+
+/// Creates the mempool on `chain` and, with `-persistmempool`, loads `mempool.dat` (a
+/// corrupt file is reported and the node starts with what could be read).
+fn start_mempool(
+    options: &mempool::MempoolOptions,
+    chain: &Arc<chain::ChainState>,
+) -> Result<Arc<mempool::Mempool>, NodeError> {
+    let pool =
+        mempool::Mempool::new(chain.clone(), options.clone()).map_err(|source| NodeError::Io {
+            path: PathBuf::from("<mempool thread>"),
+            source,
+        })?;
+    match options.file.as_ref().filter(|_| options.persist) {
+        Some(file) => match pool.load(file) {
+            Ok(stats) => tracing::info!(
+                accepted = stats.accepted,
+                failed = stats.failed,
+                expired = stats.expired,
+                "imported mempool transactions from {}",
+                file.display()
+            ),
+            Err(e) => tracing::warn!(
+                "failed to load the mempool ({e}); continuing with {} transactions",
+                pool.size()
+            ),
+        },
+        None => pool.mark_loaded(),
+    }
+    Ok(pool)
 }
 
 impl Running {
@@ -341,6 +386,15 @@ impl Drop for Running {
         }
         self.rpc.take();
         self.listeners.clear();
+        if let Some(pool) = self.mempool.take() {
+            let file = pool.options().file.clone();
+            if let Some(file) = file.filter(|_| pool.options().persist) {
+                match pool.save(&file) {
+                    Ok(bytes) => tracing::info!(bytes, "dumped mempool to {}", file.display()),
+                    Err(e) => tracing::warn!("cannot save the mempool: {e}"),
+                }
+            }
+        }
         if let Some(chain) = self.chain.take() {
             // Flush and close the kernel's databases even if an RPC closure or an IPC
             // connection still holds a reference.

@@ -12,6 +12,7 @@ use interfaces::{
 };
 
 use crate::chain::{ChainEvent, ChainState};
+use crate::mempool::Mempool;
 use crate::rpc::{Dispatcher, LocalRpc};
 
 /// One kind of subscriber list: id and callback.
@@ -76,6 +77,7 @@ impl Drop for Subscription {
 /// The node as a front end sees it.
 pub struct LocalNode {
     chain: Arc<ChainState>,
+    mempool: Option<Arc<Mempool>>,
     rpc: Arc<Dispatcher>,
     shutdown: Arc<dyn Fn() + Send + Sync>,
     subscribers: Arc<Subscribers>,
@@ -86,6 +88,7 @@ impl LocalNode {
     /// notification thread, which ends when the chainstate stops sending events.
     pub fn new(
         chain: Arc<ChainState>,
+        mempool: Option<Arc<Mempool>>,
         rpc: Arc<Dispatcher>,
         shutdown: Arc<dyn Fn() + Send + Sync>,
     ) -> std::io::Result<Arc<LocalNode>> {
@@ -98,6 +101,7 @@ impl LocalNode {
             .spawn(move || notify_loop(&received, &weak_chain, &weak_subscribers))?;
         Ok(Arc::new(LocalNode {
             chain,
+            mempool,
             rpc,
             shutdown,
             subscribers,
@@ -178,9 +182,9 @@ impl Node for LocalNode {
             last_block_time: i64::from(tip.time),
             verification_progress: 1.0,
             initial_block_download: self.chain.initial_block_download(),
-            // No mempool and no P2P yet (their issues): nothing pooled, no peers.
-            mempool_size: 0,
-            mempool_usage: 0,
+            // No P2P yet (its issue): no peers.
+            mempool_size: self.mempool.as_ref().map_or(0, |m| m.size() as u64),
+            mempool_usage: self.mempool.as_ref().map_or(0, |m| m.usage()),
             num_connections: 0,
             network_active: false,
             total_bytes_recv: 0,
@@ -245,7 +249,7 @@ mod tests {
         let mut table = RpcTable::new();
         crate::rpc::blockchain::register(&mut table, &chain);
         let dispatcher = Arc::new(Dispatcher::new(table));
-        let node = LocalNode::new(chain.clone(), dispatcher, Arc::new(|| {})).expect("node");
+        let node = LocalNode::new(chain.clone(), None, dispatcher, Arc::new(|| {})).expect("node");
         let script = bitcoin::ScriptBuf::from_bytes(vec![0x51]);
         interfaces::node_conformance::run(&*node, &|n| {
             for _ in 0..n {

@@ -4,6 +4,12 @@ use common::args::{OptionSpec, CHAIN, COMMON_OPTIONS, GENERAL, IPC};
 
 /// Heading of the RPC server options (Core's `OptionsCategory::RPC`).
 pub const RPC: &str = "RPC server options";
+/// Heading of the relay options (Core's `OptionsCategory::NODE_RELAY`).
+pub const NODE_RELAY: &str = "Node relay options";
+/// Heading of the block creation options (Core's `OptionsCategory::BLOCK_CREATION`).
+pub const BLOCK_CREATION: &str = "Block creation options";
+/// Heading of the debugging options (Core's `OptionsCategory::DEBUG_TEST`).
+pub const DEBUG_TEST: &str = "Debugging/Testing options";
 
 /// Options specific to the node.
 pub const NODE_OPTIONS: &[OptionSpec] = &[
@@ -22,6 +28,87 @@ pub const NODE_OPTIONS: &[OptionSpec] = &[
         "reindex",
         GENERAL,
         "If enabled, wipe chain state and block index, and rebuild them from blk*.dat files on disk. Also wipe and rebuild other optional indexes that are active. If an assumeutxo snapshot was loaded, its chainstate will be wiped as well. The snapshot can then be reloaded via RPC.",
+    ),
+    OptionSpec::value(
+        "maxmempool",
+        "<n>",
+        GENERAL,
+        "Keep the transaction memory pool below <n> megabytes (default: 300)",
+    ),
+    OptionSpec::value(
+        "mempoolexpiry",
+        "<n>",
+        GENERAL,
+        "Do not keep transactions in the mempool longer than <n> hours (default: 336)",
+    ),
+    OptionSpec::flag(
+        "persistmempool",
+        GENERAL,
+        "Whether to save the mempool on shutdown and load on restart (default: 1)",
+    ),
+    OptionSpec::value(
+        "minrelaytxfee",
+        "<amt>",
+        NODE_RELAY,
+        "Fees (in BTC/kvB) smaller than this are considered zero fee for relaying, mining and transaction creation (default: 0.000001)",
+    ),
+    OptionSpec::value(
+        "incrementalrelayfee",
+        "<amt>",
+        NODE_RELAY,
+        "Fee rate (in BTC/kvB) used to define cost of relay, used for mempool limiting and replacement policy. (default: 0.000001)",
+    ),
+    OptionSpec::value(
+        "dustrelayfee",
+        "<amt>",
+        NODE_RELAY,
+        "Fee rate (in BTC/kvB) used to define dust, the value of an output such that it will cost more than its value in fees at this fee rate to spend it. (default: 0.00003)",
+    ),
+    OptionSpec::flag(
+        "datacarrier",
+        NODE_RELAY,
+        "Relay and mine data carrier transactions (default: 1)",
+    ),
+    OptionSpec::value(
+        "datacarriersize",
+        "<n>",
+        NODE_RELAY,
+        "Relay and mine transactions whose data-carrying raw scriptPubKeys in aggregate are of this size or less, allowing multiple outputs (default: 100000)",
+    ),
+    OptionSpec::flag(
+        "permitbaremultisig",
+        NODE_RELAY,
+        "Relay transactions creating non-P2SH multisig outputs (default: 1)",
+    ),
+    OptionSpec::value(
+        "blockmintxfee",
+        "<amt>",
+        BLOCK_CREATION,
+        "Set lowest fee rate (in BTC/kvB) for transactions to be included in block creation. (default: 0.00000001)",
+    ),
+    OptionSpec::value(
+        "limitancestorcount",
+        "<n>",
+        DEBUG_TEST,
+        "Do not accept transactions if number of in-mempool ancestors is <n> or more (default: 25)",
+    ),
+    OptionSpec::value(
+        "limitancestorsize",
+        "<n>",
+        DEBUG_TEST,
+        "Do not accept transactions whose size with all in-mempool ancestors exceeds <n> kilobytes (default: 101)",
+    ),
+    OptionSpec::value(
+        "limitdescendantcount",
+        "<n>",
+        DEBUG_TEST,
+        "Do not accept transactions if any ancestor would have <n> or more in-mempool descendants (default: 25)",
+    ),
+    OptionSpec::value(
+        "limitdescendantsize",
+        "<n>",
+        DEBUG_TEST,
+        "Do not accept transactions if any ancestor would have more than <n> kilobytes of in-mempool descendants (default: 101).",
     ),
     OptionSpec::multi(
         "signetchallenge",

@@ -2,6 +2,8 @@
 //! directories, waits for readiness with a deadline, and stops them (SIGTERM, then SIGKILL)
 //! when dropped.
 
+pub mod miniwallet;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};

@@ -25,22 +25,7 @@ pub const MINIMUM_BLOCK_RESERVED_WEIGHT: u64 = 2000;
 /// Core's `-blockmintxfee` default (sat/kvB, v30 and later).
 pub const DEFAULT_BLOCK_MIN_TX_FEE: u64 = 1;
 
-/// One mempool transaction picked for a block.
-#[derive(Debug, Clone)]
-pub struct BlockTx {
-    /// The transaction.
-    pub tx: Arc<Transaction>,
-    /// Its txid.
-    pub txid: Txid,
-    /// Its witness txid.
-    pub wtxid: Wtxid,
-    /// Its fee (not modified by `prioritisetransaction`).
-    pub fee: Amount,
-    /// Its weight.
-    pub weight: u64,
-    /// Its sigops cost.
-    pub sigops_cost: u64,
-}
+pub use crate::mempool::BlockTx;
 
 /// Where templates get their transactions: the mempool, in a narrow role.
 pub trait TxSource: Send + Sync {
@@ -61,6 +46,29 @@ pub trait TxSource: Send + Sync {
     fn transactions_updated(&self) -> u64;
     /// Waits (up to `timeout`) until the source reflects the chain up to block `tip`.
     fn wait_for_tip(&self, tip: &BlockHash, timeout: std::time::Duration) -> bool;
+}
+
+impl TxSource for crate::mempool::Mempool {
+    fn select_for_block(
+        &self,
+        max_weight: u64,
+        max_sigops_cost: u64,
+        min_fee_rate: u64,
+    ) -> Vec<BlockTx> {
+        crate::mempool::Mempool::select_for_block(self, max_weight, max_sigops_cost, min_fee_rate)
+    }
+    fn get(&self, txid: &Txid) -> Option<Arc<Transaction>> {
+        crate::mempool::Mempool::get(self, txid)
+    }
+    fn get_by_wtxid(&self, wtxid: &Wtxid) -> Option<Arc<Transaction>> {
+        crate::mempool::Mempool::get_by_wtxid(self, wtxid)
+    }
+    fn transactions_updated(&self) -> u64 {
+        crate::mempool::Mempool::transactions_updated(self)
+    }
+    fn wait_for_tip(&self, tip: &BlockHash, timeout: std::time::Duration) -> bool {
+        crate::mempool::Mempool::wait_for_tip(self, tip, timeout)
+    }
 }
 
 /// A source without transactions (a node without a mempool; coinbase-only templates).

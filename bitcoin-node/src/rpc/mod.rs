@@ -8,6 +8,7 @@
 //! - [`dispatch`]: request objects and batches to replies and HTTP statuses;
 //! - [`http`]: the hyper server; [`auth`]: cookie and credentials; [`config`]: settings;
 //! - [`control`]: `help`, `stop`, `uptime`, `getrpcinfo`, `logging`, `echo`, `echojson`;
+//! - [`mempool`]: the mempool methods (`sendrawtransaction`, `getrawmempool`, ...);
 //! - [`rawtransaction`], [`mining`], [`util`]: raw transactions, block generation and mining
 //!   info, `validateaddress`; [`descriptor`]: output descriptors for them;
 //! - [`help`]: Core's help layout; [`protocol`]: error codes, request and reply objects;
@@ -28,6 +29,7 @@ pub mod dispatch;
 pub mod help;
 pub mod http;
 pub mod json;
+pub mod mempool;
 pub mod mining;
 pub mod params;
 pub mod protocol;

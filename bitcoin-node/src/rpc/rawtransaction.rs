@@ -1,7 +1,7 @@
-//! Raw transaction methods (Core's `rpc/rawtransaction.cpp`, the parts that need no mempool,
-//! wallet or coins view): `decoderawtransaction` and `getrawtransaction` with a block hash.
+//! Raw transaction methods (Core's `rpc/rawtransaction.cpp`, the parts that need no wallet
+//! or coins view): `decoderawtransaction` and `getrawtransaction`.
 //!
-//! Without a mempool or `-txindex`, `getrawtransaction` finds transactions only in the block
+//! Without `-txindex`, `getrawtransaction` finds transactions in the mempool, or in the block
 //! given, as Core does then. Verbosity 2 adds `fee` and `prevout` from undo data in Core; the
 //! kernel gives no undo data to the node yet, so it has verbosity 1's shape.
 
@@ -15,6 +15,7 @@ use bitcoin::{absolute, transaction, BlockHash, Transaction, TxIn, TxOut, Txid};
 use serde_json::{Map, Value};
 
 use crate::chain::ChainState;
+use crate::mempool::Mempool;
 use crate::rpc::blockchain::network;
 use crate::rpc::help::{example_cli, example_rpc};
 use crate::rpc::json::{parse_hex, tx_to_univ};
@@ -125,7 +126,7 @@ fn not_found(what: &str) -> RpcError {
     )
 }
 
-fn getrawtransaction(chain: Arc<ChainState>) -> Method {
+fn getrawtransaction(chain: Arc<ChainState>, mempool: Option<Arc<Mempool>>) -> Method {
     Method::new("getrawtransaction", "rawtransactions", "By default, this call only returns a transaction if it is in the mempool. If -txindex is enabled\nand no blockhash argument is passed, it will return the transaction if it is in the mempool or any block.\nIf a blockhash argument is passed, it will return the transaction if\nthe specified block is available and the transaction is in that block.\n\nHint: Use gettransaction for wallet transactions.\n\nIf verbosity is 0 or omitted, returns the serialized transaction as a hex-encoded string.\nIf verbosity is 1, returns a JSON Object with information about the transaction.\nIf verbosity is 2, returns a JSON Object with information about the transaction, including fee and prevout information.")
         .param(Param::required("txid", ParamType::StrHex, "The transaction id"))
         .param(Param::default("verbosity|verbose", ParamType::Num, 0, "0 for hex-encoded data, 1 for a JSON object, and 2 for JSON object with fee and prevout").skip_type_check())
@@ -134,10 +135,14 @@ fn getrawtransaction(chain: Arc<ChainState>) -> Method {
         .result_when("if verbosity is set to 1", "{ \"in_active_chain\", \"blockhash\", \"confirmations\", \"blocktime\", \"time\", \"hex\", \"txid\", ... }    (json object) the transaction")
         .result_when("for verbosity = 2", "{ ... }    (json object) Same output as verbosity = 1 (fee and prevout need undo data)")
         .examples(example_cli("getrawtransaction", "\"mytxid\"") + &example_cli("getrawtransaction", "\"mytxid\" 1") + &example_rpc("getrawtransaction", "\"mytxid\", 1") + &example_cli("getrawtransaction", "\"mytxid\" 0 \"myblockhash\"") + &example_cli("getrawtransaction", "\"mytxid\" 1 \"myblockhash\"") + &example_cli("getrawtransaction", "\"mytxid\" 2 \"myblockhash\""))
-        .handler(move |p| raw_transaction(&chain, p))
+        .handler(move |p| raw_transaction(&chain, mempool.as_deref(), p))
 }
 
-fn raw_transaction(chain: &ChainState, p: &Params<'_>) -> Result<Value, RpcError> {
+fn raw_transaction(
+    chain: &ChainState,
+    mempool: Option<&Mempool>,
+    p: &Params<'_>,
+) -> Result<Value, RpcError> {
     let net = network(chain.chain());
     let txid = Txid::from_byte_array(parse_hash_v(p.arg::<&str>("txid")?, "parameter 1")?);
     let genesis = bitcoin::constants::genesis_block(net);
@@ -146,6 +151,12 @@ fn raw_transaction(chain: &ChainState, p: &Params<'_>) -> Result<Value, RpcError
     }
     let verbosity = verbosity(p)?;
     let Some(text) = p.maybe_arg::<&str>("blockhash")? else {
+        if let Some(tx) = mempool.and_then(|m| m.get(&txid)) {
+            if verbosity <= 0 {
+                return Ok(serialize_hex(&*tx).into());
+            }
+            return Ok(Value::Object(tx_to_univ(&tx, net, true)));
+        }
         return Err(not_found("No such mempool transaction. Use -txindex or provide a block hash to enable blockchain transaction queries"));
     };
     let hash = BlockHash::from_byte_array(parse_hash_v(text, "parameter 3")?);
@@ -183,11 +194,12 @@ fn raw_transaction(chain: &ChainState, p: &Params<'_>) -> Result<Value, RpcError
     Ok(Value::Object(object))
 }
 
-/// Registers `decoderawtransaction`, `getrawtransaction` and `validateaddress`.
-pub fn register(table: &mut RpcTable, chain: &Arc<ChainState>) {
+/// Registers `decoderawtransaction`, `getrawtransaction` (finding transactions in
+/// `mempool` when no block is given) and `validateaddress`.
+pub fn register(table: &mut RpcTable, chain: &Arc<ChainState>, mempool: Option<&Arc<Mempool>>) {
     table
         .register(decoderawtransaction(chain.chain()))
-        .register(getrawtransaction(chain.clone()));
+        .register(getrawtransaction(chain.clone(), mempool.cloned()));
     crate::rpc::util::register(table, chain.chain());
 }
 

@@ -1,0 +1,555 @@
+//! Accepting one transaction (Core's `MemPoolAccept::AcceptSingleTransaction`): context-free
+//! checks and standardness, finality, duplicates and conflicts, inputs from the chain's coins
+//! view or the pool, BIP68, fees and coinbase maturity, input and witness standardness,
+//! sigops, fee floors, ancestor/descendant limits, replacement, then scripts in the kernel;
+//! finally the entry is added, what it replaces evicted, and the pool trimmed to size.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use bitcoin::consensus::encode::serialize;
+use bitcoin::{Amount, OutPoint, Transaction, TxOut, Txid, Wtxid};
+use bitcoinkernel::{PrecomputedTransactionData, ScriptPubkey, VERIFY_ALL};
+
+use super::graph::Entry;
+use super::policy::{self, fee_for, virtual_size};
+use super::{now, Mempool, RejectKind, Rejected, RemovalReason, State};
+use crate::chain::Tip;
+
+/// Core's `COINBASE_MATURITY`.
+pub const COINBASE_MATURITY: u32 = 100;
+/// Core's `LOCKTIME_THRESHOLD`.
+const LOCKTIME_THRESHOLD: u32 = 500_000_000;
+/// Core's `SEQUENCE_LOCKTIME_DISABLE_FLAG`, `_TYPE_FLAG`, `_MASK`, `_GRANULARITY`.
+const SEQUENCE_DISABLE: u32 = 1 << 31;
+const SEQUENCE_TYPE: u32 = 1 << 22;
+const SEQUENCE_MASK: u32 = 0x0000_ffff;
+const SEQUENCE_GRANULARITY: u32 = 9;
+
+/// How to accept.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AcceptOptions {
+    /// Skip the fee floors and the size limit (re-adding after a reorg, loading
+    /// `mempool.dat`).
+    pub bypass_limits: bool,
+    /// Check only (`testmempoolaccept`): nothing changes.
+    pub test_only: bool,
+    /// Refuse with `max-fee-exceeded` when the (base) fee is above this (the caller's
+    /// `maxfeerate` applied to the virtual size it chooses).
+    pub max_fee: Option<Amount>,
+    /// The entry time to record (loading `mempool.dat`); now when `None`.
+    pub entry_time: Option<i64>,
+}
+
+/// What an accepted transaction looks like.
+#[derive(Debug, Clone)]
+pub struct Accepted {
+    /// Its txid.
+    pub txid: Txid,
+    /// Its wtxid.
+    pub wtxid: Wtxid,
+    /// Its fee.
+    pub fee: Amount,
+    /// Its virtual size (sigop-adjusted).
+    pub vsize: u64,
+    /// Its modified fee rate in sat/kvB.
+    pub effective_fee_rate: u64,
+    /// The transactions it replaced.
+    pub replaced: Vec<Arc<Transaction>>,
+}
+
+/// One spent coin as acceptance sees it.
+struct Spent {
+    output: TxOut,
+    /// `None` for an output of a pool transaction.
+    height: Option<u32>,
+    coinbase: bool,
+}
+
+/// Core's `IsFinalTx` at `height` and `time`.
+pub fn is_final(tx: &Transaction, height: i64, time: i64) -> bool {
+    let lock = tx.lock_time.to_consensus_u32();
+    if lock == 0 {
+        return true;
+    }
+    let limit = if lock < LOCKTIME_THRESHOLD {
+        height
+    } else {
+        time
+    };
+    if i64::from(lock) < limit {
+        return true;
+    }
+    tx.input.iter().all(|i| i.sequence.0 == u32::MAX)
+}
+
+/// Core's `CFeeRate(fee, vsize)` in sat/kvB (negative fees give 0).
+pub fn rate(fee: i64, vsize: u64) -> u64 {
+    if vsize == 0 || fee <= 0 {
+        return 0;
+    }
+    u64::try_from(i128::from(fee) * 1000 / i128::from(vsize)).unwrap_or(u64::MAX)
+}
+
+/// Core's `FormatMoney`: at least two decimals, trailing zeros trimmed.
+pub fn format_money(sats: i64) -> String {
+    let sign = if sats < 0 { "-" } else { "" };
+    let abs = sats.unsigned_abs();
+    let mut text = format!("{sign}{}.{:08}", abs / 100_000_000, abs % 100_000_000);
+    while text.ends_with('0') && text.len() - text.find('.').unwrap_or(0) > 3 {
+        text.pop();
+    }
+    text
+}
+
+/// Core's `CFeeRate::ToString()`: `0.00001000 BTC/kvB`.
+pub fn format_rate(sat_per_kvb: u64) -> String {
+    format!(
+        "{}.{:08} BTC/kvB",
+        sat_per_kvb / 100_000_000,
+        sat_per_kvb % 100_000_000
+    )
+}
+
+impl Mempool {
+    /// Validates `tx` against the chain and the pool and, unless `options.test_only`, adds it.
+    pub fn accept(
+        &self,
+        tx: Arc<Transaction>,
+        options: AcceptOptions,
+    ) -> Result<Accepted, Rejected> {
+        policy::check_transaction(&tx)?;
+        if tx.is_coinbase() {
+            return Err(Rejected::consensus("coinbase"));
+        }
+        policy::is_standard_tx(&tx, &self.options.standard())?;
+        if policy::stripped_size(&tx) < policy::MIN_STANDARD_TX_NONWITNESS_SIZE {
+            return Err(Rejected::new("tx-size-small"));
+        }
+        let tip = self
+            .chain
+            .tip()
+            .ok_or_else(|| Rejected::new("shutting down"))?;
+        if !is_final(
+            &tx,
+            i64::from(tip.height) + 1,
+            i64::from(tip.median_time_past),
+        ) {
+            return Err(Rejected::new("non-final"));
+        }
+        let mut state = self.lock();
+        if !options.bypass_limits {
+            self.expire(&mut state);
+        }
+        let accepted = self.accept_locked(&mut state, &tx, &tip, options)?;
+        drop(state);
+        Ok(accepted)
+    }
+
+    fn accept_locked(
+        &self,
+        state: &mut State,
+        tx: &Arc<Transaction>,
+        tip: &Tip,
+        options: AcceptOptions,
+    ) -> Result<Accepted, Rejected> {
+        let txid = tx.compute_txid();
+        let wtxid = tx.compute_wtxid();
+        if state.graph.by_wtxid.contains_key(&wtxid) {
+            return Err(Rejected::new("txn-already-in-mempool").kind(RejectKind::Conflict));
+        }
+        if state.graph.entries.contains_key(&txid) {
+            return Err(
+                Rejected::new("txn-same-nonwitness-data-in-mempool").kind(RejectKind::Conflict)
+            );
+        }
+        let conflicts: HashSet<Txid> = tx
+            .input
+            .iter()
+            .filter_map(|i| state.graph.spenders.get(&i.previous_output).copied())
+            .collect();
+        let spent = self.spent_coins(state, tx, txid)?;
+        if !self.sequence_locks_ok(tx, &spent, tip) {
+            return Err(Rejected::new("non-BIP68-final"));
+        }
+        let fee = check_tx_inputs(tx, &spent, tip)?;
+        let outputs: Vec<TxOut> = spent.iter().map(|s| s.output.clone()).collect();
+        policy::are_inputs_standard(tx, &outputs)?;
+        if tx.input.iter().any(|i| !i.witness.is_empty())
+            && !policy::is_witness_standard(tx, &outputs)
+        {
+            return Err(Rejected::new("bad-witness-nonstandard"));
+        }
+        let sigops = policy::sigop_cost(tx, &outputs);
+        if sigops > policy::MAX_STANDARD_TX_SIGOPS_COST {
+            return Err(Rejected::with_detail(
+                "bad-txns-too-many-sigops",
+                sigops.to_string(),
+            ));
+        }
+        let weight = tx.weight().to_wu();
+        let vsize = virtual_size(weight, sigops);
+        let delta = state.deltas.get(&txid).copied().unwrap_or(0);
+        let modified = fee + delta;
+        policy::check_ephemeral(tx, fee, modified, self.options.dust_relay_fee)?;
+        if let Some(max) = options.max_fee {
+            if max > Amount::ZERO && fee > 0 && fee as u64 > max.to_sat() {
+                return Err(Rejected::new("max-fee-exceeded").kind(RejectKind::MaxFeeExceeded));
+            }
+        }
+        if !options.bypass_limits {
+            self.check_fee_rate(state, modified, vsize)?;
+        }
+        let parents = state.graph.parents_of(tx);
+        let ancestors = state.graph.ancestors_from(&parents);
+        self.check_limits(state, &parents, &ancestors, vsize)?;
+        let mut all_conflicts = HashSet::new();
+        if !conflicts.is_empty() {
+            all_conflicts = super::rbf::check(
+                state,
+                tx,
+                txid,
+                &conflicts,
+                &ancestors,
+                modified,
+                vsize,
+                &self.options,
+            )?;
+        }
+        verify_scripts(tx, txid, wtxid, &outputs)?;
+        let accepted = Accepted {
+            txid,
+            wtxid,
+            fee: Amount::from_sat(u64::try_from(fee).unwrap_or(0)),
+            vsize,
+            effective_fee_rate: rate(modified, vsize),
+            replaced: Vec::new(),
+        };
+        if options.test_only {
+            return Ok(accepted);
+        }
+        self.finish(
+            state,
+            tx,
+            accepted,
+            parents,
+            all_conflicts,
+            &spent,
+            sigops,
+            weight,
+            delta,
+            tip,
+            options,
+        )
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn finish(
+        &self,
+        state: &mut State,
+        tx: &Arc<Transaction>,
+        mut accepted: Accepted,
+        parents: HashSet<Txid>,
+        all_conflicts: HashSet<Txid>,
+        spent: &[Spent],
+        sigops: u64,
+        weight: u64,
+        delta: i64,
+        tip: &Tip,
+        options: AcceptOptions,
+    ) -> Result<Accepted, Rejected> {
+        let replaced = self.remove_exact(state, &all_conflicts, RemovalReason::Replaced);
+        accepted.replaced = replaced.iter().map(|e| e.tx.clone()).collect();
+        for r in &replaced {
+            tracing::debug!(target: "mempool", old = %r.txid, new = %accepted.txid, "replaced");
+        }
+        state.sequence += 1;
+        let entry = Entry {
+            tx: tx.clone(),
+            txid: accepted.txid,
+            wtxid: accepted.wtxid,
+            fee: accepted.fee,
+            delta,
+            vsize: accepted.vsize,
+            weight,
+            sigops,
+            time: options.entry_time.unwrap_or_else(now),
+            height: u32::try_from(tip.height).unwrap_or(0),
+            spends_coinbase: spent.iter().any(|s| s.coinbase),
+            sequence: state.sequence,
+            usage: estimate_usage(tx),
+            parents: parents.clone(),
+            children: HashSet::new(),
+            ancestors: super::Aggregate::default(),
+            descendants: super::Aggregate::default(),
+        };
+        state.graph.insert(entry);
+        self.bump_updated();
+        if !options.bypass_limits {
+            self.trim_to_size(state);
+            if !state.graph.entries.contains_key(&accepted.txid) {
+                return Err(Rejected::new("mempool full"));
+            }
+            let in_step = self.tip() == Some(tip.hash);
+            if in_step && parents.is_empty() {
+                if let Some(fees) = self.fee_listener() {
+                    let fee_rate = rate(accepted.fee.to_sat() as i64, accepted.vsize);
+                    fees.added(
+                        accepted.txid,
+                        fee_rate,
+                        u32::try_from(tip.height).unwrap_or(0),
+                    );
+                }
+            }
+        }
+        tracing::debug!(target: "mempool", txid = %accepted.txid, vsize = accepted.vsize, fee = accepted.fee.to_sat(), "accepted");
+        Ok(accepted)
+    }
+
+    /// The coins `tx` spends, from the pool or the chain's coins view.
+    fn spent_coins(
+        &self,
+        state: &State,
+        tx: &Transaction,
+        txid: Txid,
+    ) -> Result<Vec<Spent>, Rejected> {
+        let mut spent = Vec::with_capacity(tx.input.len());
+        for input in &tx.input {
+            let prevout = input.previous_output;
+            if let Some(parent) = state.graph.entries.get(&prevout.txid) {
+                match parent.tx.output.get(prevout.vout as usize) {
+                    Some(out) => spent.push(Spent {
+                        output: out.clone(),
+                        height: None,
+                        coinbase: false,
+                    }),
+                    None => return Err(missing()),
+                }
+                continue;
+            }
+            match self.chain.txout(&prevout) {
+                Ok((Some(coin), _)) => spent.push(Spent {
+                    output: coin.output,
+                    height: Some(coin.height),
+                    coinbase: coin.coinbase,
+                }),
+                Ok((None, _)) => {
+                    let known = (0..tx.output.len()).any(|vout| {
+                        let outpoint = OutPoint::new(txid, vout as u32);
+                        matches!(self.chain.txout(&outpoint), Ok((Some(_), _)))
+                    });
+                    if known {
+                        return Err(Rejected::new("txn-already-known").kind(RejectKind::Conflict));
+                    }
+                    return Err(missing());
+                }
+                Err(e) => return Err(Rejected::with_detail("coins-view-error", e.to_string())),
+            }
+        }
+        Ok(spent)
+    }
+
+    /// Core's `CheckSequenceLocksAtTip` (BIP68) for a block on `tip`.
+    fn sequence_locks_ok(&self, tx: &Transaction, spent: &[Spent], tip: &Tip) -> bool {
+        if tx.version.0 < 2 {
+            return true;
+        }
+        let next = i64::from(tip.height) + 1;
+        let (mut min_height, mut min_time) = (-1i64, -1i64);
+        for (input, coin) in tx.input.iter().zip(spent) {
+            let seq = input.sequence.0;
+            if seq & SEQUENCE_DISABLE != 0 {
+                continue;
+            }
+            let coin_height = coin.height.map_or(next, i64::from);
+            if seq & SEQUENCE_TYPE != 0 {
+                let at = (coin_height - 1).max(0);
+                let Some(coin_time) = self.median_time_past_at(at, tip) else {
+                    return false;
+                };
+                let span = i64::from(seq & SEQUENCE_MASK) << SEQUENCE_GRANULARITY;
+                min_time = min_time.max(coin_time + span - 1);
+            } else {
+                min_height = min_height.max(coin_height + i64::from(seq & SEQUENCE_MASK) - 1);
+            }
+        }
+        min_height < next && min_time < i64::from(tip.median_time_past)
+    }
+
+    fn median_time_past_at(&self, height: i64, tip: &Tip) -> Option<i64> {
+        if height == i64::from(tip.height) {
+            return Some(i64::from(tip.median_time_past));
+        }
+        let hash = self.chain.block_hash_at(i32::try_from(height).ok()?)?;
+        Some(i64::from(self.chain.block_info(&hash)?.median_time_past))
+    }
+
+    /// Core's `CheckFeeRate`: the rolling minimum fee, then `-minrelaytxfee`.
+    fn check_fee_rate(&self, state: &mut State, modified: i64, vsize: u64) -> Result<(), Rejected> {
+        let min = fee_for(self.min_fee_rate(state), vsize);
+        if min > 0 && modified < min as i64 {
+            return Err(Rejected::with_detail(
+                "mempool min fee not met",
+                format!("{modified} < {min}"),
+            ));
+        }
+        let relay = fee_for(self.options.min_relay_fee, vsize);
+        if modified < relay as i64 {
+            return Err(Rejected::with_detail(
+                "min relay fee not met",
+                format!("{modified} < {relay}"),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Core's `CalculateMemPoolAncestors` limits.
+    fn check_limits(
+        &self,
+        state: &State,
+        parents: &HashSet<Txid>,
+        ancestors: &HashSet<Txid>,
+        vsize: u64,
+    ) -> Result<(), Rejected> {
+        let limits = self.options.limits;
+        let chain = |detail: String| Rejected::with_detail("too-long-mempool-chain", detail);
+        if parents.len() as u64 + 1 > limits.ancestor_count {
+            return Err(chain(format!(
+                "too many unconfirmed parents [limit: {}]",
+                limits.ancestor_count
+            )));
+        }
+        if ancestors.len() as u64 + 1 > limits.ancestor_count {
+            return Err(chain(format!(
+                "too many unconfirmed ancestors [limit: {}]",
+                limits.ancestor_count
+            )));
+        }
+        let mut total = vsize;
+        for a in ancestors {
+            let Some(e) = state.graph.entries.get(a) else {
+                continue;
+            };
+            total += e.vsize;
+            if e.descendants.vsize + vsize > limits.descendant_size_vbytes {
+                return Err(chain(format!(
+                    "exceeds descendant size limit for tx {} [limit: {}]",
+                    e.txid, limits.descendant_size_vbytes
+                )));
+            }
+            if e.descendants.count + 1 > limits.descendant_count {
+                return Err(chain(format!(
+                    "too many descendants for tx {} [limit: {}]",
+                    e.txid, limits.descendant_count
+                )));
+            }
+        }
+        if total > limits.ancestor_size_vbytes {
+            return Err(chain(format!(
+                "exceeds ancestor size limit [limit: {}]",
+                limits.ancestor_size_vbytes
+            )));
+        }
+        Ok(())
+    }
+}
+
+fn missing() -> Rejected {
+    Rejected::new("bad-txns-inputs-missingorspent").kind(RejectKind::MissingInputs)
+}
+
+/// Core's `Consensus::CheckTxInputs`: maturity, amounts; returns the fee.
+fn check_tx_inputs(tx: &Transaction, spent: &[Spent], tip: &Tip) -> Result<i64, Rejected> {
+    let spend_height = u32::try_from(tip.height + 1).unwrap_or(0);
+    let mut value_in: u64 = 0;
+    for coin in spent {
+        if let (true, Some(height)) = (coin.coinbase, coin.height) {
+            if spend_height - height < COINBASE_MATURITY {
+                return Err(Rejected {
+                    kind: RejectKind::Consensus,
+                    reason: "bad-txns-premature-spend-of-coinbase".into(),
+                    detail: Some(format!(
+                        "tried to spend coinbase at depth {}",
+                        spend_height - height
+                    )),
+                });
+            }
+        }
+        value_in += coin.output.value.to_sat();
+        if coin.output.value.to_sat() > 21_000_000 * 100_000_000
+            || value_in > 21_000_000 * 100_000_000
+        {
+            return Err(Rejected::consensus("bad-txns-inputvalues-outofrange"));
+        }
+    }
+    let value_out: u64 = tx.output.iter().map(|o| o.value.to_sat()).sum();
+    if value_in < value_out {
+        return Err(Rejected {
+            kind: RejectKind::Consensus,
+            reason: "bad-txns-in-belowout".into(),
+            detail: Some(format!(
+                "value in ({}) < value out ({})",
+                format_money(value_in as i64),
+                format_money(value_out as i64)
+            )),
+        });
+    }
+    Ok((value_in - value_out) as i64)
+}
+
+/// Runs every input's script in the kernel with the consensus flags.
+fn verify_scripts(
+    tx: &Transaction,
+    txid: Txid,
+    wtxid: Wtxid,
+    spent: &[TxOut],
+) -> Result<(), Rejected> {
+    let internal = |e: String| Rejected::with_detail("script-verify-error", e);
+    let kernel_tx =
+        bitcoinkernel::Transaction::new(&serialize(tx)).map_err(|e| internal(e.to_string()))?;
+    let mut scripts = Vec::with_capacity(spent.len());
+    let mut outputs = Vec::with_capacity(spent.len());
+    for out in spent {
+        let script =
+            ScriptPubkey::new(out.script_pubkey.as_bytes()).map_err(|e| internal(e.to_string()))?;
+        outputs.push(bitcoinkernel::TxOut::new(
+            &script,
+            out.value.to_sat() as i64,
+        ));
+        scripts.push(script);
+    }
+    let precomputed = PrecomputedTransactionData::new(&kernel_tx, &outputs)
+        .map_err(|e| internal(e.to_string()))?;
+    for (index, (script, out)) in scripts.iter().zip(spent).enumerate() {
+        let amount = Some(out.value.to_sat() as i64);
+        if bitcoinkernel::verify(
+            script,
+            amount,
+            &kernel_tx,
+            index,
+            Some(VERIFY_ALL),
+            &precomputed,
+        )
+        .is_err()
+        {
+            let prevout = tx.input[index].previous_output;
+            return Err(Rejected {
+                kind: RejectKind::Consensus,
+                reason: "mempool-script-verify-flag-failed (script verification failed)".into(),
+                detail: Some(format!(
+                    "input {index} of {txid} (wtxid {wtxid}), spending {}:{}",
+                    prevout.txid, prevout.vout
+                )),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// An estimate of an entry's memory use: the transaction's bytes twice (serialized and
+/// deserialized forms), per-input and per-output overhead, and the entry and its index
+/// nodes. Core's `DynamicMemoryUsage` is itself an estimate; this one is of the same order.
+pub fn estimate_usage(tx: &Transaction) -> u64 {
+    let size = tx.total_size() as u64;
+    2 * size + 96 * (tx.input.len() + tx.output.len()) as u64 + 400
+}
