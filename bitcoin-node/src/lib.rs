@@ -471,9 +471,28 @@ pub fn serve_fd(process: &'static str, fd: i32) -> Result<(), NodeError> {
     Ok(())
 }
 
+/// Keeps block-sized buffers (templates, serialized blocks, IPC messages of up to a few MB) in
+/// glibc's heap instead of fresh `mmap`s: each new mapping is zeroed page by page by the
+/// kernel, which was a fifth of `createNewBlock`'s time with 5,000 transactions. At most
+/// `TRIM` bytes of freed memory stay with the process.
+fn tune_allocator() {
+    const MMAP_THRESHOLD: libc::c_int = 32 << 20;
+    const TRIM: libc::c_int = 64 << 20;
+    // SAFETY: mallopt only changes glibc's allocation thresholds; it is called before any
+    // thread is started.
+    let ok = unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, MMAP_THRESHOLD) == 1
+            && libc::mallopt(libc::M_TRIM_THRESHOLD, TRIM) == 1
+    };
+    if !ok {
+        tracing::debug!("mallopt refused the allocation thresholds");
+    }
+}
+
 /// The whole `main` of `bitcoin-node` and `bitcoind`: returns the exit code.
 pub fn main(process: &'static str, usage: &str, args: &[String]) -> std::process::ExitCode {
     use std::process::ExitCode;
+    tune_allocator();
     ipc::set_process_name(process);
     let fail = |e: &dyn std::fmt::Display| {
         tracing::error!("{e}");

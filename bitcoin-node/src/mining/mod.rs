@@ -7,14 +7,14 @@ use bitcoin::block::{Header, Version};
 use bitcoin::hashes::Hash;
 use bitcoin::script::Builder;
 use bitcoin::{
-    absolute, merkle_tree, transaction, Amount, Block, CompactTarget, OutPoint, Script, ScriptBuf,
-    Sequence, Transaction, TxIn, TxMerkleNode, TxOut, Witness, WitnessCommitment,
-    WitnessMerkleNode, Wtxid,
+    absolute, transaction, Amount, Block, CompactTarget, OutPoint, Script, ScriptBuf, Sequence,
+    Transaction, TxIn, TxMerkleNode, TxOut, Witness, WitnessCommitment, WitnessMerkleNode, Wtxid,
 };
 
 use crate::chain::Tip;
 
 pub mod check;
+pub mod merkle;
 pub mod service;
 pub mod template;
 
@@ -34,7 +34,7 @@ const DIFFICULTY_ADJUSTMENT_INTERVAL: i32 = 2016;
 const MAX_TIMEWARP: u32 = 600;
 
 /// The block version Core's miner starts from (BIP9 top bits, no deployment signalled).
-const BLOCK_VERSION: i32 = 0x2000_0000;
+pub(crate) const BLOCK_VERSION: i32 = 0x2000_0000;
 
 /// Whether a block with `txs` needs a witness commitment (BIP141: some input has witness data).
 pub fn needs_witness_commitment(txs: &[Transaction]) -> bool {
@@ -45,13 +45,19 @@ pub fn needs_witness_commitment(txs: &[Transaction]) -> bool {
 /// The BIP141 witness commitment of a block whose non-coinbase transactions are `txs`: the
 /// witness merkle root (the coinbase counted as all zeros) hashed with the reserved value.
 pub fn witness_commitment(txs: &[Transaction]) -> WitnessCommitment {
-    let hashes = std::iter::once(Wtxid::all_zeros())
-        .chain(txs.iter().map(Transaction::compute_wtxid))
-        .map(|w| w.to_raw_hash());
-    let root = merkle_tree::calculate_root(hashes)
-        .map(WitnessMerkleNode::from_raw_hash)
-        .unwrap_or_else(WitnessMerkleNode::all_zeros);
-    Block::compute_witness_commitment(&root, &WITNESS_RESERVED_VALUE)
+    witness_commitment_of(txs.iter().map(Transaction::compute_wtxid))
+}
+
+/// [`witness_commitment`] from the transactions' witness txids.
+pub fn witness_commitment_of(wtxids: impl Iterator<Item = Wtxid>) -> WitnessCommitment {
+    let leaves = std::iter::once([0; 32])
+        .chain(wtxids.map(|w| w.to_byte_array()))
+        .collect();
+    let (root, _) = merkle::root_and_first_branch(leaves);
+    Block::compute_witness_commitment(
+        &WitnessMerkleNode::from_byte_array(root),
+        &WITNESS_RESERVED_VALUE,
+    )
 }
 
 /// Core's coinbase for the block at `height`: scriptSig the BIP34 height (with `OP_0` up to

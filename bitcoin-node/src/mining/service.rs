@@ -216,8 +216,21 @@ impl MiningContext {
         Ok(TemplateImpl::new(self.clone(), *options, template, updates))
     }
 
+    /// After `block` was accepted: waits until the waits and the mempool reflect it (the
+    /// mempool follows the chain on its own thread), so that callers see what Core's
+    /// callers see once `submitblock` or `generate` returned.
+    pub fn settle(&self, block: &BlockHash) {
+        self.watcher.refresh(&self.chain);
+        if !self.source.wait_for_tip(block, Duration::from_secs(10)) {
+            tracing::warn!(%block, "mempool did not catch up with the new tip in 10 s");
+        }
+    }
+
     fn submit(&self, block: &Block) -> BlockVerdict {
         let outcome = self.chain.submit_block(block);
+        if outcome == SubmitOutcome::Accepted {
+            self.settle(&block.block_hash());
+        }
         self.watcher.refresh(&self.chain);
         let (result, reason) = match outcome {
             SubmitOutcome::Accepted => (true, String::new()),
@@ -394,7 +407,7 @@ impl TemplateImpl {
     }
 
     fn prev(&self) -> BlockHash {
-        self.template.block.header.prev_blockhash
+        self.template.header.prev_blockhash
     }
 
     /// Whether testnet's 20-minute rule calls for a fresh template.
@@ -421,7 +434,7 @@ impl Drop for TemplateImpl {
 
 impl BlockTemplate for TemplateImpl {
     fn get_block_header(&self) -> Result<Vec<u8>, Error> {
-        Ok(serialize(&self.template.block.header))
+        Ok(serialize(&self.template.header))
     }
 
     fn get_block(&self) -> Result<Vec<u8>, Error> {

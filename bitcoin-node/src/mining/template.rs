@@ -6,14 +6,19 @@
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use bitcoin::consensus::encode::{deserialize, serialize};
+use bitcoin::block::Header;
+use bitcoin::consensus::encode::{deserialize, serialize, VarInt};
+use bitcoin::consensus::Encodable;
 use bitcoin::hashes::Hash;
 use bitcoin::params::Params;
 use bitcoin::script::Builder;
-use bitcoin::{Amount, Block, BlockHash, CompactTarget, Network, Script, Transaction, Txid, Wtxid};
+use bitcoin::{
+    Amount, Block, BlockHash, CompactTarget, Network, Script, Transaction, TxMerkleNode, Txid,
+    Wtxid,
+};
 use interfaces::{BlockCreateOptions, CoinbaseTx};
 
-use super::{assemble_block, block_time, coinbase, witness_commitment};
+use super::{block_time, coinbase, witness_commitment_of};
 use crate::chain::{network, ChainState, Tip};
 
 /// Consensus limit on block weight.
@@ -46,6 +51,8 @@ pub trait TxSource: Send + Sync {
     fn transactions_updated(&self) -> u64;
     /// Waits (up to `timeout`) until the source reflects the chain up to block `tip`.
     fn wait_for_tip(&self, tip: &BlockHash, timeout: std::time::Duration) -> bool;
+    /// How many transactions it holds.
+    fn size(&self) -> usize;
 }
 
 impl TxSource for crate::mempool::Mempool {
@@ -69,6 +76,9 @@ impl TxSource for crate::mempool::Mempool {
     fn wait_for_tip(&self, tip: &BlockHash, timeout: std::time::Duration) -> bool {
         crate::mempool::Mempool::wait_for_tip(self, tip, timeout)
     }
+    fn size(&self) -> usize {
+        crate::mempool::Mempool::size(self)
+    }
 }
 
 /// A source without transactions (a node without a mempool; coinbase-only templates).
@@ -89,6 +99,9 @@ impl TxSource for NoTransactions {
     }
     fn wait_for_tip(&self, _: &BlockHash, _: std::time::Duration) -> bool {
         true
+    }
+    fn size(&self) -> usize {
+        0
     }
 }
 
@@ -118,8 +131,14 @@ pub fn check_options(options: &BlockCreateOptions) -> Result<(), String> {
 /// A block template and what it hands out, computed once.
 #[derive(Debug, Clone)]
 pub struct Template {
-    /// The block (coinbase paying `coinbase_script`, nonce 0).
-    pub block: Block,
+    /// The header (nonce 0).
+    pub header: Header,
+    /// The coinbase, paying `coinbase_script`.
+    pub coinbase_tx: Transaction,
+    /// The other transactions, shared with the mempool (never copied).
+    pub txs: Vec<Arc<Transaction>>,
+    /// Their txids.
+    pub txids: Vec<Txid>,
     /// The block serialized with witness (what `getBlock` returns).
     pub raw_block: Vec<u8>,
     /// Height of the block.
@@ -189,26 +208,6 @@ pub fn next_bits(chain: &ChainState, tip: &Tip, time: u32) -> u32 {
     CompactTarget::from_next_work_required(last, timespan, &params).to_consensus()
 }
 
-/// Core's `ComputeMerkleBranch` for leaf 0: the sibling at each level, from the leaves up.
-pub fn coinbase_merkle_path(txids: &[Txid]) -> Vec<[u8; 32]> {
-    let mut level: Vec<[u8; 32]> = txids.iter().map(|t| t.to_byte_array()).collect();
-    let mut path = Vec::new();
-    while level.len() > 1 {
-        path.push(level[1]);
-        level = level
-            .chunks(2)
-            .map(|pair| {
-                let right = pair.get(1).unwrap_or(&pair[0]);
-                let mut both = [0u8; 64];
-                both[..32].copy_from_slice(&pair[0]);
-                both[32..].copy_from_slice(right);
-                bitcoin::hashes::sha256d::Hash::hash(&both).to_byte_array()
-            })
-            .collect();
-    }
-    path
-}
-
 /// Builds a template on the chain's tip: transactions from `source` (none unless
 /// `options.use_mempool`), a coinbase paying everything to `coinbase_script`.
 pub fn create(
@@ -240,21 +239,32 @@ pub fn create(
     };
     let total_fees: Amount = picked.iter().map(|t| t.fee).sum();
     let reward = chain.subsidy(height) + total_fees;
-    let txs: Vec<Transaction> = picked.iter().map(|t| (*t.tx).clone()).collect();
-    let commitment = witness_commitment(&txs);
+    // Hashes come from the mempool's entries: nothing is hashed again or copied.
+    let commitment = witness_commitment_of(picked.iter().map(|t| t.wtxid));
     let coinbase_tx = coinbase(height, coinbase_script, reward, Some(commitment));
     let coinbase_info = describe_coinbase(&coinbase_tx, height, reward);
     let time = block_time(&tip, now());
     let bits = CompactTarget::from_consensus(next_bits(chain, &tip, time));
-    let block = assemble_block(&tip, coinbase_tx, txs, time, bits);
-    let mut txids = Vec::with_capacity(block.txdata.len());
-    txids.push(block.txdata[0].compute_txid());
-    txids.extend(picked.iter().map(|t| t.txid));
+    let mut leaves = Vec::with_capacity(picked.len() + 1);
+    leaves.push(coinbase_tx.compute_txid().to_byte_array());
+    leaves.extend(picked.iter().map(|t| t.txid.to_byte_array()));
+    let (root, merkle_path) = super::merkle::root_and_first_branch(leaves);
+    let merkle_root = TxMerkleNode::from_byte_array(root);
+    let header = Header {
+        version: bitcoin::block::Version::from_consensus(super::BLOCK_VERSION),
+        prev_blockhash: tip.hash,
+        merkle_root,
+        time,
+        bits,
+        nonce: 0,
+    };
+    let raw_block = serialize_block(&header, &coinbase_tx, &picked);
     Ok(Template {
-        raw_block: serialize(&block),
-        merkle_path: coinbase_merkle_path(&txids),
-        block,
-        height,
+        merkle_path,
+        raw_block,
+        header,
+        coinbase_tx,
+        txids: picked.iter().map(|t| t.txid).collect(),
         fees: picked
             .iter()
             .map(|t| i64::try_from(t.fee.to_sat()).unwrap_or(i64::MAX))
@@ -263,9 +273,39 @@ pub fn create(
             .iter()
             .map(|t| i64::try_from(t.sigops_cost).unwrap_or(i64::MAX))
             .collect(),
+        txs: picked.into_iter().map(|t| t.tx).collect(),
+        height,
         total_fees,
         coinbase: coinbase_info,
     })
+}
+
+/// A block's consensus serialization (with witness) from its parts, in one buffer.
+fn serialize_block(header: &Header, coinbase_tx: &Transaction, txs: &[BlockTx]) -> Vec<u8> {
+    let weight: u64 = txs.iter().map(|t| t.weight).sum();
+    let mut raw = Vec::with_capacity(usize::try_from(weight / 2).unwrap_or(0) + 1024);
+    let count = VarInt::from(txs.len() + 1);
+    // Writing to a Vec cannot fail.
+    let _ = header.consensus_encode(&mut raw);
+    let _ = count.consensus_encode(&mut raw);
+    let _ = coinbase_tx.consensus_encode(&mut raw);
+    for tx in txs {
+        let _ = tx.tx.consensus_encode(&mut raw);
+    }
+    raw
+}
+
+impl Template {
+    /// The whole block (a copy of every transaction: for RPC and tests, not the IPC path).
+    pub fn block(&self) -> Block {
+        let mut txdata = Vec::with_capacity(self.txs.len() + 1);
+        txdata.push(self.coinbase_tx.clone());
+        txdata.extend(self.txs.iter().map(|tx| (**tx).clone()));
+        Block {
+            header: self.header,
+            txdata,
+        }
+    }
 }
 
 /// What a miner needs to rebuild `coinbase_tx` with its own outputs.
@@ -294,7 +334,7 @@ pub fn solve(
 ) -> Result<Block, String> {
     let coinbase: Transaction =
         deserialize(coinbase).map_err(|e| format!("coinbase transaction does not decode: {e}"))?;
-    let mut block = template.block.clone();
+    let mut block = template.block();
     block.txdata[0] = coinbase;
     block.header.version = bitcoin::block::Version::from_consensus(version as i32);
     block.header.time = timestamp;
@@ -332,21 +372,49 @@ mod tests {
     }
 
     #[test]
-    fn merkle_path_rebuilds_the_root() {
-        for n in 1..=9u8 {
-            let txids: Vec<Txid> = (0..n).map(|i| Txid::from_byte_array([i + 1; 32])).collect();
-            let path = coinbase_merkle_path(&txids);
-            let root = bitcoin::merkle_tree::calculate_root(txids.iter().map(|t| t.to_raw_hash()))
-                .expect("root");
-            let mut hash = txids[0].to_byte_array();
-            for sibling in &path {
-                let mut both = [0u8; 64];
-                both[..32].copy_from_slice(&hash);
-                both[32..].copy_from_slice(sibling);
-                hash = bitcoin::hashes::sha256d::Hash::hash(&both).to_byte_array();
+    fn one_buffer_serialization_is_the_blocks() {
+        use bitcoin::{absolute, transaction, OutPoint, TxIn, TxOut, Witness};
+        let spend = |n: u8| {
+            let mut input = TxIn {
+                previous_output: OutPoint::new(Txid::from_byte_array([n; 32]), 0),
+                ..TxIn::default()
+            };
+            input.witness = Witness::from_slice(&[[0x51]]);
+            Transaction {
+                version: transaction::Version::TWO,
+                lock_time: absolute::LockTime::ZERO,
+                input: vec![input],
+                output: vec![TxOut {
+                    value: Amount::from_sat(1000),
+                    script_pubkey: bitcoin::ScriptBuf::new_op_return([n]),
+                }],
             }
-            assert_eq!(hash, root.to_byte_array(), "{n} transactions");
-        }
-        assert!(coinbase_merkle_path(&[Txid::all_zeros()]).is_empty());
+        };
+        let txs: Vec<BlockTx> = (1..4u8)
+            .map(|n| {
+                let tx = spend(n);
+                BlockTx {
+                    txid: tx.compute_txid(),
+                    wtxid: tx.compute_wtxid(),
+                    fee: Amount::from_sat(10),
+                    weight: tx.weight().to_wu(),
+                    sigops_cost: 0,
+                    tx: Arc::new(tx),
+                }
+            })
+            .collect();
+        let cb = coinbase(5, Script::new(), Amount::ONE_BTC, None);
+        let header = Header {
+            version: bitcoin::block::Version::from_consensus(super::super::BLOCK_VERSION),
+            prev_blockhash: BlockHash::all_zeros(),
+            merkle_root: TxMerkleNode::all_zeros(),
+            time: 1,
+            bits: CompactTarget::from_consensus(0x207f_ffff),
+            nonce: 0,
+        };
+        let mut txdata = vec![cb.clone()];
+        txdata.extend(txs.iter().map(|t| (*t.tx).clone()));
+        let block = Block { header, txdata };
+        assert_eq!(serialize_block(&header, &cb, &txs), serialize(&block));
     }
 }

@@ -107,20 +107,17 @@ fn template_json(chain: &ChainState, mining: &MiningContext) -> Result<Value, Rp
     let script = bitcoin::ScriptBuf::from_bytes(vec![0x51]);
     let t = template::create(chain, mining.source.as_ref(), &options, &script)
         .map_err(|e| RpcError::new(RPC_INTERNAL_ERROR, e))?;
+    // Core's `depends` count from 1 (the coinbase is not listed).
     let index: HashMap<_, _> = t
-        .block
-        .txdata
+        .txids
         .iter()
         .enumerate()
-        .skip(1)
-        .map(|(i, tx)| (tx.compute_txid(), i))
+        .map(|(i, txid)| (*txid, i + 1))
         .collect();
     let transactions: Vec<Value> = t
-        .block
-        .txdata
+        .txs
         .iter()
         .enumerate()
-        .skip(1)
         .map(|(i, tx)| {
             let mut depends: Vec<usize> = tx
                 .input
@@ -130,19 +127,20 @@ fn template_json(chain: &ChainState, mining: &MiningContext) -> Result<Value, Rp
             depends.sort_unstable();
             depends.dedup();
             json!({
-                "data": serialize_hex(tx),
-                "txid": tx.compute_txid().to_string(),
+                "data": serialize_hex(&**tx),
+                "txid": t.txids[i].to_string(),
                 "hash": tx.compute_wtxid().to_string(),
                 "depends": depends,
-                "fee": t.fees[i - 1],
-                "sigops": t.sigops[i - 1],
+                "fee": t.fees[i],
+                "sigops": t.sigops[i],
                 "weight": tx.weight().to_wu(),
             })
         })
         .collect();
-    let header = &t.block.header;
+    let header = &t.header;
     let target = Target::from_compact(CompactTarget::from_consensus(header.bits.to_consensus()));
-    let commitment = t.block.txdata[0]
+    let commitment = t
+        .coinbase_tx
         .output
         .iter()
         .rev()

@@ -1,14 +1,12 @@
-//! Mining methods (Core's `rpc/mining.cpp`) that need only the chainstate: `getmininginfo`,
-//! `getnetworkhashps`, `generatetodescriptor` and `generateblock`, building blocks with
-//! [`crate::mining`].
-//!
-//! There is no mempool yet: templates hold only the coinbase (`pooledtx` is 0), txids given to
-//! `generateblock` are "not in mempool", and, as in Core, `generateblock` pays the subsidy
-//! without the fees. Blocks are checked by submitting them (Core tests them first), so a block
-//! made with `submit=false` is not validated.
+//! Mining methods (Core's `rpc/mining.cpp`): `getmininginfo`, `getnetworkhashps`,
+//! `generatetoaddress`, `generatetodescriptor` (blocks from the shared template assembler,
+//! [`crate::mining::template`], so with mempool transactions) and `generateblock` (exactly
+//! the given transactions or mempool txids; as in Core, it pays the subsidy without the
+//! fees). Blocks are checked by submitting them (Core tests them first), so a block made with
+//! `submit=false` is not validated. Once a generated block is accepted, the call returns only
+//! after the mempool has dropped its transactions, as Core's does.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use bitcoin::consensus::encode::serialize_hex;
@@ -36,8 +34,7 @@ use crate::rpc::util::decode_destination;
 const DEFAULT_MAX_TRIES: u64 = 1_000_000;
 /// Blocks between difficulty adjustments.
 const INTERVAL: i32 = 2016;
-/// Weight Core reserves for header and coinbase (`DEFAULT_BLOCK_RESERVED_WEIGHT`): with no
-/// mempool, the weight of every template Core would assemble.
+/// Weight Core reserves for header and coinbase (`DEFAULT_BLOCK_RESERVED_WEIGHT`).
 const RESERVED_WEIGHT: u64 = 8000;
 /// The default signet's block challenge.
 const SIGNET_CHALLENGE: &str = "512103ad5e0edad18cb1f0fc0d28a3d4f1f3e445640337489abb10404f2d1e086be430210359ef5021964fe22d6f8e05b2463c9540ce96883fe3b278760f048f5189f2e6c452ae";
@@ -48,7 +45,9 @@ const SIGNET_CHALLENGE: &str = "512103ad5e0edad18cb1f0fc0d28a3d4f1f3e44564033748
 struct Miner {
     chain: Arc<ChainState>,
     mining: Arc<MiningContext>,
-    assembled: Arc<AtomicBool>,
+    /// Weight (counting the reserved weight, as Core does) and transaction count of the last
+    /// assembled block.
+    assembled: Arc<Mutex<Option<(u64, usize)>>>,
 }
 
 fn now() -> u32 {
@@ -121,11 +120,20 @@ impl Miner {
     /// Core's `CreateNewBlock`: mempool transactions by ancestor fee rate, the coinbase
     /// paying subsidy and fees to `script`.
     fn assemble(&self, script: &Script) -> Result<Block, RpcError> {
-        self.assembled.store(true, Ordering::Relaxed);
         let options = interfaces::BlockCreateOptions::default();
-        template::create(&self.chain, self.mining.source.as_ref(), &options, script)
-            .map(|t| t.block)
-            .map_err(|e| RpcError::new(RPC_INTERNAL_ERROR, e))
+        let t = template::create(&self.chain, self.mining.source.as_ref(), &options, script)
+            .map_err(|e| RpcError::new(RPC_INTERNAL_ERROR, e))?;
+        let weight =
+            options.block_reserved_weight + t.txs.iter().map(|tx| tx.weight().to_wu()).sum::<u64>();
+        self.note_assembled(weight, t.txs.len());
+        Ok(t.block())
+    }
+
+    fn note_assembled(&self, weight: u64, txs: usize) {
+        *self
+            .assembled
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some((weight, txs));
     }
 
     /// `generateblock`'s block: exactly `txs`, the coinbase paying the subsidy only.
@@ -136,7 +144,8 @@ impl Miner {
         let coinbase = coinbase(height, script, self.chain.subsidy(height), commitment);
         let time = block_time(&tip, now());
         let bits = CompactTarget::from_consensus(next_bits(&self.chain, &tip, time));
-        self.assembled.store(true, Ordering::Relaxed);
+        let weight = RESERVED_WEIGHT + txs.iter().map(|tx| tx.weight().to_wu()).sum::<u64>();
+        self.note_assembled(weight, txs.len());
         Ok(assemble_block(&tip, coinbase, txs, time, bits))
     }
 
@@ -158,6 +167,8 @@ impl Miner {
                 ));
             }
             left -= 1;
+            // As in Core, the block's transactions have left the mempool when we return.
+            self.mining.settle(&block.block_hash());
             hashes.push(Value::from(block.block_hash().to_string()));
         }
         Ok(hashes.into())
@@ -191,15 +202,16 @@ fn getmininginfo(miner: Miner) -> Method {
             let tip = chain.tip().ok_or_else(closed)?;
             let mut object = serde_json::Map::new();
             object.insert("blocks".into(), tip.height.into());
-            if miner.assembled.load(Ordering::Relaxed) {
-                object.insert("currentblockweight".into(), RESERVED_WEIGHT.into());
-                object.insert("currentblocktx".into(), 0.into());
+            let last = *miner.assembled.lock().unwrap_or_else(PoisonError::into_inner);
+            if let Some((weight, txs)) = last {
+                object.insert("currentblockweight".into(), weight.into());
+                object.insert("currentblocktx".into(), txs.into());
             }
             object.insert("bits".into(), format!("{:08x}", tip.bits).into());
             object.insert("difficulty".into(), float(difficulty(tip.bits)));
             object.insert("target".into(), target_hex(tip.bits).into());
             object.insert("networkhashps".into(), network_hash_ps(chain, 120, -1)?);
-            object.insert("pooledtx".into(), 0.into());
+            object.insert("pooledtx".into(), miner.mining.source.size().into());
             object.insert("blockmintxfee".into(), btc(1));
             object.insert("chain".into(), chain.chain().name().into());
             if chain.chain() == common::Chain::Signet {
@@ -351,7 +363,10 @@ fn generateblock(miner: Miner) -> Method {
             }
             match miner.chain.submit_block(&block) {
                 SubmitOutcome::Rejected(reason) => Err(RpcError::new(RPC_VERIFY_ERROR, format!("TestBlockValidity failed: {reason}"))),
-                _ => Ok(json!({"hash": hash})),
+                _ => {
+                    miner.mining.settle(&block.block_hash());
+                    Ok(json!({"hash": hash}))
+                }
             }
         })
 }
