@@ -5,7 +5,7 @@
 //! an `Echo.echo("")` round trip (the IPC floor) and `Mining.getTip` (the cheapest mining
 //! call).
 //!
-//! The mempool is filled with 1-in-2-out spends of P2WSH(OP_TRUE) outputs (about 150 vbytes
+//! The mempool is filled with independent 1-in-2-out P2WPKH spends (222 bytes, 141 vbytes
 //! each, fee rates varying) through `sendrawtransaction` over IPC.
 //!
 //! `cargo bench -p tests --bench mining_bench -- [--calls N]` (needs `cargo build --release
@@ -14,94 +14,40 @@
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use bitcoin::consensus::encode::serialize_hex;
-use bitcoin::{
-    absolute, transaction, Amount, OutPoint, ScriptBuf, Sequence, Transaction, TxIn, TxOut, Txid,
-    Witness,
-};
+use bitcoin::{Amount, TxOut};
 use interfaces::{BlockCreateOptions, Init, Mining};
 use serde_json::json;
+use tests::miniwallet::{send, MiniWallet, Utxo};
 use tests::RpcNode;
 
-/// The witness script OP_TRUE and its P2WSH output script.
-fn op_true() -> (ScriptBuf, ScriptBuf) {
-    let script = ScriptBuf::from_bytes(vec![0x51]);
-    let p2wsh = ScriptBuf::new_p2wsh(&script.wscript_hash());
-    (script, p2wsh)
-}
-
-/// Spends `inputs` (P2WSH OP_TRUE outputs of `value` each) into `outputs` equal outputs
-/// after `fee`.
-fn spend(inputs: &[OutPoint], value: Amount, outputs: usize, fee: Amount) -> Transaction {
-    let (script, p2wsh) = op_true();
-    let total = value * inputs.len() as u64 - fee;
-    let each = total / outputs as u64;
-    Transaction {
-        version: transaction::Version::TWO,
-        lock_time: absolute::LockTime::ZERO,
-        input: inputs
-            .iter()
-            .map(|outpoint| TxIn {
-                previous_output: *outpoint,
-                script_sig: ScriptBuf::new(),
-                sequence: Sequence::ENABLE_RBF_NO_LOCKTIME,
-                witness: Witness::from_slice(&[script.as_bytes()]),
-            })
-            .collect(),
-        output: (0..outputs)
-            .map(|_| TxOut {
-                value: each,
-                script_pubkey: p2wsh.clone(),
-            })
-            .collect(),
-    }
-}
-
-struct Funds {
-    coins: Vec<(OutPoint, Amount)>,
-}
-
-/// Mines coinbases to OP_TRUE, fans them out to `n` coins and confirms them.
-fn fund(node: &RpcNode, n: usize) -> Funds {
-    let (_, p2wsh) = op_true();
-    let descriptor = format!("raw({})", p2wsh.to_hex_string());
+/// Mines coinbases to the wallet, fans them out to `n` outputs and confirms them.
+fn fund(node: &RpcNode, wallet: &mut MiniWallet, n: usize) -> Vec<Utxo> {
     let fanouts = n.div_ceil(500);
-    node.call("generatetodescriptor", json!([100 + fanouts, descriptor]));
-    let mut coins = Vec::new();
-    for height in 1..=fanouts {
-        let hash = node.call("getblockhash", json!([height]));
-        let block = node.call("getblock", json!([hash, 2]));
-        let txid: Txid = block["tx"][0]["txid"]
-            .as_str()
-            .expect("coinbase txid")
-            .parse()
-            .expect("txid");
-        let value = Amount::from_btc(block["tx"][0]["vout"][0]["value"].as_f64().expect("value"))
-            .expect("amount");
-        let tx = spend(
-            &[OutPoint::new(txid, 0)],
-            value,
-            500,
-            Amount::from_sat(100_000),
-        );
-        let fanout_txid = node.call("sendrawtransaction", json!([serialize_hex(&tx)]));
-        let fanout_txid: Txid = fanout_txid.as_str().expect("txid").parse().expect("txid");
-        for vout in 0..500u32 {
-            coins.push((OutPoint::new(fanout_txid, vout), tx.output[0].value));
-        }
+    wallet.generate(node, 100 + fanouts as u64);
+    let mut coins = Vec::with_capacity(n);
+    for _ in 0..fanouts {
+        let coinbase = wallet.take_utxo();
+        let (tx, outputs) = wallet.fan_out(&coinbase, 500, Amount::from_sat(100_000));
+        send(node, &tx);
+        coins.extend(outputs);
     }
-    node.call("generatetodescriptor", json!([1, descriptor]));
+    node.call("generatetodescriptor", json!([1, "raw(51)"]));
     assert_eq!(node.call("getmempoolinfo", json!([]))["size"], 0);
-    Funds { coins }
+    coins
 }
 
-/// Sends `count` 1-in-2-out spends with fee rates between 1 and 50 sat/vB.
-fn fill(node: &RpcNode, funds: &mut Funds, count: usize) {
+/// Sends `count` 1-in-2-out P2WPKH spends with fee rates between 1 and 50 sat/vB.
+fn fill(node: &RpcNode, wallet: &MiniWallet, coins: &mut Vec<Utxo>, count: usize) {
     for i in 0..count {
-        let (outpoint, value) = funds.coins.pop().expect("enough coins");
-        let fee = Amount::from_sat(150 * (1 + (i as u64 * 7919) % 50));
-        let tx = spend(&[outpoint], value, 2, fee);
-        node.call("sendrawtransaction", json!([serialize_hex(&tx)]));
+        let coin = coins.pop().expect("enough coins");
+        let fee = Amount::from_sat(141 * (1 + (i as u64 * 7919) % 50));
+        let half = (coin.value - fee) / 2;
+        let output = TxOut {
+            value: half,
+            script_pubkey: wallet.script_pubkey(),
+        };
+        let tx = wallet.spend(std::slice::from_ref(&coin), vec![output.clone(), output]);
+        send(node, &tx);
     }
 }
 
@@ -183,13 +129,14 @@ fn main() {
         ipc::connect_init(&dir.path().join("regtest").join("node.sock")).expect("connect");
     let mining = init.make_mining().expect("make_mining");
     let echo = init.make_echo().expect("make_echo");
-    let mut funds = fund(&node, 5000);
+    let mut wallet = MiniWallet::p2wpkh(7);
+    let mut coins = fund(&node, &mut wallet, 5000);
     let own = std::process::id();
     let node_pid = node.process.pid();
     println!("| mempool | txs in template | block bytes | echo µs (floor) | getTip µs | createNewBlock µs median (mean) | getBlock µs median (mean) | getBlock MB/s |");
     println!("|---|---|---|---|---|---|---|---|");
     for (count, add) in [(500, 500), (5000, 4500)] {
-        fill(&node, &mut funds, add);
+        fill(&node, &wallet, &mut coins, add);
         std::thread::sleep(Duration::from_millis(200));
         pin(node_pid, Some(0));
         pin(own, Some(0));
