@@ -99,3 +99,32 @@ async def rpc_call(rpc, ctx, method, *params):
     reply = json.loads((await rpc.executeRpc(ctx, request, "/", "")).result)
     assert reply.get("error") is None, reply
     return reply["result"]
+
+
+P2WSH_OP_TRUE_DESCRIPTOR = f"raw({P2WSH_OP_TRUE.hex()})"
+
+
+def spend_op_true(txid_hex, vout, value, fee):
+    """(raw tx, txid hex, wtxid hex) spending a P2WSH(OP_TRUE) output back to P2WSH(OP_TRUE)."""
+    prevout = bytes.fromhex(txid_hex)[::-1] + struct.pack("<I", vout)
+    body_in = compact_size(1) + prevout + compact_size(0) + struct.pack("<I", 0xFFFFFFFD)
+    out = struct.pack("<q", value - fee) + compact_size(len(P2WSH_OP_TRUE)) + P2WSH_OP_TRUE
+    body_out = compact_size(1) + out
+    version = struct.pack("<I", 2)
+    lock = struct.pack("<I", 0)
+    witness = compact_size(1) + push(OP_TRUE_SCRIPT)
+    legacy = version + body_in + body_out + lock
+    full = version + b"\x00\x01" + body_in + body_out + witness + lock
+    return full, sha256d(legacy)[::-1].hex(), sha256d(full)[::-1].hex()
+
+
+async def mature_coinbases(rpc, ctx, count):
+    """Mines 100 + count blocks to P2WSH(OP_TRUE); returns [(txid, value)] of the first
+    `count` coinbases (mature now)."""
+    hashes = await rpc_call(rpc, ctx, "generatetodescriptor", 100 + count, P2WSH_OP_TRUE_DESCRIPTOR)
+    coins = []
+    for block_hash in hashes[:count]:
+        block = await rpc_call(rpc, ctx, "getblock", block_hash, 2)
+        coinbase = block["tx"][0]
+        coins.append((coinbase["txid"], round(coinbase["vout"][0]["value"] * 100_000_000)))
+    return coins

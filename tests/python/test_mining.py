@@ -4,7 +4,7 @@ Bitcoin Core's test/functional/interface_ipc_mining.py, using only our schemas/ 
 import asyncio
 
 from ipc_util import connected, expect_failure, init_capnp, make_thread_ctx, mining_capnp, proxy_capnp, run
-from mining_util import rpc_call, solve
+from mining_util import mature_coinbases, rpc_call, solve, spend_op_true
 
 OLD7_ERROR = "Old submitSolution (@7) not supported. Please update your client!"
 
@@ -184,5 +184,46 @@ def test_three_wait_next_on_one_thread_then_a_block(node):
                 await asyncio.sleep(0.1)
                 info = await rpc_call(rpc, other, "getipcinfo")
             assert info["block_templates"] == 4, info
+
+    run(body)
+
+
+def test_wait_next_on_a_fee_rise_and_templates_keep_their_transactions(node):
+    async def body():
+        async with connected(node.socket_path, init_capnp.Init) as conn:
+            thread_map, ctx, mining = await setup(conn)
+            other = await other_thread(thread_map, "wallet")
+            rpc = (await conn.root.makeRpc(other)).result
+            coins = await mature_coinbases(rpc, other, 3)
+            template = (await mining.createNewBlock(ctx, create_options(), True)).result
+            assert list((await template.getTxFees(ctx)).result) == []
+            # A 5,000 sat transaction arrives while a waitNext asks for at least 1,000 more.
+            waiting = template.waitNext(ctx, wait_options(timeout=20_000.0, feeThreshold=1000))
+            await asyncio.sleep(0.3)
+            raw, txid, wtxid = spend_op_true(coins[0][0], 0, coins[0][1], 5000)
+            assert await rpc_call(rpc, other, "sendrawtransaction", raw.hex()) == txid
+            richer = (await waiting).result
+            assert list((await richer.getTxFees(ctx)).result) == [5000]
+            assert len(list((await richer.getTxSigops(ctx)).result)) == 1
+            block = bytes((await richer.getBlock(ctx)).result)
+            assert raw in block
+            # The mempool serves it by txid and by wtxid (raw bytes, internal order).
+            by_txid = (await mining.getTransactionsByTxID(ctx, [bytes.fromhex(txid)[::-1]])).result
+            assert [bytes(t) for t in by_txid] == [raw]
+            by_wtxid = (await mining.getTransactionsByWitnessID(ctx, [bytes.fromhex(wtxid)[::-1]])).result
+            assert [bytes(t) for t in by_wtxid] == [raw]
+            # A rise below the threshold gives nothing before the timeout.
+            waiting = richer.waitNext(ctx, wait_options(timeout=1500.0, feeThreshold=100_000))
+            await asyncio.sleep(0.3)
+            raw2, _, _ = spend_op_true(coins[1][0], 0, coins[1][1], 2000)
+            await rpc_call(rpc, other, "sendrawtransaction", raw2.hex())
+            assert not (await waiting)._has("result")
+            # Once mined, the transactions leave the mempool but the templates keep them.
+            await rpc_call(rpc, other, "generatetodescriptor", 1, "raw(51)")
+            gone = (await mining.getTransactionsByTxID(ctx, [bytes.fromhex(txid)[::-1]])).result
+            assert [bytes(t) for t in gone] == [b""]
+            assert raw in bytes((await richer.getBlock(ctx)).result)
+            mempool = await rpc_call(rpc, other, "getrawmempool")
+            assert mempool == []
 
     run(body)
