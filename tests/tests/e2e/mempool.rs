@@ -106,6 +106,90 @@ fn confirm(node: &RpcNode, wallet: &mut MiniWallet, txs: &[&Transaction]) -> Str
     hash
 }
 
+/// `getmempoolentry`, `getrawmempool`, ancestors and descendants of a parent and child.
+fn check_entries(node: &RpcNode, parent: &Transaction, child: &Transaction) {
+    let parent_id = parent.compute_txid().to_string();
+    let child_id = child.compute_txid().to_string();
+    let entry = node.call("getmempoolentry", json!([parent_id]));
+    let keys: Vec<&String> = entry.as_object().expect("object").keys().collect();
+    assert_eq!(
+        keys,
+        [
+            "vsize",
+            "weight",
+            "time",
+            "height",
+            "descendantcount",
+            "descendantsize",
+            "ancestorcount",
+            "ancestorsize",
+            "wtxid",
+            "fees",
+            "depends",
+            "spentby",
+            "bip125-replaceable",
+            "unbroadcast"
+        ]
+    );
+    assert_eq!(entry["vsize"], vsize(parent));
+    assert_eq!(entry["weight"], parent.weight().to_wu());
+    assert_eq!(entry["height"], 101);
+    assert_eq!(entry["descendantcount"], 2);
+    assert_eq!(entry["descendantsize"], vsize(parent) + vsize(child));
+    assert_eq!(entry["ancestorcount"], 1);
+    assert_eq!(entry["fees"]["base"].to_string(), "0.00001000");
+    assert_eq!(entry["fees"]["descendant"].to_string(), "0.00003000");
+    assert_eq!(entry["spentby"], json!([child_id]));
+    assert_eq!(entry["depends"], json!([]));
+    assert_eq!(entry["bip125-replaceable"], true);
+    let child_entry = node.call("getmempoolentry", json!([child_id]));
+    assert_eq!(child_entry["depends"], json!([parent_id]));
+    assert_eq!(child_entry["ancestorcount"], 2);
+    assert_eq!(child_entry["fees"]["ancestor"].to_string(), "0.00003000");
+
+    let verbose = node.call("getrawmempool", json!([true]));
+    assert_eq!(verbose[&parent_id], entry);
+    let with_sequence = node.call("getrawmempool", json!({"mempool_sequence": true}));
+    assert_eq!(with_sequence["mempool_sequence"], 2);
+    assert_eq!(with_sequence["txids"].as_array().map(Vec::len), Some(2));
+    let (code, message) = node.error("getrawmempool", json!([true, true]));
+    assert_eq!(
+        (code, message.as_str()),
+        (
+            -8,
+            "Verbose results cannot contain mempool sequence values."
+        )
+    );
+    assert_eq!(
+        node.call("getmempoolancestors", json!([child_id])),
+        json!([parent_id])
+    );
+    assert_eq!(
+        node.call("getmempooldescendants", json!([parent_id])),
+        json!([child_id])
+    );
+    let verbose = node.call("getmempooldescendants", json!([parent_id, true]));
+    assert_eq!(verbose[&child_id], child_entry);
+    let missing = "00".repeat(32);
+    for method in [
+        "getmempoolentry",
+        "getmempoolancestors",
+        "getmempooldescendants",
+    ] {
+        let (code, message) = node.error(method, json!([missing]));
+        assert_eq!(
+            (code, message.as_str()),
+            (-5, "Transaction not in mempool"),
+            "{method}"
+        );
+    }
+    let info = node.call("getmempoolinfo", json!([]));
+    assert_eq!(info["size"], 2);
+    assert_eq!(info["bytes"], vsize(parent) + vsize(child));
+    assert_eq!(info["total_fee"].to_string(), "0.00003000");
+    assert!(info["usage"].as_u64().expect("usage") > 0);
+}
+
 #[test]
 fn accepted_transactions_show_in_cores_shapes() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -170,84 +254,7 @@ fn accepted_transactions_show_in_cores_shapes() {
         sorted(vec![parent_id.clone(), child_id.clone()])
     );
 
-    let entry = node.call("getmempoolentry", json!([parent_id]));
-    let keys: Vec<&String> = entry.as_object().expect("object").keys().collect();
-    assert_eq!(
-        keys,
-        [
-            "vsize",
-            "weight",
-            "time",
-            "height",
-            "descendantcount",
-            "descendantsize",
-            "ancestorcount",
-            "ancestorsize",
-            "wtxid",
-            "fees",
-            "depends",
-            "spentby",
-            "bip125-replaceable",
-            "unbroadcast"
-        ]
-    );
-    assert_eq!(entry["vsize"], vsize(&parent));
-    assert_eq!(entry["weight"], parent.weight().to_wu());
-    assert_eq!(entry["height"], 101);
-    assert_eq!(entry["descendantcount"], 2);
-    assert_eq!(entry["descendantsize"], vsize(&parent) + vsize(&child));
-    assert_eq!(entry["ancestorcount"], 1);
-    assert_eq!(entry["fees"]["base"].to_string(), "0.00001000");
-    assert_eq!(entry["fees"]["descendant"].to_string(), "0.00003000");
-    assert_eq!(entry["spentby"], json!([child_id]));
-    assert_eq!(entry["depends"], json!([]));
-    assert_eq!(entry["bip125-replaceable"], true);
-    let child_entry = node.call("getmempoolentry", json!([child_id]));
-    assert_eq!(child_entry["depends"], json!([parent_id]));
-    assert_eq!(child_entry["ancestorcount"], 2);
-    assert_eq!(child_entry["fees"]["ancestor"].to_string(), "0.00003000");
-
-    let verbose = node.call("getrawmempool", json!([true]));
-    assert_eq!(verbose[&parent_id], entry);
-    let with_sequence = node.call("getrawmempool", json!({"mempool_sequence": true}));
-    assert_eq!(with_sequence["mempool_sequence"], 2);
-    assert_eq!(with_sequence["txids"].as_array().map(Vec::len), Some(2));
-    let (code, message) = node.error("getrawmempool", json!([true, true]));
-    assert_eq!(
-        (code, message.as_str()),
-        (
-            -8,
-            "Verbose results cannot contain mempool sequence values."
-        )
-    );
-    assert_eq!(
-        node.call("getmempoolancestors", json!([child_id])),
-        json!([parent_id])
-    );
-    assert_eq!(
-        node.call("getmempooldescendants", json!([parent_id])),
-        json!([child_id])
-    );
-    let verbose = node.call("getmempooldescendants", json!([parent_id, true]));
-    assert_eq!(verbose[&child_id], child_entry);
-    let missing = "00".repeat(32);
-    for method in [
-        "getmempoolentry",
-        "getmempoolancestors",
-        "getmempooldescendants",
-    ] {
-        let (code, message) = node.error(method, json!([missing]));
-        assert_eq!(
-            (code, message.as_str()),
-            (-5, "Transaction not in mempool"),
-            "{method}"
-        );
-    }
-    let info = node.call("getmempoolinfo", json!([]));
-    assert_eq!(info["size"], 2);
-    assert_eq!(info["bytes"], vsize(&parent) + vsize(&child));
-    assert_eq!(info["total_fee"].to_string(), "0.00003000");
-    assert!(info["usage"].as_u64().expect("usage") > 0);
+    check_entries(&node, &parent, &child);
     // getrawtransaction finds pool transactions without a block hash.
     assert_eq!(
         node.call("getrawtransaction", json!([parent_id])),
@@ -256,11 +263,11 @@ fn accepted_transactions_show_in_cores_shapes() {
     let decoded = node.call("getrawtransaction", json!([parent_id, 1]));
     assert_eq!(decoded["txid"], parent_id);
     assert!(decoded.get("blockhash").is_none());
-    let (code, message) = node.error("getrawtransaction", json!([missing]));
+    let (code, message) = node.error("getrawtransaction", json!(["00".repeat(32)]));
     assert_eq!((code, message.as_str()), (-5, "No such mempool transaction. Use -txindex or provide a block hash to enable blockchain transaction queries. Use gettransaction for wallet transactions."));
     // Confirming the parent leaves the child, now without in-pool ancestors.
     confirm(&node, &mut wallet, &[&parent]);
-    wait_for_mempool(&node, &[child_id.clone()]);
+    wait_for_mempool(&node, std::slice::from_ref(&child_id));
     let child_entry = node.call("getmempoolentry", json!([child_id]));
     assert_eq!(child_entry["ancestorcount"], 1);
     assert_eq!(child_entry["depends"], json!([]));
@@ -297,10 +304,6 @@ fn p2wsh(script: &ScriptBuf) -> ScriptBuf {
 fn every_rejection_has_cores_reason_and_details() {
     let dir = tempfile::tempdir().expect("tempdir");
     let (node, mut wallet) = setup(dir.path(), &[], 130);
-    let coin = |value: u64, script: ScriptBuf| TxOut {
-        value: Amount::from_sat(value),
-        script_pubkey: script,
-    };
     // Outputs of unusual kinds, confirmed directly with generateblock.
     let drop_true = ScriptBuf::from_bytes(vec![0x75, 0x51]); // OP_DROP OP_TRUE
     let special = confirmed_outputs(
@@ -318,19 +321,51 @@ fn every_rejection_has_cores_reason_and_details() {
         .call("getblockcount", json!([]))
         .as_u64()
         .expect("height");
-    let mut cases: Vec<(&str, Transaction, &str, Option<String>)> = Vec::new();
+    let mut cases = standardness_cases(&wallet, &utxo, &base, tip);
+    cases.extend(input_cases(&wallet, &special, &utxo, &drop_true));
+    for (name, tx, reason, details) in &cases {
+        let result = test_accept(&node, tx);
+        assert_eq!(result["allowed"], false, "{name}: {result}");
+        assert_eq!(result["reject-reason"], *reason, "{name}: {result}");
+        let expected = details.clone().unwrap_or_else(|| reason.to_string());
+        assert_eq!(
+            result["reject-details"],
+            expected.as_str(),
+            "{name}: {result}"
+        );
+        // sendrawtransaction refuses with the same text as RPC_TRANSACTION_REJECTED.
+        let (code, message) = node.error("sendrawtransaction", json!([tx_hex(tx), 0, 21_000_000]));
+        assert_eq!((code, message.as_str()), (-26, expected.as_str()), "{name}");
+    }
+    check_caps_and_duplicates(&node, &mut wallet, &utxo, &base);
+    node.stop();
+}
+
+/// A rejection case: name, transaction, reason, details (the reason alone when `None`).
+type Case = (&'static str, Transaction, &'static str, Option<String>);
+
+fn coin(value: u64, script: ScriptBuf) -> TxOut {
+    TxOut {
+        value: Amount::from_sat(value),
+        script_pubkey: script,
+    }
+}
+
+/// Transactions failing `IsStandardTx`, finality and `CheckTxInputs`.
+fn standardness_cases(wallet: &MiniWallet, utxo: &Utxo, base: &Transaction, tip: u64) -> Vec<Case> {
+    let mut cases: Vec<Case> = Vec::new();
     let mut version = base.clone();
     version.version = transaction::Version(4);
-    wallet.sign(&mut version, std::slice::from_ref(&utxo));
+    wallet.sign(&mut version, std::slice::from_ref(utxo));
     cases.push(("version", version, "version", None));
     let mut small = wallet.build(
-        std::slice::from_ref(&utxo),
+        std::slice::from_ref(utxo),
         vec![coin(
             utxo.value.to_sat() - 1000,
             ScriptBuf::new_op_return([]),
         )],
     );
-    wallet.sign(&mut small, std::slice::from_ref(&utxo));
+    wallet.sign(&mut small, std::slice::from_ref(utxo));
     cases.push(("tx-size-small", small, "tx-size-small", None));
     let mut big = base.clone();
     big.output.push(coin(
@@ -385,7 +420,7 @@ fn every_rejection_has_cores_reason_and_details() {
         .find(|u| u.coinbase)
         .expect("newest coinbase")
         .clone();
-    let premature = pay(&wallet, std::slice::from_ref(&immature), 1000);
+    let premature = pay(wallet, std::slice::from_ref(&immature), 1000);
     cases.push((
         "premature",
         premature,
@@ -413,7 +448,18 @@ fn every_rejection_has_cores_reason_and_details() {
     coinbase.input[0].script_sig = ScriptBuf::from_bytes(vec![0x51, 0x51]);
     coinbase.input[0].witness = Witness::new();
     cases.push(("coinbase", coinbase, "coinbase", Some("coinbase".into())));
-    let nonstandard_input = pay(&wallet, &special[0..1], 1000);
+    cases
+}
+
+/// Transactions failing on what they spend: input and witness standardness, scripts, fees.
+fn input_cases(
+    wallet: &MiniWallet,
+    special: &[Utxo],
+    utxo: &Utxo,
+    drop_true: &ScriptBuf,
+) -> Vec<Case> {
+    let mut cases: Vec<Case> = Vec::new();
+    let nonstandard_input = pay(wallet, &special[0..1], 1000);
     cases.push((
         "nonstandard input",
         nonstandard_input,
@@ -434,7 +480,7 @@ fn every_rejection_has_cores_reason_and_details() {
         "bad-witness-nonstandard",
         Some("bad-witness-nonstandard".into()),
     ));
-    let mut bad_script = pay(&wallet, &special[2..3], 1000);
+    let mut bad_script = pay(wallet, &special[2..3], 1000);
     bad_script.input[0].witness = Witness::from_slice(&[vec![0x52]]);
     let bad_id = bad_script.compute_txid();
     let bad_wid = bad_script.compute_wtxid();
@@ -448,31 +494,27 @@ fn every_rejection_has_cores_reason_and_details() {
             special[2].outpoint
         )),
     ));
-    let free = pay(&wallet, std::slice::from_ref(&utxo), 0);
+    let free = pay(wallet, std::slice::from_ref(utxo), 0);
     let free_detail = format!("min relay fee not met, 0 < {}", vsize(&free) * 100 / 1000);
     cases.push(("free", free, "min relay fee not met", Some(free_detail)));
-    for (name, tx, reason, details) in &cases {
-        let result = test_accept(&node, tx);
-        assert_eq!(result["allowed"], false, "{name}: {result}");
-        assert_eq!(result["reject-reason"], *reason, "{name}: {result}");
-        let expected = details.clone().unwrap_or_else(|| reason.to_string());
-        assert_eq!(
-            result["reject-details"],
-            expected.as_str(),
-            "{name}: {result}"
-        );
-        // sendrawtransaction refuses with the same text as RPC_TRANSACTION_REJECTED.
-        let (code, message) = node.error("sendrawtransaction", json!([tx_hex(tx), 0, 21_000_000]));
-        assert_eq!((code, message.as_str()), (-26, expected.as_str()), "{name}");
-    }
+    cases
+}
+
+/// Missing inputs, fee caps, duplicates, confirmed transactions and decode errors.
+fn check_caps_and_duplicates(
+    node: &RpcNode,
+    wallet: &mut MiniWallet,
+    utxo: &Utxo,
+    base: &Transaction,
+) {
     // Missing inputs.
     let mut orphan = base.clone();
     orphan.input[0].previous_output.txid = "11".repeat(32).parse().expect("txid");
-    assert_rejected(&node, &orphan, "missing-inputs", None);
+    assert_rejected(node, &orphan, "missing-inputs", None);
     let (code, message) = node.error("sendrawtransaction", json!([tx_hex(&orphan)]));
     assert_eq!((code, message.as_str()), (-25, "Inputs missing or spent"));
     // Fee caps.
-    let pricey = pay(&wallet, std::slice::from_ref(&utxo), 1_000_000);
+    let pricey = pay(wallet, std::slice::from_ref(utxo), 1_000_000);
     let result = node.call("testmempoolaccept", json!([[tx_hex(&pricey)], 0.001]));
     assert_eq!(result[0]["reject-reason"], "max-fee-exceeded", "{result}");
     let (code, message) = node.error("sendrawtransaction", json!([tx_hex(&pricey), 0.001]));
@@ -492,10 +534,10 @@ fn every_rejection_has_cores_reason_and_details() {
         )
     );
     let mut burn = base.clone();
-    burn.output[0].value = burn.output[0].value - Amount::from_sat(5000);
+    burn.output[0].value -= Amount::from_sat(5000);
     burn.output
         .push(coin(5000, ScriptBuf::new_op_return([1u8, 2, 3])));
-    wallet.sign(&mut burn, std::slice::from_ref(&utxo));
+    wallet.sign(&mut burn, std::slice::from_ref(utxo));
     let (code, message) = node.error("sendrawtransaction", json!([tx_hex(&burn)]));
     assert_eq!(
         (code, message.as_str()),
@@ -511,7 +553,7 @@ fn every_rejection_has_cores_reason_and_details() {
     );
     // Duplicates: the same transaction, and the same without its witness changes.
     assert_rejected(
-        &node,
+        node,
         &burn,
         "txn-already-in-mempool",
         Some("txn-already-in-mempool"),
@@ -519,15 +561,15 @@ fn every_rejection_has_cores_reason_and_details() {
     let mut other_witness = burn.clone();
     other_witness.input[0].witness = Witness::from_slice(&[vec![0x51], vec![0x51]]);
     assert_rejected(
-        &node,
+        node,
         &other_witness,
         "txn-same-nonwitness-data-in-mempool",
         Some("txn-same-nonwitness-data-in-mempool"),
     );
     // Already confirmed.
-    confirm(&node, &mut wallet, &[&burn]);
-    wait_for_mempool(&node, &[]);
-    assert_rejected(&node, &burn, "txn-already-known", Some("txn-already-known"));
+    confirm(node, wallet, &[&burn]);
+    wait_for_mempool(node, &[]);
+    assert_rejected(node, &burn, "txn-already-known", Some("txn-already-known"));
     let (code, message) = node.error("sendrawtransaction", json!([tx_hex(&burn), 0.1, 0.0001]));
     assert_eq!(
         (code, message.as_str()),
@@ -555,7 +597,6 @@ fn every_rejection_has_cores_reason_and_details() {
         (code, message.as_str()),
         (-8, "Array must contain between 1 and 25 transactions.")
     );
-    node.stop();
 }
 
 #[test]
