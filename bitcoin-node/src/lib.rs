@@ -222,7 +222,7 @@ fn make_dispatcher(
     };
     let mut table = rpc::control_table(&control);
     if let Some((chain, mempool)) = chain {
-        rpc::blockchain::register(&mut table, chain);
+        rpc::blockchain::register(&mut table, chain, Some(mempool));
         rpc::rawtransaction::register(&mut table, chain, Some(mempool));
         rpc::mempool::register(&mut table, mempool, chain);
     }

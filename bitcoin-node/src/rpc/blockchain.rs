@@ -33,8 +33,12 @@ pub fn network(chain: common::Chain) -> Network {
     }
 }
 
-/// Registers the chain methods in `table`.
-pub fn register(table: &mut RpcTable, chain: &Arc<ChainState>) {
+/// Registers the chain methods in `table` (`gettxout` sees `mempool` when given).
+pub fn register(
+    table: &mut RpcTable,
+    chain: &Arc<ChainState>,
+    mempool: Option<&Arc<crate::mempool::Mempool>>,
+) {
     table
         .register(getblockcount(chain.clone()))
         .register(getbestblockhash(chain.clone()))
@@ -45,7 +49,7 @@ pub fn register(table: &mut RpcTable, chain: &Arc<ChainState>) {
         .register(getdifficulty(chain.clone()))
         .register(submitblock(chain.clone()))
         .register(tips::getchaintips(chain.clone()))
-        .register(txout::gettxout(chain.clone()))
+        .register(txout::gettxout(chain.clone(), mempool.cloned()))
         .register(txout::gettxoutsetinfo(chain.clone()));
 }
 

@@ -255,6 +255,22 @@ fn accepted_transactions_show_in_cores_shapes() {
     );
 
     check_entries(&node, &parent, &child);
+    // gettxout sees the mempool unless told not to.
+    let spent = json!([utxo.outpoint.txid.to_string(), utxo.outpoint.vout]);
+    assert_eq!(node.call("gettxout", spent.clone()), Value::Null);
+    let confirmed = node.call(
+        "gettxout",
+        json!([utxo.outpoint.txid.to_string(), 0, false]),
+    );
+    assert_eq!(confirmed["confirmations"], 101, "{confirmed}");
+    assert_eq!(
+        node.call("gettxout", json!([parent_id, 0])),
+        Value::Null,
+        "spent by the child"
+    );
+    let unconfirmed = node.call("gettxout", json!([child_id, 0]));
+    assert_eq!(unconfirmed["confirmations"], 0, "{unconfirmed}");
+    assert_eq!(unconfirmed["coinbase"], false);
     // getrawtransaction finds pool transactions without a block hash.
     assert_eq!(
         node.call("getrawtransaction", json!([parent_id])),
