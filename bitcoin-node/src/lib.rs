@@ -224,7 +224,7 @@ fn make_dispatcher(
     let mut table = rpc::control_table(&control);
     if let Some((mining, mempool)) = node {
         let chain = &mining.chain;
-        rpc::blockchain::register(&mut table, chain);
+        rpc::blockchain::register(&mut table, chain, Some(mempool));
         rpc::rawtransaction::register(&mut table, chain, Some(mempool));
         rpc::mempool::register(&mut table, mempool, chain);
         rpc::mining::register(&mut table, mining);

@@ -247,7 +247,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let chain = Arc::new(ChainState::open(dir.path(), common::Chain::Regtest).expect("open"));
         let mut table = RpcTable::new();
-        crate::rpc::blockchain::register(&mut table, &chain);
+        crate::rpc::blockchain::register(&mut table, &chain, None);
         let dispatcher = Arc::new(Dispatcher::new(table));
         let node = LocalNode::new(chain.clone(), None, dispatcher, Arc::new(|| {})).expect("node");
         let script = bitcoin::ScriptBuf::from_bytes(vec![0x51]);

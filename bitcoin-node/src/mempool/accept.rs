@@ -138,9 +138,6 @@ impl Mempool {
             return Err(Rejected::new("non-final"));
         }
         let mut state = self.lock();
-        if !options.bypass_limits {
-            self.expire(&mut state);
-        }
         let accepted = self.accept_locked(&mut state, &tx, &tip, options)?;
         drop(state);
         Ok(accepted)
@@ -286,6 +283,8 @@ impl Mempool {
         state.graph.insert(entry);
         self.bump_updated();
         if !options.bypass_limits {
+            // Core's LimitMempoolSize: expire, then trim.
+            self.expire(state);
             self.trim_to_size(state);
             if !state.graph.entries.contains_key(&accepted.txid) {
                 return Err(Rejected::new("mempool full"));

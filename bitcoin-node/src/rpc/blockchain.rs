@@ -24,8 +24,12 @@ use crate::rpc::table::{Method, Param, ParamType, RpcTable};
 
 pub use crate::chain::network;
 
-/// Registers the chain methods in `table`.
-pub fn register(table: &mut RpcTable, chain: &Arc<ChainState>) {
+/// Registers the chain methods in `table` (`gettxout` sees `mempool` when given).
+pub fn register(
+    table: &mut RpcTable,
+    chain: &Arc<ChainState>,
+    mempool: Option<&Arc<crate::mempool::Mempool>>,
+) {
     table
         .register(getblockcount(chain.clone()))
         .register(getbestblockhash(chain.clone()))
@@ -36,7 +40,7 @@ pub fn register(table: &mut RpcTable, chain: &Arc<ChainState>) {
         .register(getdifficulty(chain.clone()))
         .register(submitblock(chain.clone()))
         .register(tips::getchaintips(chain.clone()))
-        .register(txout::gettxout(chain.clone()))
+        .register(txout::gettxout(chain.clone(), mempool.cloned()))
         .register(txout::gettxoutsetinfo(chain.clone()));
 }
 

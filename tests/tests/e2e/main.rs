@@ -7,6 +7,7 @@ mod coins;
 mod failure;
 mod lifecycle;
 mod lifetime;
+mod mempool;
 mod mining;
 mod node;
 mod node_interface;

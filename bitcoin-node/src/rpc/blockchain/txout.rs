@@ -1,5 +1,7 @@
 //! The coins view through RPC: `gettxout` and `gettxoutsetinfo` (Core's
-//! `rpc/blockchain.cpp`), answered from the node's coins view ([`crate::coins`]).
+//! `rpc/blockchain.cpp`), answered from the node's coins view ([`crate::coins`]) and, for
+//! `gettxout` with `include_mempool`, the mempool (outputs it spends are gone, outputs of its
+//! transactions are there with 0 confirmations).
 
 use std::sync::Arc;
 
@@ -9,6 +11,7 @@ use serde_json::{Map, Value};
 
 use super::{network, parse_hash};
 use crate::chain::{ChainError, ChainState};
+use crate::mempool::Mempool;
 use crate::rpc::help::{example_cli, example_rpc};
 use crate::rpc::json::{btc, script_pubkey};
 use crate::rpc::protocol::{RpcError, RPC_INTERNAL_ERROR, RPC_INVALID_PARAMETER};
@@ -28,7 +31,7 @@ fn failed(e: &ChainError) -> RpcError {
 }
 
 /// `gettxout`.
-pub fn gettxout(chain: Arc<ChainState>) -> Method {
+pub fn gettxout(chain: Arc<ChainState>, mempool: Option<Arc<Mempool>>) -> Method {
     Method::new("gettxout", "blockchain", "Returns details about an unspent transaction output.")
         .param(Param::required("txid", ParamType::StrHex, "The transaction id"))
         .param(Param::required("n", ParamType::Num, "vout number"))
@@ -45,9 +48,27 @@ pub fn gettxout(chain: Arc<ChainState>) -> Method {
             let txid = Txid::from_byte_array(parse_hash("txid", p.arg::<&str>("txid")?)?.to_byte_array());
             // Core reads an int and casts it: -1 asks for output 4294967295.
             let vout = p.arg::<i32>("n")? as u32;
-            // No mempool yet (its own issue): include_mempool changes nothing until then.
-            let _include_mempool = p.maybe_arg::<bool>("include_mempool")?.unwrap_or(true);
-            let (coin, best) = chain.txout(&OutPoint { txid, vout }).map_err(|e| failed(&e))?;
+            let outpoint = OutPoint { txid, vout };
+            let pool = mempool.as_ref().filter(|_| p.maybe_arg::<bool>("include_mempool").ok().flatten().unwrap_or(true));
+            if let Some(pool) = pool {
+                if pool.spender(&outpoint).is_some() {
+                    return Ok(Value::Null);
+                }
+                if let Some(tx) = pool.get(&txid) {
+                    let Some(output) = tx.output.get(vout as usize) else {
+                        return Ok(Value::Null);
+                    };
+                    let tip = chain.tip().ok_or_else(|| failed(&ChainError::Closed))?;
+                    let mut object = Map::new();
+                    object.insert("bestblock".into(), tip.hash.to_string().into());
+                    object.insert("confirmations".into(), 0.into());
+                    object.insert("value".into(), btc(output.value.to_sat()));
+                    object.insert("scriptPubKey".into(), script_pubkey(&output.script_pubkey, network(chain.chain())));
+                    object.insert("coinbase".into(), false.into());
+                    return Ok(Value::Object(object));
+                }
+            }
+            let (coin, best) = chain.txout(&outpoint).map_err(|e| failed(&e))?;
             let (Some(coin), Some(best)) = (coin, best) else {
                 return Ok(Value::Null);
             };
