@@ -2,6 +2,9 @@
 Bitcoin Core's test/functional/interface_ipc_mining.py, using only our schemas/ files."""
 
 import asyncio
+import signal
+
+import capnp
 
 from ipc_util import connected, expect_failure, init_capnp, make_thread_ctx, mining_capnp, proxy_capnp, run
 from mining_util import mature_coinbases, rpc_call, solve, spend_op_true
@@ -225,5 +228,33 @@ def test_wait_next_on_a_fee_rise_and_templates_keep_their_transactions(node):
             assert raw in bytes((await richer.getBlock(ctx)).result)
             mempool = await rpc_call(rpc, other, "getrawmempool")
             assert mempool == []
+
+    run(body)
+
+
+def test_waiting_clients_do_not_block_shutdown(node):
+    async def body():
+        async with connected(node.socket_path, init_capnp.Init) as conn:
+            thread_map, ctx, mining = await setup(conn)
+            other = await other_thread(thread_map, "miner2")
+            await mine_via_rpc(conn, other)
+            tip = (await mining.getTip(ctx)).result
+            template = (await mining.createNewBlock(ctx, create_options(), True)).result
+            tip_wait = mining.waitTipChanged(ctx, bytes(tip.hash))
+            next_wait = template.waitNext(other, wait_options())
+            await asyncio.sleep(0.3)
+            started = asyncio.get_running_loop().time()
+            node.proc.send_signal(signal.SIGTERM)
+            while node.proc.poll() is None:
+                assert asyncio.get_running_loop().time() - started < 10, "node did not stop"
+                await asyncio.sleep(0.05)
+            assert node.proc.returncode == 0, node.diagnostics()
+            for pending in (tip_wait, next_wait):
+                try:
+                    result = await pending
+                except capnp.KjException:
+                    continue  # the connection closed under the call
+                # Or the wait returned at shutdown: an empty tip / no template.
+                assert not result._has("result") or len(bytes(result.result.hash)) == 0
 
     run(body)
