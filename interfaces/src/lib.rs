@@ -27,6 +27,8 @@ pub use echo::conformance as echo_conformance;
 pub use echo::{Echo, LocalEcho};
 pub use error::Error;
 pub use init::Init;
+#[cfg(feature = "test-utils")]
+pub use mining::conformance as mining_conformance;
 pub use mining::{
     BlockCheckOptions, BlockCreateOptions, BlockRef, BlockTemplate, BlockVerdict, BlockWaitOptions,
     CoinbaseTx, Mining, MAX_MONEY,

@@ -197,3 +197,119 @@ pub trait BlockTemplate: Send + Sync {
     /// blocks.
     fn interrupt_wait(&self) -> Result<(), Error>;
 }
+
+/// A conformance suite every [`Mining`] implementation passes, local or over IPC.
+#[cfg(feature = "test-utils")]
+pub mod conformance {
+    use std::time::{Duration, Instant};
+
+    use super::{BlockCheckOptions, BlockCreateOptions, BlockWaitOptions, Mining};
+
+    /// Runs the checks on a node past initial block download. `advance()` must mine one block
+    /// on the node's tip and return once it is the tip.
+    pub fn run(mining: &dyn Mining, advance: &dyn Fn()) {
+        option_errors(mining);
+        let tip = mining.get_tip().expect("get_tip").expect("a tip");
+        // A stale tip returns at once; the current one times out with itself.
+        let started = Instant::now();
+        let changed = mining.wait_tip_changed(&[0; 32], 10_000.0).expect("wait");
+        assert_eq!(changed, Some(tip));
+        assert!(started.elapsed() < Duration::from_secs(5));
+        let started = Instant::now();
+        let same = mining.wait_tip_changed(&tip.hash, 100.0).expect("wait");
+        assert_eq!(same, Some(tip));
+        assert!(started.elapsed() >= Duration::from_millis(90));
+        // An interrupt with nobody waiting ends the next wait, once.
+        mining.interrupt().expect("interrupt");
+        assert_eq!(
+            mining.wait_tip_changed(&tip.hash, f64::MAX).expect("wait"),
+            None
+        );
+        assert_eq!(
+            mining.wait_tip_changed(&tip.hash, 10.0).expect("wait"),
+            Some(tip)
+        );
+        template_checks(mining, &tip.hash, advance);
+        let unknown = mining
+            .get_transactions_by_tx_i_d(&[vec![0; 32], vec![1, 2, 3]])
+            .expect("lookup");
+        assert_eq!(unknown, vec![Vec::<u8>::new(), Vec::new()]);
+        let unknown = mining
+            .get_transactions_by_witness_i_d(&[vec![9; 32]])
+            .expect("lookup");
+        assert_eq!(unknown, vec![Vec::<u8>::new()]);
+    }
+
+    fn option_errors(mining: &dyn Mining) {
+        let cases = [
+            (BlockCreateOptions { block_reserved_weight: 1999, ..Default::default() },
+             "block_reserved_weight (1999) is lower than minimum safety value of (2000)"),
+            (BlockCreateOptions { block_reserved_weight: 4_000_001, ..Default::default() },
+             "block_reserved_weight (4000001) exceeds consensus maximum block weight (4000000)"),
+            (BlockCreateOptions { coinbase_output_max_additional_sigops: 80_001, ..Default::default() },
+             "coinbase_output_max_additional_sigops (80001) exceeds consensus maximum block sigops cost (80000)"),
+        ];
+        for (options, message) in cases {
+            let error = mining
+                .create_new_block(&options, false)
+                .err()
+                .expect("bad options are refused");
+            assert_eq!(error.message(), message);
+        }
+    }
+
+    fn template_checks(mining: &dyn Mining, tip: &[u8; 32], advance: &dyn Fn()) {
+        let template = mining
+            .create_new_block(&BlockCreateOptions::default(), true)
+            .expect("create")
+            .expect("a template");
+        let header = template.get_block_header().expect("header");
+        assert_eq!(header.len(), 80);
+        assert_eq!(&header[4..36], tip);
+        let block = template.get_block().expect("block");
+        assert_eq!(&block[..80], &header[..]);
+        let fees = template.get_tx_fees().expect("fees");
+        assert_eq!(fees.len(), template.get_tx_sigops().expect("sigops").len());
+        let coinbase = template.get_coinbase_tx().expect("coinbase");
+        assert!(coinbase.block_reward_remaining >= fees.iter().sum::<i64>());
+        assert!(
+            !coinbase.required_outputs.is_empty(),
+            "the witness commitment"
+        );
+        // The template's own block is valid but for its proof of work.
+        let unchecked_pow = BlockCheckOptions {
+            check_pow: false,
+            ..Default::default()
+        };
+        let verdict = mining.check_block(&block, &unchecked_pow).expect("check");
+        assert!(verdict.result, "{verdict:?}");
+        assert!(verdict.reason.is_empty());
+        // waitNext: nothing new times out; interruptWait ends a wait.
+        let short = BlockWaitOptions {
+            timeout: 50.0,
+            ..Default::default()
+        };
+        assert!(template.wait_next(&short).expect("wait_next").is_none());
+        template.interrupt_wait().expect("interrupt_wait");
+        let forever = BlockWaitOptions::default();
+        assert!(template.wait_next(&forever).expect("wait_next").is_none());
+        // A new block: a template on it.
+        advance();
+        let long = BlockWaitOptions {
+            timeout: 10_000.0,
+            ..Default::default()
+        };
+        let next = template
+            .wait_next(&long)
+            .expect("wait_next")
+            .expect("a new template");
+        let new_tip = mining.get_tip().expect("get_tip").expect("a tip");
+        assert_ne!(&new_tip.hash, tip);
+        assert_eq!(
+            &next.get_block_header().expect("header")[4..36],
+            &new_tip.hash
+        );
+        // The old template still holds its block.
+        assert_eq!(template.get_block().expect("block"), block);
+    }
+}

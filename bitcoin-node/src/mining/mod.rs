@@ -14,6 +14,8 @@ use bitcoin::{
 use crate::chain::Tip;
 
 pub mod check;
+#[cfg(test)]
+mod conformance_tests;
 pub mod merkle;
 pub mod service;
 pub mod template;

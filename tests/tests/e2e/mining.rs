@@ -608,3 +608,16 @@ fn get_transactions_unknown() {
         Vec::<Vec<u8>>::new()
     );
 }
+
+#[test]
+fn mining_over_ipc_passes_the_conformance_suite() {
+    let node = start_node();
+    let (_conn, mining) = connect(&node.socket());
+    // A block with the current time ends initial block download.
+    mine_block(mining.as_ref());
+    let (_conn2, miner) = connect(&node.socket());
+    let advance = || {
+        mine_block(miner.as_ref());
+    };
+    interfaces::mining_conformance::run(mining.as_ref(), &advance);
+}
