@@ -258,3 +258,27 @@ def test_waiting_clients_do_not_block_shutdown(node):
                 assert not result._has("result") or len(bytes(result.result.hash)) == 0
 
     run(body)
+
+
+def test_cooldown_waits_out_initial_block_download(node):
+    async def body():
+        async with connected(node.socket_path, init_capnp.Init) as conn:
+            thread_map, ctx, mining = await setup(conn)
+            other = await other_thread(thread_map, "miner2")
+            assert (await mining.isInitialBlockDownload(ctx)).result is True
+            # With cooldown, no template while in IBD; interrupt() ends the wait with none.
+            waiting = mining.createNewBlock(ctx, create_options(), True)
+            await asyncio.sleep(0.5)
+            await mining.interrupt()
+            assert not (await waiting)._has("result")
+            # A fresh block ends IBD, and the waiting call returns a template on it.
+            waiting = mining.createNewBlock(ctx, create_options(), True)
+            await asyncio.sleep(0.5)
+            await mine_via_rpc(conn, other)
+            template = (await waiting).result
+            tip = (await mining.getTip(ctx)).result
+            assert tip.height == 1
+            header = bytes((await template.getBlockHeader(ctx)).result)
+            assert header[4:36] == bytes(tip.hash)
+
+    run(body)
