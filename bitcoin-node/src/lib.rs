@@ -311,7 +311,8 @@ pub fn start(config: &NodeConfig, bound: Bound) -> Result<Running, NodeError> {
         source,
     })?;
     let source: Arc<dyn mining::TxSource> = mempool.clone();
-    let mining = mining::MiningContext::new(chain.clone(), source, watcher);
+    let block_min_fee = mempool.options().block_min_fee;
+    let mining = mining::MiningContext::new(chain.clone(), source, watcher, block_min_fee);
     running.mining = Some(mining.clone());
     let dispatcher = make_dispatcher(stop, &log, Some((&mining, &mempool)));
     let local_node = node::LocalNode::new(

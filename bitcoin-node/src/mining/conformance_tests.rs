@@ -22,7 +22,12 @@ fn local_mining_passes_the_conformance_suite() {
     // A block with the current time ends initial block download.
     mine();
     let watcher = TipWatcher::start(&chain).expect("watcher");
-    let ctx = MiningContext::new(chain.clone(), Arc::new(NoTransactions), watcher);
+    let ctx = MiningContext::new(
+        chain.clone(),
+        Arc::new(NoTransactions),
+        watcher,
+        super::template::DEFAULT_BLOCK_MIN_TX_FEE,
+    );
     let mining = LocalMining::new(ctx.clone());
     interfaces::mining_conformance::run(&mining, &mine);
     assert_eq!(ctx.live_templates(), 0, "every template was dropped");

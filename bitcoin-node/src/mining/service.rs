@@ -185,6 +185,8 @@ pub struct MiningContext {
     pub watcher: Arc<TipWatcher>,
     /// Templates alive now (held by some client).
     live_templates: AtomicUsize,
+    /// `-blockmintxfee` (sat/kvB).
+    pub block_min_fee: u64,
 }
 
 impl MiningContext {
@@ -193,13 +195,31 @@ impl MiningContext {
         chain: Arc<ChainState>,
         source: Arc<dyn TxSource>,
         watcher: Arc<TipWatcher>,
+        block_min_fee: u64,
     ) -> Arc<MiningContext> {
         Arc::new(MiningContext {
             chain,
             source,
             watcher,
             live_templates: AtomicUsize::new(0),
+            block_min_fee,
         })
+    }
+
+    /// A template on the tip (Core's `CreateNewBlock`) with this node's sources and
+    /// settings, its coinbase paying to `script`.
+    pub fn create(
+        &self,
+        options: &BlockCreateOptions,
+        script: &bitcoin::Script,
+    ) -> Result<Template, String> {
+        template::create(
+            &self.chain,
+            self.source.as_ref(),
+            options,
+            self.block_min_fee,
+            script,
+        )
     }
 
     /// How many templates are alive (held by a client) now.
@@ -211,8 +231,7 @@ impl MiningContext {
         // Core's IPC templates pay to OP_TRUE; the miner replaces the coinbase anyway.
         let script = ScriptBuf::from_bytes(vec![0x51]);
         let updates = self.source.transactions_updated();
-        let template = template::create(&self.chain, self.source.as_ref(), options, &script)
-            .map_err(Error::failed)?;
+        let template = self.create(options, &script).map_err(Error::failed)?;
         Ok(TemplateImpl::new(self.clone(), *options, template, updates))
     }
 

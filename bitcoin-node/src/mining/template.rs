@@ -209,11 +209,13 @@ pub fn next_bits(chain: &ChainState, tip: &Tip, time: u32) -> u32 {
 }
 
 /// Builds a template on the chain's tip: transactions from `source` (none unless
-/// `options.use_mempool`), a coinbase paying everything to `coinbase_script`.
+/// `options.use_mempool`; none below `min_fee_rate` sat/kvB, Core's `-blockmintxfee`), a
+/// coinbase paying everything to `coinbase_script`.
 pub fn create(
     chain: &ChainState,
     source: &dyn TxSource,
     options: &BlockCreateOptions,
+    min_fee_rate: u64,
     coinbase_script: &Script,
 ) -> Result<Template, String> {
     check_options(options)?;
@@ -233,7 +235,7 @@ pub fn create(
         let sigops_left = MAX_BLOCK_SIGOPS_COST
             .saturating_sub(options.coinbase_output_max_additional_sigops)
             .saturating_sub(1);
-        source.select_for_block(weight_left, sigops_left, DEFAULT_BLOCK_MIN_TX_FEE)
+        source.select_for_block(weight_left, sigops_left, min_fee_rate)
     } else {
         Vec::new()
     };

@@ -12,7 +12,7 @@ use bitcoin::{Block, CompactTarget, Target};
 use serde_json::{json, Value};
 
 use crate::chain::ChainState;
-use crate::mining::template::{self, MAX_BLOCK_SIGOPS_COST, MAX_BLOCK_WEIGHT};
+use crate::mining::template::{MAX_BLOCK_SIGOPS_COST, MAX_BLOCK_WEIGHT};
 use crate::mining::MiningContext;
 use crate::rpc::help::{example_cli, example_rpc};
 use crate::rpc::json::hex;
@@ -105,7 +105,8 @@ fn template_json(chain: &ChainState, mining: &MiningContext) -> Result<Value, Rp
     let options = interfaces::BlockCreateOptions::default();
     // The coinbase is the miner's: pay to OP_TRUE as the IPC templates do.
     let script = bitcoin::ScriptBuf::from_bytes(vec![0x51]);
-    let t = template::create(chain, mining.source.as_ref(), &options, &script)
+    let t = mining
+        .create(&options, &script)
         .map_err(|e| RpcError::new(RPC_INTERNAL_ERROR, e))?;
     // Core's `depends` count from 1 (the coinbase is not listed).
     let index: HashMap<_, _> = t

@@ -14,7 +14,7 @@ use bitcoin::{Block, CompactTarget, Script, Target, Transaction};
 use serde_json::{json, Value};
 
 use crate::chain::{ChainState, SubmitOutcome};
-use crate::mining::template::{self, header_at, next_bits};
+use crate::mining::template::{header_at, next_bits};
 use crate::mining::{
     assemble_block, block_time, coinbase, grind, needs_witness_commitment, witness_commitment,
     Grind, MiningContext, TxSource,
@@ -121,7 +121,9 @@ impl Miner {
     /// paying subsidy and fees to `script`.
     fn assemble(&self, script: &Script) -> Result<Block, RpcError> {
         let options = interfaces::BlockCreateOptions::default();
-        let t = template::create(&self.chain, self.mining.source.as_ref(), &options, script)
+        let t = self
+            .mining
+            .create(&options, script)
             .map_err(|e| RpcError::new(RPC_INTERNAL_ERROR, e))?;
         let weight =
             options.block_reserved_weight + t.txs.iter().map(|tx| tx.weight().to_wu()).sum::<u64>();
@@ -212,7 +214,7 @@ fn getmininginfo(miner: Miner) -> Method {
             object.insert("target".into(), target_hex(tip.bits).into());
             object.insert("networkhashps".into(), network_hash_ps(chain, 120, -1)?);
             object.insert("pooledtx".into(), miner.mining.source.size().into());
-            object.insert("blockmintxfee".into(), btc(1));
+            object.insert("blockmintxfee".into(), btc(miner.mining.block_min_fee));
             object.insert("chain".into(), chain.chain().name().into());
             if chain.chain() == common::Chain::Signet {
                 object.insert("signet_challenge".into(), SIGNET_CHALLENGE.into());
