@@ -171,10 +171,32 @@ pub fn grind(header: &mut Header, max_tries: &mut u64) -> Grind {
     }
 }
 
+/// A one-input transaction for tests (spending a made-up outpoint tagged `tag`), with a
+/// witness if asked.
+#[cfg(test)]
+pub(crate) fn test_spend(tag: u8, witness: bool) -> Transaction {
+    let mut input = TxIn {
+        previous_output: OutPoint::new(bitcoin::Txid::from_byte_array([tag; 32]), 0),
+        ..TxIn::default()
+    };
+    if witness {
+        input.witness.push([0x51]);
+    }
+    Transaction {
+        version: transaction::Version::TWO,
+        lock_time: absolute::LockTime::ZERO,
+        input: vec![input],
+        output: vec![TxOut {
+            value: Amount::from_sat(1000),
+            script_pubkey: ScriptBuf::new_op_return([tag]),
+        }],
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use bitcoin::{BlockHash, Txid};
+    use bitcoin::BlockHash;
 
     const REGTEST_BITS: u32 = 0x207f_ffff;
 
@@ -185,25 +207,6 @@ mod tests {
             time: 1_700_000_000,
             median_time_past: 1_699_999_000,
             bits: REGTEST_BITS,
-        }
-    }
-
-    fn spend(witness: bool) -> Transaction {
-        let mut input = TxIn {
-            previous_output: OutPoint::new(Txid::from_byte_array([7; 32]), 0),
-            ..TxIn::default()
-        };
-        if witness {
-            input.witness.push([0x51]);
-        }
-        Transaction {
-            version: transaction::Version::TWO,
-            lock_time: absolute::LockTime::ZERO,
-            input: vec![input],
-            output: vec![TxOut {
-                value: Amount::from_sat(1000),
-                script_pubkey: ScriptBuf::new_op_return([1, 2, 3]),
-            }],
         }
     }
 
@@ -240,7 +243,7 @@ mod tests {
         let block = assemble_block(
             &tip(0),
             cb.clone(),
-            vec![spend(false)],
+            vec![test_spend(7, false)],
             7,
             CompactTarget::from_consensus(REGTEST_BITS),
         );
@@ -262,7 +265,7 @@ mod tests {
 
     #[test]
     fn witness_commitment_with_a_segwit_spend() {
-        let txs = vec![spend(true), spend(false)];
+        let txs = vec![test_spend(7, true), test_spend(8, false)];
         assert!(needs_witness_commitment(&txs));
         assert!(!needs_witness_commitment(&txs[1..]));
         let commitment = witness_commitment(&txs);

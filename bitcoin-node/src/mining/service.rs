@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use bitcoin::consensus::encode::{deserialize, serialize};
 use bitcoin::hashes::Hash;
-use bitcoin::{Block, BlockHash, ScriptBuf, Txid, Wtxid};
+use bitcoin::{Block, BlockHash, ScriptBuf, Transaction, Txid, Wtxid};
 use interfaces::{
     BlockCheckOptions, BlockCreateOptions, BlockRef, BlockTemplate, BlockVerdict, BlockWaitOptions,
     CoinbaseTx, Error, Mining, MAX_MONEY,
@@ -369,28 +369,28 @@ impl Mining for LocalMining {
     }
 
     fn get_transactions_by_tx_i_d(&self, txids: &[Vec<u8>]) -> Result<Vec<Vec<u8>>, Error> {
-        Ok(txids
-            .iter()
-            .map(|id| {
-                <[u8; 32]>::try_from(&id[..])
-                    .ok()
-                    .and_then(|id| self.ctx.source.get(&Txid::from_byte_array(id)))
-                    .map_or_else(Vec::new, |tx| serialize(&*tx))
-            })
-            .collect())
+        Ok(lookup(txids, |id| {
+            self.ctx.source.get(&Txid::from_byte_array(id))
+        }))
     }
 
     fn get_transactions_by_witness_i_d(&self, wtxids: &[Vec<u8>]) -> Result<Vec<Vec<u8>>, Error> {
-        Ok(wtxids
-            .iter()
-            .map(|id| {
-                <[u8; 32]>::try_from(&id[..])
-                    .ok()
-                    .and_then(|id| self.ctx.source.get_by_wtxid(&Wtxid::from_byte_array(id)))
-                    .map_or_else(Vec::new, |tx| serialize(&*tx))
-            })
-            .collect())
+        Ok(lookup(wtxids, |id| {
+            self.ctx.source.get_by_wtxid(&Wtxid::from_byte_array(id))
+        }))
     }
+}
+
+/// Each id's transaction, serialized, or empty when the id is unknown (or not 32 bytes).
+fn lookup(ids: &[Vec<u8>], find: impl Fn([u8; 32]) -> Option<Arc<Transaction>>) -> Vec<Vec<u8>> {
+    ids.iter()
+        .map(|id| {
+            <[u8; 32]>::try_from(&id[..])
+                .ok()
+                .and_then(&find)
+                .map_or_else(Vec::new, |tx| serialize(&*tx))
+        })
+        .collect()
 }
 
 /// A template held by a client: its block and transactions stay here until it is dropped.

@@ -375,26 +375,9 @@ mod tests {
 
     #[test]
     fn one_buffer_serialization_is_the_blocks() {
-        use bitcoin::{absolute, transaction, OutPoint, TxIn, TxOut, Witness};
-        let spend = |n: u8| {
-            let mut input = TxIn {
-                previous_output: OutPoint::new(Txid::from_byte_array([n; 32]), 0),
-                ..TxIn::default()
-            };
-            input.witness = Witness::from_slice(&[[0x51]]);
-            Transaction {
-                version: transaction::Version::TWO,
-                lock_time: absolute::LockTime::ZERO,
-                input: vec![input],
-                output: vec![TxOut {
-                    value: Amount::from_sat(1000),
-                    script_pubkey: bitcoin::ScriptBuf::new_op_return([n]),
-                }],
-            }
-        };
         let txs: Vec<BlockTx> = (1..4u8)
             .map(|n| {
-                let tx = spend(n);
+                let tx = super::super::test_spend(n, true);
                 BlockTx {
                     txid: tx.compute_txid(),
                     wtxid: tx.compute_wtxid(),

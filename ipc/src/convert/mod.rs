@@ -3,3 +3,12 @@
 
 pub mod mining;
 pub mod node;
+
+/// Writes `value` into a fresh message and reads it back.
+#[cfg(test)]
+pub(crate) fn round_trip<T: crate::proxy::WireStruct>(value: &T) -> T {
+    let mut message = capnp::message::Builder::new_default();
+    value.write(message.init_root());
+    let reader = message.get_root_as_reader().expect("root");
+    T::read(reader).expect("read")
+}
