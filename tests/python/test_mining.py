@@ -3,6 +3,7 @@ Bitcoin Core's test/functional/interface_ipc_mining.py, using only our schemas/ 
 
 import asyncio
 import signal
+from contextlib import asynccontextmanager
 
 import capnp
 
@@ -42,6 +43,17 @@ def wait_options(**fields):
 async def mine_via_rpc(conn, ctx, n=1):
     rpc = (await conn.root.makeRpc(ctx)).result
     return await rpc_call(rpc, ctx, "generatetodescriptor", n, "raw(51)")
+
+
+@asynccontextmanager
+async def session(node):
+    """A connection with a Mining on thread "tp", a second thread "miner2", and one block
+    mined (so the node is out of initial block download)."""
+    async with connected(node.socket_path, init_capnp.Init) as conn:
+        thread_map, ctx, mining = await setup(conn)
+        other = await other_thread(thread_map, "miner2")
+        await mine_via_rpc(conn, other)
+        yield conn, thread_map, ctx, mining, other
 
 
 def test_template_provider_flow(node):
@@ -125,10 +137,7 @@ def test_option_errors_are_cores(node):
 
 def test_waits_and_interrupts(node):
     async def body():
-        async with connected(node.socket_path, init_capnp.Init) as conn:
-            thread_map, ctx, mining = await setup(conn)
-            other = await other_thread(thread_map, "miner2")
-            await mine_via_rpc(conn, other)
+        async with session(node) as (conn, thread_map, ctx, mining, other):
             tip = (await mining.getTip(ctx)).result
             # interrupt() ends a waitTipChanged with an empty BlockRef.
             waiting = mining.waitTipChanged(ctx, bytes(tip.hash))
@@ -160,10 +169,7 @@ def test_waits_and_interrupts(node):
 
 def test_three_wait_next_on_one_thread_then_a_block(node):
     async def body():
-        async with connected(node.socket_path, init_capnp.Init) as conn:
-            thread_map, ctx, mining = await setup(conn)
-            other = await other_thread(thread_map, "miner2")
-            await mine_via_rpc(conn, other)
+        async with session(node) as (conn, thread_map, ctx, mining, other):
             template = (await mining.createNewBlock(ctx, create_options(), True)).result
             waits = [template.waitNext(ctx, wait_options()) for _ in range(3)]
             await asyncio.sleep(0.3)
@@ -234,10 +240,7 @@ def test_wait_next_on_a_fee_rise_and_templates_keep_their_transactions(node):
 
 def test_waiting_clients_do_not_block_shutdown(node):
     async def body():
-        async with connected(node.socket_path, init_capnp.Init) as conn:
-            thread_map, ctx, mining = await setup(conn)
-            other = await other_thread(thread_map, "miner2")
-            await mine_via_rpc(conn, other)
+        async with session(node) as (conn, thread_map, ctx, mining, other):
             tip = (await mining.getTip(ctx)).result
             template = (await mining.createNewBlock(ctx, create_options(), True)).result
             tip_wait = mining.waitTipChanged(ctx, bytes(tip.hash))
