@@ -14,6 +14,7 @@
 
 pub mod chain;
 pub mod coins;
+pub mod fees;
 mod init;
 pub mod mempool;
 pub mod mining;
