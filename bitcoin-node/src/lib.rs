@@ -212,7 +212,11 @@ fn spawn_signal_waiter(stop: mpsc::Sender<Stop>) -> Result<(), NodeError> {
 fn make_dispatcher(
     stop: mpsc::Sender<Stop>,
     log: &Arc<LogHandle>,
-    chain: Option<(&Arc<chain::ChainState>, &Arc<mempool::Mempool>)>,
+    chain: Option<(
+        &Arc<chain::ChainState>,
+        &Arc<mempool::Mempool>,
+        &Arc<mempool::estimator::SharedEstimator>,
+    )>,
 ) -> Arc<rpc::Dispatcher> {
     let control = rpc::Control {
         started: Instant::now(),
@@ -222,10 +226,11 @@ fn make_dispatcher(
         log: Some(log.clone()),
     };
     let mut table = rpc::control_table(&control);
-    if let Some((chain, mempool)) = chain {
+    if let Some((chain, mempool, estimator)) = chain {
         rpc::blockchain::register(&mut table, chain, Some(mempool));
         rpc::rawtransaction::register(&mut table, chain, Some(mempool));
         rpc::mempool::register(&mut table, mempool, chain);
+        rpc::fees::register(&mut table, estimator, mempool);
     }
     Arc::new(rpc::Dispatcher::new(table))
 }
@@ -252,7 +257,11 @@ pub struct Running {
     stopped: mpsc::Receiver<Stop>,
     // After the servers, so they stop before the mempool is saved and the chainstate is
     // flushed and closed.
-    mempool: Option<Arc<mempool::Mempool>>,
+    mempool: Option<(
+        Arc<mempool::Mempool>,
+        Arc<mempool::estimator::SharedEstimator>,
+        PathBuf,
+    )>,
     chain: Option<Arc<chain::ChainState>>,
     _log: Arc<LogHandle>,
 }
@@ -299,9 +308,11 @@ pub fn start(config: &NodeConfig, bound: Bound) -> Result<Running, NodeError> {
             let _ = stop.send(Stop::Rpc);
         })
     };
-    let mempool = start_mempool(&config.mempool, &chain)?;
-    running.mempool = Some(mempool.clone());
-    let dispatcher = make_dispatcher(stop, &log, Some((&chain, &mempool)));
+    let fee_file = config.net_dir.join("fee_estimates.dat");
+    let estimator = Arc::new(mempool::estimator::SharedEstimator::load(&fee_file));
+    let mempool = start_mempool(&config.mempool, &chain, &estimator)?;
+    running.mempool = Some((mempool.clone(), estimator.clone(), fee_file));
+    let dispatcher = make_dispatcher(stop, &log, Some((&chain, &mempool, &estimator)));
     let local_node = node::LocalNode::new(
         chain.clone(),
         Some(mempool.clone()),
@@ -324,17 +335,19 @@ pub fn start(config: &NodeConfig, bound: Bound) -> Result<Running, NodeError> {
     Ok(running)
 }
 
-/// Creates the mempool on `chain` and, with `-persistmempool`, loads `mempool.dat` (a
-/// corrupt file is reported and the node starts with what could be read).
+/// Creates the mempool on `chain`, feeding `estimator`, and, with `-persistmempool`, loads
+/// `mempool.dat` (a corrupt file is reported and the node starts with what could be read).
 fn start_mempool(
     options: &mempool::MempoolOptions,
     chain: &Arc<chain::ChainState>,
+    estimator: &Arc<mempool::estimator::SharedEstimator>,
 ) -> Result<Arc<mempool::Mempool>, NodeError> {
     let pool =
         mempool::Mempool::new(chain.clone(), options.clone()).map_err(|source| NodeError::Io {
             path: PathBuf::from("<mempool thread>"),
             source,
         })?;
+    pool.set_fee_listener(estimator.clone());
     match options.file.as_ref().filter(|_| options.persist) {
         Some(file) => match pool.load(file) {
             Ok(stats) => tracing::info!(
@@ -369,13 +382,16 @@ impl Drop for Running {
     fn drop(&mut self) {
         self.rpc.take();
         self.listeners.clear();
-        if let Some(pool) = self.mempool.take() {
+        if let Some((pool, estimator, fee_file)) = self.mempool.take() {
             let file = pool.options().file.clone();
             if let Some(file) = file.filter(|_| pool.options().persist) {
                 match pool.save(&file) {
                     Ok(bytes) => tracing::info!(bytes, "dumped mempool to {}", file.display()),
                     Err(e) => tracing::warn!("cannot save the mempool: {e}"),
                 }
+            }
+            if let Err(e) = estimator.save(&fee_file) {
+                tracing::warn!("cannot write {}: {e}", fee_file.display());
             }
         }
         if let Some(chain) = self.chain.take() {
