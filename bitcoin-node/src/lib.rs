@@ -212,7 +212,11 @@ fn spawn_signal_waiter(stop: mpsc::Sender<Stop>) -> Result<(), NodeError> {
 fn make_dispatcher(
     stop: mpsc::Sender<Stop>,
     log: &Arc<LogHandle>,
-    node: Option<(&Arc<mining::MiningContext>, &Arc<mempool::Mempool>)>,
+    node: Option<(
+        &Arc<mining::MiningContext>,
+        &Arc<mempool::Mempool>,
+        &Arc<mempool::estimator::SharedEstimator>,
+    )>,
 ) -> Arc<rpc::Dispatcher> {
     let control = rpc::Control {
         started: Instant::now(),
@@ -222,11 +226,12 @@ fn make_dispatcher(
         log: Some(log.clone()),
     };
     let mut table = rpc::control_table(&control);
-    if let Some((mining, mempool)) = node {
+    if let Some((mining, mempool, estimator)) = node {
         let chain = &mining.chain;
         rpc::blockchain::register(&mut table, chain, Some(mempool));
         rpc::rawtransaction::register(&mut table, chain, Some(mempool));
         rpc::mempool::register(&mut table, mempool, chain);
+        rpc::fees::register(&mut table, estimator, mempool);
         rpc::mining::register(&mut table, mining);
     }
     Arc::new(rpc::Dispatcher::new(table))
@@ -256,7 +261,11 @@ pub struct Running {
     mining: Option<Arc<mining::MiningContext>>,
     // After the servers, so they stop before the mempool is saved and the chainstate is
     // flushed and closed.
-    mempool: Option<Arc<mempool::Mempool>>,
+    mempool: Option<(
+        Arc<mempool::Mempool>,
+        Arc<mempool::estimator::SharedEstimator>,
+        PathBuf,
+    )>,
     chain: Option<Arc<chain::ChainState>>,
     _log: Arc<LogHandle>,
 }
@@ -304,8 +313,10 @@ pub fn start(config: &NodeConfig, bound: Bound) -> Result<Running, NodeError> {
             let _ = stop.send(Stop::Rpc);
         })
     };
-    let mempool = start_mempool(&config.mempool, &chain)?;
-    running.mempool = Some(mempool.clone());
+    let fee_file = config.net_dir.join("fee_estimates.dat");
+    let estimator = Arc::new(mempool::estimator::SharedEstimator::load(&fee_file));
+    let mempool = start_mempool(&config.mempool, &chain, &estimator)?;
+    running.mempool = Some((mempool.clone(), estimator.clone(), fee_file));
     let watcher = mining::TipWatcher::start(&chain).map_err(|source| NodeError::Io {
         path: PathBuf::from("<mining-tip thread>"),
         source,
@@ -314,7 +325,7 @@ pub fn start(config: &NodeConfig, bound: Bound) -> Result<Running, NodeError> {
     let block_min_fee = mempool.options().block_min_fee;
     let mining = mining::MiningContext::new(chain.clone(), source, watcher, block_min_fee);
     running.mining = Some(mining.clone());
-    let dispatcher = make_dispatcher(stop, &log, Some((&mining, &mempool)));
+    let dispatcher = make_dispatcher(stop, &log, Some((&mining, &mempool, &estimator)));
     let local_node = node::LocalNode::new(
         chain.clone(),
         Some(mempool.clone()),
@@ -339,17 +350,19 @@ pub fn start(config: &NodeConfig, bound: Bound) -> Result<Running, NodeError> {
     Ok(running)
 }
 
-/// Creates the mempool on `chain` and, with `-persistmempool`, loads `mempool.dat` (a
-/// corrupt file is reported and the node starts with what could be read).
+/// Creates the mempool on `chain`, feeding `estimator`, and, with `-persistmempool`, loads
+/// `mempool.dat` (a corrupt file is reported and the node starts with what could be read).
 fn start_mempool(
     options: &mempool::MempoolOptions,
     chain: &Arc<chain::ChainState>,
+    estimator: &Arc<mempool::estimator::SharedEstimator>,
 ) -> Result<Arc<mempool::Mempool>, NodeError> {
     let pool =
         mempool::Mempool::new(chain.clone(), options.clone()).map_err(|source| NodeError::Io {
             path: PathBuf::from("<mempool thread>"),
             source,
         })?;
+    pool.set_fee_listener(estimator.clone());
     match options.file.as_ref().filter(|_| options.persist) {
         Some(file) => match pool.load(file) {
             Ok(stats) => tracing::info!(
@@ -387,13 +400,16 @@ impl Drop for Running {
         }
         self.rpc.take();
         self.listeners.clear();
-        if let Some(pool) = self.mempool.take() {
+        if let Some((pool, estimator, fee_file)) = self.mempool.take() {
             let file = pool.options().file.clone();
             if let Some(file) = file.filter(|_| pool.options().persist) {
                 match pool.save(&file) {
                     Ok(bytes) => tracing::info!(bytes, "dumped mempool to {}", file.display()),
                     Err(e) => tracing::warn!("cannot save the mempool: {e}"),
                 }
+            }
+            if let Err(e) = estimator.save(&fee_file) {
+                tracing::warn!("cannot write {}: {e}", fee_file.display());
             }
         }
         if let Some(chain) = self.chain.take() {

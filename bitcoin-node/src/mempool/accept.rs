@@ -200,6 +200,14 @@ impl Mempool {
         let parents = state.graph.parents_of(tx);
         let ancestors = state.graph.ancestors_from(&parents);
         self.check_limits(state, &parents, &ancestors, vsize)?;
+        super::truc::check(
+            &state.graph,
+            tx,
+            (txid, wtxid),
+            &ancestors,
+            &conflicts,
+            vsize,
+        )?;
         let mut all_conflicts = HashSet::new();
         if !conflicts.is_empty() {
             all_conflicts = super::rbf::check(

@@ -41,8 +41,10 @@ fn run(pool: &Weak<Mempool>, events: &Receiver<ChainEvent>) {
             return;
         };
         let mut tip = pool.handle(event, None);
+        pool.publish_if_settled(tip);
         while let Ok(event) = events.try_recv() {
             tip = pool.handle(event, tip);
+            pool.publish_if_settled(tip);
         }
         pool.readd_disconnected();
         if let Some(tip) = tip {
@@ -52,6 +54,14 @@ fn run(pool: &Weak<Mempool>, events: &Receiver<ChainEvent>) {
 }
 
 impl Mempool {
+    /// Moves [`Mempool::tip`] to `tip` unless transactions of disconnected blocks still wait
+    /// to be re-added.
+    fn publish_if_settled(&self, tip: Option<BlockHash>) {
+        if tip.is_some() && self.lock().disconnected.is_empty() {
+            self.set_tip(tip);
+        }
+    }
+
     /// Applies one event; returns the block the pool is then in step with.
     fn handle(&self, event: ChainEvent, tip: Option<BlockHash>) -> Option<BlockHash> {
         match event {
@@ -93,15 +103,16 @@ impl Mempool {
         state
             .disconnected
             .retain(|t| !confirmed.contains(&t.compute_txid()));
+        // The estimator sees the block first (Core's removeForBlock), then the removals.
+        if let Some(fees) = self.fee_listener() {
+            let txids: Vec<Txid> = mined.iter().copied().collect();
+            fees.block(u32::try_from(height).unwrap_or(0), &txids);
+        }
         self.remove_exact(&mut state, &mined, RemovalReason::Block);
         self.remove_with_descendants(&mut state, conflicts, RemovalReason::Conflict);
         state.rolling.block_since_bump = true;
         self.expire(&mut state);
         drop(state);
-        if let Some(fees) = self.fee_listener() {
-            let txids: Vec<Txid> = mined.into_iter().collect();
-            fees.block(u32::try_from(height).unwrap_or(0), &txids);
-        }
         self.bump_updated();
     }
 

@@ -10,8 +10,11 @@
 //! - [`limits`]: `-maxmempool` trimming with the rolling minimum fee, `-mempoolexpiry`;
 //! - [`follow`]: the mempool's thread that follows the chainstate's block events;
 //! - [`select`]: block selection by ancestor fee rate (Core's `addPackageTxs`);
+//! - [`truc`]: the version 3 (TRUC) topology rules;
 //! - [`persist`]: `mempool.dat` in Core's format (version 2, XOR-obfuscated);
-//! - [`options`]: the `-maxmempool`, `-minrelaytxfee`, ... settings.
+//! - [`options`]: the `-maxmempool`, `-minrelaytxfee`, ... settings;
+//! - [`estimator`]: the fee estimator ([`crate::fees`]) fed by the pool, and
+//!   `fee_estimates.dat`.
 //!
 //! Script checks run in libbitcoinkernel with the consensus flags (`VERIFY_ALL`: P2SH,
 //! DERSIG, NULLDUMMY, CHECKLOCKTIMEVERIFY, CHECKSEQUENCEVERIFY, WITNESS, TAPROOT); the
@@ -23,12 +26,14 @@
 //! `scriptsig-not-pushonly`). The kernel also does not say why a script failed, so the
 //! parenthesised part of `mempool-script-verify-flag-failed (...)` is generic.
 //!
-//! Not implemented (differences from Core v30): package acceptance and package RBF, TRUC
-//! (version 3) topology rules (version 3 transactions are accepted under the normal rules),
-//! the CPFP carve-out, ephemeral-dust spending rules beyond `PreCheckEphemeralTx`, and
-//! cluster limits (this pool enforces Core's ancestor/descendant limits, as v30 does).
+//! Not implemented (differences from Core v30): package acceptance and package RBF (so a
+//! zero-fee parent with ephemeral dust cannot enter), TRUC sibling eviction (a second child
+//! of a version 3 parent is refused), the CPFP carve-out and the RBF relaxation of the
+//! descendant limits, and cluster limits (this pool enforces Core's ancestor/descendant
+//! limits, as v30 does).
 
 pub mod accept;
+pub mod estimator;
 pub mod follow;
 pub mod graph;
 pub mod limits;
@@ -39,6 +44,7 @@ pub mod rbf;
 pub mod select;
 #[cfg(test)]
 mod tests;
+pub mod truc;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};

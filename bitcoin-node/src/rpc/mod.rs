@@ -9,6 +9,7 @@
 //! - [`http`]: the hyper server; [`auth`]: cookie and credentials; [`config`]: settings;
 //! - [`control`]: `help`, `stop`, `uptime`, `getrpcinfo`, `logging`, `echo`, `echojson`;
 //! - [`mempool`]: the mempool methods (`sendrawtransaction`, `getrawmempool`, ...);
+//!   [`fees`]: `estimatesmartfee`;
 //! - [`rawtransaction`], [`mining`], [`util`]: raw transactions, block generation and mining
 //!   info, `validateaddress`; [`descriptor`]: output descriptors for them;
 //! - [`help`]: Core's help layout; [`protocol`]: error codes, request and reply objects;
@@ -26,6 +27,7 @@ pub mod config;
 pub mod control;
 pub mod descriptor;
 pub mod dispatch;
+pub mod fees;
 pub mod help;
 pub mod http;
 pub mod json;

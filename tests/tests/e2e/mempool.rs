@@ -1026,3 +1026,150 @@ fn the_mempool_survives_restarts_kills_and_corrupt_files() {
     // -persistmempool=0 neither loads nor saves.
     std::thread::sleep(Duration::from_millis(10));
 }
+
+/// `tx` as version 3, re-signed.
+fn v3(wallet: &MiniWallet, mut tx: Transaction, spent: &[Utxo]) -> Transaction {
+    tx.version = transaction::Version(3);
+    wallet.sign(&mut tx, spent);
+    tx
+}
+
+fn truc_detail(text: &str) -> String {
+    format!("TRUC-violation, {text}")
+}
+
+#[test]
+fn truc_rules_limit_version_3_topology() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (node, mut wallet) = setup(dir.path(), &[], 103);
+    let (a, b) = (wallet.take_utxo(), wallet.take_utxo());
+    // Too big.
+    let mut big = pay(&wallet, std::slice::from_ref(&b), 100_000);
+    big.output.push(coin(
+        0,
+        ScriptBuf::new_op_return(PushBytesBuf::try_from(vec![1u8; 10_000]).expect("push")),
+    ));
+    let big = v3(&wallet, big, std::slice::from_ref(&b));
+    let detail = format!(
+        "version=3 tx {} (wtxid={}) is too big: {} > 10000 virtual bytes",
+        big.compute_txid(),
+        big.compute_wtxid(),
+        vsize(&big)
+    );
+    assert_rejected(&node, &big, "TRUC-violation", Some(&truc_detail(&detail)));
+    // A parent with two outputs and one child.
+    let (fan, outs) = wallet.fan_out(&a, 2, Amount::from_sat(1000));
+    let parent = v3(&wallet, fan, std::slice::from_ref(&a));
+    let parent_id = parent.compute_txid();
+    let outs: Vec<Utxo> = outs
+        .into_iter()
+        .map(|u| Utxo {
+            outpoint: OutPoint::new(parent_id, u.outpoint.vout),
+            ..u
+        })
+        .collect();
+    send(&node, &parent);
+    let plain_child = pay(&wallet, &outs[0..1], 1000);
+    let detail = format!(
+        "non-version=3 tx {} (wtxid={}) cannot spend from version=3 tx {} (wtxid={})",
+        plain_child.compute_txid(),
+        plain_child.compute_wtxid(),
+        parent_id,
+        parent.compute_wtxid()
+    );
+    assert_rejected(
+        &node,
+        &plain_child,
+        "TRUC-violation",
+        Some(&truc_detail(&detail)),
+    );
+    let child = v3(&wallet, pay(&wallet, &outs[0..1], 1000), &outs[0..1]);
+    send(&node, &child);
+    let sibling = v3(&wallet, pay(&wallet, &outs[1..2], 1000), &outs[1..2]);
+    let detail = format!(
+        "tx {} (wtxid={}) would exceed descendant count limit",
+        parent_id,
+        parent.compute_wtxid()
+    );
+    assert_rejected(
+        &node,
+        &sibling,
+        "TRUC-violation",
+        Some(&truc_detail(&detail)),
+    );
+    let child_out = Utxo {
+        outpoint: OutPoint::new(child.compute_txid(), 0),
+        value: child.output[0].value,
+        coinbase: false,
+        height: None,
+    };
+    let grandchild = v3(
+        &wallet,
+        pay(&wallet, std::slice::from_ref(&child_out), 1000),
+        std::slice::from_ref(&child_out),
+    );
+    let detail = format!(
+        "tx {} (wtxid={}) would have too many ancestors",
+        grandchild.compute_txid(),
+        grandchild.compute_wtxid()
+    );
+    assert_rejected(
+        &node,
+        &grandchild,
+        "TRUC-violation",
+        Some(&truc_detail(&detail)),
+    );
+    node.stop();
+}
+
+#[test]
+fn estimatesmartfee_learns_from_confirmed_mempool_transactions() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (node, mut wallet) = setup(dir.path(), &[], 150);
+    let no_data = node.call("estimatesmartfee", json!([2]));
+    assert_eq!(
+        no_data,
+        json!({"errors": ["Insufficient data or no feerate found"], "blocks": 0})
+    );
+    let (code, message) = node.error("estimatesmartfee", json!([0]));
+    assert_eq!(
+        (code, message.as_str()),
+        (-8, "Invalid conf_target, must be between 1 and 1008")
+    );
+    let (code, message) = node.error("estimatesmartfee", json!([2, "fast"]));
+    assert_eq!((code, message.as_str()), (-8, "Invalid estimate_mode parameter, must be one of: \"unset\", \"economical\", \"conservative\""));
+    // Ten blocks, each confirming the four transactions (about 20 sat/vB) sent before it.
+    for _ in 0..10 {
+        std::thread::sleep(Duration::from_millis(50));
+        let mut txs = Vec::new();
+        for _ in 0..4 {
+            let utxo = wallet.take_utxo();
+            let tx = pay(&wallet, std::slice::from_ref(&utxo), 1920);
+            send(&node, &tx);
+            txs.push(tx);
+        }
+        let refs: Vec<&Transaction> = txs.iter().collect();
+        confirm(&node, &mut wallet, &refs);
+        wait_for_mempool(&node, &[]);
+    }
+    std::thread::sleep(Duration::from_millis(50));
+    let estimate = node.call("estimatesmartfee", json!([2]));
+    let rate = estimate["feerate"]
+        .as_f64()
+        .unwrap_or_else(|| panic!("an estimate: {estimate}"));
+    assert!((0.00015..=0.00025).contains(&rate), "{estimate}");
+    assert_eq!(estimate["blocks"], 2, "{estimate}");
+    let conservative = node.call(
+        "estimatesmartfee",
+        json!({"conf_target": 2, "estimate_mode": "CONSERVATIVE"}),
+    );
+    assert!(conservative.get("blocks").is_some(), "{conservative}");
+    node.stop();
+    assert!(
+        dir.path()
+            .join("regtest")
+            .join("fee_estimates.dat")
+            .exists(),
+        "written at shutdown"
+    );
+}
