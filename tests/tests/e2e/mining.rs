@@ -621,3 +621,51 @@ fn mining_over_ipc_passes_the_conformance_suite() {
     };
     interfaces::mining_conformance::run(mining.as_ref(), &advance);
 }
+
+/// Threads of process `pid`.
+fn thread_count(pid: u32) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/task"))
+        .map(|tasks| tasks.count())
+        .unwrap_or(0)
+}
+
+#[test]
+fn a_client_gone_mid_wait_next_costs_the_node_nothing() {
+    let node = start_node();
+    let (_conn, mining) = connect(&node.socket());
+    mine_block(mining.as_ref());
+    let (_observer_conn, observer) = ipc::connect_init(&node.socket()).expect("connect");
+    let rpc = observer.make_rpc().expect("make_rpc");
+    let baseline = (thread_count(node.process.pid()), ipc_info(&*rpc));
+
+    let (conn, quitter) = connect(&node.socket());
+    let template = new_template(quitter.as_ref());
+    let waiting = thread::scope(|scope| {
+        let waiter = scope.spawn(|| template.wait_next(&BlockWaitOptions::default()));
+        thread::sleep(Duration::from_millis(300));
+        assert!(
+            thread_count(node.process.pid()) > baseline.0,
+            "a server thread serves the wait"
+        );
+        conn.close();
+        waiter.join().expect("the waiting thread ends")
+    });
+    assert!(
+        waiting.as_ref().is_err_and(Error::is_disconnected),
+        "the wait fails as disconnected: {:?}",
+        waiting.as_ref().err()
+    );
+    // The node ends the abandoned wait within its one-second tick and frees everything.
+    assert!(
+        eventually(DEADLINE, || (
+            thread_count(node.process.pid()),
+            ipc_info(&*rpc)
+        ) == baseline),
+        "node threads and objects back to {baseline:?}: now {:?}",
+        (thread_count(node.process.pid()), ipc_info(&*rpc))
+    );
+    drop(template);
+    drop(quitter);
+    // The node still serves everyone else.
+    mine_block(mining.as_ref());
+}
