@@ -2,6 +2,7 @@
 Bitcoin Core's test/functional/interface_ipc_mining.py, using only our schemas/ files."""
 
 import asyncio
+import gc
 import signal
 from contextlib import asynccontextmanager
 
@@ -283,5 +284,35 @@ def test_cooldown_waits_out_initial_block_download(node):
             assert tip.height == 1
             header = bytes((await template.getBlockHeader(ctx)).result)
             assert header[4:36] == bytes(tip.hash)
+
+    run(body)
+
+
+def test_templates_are_freed_on_destroy_release_and_disconnect(node):
+    async def count(rpc, ctx):
+        return (await rpc_call(rpc, ctx, "getipcinfo"))["block_templates"]
+
+    async def settle(rpc, ctx, expected):
+        deadline = asyncio.get_running_loop().time() + 5
+        while await count(rpc, ctx) != expected and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.05)
+        assert await count(rpc, ctx) == expected
+
+    async def body():
+        async with session(node) as (conn, thread_map, ctx, mining, other):
+            rpc = (await conn.root.makeRpc(other)).result
+            a = (await mining.createNewBlock(ctx, create_options(), True)).result
+            b = (await mining.createNewBlock(ctx, create_options(), True)).result
+            await settle(rpc, other, 2)
+            await a.destroy(ctx)  # destroy
+            await settle(rpc, other, 1)
+            del b  # release: the last reference goes without destroy
+            gc.collect()
+            await settle(rpc, other, 0)
+            async with connected(node.socket_path, init_capnp.Init) as quitter:
+                _, qctx, qmining = await setup(quitter, "quitter")
+                held = [(await qmining.createNewBlock(qctx, create_options(), True)).result for _ in range(3)]
+                await settle(rpc, other, len(held))
+            await settle(rpc, other, 0)  # disconnect
 
     run(body)
