@@ -41,8 +41,9 @@ step "Python (pycapnp) tests"
 bash tests/python/run.sh 2>&1 | tee -a "$log"
 
 if [[ "${FUZZ_SECONDS:-0}" != "0" ]]; then
-    step "fuzz the message reader for ${FUZZ_SECONDS}s"
+    step "fuzz the message reader and the struct conversions for ${FUZZ_SECONDS}s each"
     (cd fuzz && cargo +nightly fuzz run message_reader -- -max_total_time="$FUZZ_SECONDS")
+    (cd fuzz && cargo +nightly fuzz run wire_structs -- -max_total_time="$FUZZ_SECONDS")
 fi
 # One closing line for the whole run (nextest or cargo test, plus pytest).
 rust=$(sed -n 's/.* tests run: \([0-9]*\) passed.*/\1/p' "$log" | tail -n 1)
