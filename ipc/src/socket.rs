@@ -70,7 +70,12 @@ pub fn bind(path: &Path) -> Result<UnixListener, SetupError> {
         path: path.to_path_buf(),
         source,
     };
-    let listener = UnixListener::bind(path).map_err(io)?;
+    // Created owner-only (no window in which others may connect), then made so explicitly
+    // in case the umask was stricter. The umask is process-wide: binding happens at startup.
+    let old_mask = nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o177));
+    let bound = UnixListener::bind(path);
+    nix::sys::stat::umask(old_mask);
+    let listener = bound.map_err(io)?;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(io)?;
     Ok(listener)
 }
