@@ -328,6 +328,7 @@ mod events;
 mod open;
 mod options;
 mod read;
+pub mod script;
 #[cfg(test)]
 mod tests;
 mod tips;

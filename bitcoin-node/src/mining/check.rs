@@ -16,6 +16,7 @@ use interfaces::{BlockCheckOptions, BlockVerdict};
 
 use super::template::next_bits;
 use crate::chain::{chain_type, ChainState, Tip};
+use crate::mempool::accept::is_final;
 
 /// Core's `COINBASE_MATURITY`.
 const COINBASE_MATURITY: u32 = 100;
@@ -145,20 +146,6 @@ fn check_contextual(tip: &Tip, block: &Block) -> Result<(), BlockVerdict> {
     Ok(())
 }
 
-/// Core's `IsFinalTx` for a block at `height` whose lock-time cutoff is `mtp`.
-fn is_final(tx: &Transaction, height: i32, mtp: u32) -> bool {
-    let lock = tx.lock_time.to_consensus_u32();
-    if lock == 0 {
-        return true;
-    }
-    let cutoff = if lock < 500_000_000 {
-        u32::try_from(height).unwrap_or(0)
-    } else {
-        mtp
-    };
-    lock < cutoff || tx.input.iter().all(|i| i.sequence.0 == u32::MAX)
-}
-
 fn check_transactions(
     chain: &ChainState,
     height: i32,
@@ -169,7 +156,7 @@ fn check_transactions(
     let mut spent = std::collections::HashSet::new();
     let mut fees = Amount::ZERO;
     for (index, tx) in block.txdata.iter().enumerate() {
-        if !is_final(tx, height, mtp) {
+        if !is_final(tx, i64::from(height), i64::from(mtp)) {
             return Err(invalid("bad-txns-nonfinal", "non-final transaction"));
         }
         if index > 0 {
@@ -259,38 +246,11 @@ fn check_inputs(
             ),
         ));
     }
-    verify_scripts(tx, &spent_outputs)
-        .map_err(|detail| invalid("block-script-verify-flag-failed", detail))?;
-    Ok(value_in - value_out)
-}
-
-/// Runs every input's scripts through the kernel under all consensus rules.
-pub fn verify_scripts(tx: &Transaction, spent_outputs: &[TxOut]) -> Result<(), String> {
-    let kernel_tx = bitcoinkernel::Transaction::new(&serialize(tx)).map_err(|e| e.to_string())?;
-    let kernel_outputs: Vec<bitcoinkernel::TxOut> = spent_outputs
-        .iter()
-        .map(|o| {
-            let script = bitcoinkernel::ScriptPubkey::new(o.script_pubkey.as_bytes())
-                .map_err(|e| e.to_string())?;
-            Ok(bitcoinkernel::TxOut::new(
-                &script,
-                i64::try_from(o.value.to_sat()).unwrap_or(i64::MAX),
-            ))
-        })
-        .collect::<Result<_, String>>()?;
-    let precomputed = bitcoinkernel::PrecomputedTransactionData::new(&kernel_tx, &kernel_outputs)
-        .map_err(|e| e.to_string())?;
-    for (index, output) in spent_outputs.iter().enumerate() {
-        let amount = i64::try_from(output.value.to_sat()).unwrap_or(i64::MAX);
-        bitcoinkernel::verify(
-            &kernel_outputs[index].script_pubkey(),
-            Some(amount),
-            &kernel_tx,
-            index,
-            Some(bitcoinkernel::VERIFY_ALL),
-            &precomputed,
+    crate::chain::script::verify(tx, &spent_outputs).map_err(|failure| {
+        invalid(
+            "block-script-verify-flag-failed",
+            format!("{txid}: {failure}"),
         )
-        .map_err(|e| format!("input {index}: {e}"))?;
-    }
-    Ok(())
+    })?;
+    Ok(value_in - value_out)
 }

@@ -15,6 +15,8 @@ use crate::chain::Tip;
 
 pub mod check;
 #[cfg(test)]
+mod check_tests;
+#[cfg(test)]
 mod conformance_tests;
 pub mod merkle;
 pub mod service;
