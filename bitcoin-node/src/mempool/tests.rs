@@ -586,3 +586,47 @@ fn test_only_changes_nothing_and_limits_are_enforced() {
         .expect_err("over the cap");
     assert_eq!(err.kind, super::RejectKind::MaxFeeExceeded);
 }
+
+#[test]
+fn options_have_cores_defaults_and_checks() {
+    let settings = |args: &[&str]| {
+        let args: Vec<String> = args.iter().map(|a| (*a).to_string()).collect();
+        common::Settings::from_args(&crate::options::all(), &args).expect("parses")
+    };
+    let o = MempoolOptions::from_settings(&settings(&[])).expect("defaults");
+    assert_eq!((o.max_size_bytes, o.expiry_secs), (300_000_000, 336 * 3600));
+    assert_eq!(
+        (
+            o.min_relay_fee,
+            o.incremental_relay_fee,
+            o.dust_relay_fee,
+            o.block_min_fee
+        ),
+        (100, 100, 3000, 1)
+    );
+    assert_eq!(o.max_datacarrier_bytes, Some(100_000));
+    assert!(o.permit_bare_multisig && o.persist);
+    let o = MempoolOptions::from_settings(&settings(&[
+        "-maxmempool=5",
+        "-minrelaytxfee=0.00001",
+        "-datacarrier=0",
+        "-limitancestorcount=3",
+        "-nopersistmempool",
+    ]))
+    .expect("valid");
+    assert_eq!((o.max_size_bytes, o.min_relay_fee), (5_000_000, 1000));
+    assert_eq!(
+        (o.max_datacarrier_bytes, o.limits.ancestor_count, o.persist),
+        (None, 3, false)
+    );
+    let error = |args: &[&str]| {
+        MempoolOptions::from_settings(&settings(args))
+            .expect_err("bad")
+            .to_string()
+    };
+    assert!(error(&["-maxmempool=4"]).contains("-maxmempool must be at least 5 MB"));
+    assert!(error(&["-maxmempool=lots"]).contains("expected an integer"));
+    assert!(error(&["-minrelaytxfee=abc"])
+        .contains("Invalid amount for -minrelaytxfee=<amount>: 'abc'"));
+    assert!(error(&["-mempoolexpiry=-1"]).contains("must not be negative"));
+}

@@ -1173,3 +1173,38 @@ fn estimatesmartfee_learns_from_confirmed_mempool_transactions() {
         "written at shutdown"
     );
 }
+
+#[test]
+fn signed_p2wpkh_spends_are_accepted_and_persistence_can_be_off() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let node = RpcNode::start_with(dir.path(), "regtest", &["-persistmempool=0"]);
+    let mut keys = MiniWallet::p2wpkh(3);
+    assert!(keys.address().starts_with("bcrt1q"), "{}", keys.address());
+    keys.generate(&node, 101);
+    let utxo = keys.take_utxo();
+    let (fan, outs) = keys.fan_out(&utxo, 2, Amount::from_sat(2000));
+    send(&node, &fan);
+    let (spend, _) = keys.self_transfer(&outs[0], Amount::from_sat(1000));
+    send(&node, &spend);
+    // A wrong signature (another key) fails in the kernel.
+    let other = MiniWallet::p2wpkh(4);
+    let mut forged = keys.build(
+        &outs[1..2],
+        vec![coin(outs[1].value.to_sat() - 1000, keys.script_pubkey())],
+    );
+    other.sign(&mut forged, &outs[1..2]);
+    let result = test_accept(&node, &forged);
+    assert_eq!(
+        result["reject-reason"], "mempool-script-verify-flag-failed (script verification failed)",
+        "{result}"
+    );
+    assert_eq!(node.call("getmempoolinfo", json!([]))["size"], 2);
+    node.stop();
+    assert!(
+        !dir.path().join("regtest").join("mempool.dat").exists(),
+        "-persistmempool=0 writes nothing"
+    );
+    let node = RpcNode::start(dir.path());
+    assert_eq!(mempool(&node), Vec::<String>::new());
+    node.stop();
+}
