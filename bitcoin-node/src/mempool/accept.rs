@@ -356,6 +356,29 @@ impl Mempool {
         Ok(spent)
     }
 
+    /// Whether pool transaction `tx` can still be mined on `tip` (after a reorg): every input
+    /// is in the pool or the coins view, coinbase inputs are mature, and it is final by
+    /// locktime and BIP68 sequence locks (Core's `removeForReorg` checks).
+    pub(crate) fn still_valid(&self, state: &State, tx: &Transaction, tip: &Tip) -> bool {
+        if !is_final(
+            tx,
+            i64::from(tip.height) + 1,
+            i64::from(tip.median_time_past),
+        ) {
+            return false;
+        }
+        let Ok(spent) = self.spent_coins(state, tx, tx.compute_txid()) else {
+            return false;
+        };
+        let spend_height = u32::try_from(tip.height + 1).unwrap_or(0);
+        let immature = spent.iter().any(|s| {
+            s.coinbase
+                && s.height
+                    .is_some_and(|h| spend_height - h < COINBASE_MATURITY)
+        });
+        !immature && self.sequence_locks_ok(tx, &spent, tip)
+    }
+
     /// Core's `CheckSequenceLocksAtTip` (BIP68) for a block on `tip`.
     fn sequence_locks_ok(&self, tx: &Transaction, spent: &[Spent], tip: &Tip) -> bool {
         if tx.version.0 < 2 {

@@ -169,6 +169,8 @@ pub(crate) struct State {
     pub rolling: RollingFee,
     /// Transactions of disconnected blocks waiting to be re-added.
     pub disconnected: Vec<Arc<Transaction>>,
+    /// Whether blocks were disconnected since the pool was last re-checked.
+    pub reorg: bool,
 }
 
 /// A fee hook: called with each transaction the pool accepts while in step with the chain,

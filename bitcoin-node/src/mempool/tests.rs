@@ -630,3 +630,38 @@ fn options_have_cores_defaults_and_checks() {
         .contains("Invalid amount for -minrelaytxfee=<amount>: 'abc'"));
     assert!(error(&["-mempoolexpiry=-1"]).contains("must not be negative"));
 }
+
+#[test]
+fn a_reorg_drops_transactions_whose_coins_are_gone() {
+    let (dir_a, dir_b) = (
+        tempfile::tempdir().expect("a"),
+        tempfile::tempdir().expect("b"),
+    );
+    let (chain, pool, coins) = pool_on_chain(&dir_a, 101, MempoolOptions::default());
+    let parent = spend(coins[0], COINBASE, 1000);
+    pool.accept(parent.clone(), AcceptOptions::default())
+        .expect("parent");
+    let child = Arc::new(tx(
+        &[OutPoint::new(parent.compute_txid(), 0)],
+        vec![out(COINBASE - 3000, op_true_spk())],
+    ));
+    pool.accept(child, AcceptOptions::default()).expect("child");
+    let other = pool.get(&parent.compute_txid()).map(|_| ());
+    assert!(other.is_some());
+    // A longer branch from genesis: A's coinbases, and so the parent's input, disappear.
+    let b = ChainState::open(dir_b.path(), common::Chain::Regtest).expect("b");
+    let script = ScriptBuf::from_bytes(vec![0x51, 0x07]);
+    let mut last = None;
+    for _ in 0..103 {
+        let hash = b
+            .mine_block(&script, 1_000_000)
+            .expect("mines")
+            .expect("nonce");
+        chain.submit_block(&b.block(&hash).expect("stored"));
+        last = Some(hash);
+    }
+    let last = last.expect("mined");
+    assert_eq!(chain.tip().map(|t| t.hash), Some(last));
+    assert!(pool.wait_for_tip(&last, Duration::from_secs(10)));
+    assert_eq!(pool.size(), 0, "the parent and its child are gone");
+}

@@ -1208,3 +1208,21 @@ fn signed_p2wpkh_spends_are_accepted_and_persistence_can_be_off() {
     assert_eq!(mempool(&node), Vec::<String>::new());
     node.stop();
 }
+
+#[test]
+fn entries_older_than_mempoolexpiry_leave() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (node, mut wallet) = setup(dir.path(), &["-mempoolexpiry=0"], 102);
+    let (a, b) = (wallet.take_utxo(), wallet.take_utxo());
+    let first = pay(&wallet, &[a], 1000);
+    send(&node, &first);
+    std::thread::sleep(Duration::from_millis(1100));
+    // Expiry runs when a transaction is accepted (and on every block).
+    let second = pay(&wallet, &[b], 1000);
+    send(&node, &second);
+    assert_eq!(mempool(&node), vec![second.compute_txid().to_string()]);
+    std::thread::sleep(Duration::from_millis(1100));
+    wallet.generate(&node, 1);
+    wait_for_mempool(&node, &[]);
+    node.stop();
+}
