@@ -1226,3 +1226,55 @@ fn entries_older_than_mempoolexpiry_leave() {
     wait_for_mempool(&node, &[]);
     node.stop();
 }
+
+#[test]
+fn testmempoolaccept_tests_packages_together() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (node, mut wallet) = setup(dir.path(), &[], 102);
+    let (a, b) = (wallet.take_utxo(), wallet.take_utxo());
+    let (parent, out) = wallet.self_transfer(&a, Amount::from_sat(1000));
+    let (child, _) = wallet.self_transfer(&out, Amount::from_sat(1000));
+    let test = |txs: &[&Transaction]| {
+        let hexes: Vec<String> = txs.iter().map(|t| tx_hex(t)).collect();
+        node.call("testmempoolaccept", json!([hexes]))
+    };
+    let result = test(&[&parent, &child]);
+    assert_eq!(result[0]["allowed"], true, "{result}");
+    assert_eq!(result[1]["allowed"], true, "{result}");
+    assert_eq!(result[1]["vsize"], vsize(&child));
+    assert_eq!(mempool(&node), Vec::<String>::new(), "nothing added");
+    for (txs, reason) in [
+        (vec![&child, &parent], "package-not-sorted"),
+        (vec![&parent, &parent], "package-contains-duplicates"),
+    ] {
+        let result = test(&txs);
+        for r in result.as_array().expect("array") {
+            assert_eq!(r["package-error"], reason, "{result}");
+            assert!(r.get("allowed").is_none(), "{result}");
+        }
+    }
+    let double = pay(&wallet, std::slice::from_ref(&a), 5000);
+    assert_eq!(
+        test(&[&parent, &double])[0]["package-error"],
+        "conflict-in-package"
+    );
+    // A failing child: the parent's result is left unfinished, as in Core.
+    let mut greedy = child.clone();
+    greedy.output[0].value = Amount::from_int_btc(60);
+    let result = test(&[&parent, &greedy]);
+    assert!(result[0].get("allowed").is_none(), "{result}");
+    assert_eq!(
+        result[1]["reject-reason"], "bad-txns-in-belowout",
+        "{result}"
+    );
+    // In a package nothing may be replaced.
+    send(&node, &pay(&wallet, std::slice::from_ref(&b), 1000));
+    let replacement = pay(&wallet, std::slice::from_ref(&b), 50_000);
+    let result = test(&[&parent, &replacement]);
+    assert_eq!(
+        result[1]["reject-reason"], "bip125-replacement-disallowed",
+        "{result}"
+    );
+    assert_eq!(mempool(&node).len(), 1);
+    node.stop();
+}
