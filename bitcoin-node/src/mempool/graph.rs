@@ -3,7 +3,7 @@
 //! on every add, remove and fee delta, so that limits, eviction and block selection read
 //! them without walking the graph.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
 use bitcoin::{Amount, OutPoint, Transaction, Txid, Wtxid};
@@ -119,6 +119,8 @@ pub struct Graph {
     pub total_fee: u64,
     /// Sum of memory estimates.
     pub usage: u64,
+    /// Entries by entry time (for `-mempoolexpiry`).
+    pub by_time: BTreeSet<(i64, Txid)>,
 }
 
 impl Graph {
@@ -205,6 +207,7 @@ impl Graph {
             self.spenders.insert(input.previous_output, entry.txid);
         }
         self.by_wtxid.insert(entry.wtxid, entry.txid);
+        self.by_time.insert((entry.time, entry.txid));
         self.total_vsize += entry.vsize;
         self.total_fee += entry.fee.to_sat();
         self.usage += entry.usage;
@@ -255,6 +258,7 @@ impl Graph {
                 }
             }
             self.by_wtxid.remove(&entry.wtxid);
+            self.by_time.remove(&(entry.time, entry.txid));
             self.total_vsize -= entry.vsize;
             self.total_fee -= entry.fee.to_sat();
             self.usage -= entry.usage;

@@ -82,10 +82,10 @@ impl Mempool {
         let cutoff = now() - self.options.expiry_secs;
         let old: HashSet<Txid> = state
             .graph
-            .entries
-            .values()
-            .filter(|e| e.time < cutoff)
-            .map(|e| e.txid)
+            .by_time
+            .iter()
+            .take_while(|(time, _)| *time < cutoff)
+            .map(|(_, txid)| *txid)
             .collect();
         if old.is_empty() {
             return 0;

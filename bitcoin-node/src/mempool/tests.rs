@@ -251,6 +251,7 @@ fn aggregates_follow_adds_removals_and_deltas() {
     g.remove_set(&[c].into_iter().collect());
     assert_eq!(g.entries[&b].descendants, g.entries[&b].own());
     assert_eq!(g.spenders.len(), 1);
+    assert_eq!(g.by_time.len(), 1, "the time index follows removals");
     // relink() recomputes the same values.
     let before = g.entries[&b].clone();
     g.relink();
