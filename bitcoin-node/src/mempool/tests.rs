@@ -388,3 +388,28 @@ fn mempool_dat_round_trips_in_cores_format() {
     assert_eq!(error.as_deref(), Some("unknown version 7"));
     assert!(decode(&[]).1.is_some());
 }
+
+#[test]
+fn at_most_2500_legacy_sigops_are_standard() {
+    // Bare 1-of-1 multisig outputs spent by `OP_0 <sig>`: CHECKMULTISIG after OP_1 counts 1
+    // accurately; 2,501 such inputs are too many, 2,500 are fine.
+    let g =
+        ScriptBuf::from_bytes([vec![0x51, 0x21, 0x02], vec![0x79; 32], vec![0x51, 0xae]].concat());
+    let spend = |n: usize| {
+        let inputs: Vec<OutPoint> = (0..n)
+            .map(|i| OutPoint::new(Txid::all_zeros(), i as u32))
+            .collect();
+        let mut t = tx(&inputs, vec![out(1000, op_true_spk())]);
+        for input in &mut t.input {
+            input.witness = Witness::new();
+            input.script_sig = ScriptBuf::from_bytes(vec![0x00]);
+        }
+        t
+    };
+    let prevouts = |n: usize| vec![out(1000, g.clone()); n];
+    assert!(policy::are_inputs_standard(&spend(2500), &prevouts(2500)).is_ok());
+    assert_eq!(
+        policy::are_inputs_standard(&spend(2501), &prevouts(2501)).map_err(|r| r.reason),
+        Err("bad-txns-nonstandard-inputs".into())
+    );
+}
