@@ -413,3 +413,11 @@ fn at_most_2500_legacy_sigops_are_standard() {
         Err("bad-txns-nonstandard-inputs".into())
     );
 }
+
+#[test]
+fn the_pool_is_send_and_sync() {
+    fn shared<T: Send + Sync>() {}
+    shared::<super::Mempool>();
+    shared::<std::sync::Arc<super::Mempool>>();
+    shared::<super::BlockTx>();
+}

@@ -414,3 +414,22 @@ pub(super) fn coin(value: u64, script: ScriptBuf) -> TxOut {
         script_pubkey: script,
     }
 }
+
+#[test]
+fn node_status_over_ipc_counts_the_mempool() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (node, mut wallet) = setup(dir.path(), &[], 101);
+    let (_conn, init) =
+        ipc::connect_init(&dir.path().join("regtest").join("node.sock")).expect("connect");
+    let remote = interfaces::Init::make_node(&init).expect("make_node");
+    let empty = remote.get_status().expect("status");
+    assert_eq!((empty.mempool_size, empty.mempool_usage), (0, 0));
+    let utxo = wallet.take_utxo();
+    send(&node, &pay(&wallet, &[utxo], 1000));
+    let status = remote.get_status().expect("status");
+    let info = node.call("getmempoolinfo", json!([]));
+    assert_eq!(status.mempool_size, 1);
+    assert_eq!(Some(status.mempool_usage), info["usage"].as_u64());
+    drop(remote);
+    node.stop();
+}
