@@ -421,3 +421,61 @@ fn the_pool_is_send_and_sync() {
     shared::<std::sync::Arc<super::Mempool>>();
     shared::<super::BlockTx>();
 }
+
+/// The eviction index holds exactly each entry's current key.
+fn check_index(g: &Graph) {
+    let mut expected: Vec<super::graph::EvictionKey> =
+        g.entries.values().map(Entry::eviction_key).collect();
+    expected.sort();
+    let indexed: Vec<super::graph::EvictionKey> = g.by_score.iter().copied().collect();
+    assert_eq!(indexed.len(), expected.len());
+    for (a, b) in indexed.iter().zip(&expected) {
+        assert_eq!(a.txid, b.txid);
+        assert!(a.cmp(b).is_eq());
+    }
+}
+
+#[test]
+fn the_eviction_index_follows_every_change() {
+    let mut g = Graph::default();
+    let mut txids = Vec::new();
+    // Three chains of four, fees varying, and a child spending two chains' tips.
+    for chain in 0..3u8 {
+        let mut prev = confirmed(10 + chain);
+        for step in 0..4u64 {
+            let t = tx(&[prev], vec![out(100_000 - step * 1000, op_true_spk())]);
+            let txid = add(&mut g, t, 100 + (u64::from(chain) * 37 + step * 53) % 400);
+            prev = OutPoint::new(txid, 0);
+            txids.push(txid);
+            check_index(&g);
+        }
+    }
+    let join = add(
+        &mut g,
+        tx(
+            &[OutPoint::new(txids[3], 0), OutPoint::new(txids[7], 0)],
+            vec![out(1000, op_true_spk())],
+        ),
+        5_000,
+    );
+    check_index(&g);
+    g.add_delta(&txids[1], 9_000);
+    check_index(&g);
+    g.add_delta(&join, -4_000);
+    check_index(&g);
+    // The lowest score is first: with a huge delta on the first chain's root, it is last.
+    g.add_delta(&txids[0], 1_000_000);
+    check_index(&g);
+    assert_ne!(g.by_score.first().map(|k| k.txid), Some(txids[0]));
+    assert_eq!(g.by_score.last().map(|k| k.txid), Some(txids[0]));
+    g.remove_set(
+        &[txids[4], txids[5], txids[6], txids[7], join]
+            .into_iter()
+            .collect(),
+    );
+    check_index(&g);
+    g.remove_set(&[txids[0]].into_iter().collect());
+    check_index(&g);
+    g.relink();
+    check_index(&g);
+}
