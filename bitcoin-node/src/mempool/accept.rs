@@ -19,6 +19,9 @@ use crate::chain::Tip;
 
 /// Core's `COINBASE_MATURITY`.
 pub const COINBASE_MATURITY: u32 = 100;
+/// Core's `MAX_FEE_ESTIMATION_TIP_AGE` (seconds).
+const MAX_FEE_ESTIMATION_TIP_AGE: i64 = 3 * 60 * 60;
+
 /// How to accept.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct AcceptOptions {
@@ -268,8 +271,12 @@ impl Mempool {
             if !state.graph.entries.contains_key(&accepted.txid) {
                 return Err(Rejected::new("mempool full"));
             }
+            // Core's validFeeEstimate: in step with the chain, current (not in initial block
+            // download, tip at most 3 hours old) and no pool parents.
             let in_step = self.tip() == Some(tip.hash);
-            if in_step && parents.is_empty() {
+            let current = !self.chain.initial_block_download()
+                && now() - i64::from(tip.time) <= MAX_FEE_ESTIMATION_TIP_AGE;
+            if in_step && current && parents.is_empty() {
                 if let Some(fees) = self.fee_listener() {
                     let fee_rate = rate(accepted.fee.to_sat() as i64, accepted.vsize);
                     fees.added(
