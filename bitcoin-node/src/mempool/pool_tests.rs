@@ -173,7 +173,7 @@ fn test_only_changes_nothing_and_limits_are_enforced() {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut options = MempoolOptions::default();
     options.limits.ancestor_count = 3;
-    let (_chain, pool, coins) = pool_on_chain(&dir, 101, options);
+    let (_chain, pool, coins) = pool_on_chain(&dir, 103, options);
     let first = spend(coins[0], COINBASE, 1000);
     let test = AcceptOptions {
         test_only: true,
@@ -201,6 +201,13 @@ fn test_only_changes_nothing_and_limits_are_enforced() {
         }
         prev = next;
     }
+    // A delta set before the transaction arrives applies when it does.
+    let later = spend(coins[2], COINBASE, 1000);
+    pool.prioritise(&later.compute_txid(), 777);
+    pool.accept(later.clone(), AcceptOptions::default())
+        .expect("accepted");
+    let entry = pool.entry(&later.compute_txid()).expect("entry");
+    assert_eq!((entry.delta, entry.modified_fee()), (777, 1777));
     let max_fee = AcceptOptions {
         max_fee: Some(Amount::from_sat(500)),
         ..AcceptOptions::default()
