@@ -19,6 +19,8 @@ use crate::chain::Tip;
 
 /// Core's `COINBASE_MATURITY`.
 pub const COINBASE_MATURITY: u32 = 100;
+/// Core's `EXTRA_DESCENDANT_TX_SIZE_LIMIT` (the CPFP carve-out's size).
+const EXTRA_DESCENDANT_TX_SIZE_LIMIT: u64 = 10_000;
 /// Core's `MAX_FEE_ESTIMATION_TIP_AGE` (seconds).
 const MAX_FEE_ESTIMATION_TIP_AGE: i64 = 3 * 60 * 60;
 
@@ -175,7 +177,7 @@ impl Mempool {
         }
         let parents = state.graph.parents_of(tx);
         let ancestors = state.graph.ancestors_from(&parents);
-        self.check_limits(state, &parents, &ancestors, vsize)?;
+        self.check_limits_with_carve_out(state, (&parents, &ancestors), &conflicts, vsize, tx)?;
         super::truc::check(
             &state.graph,
             tx,
@@ -385,14 +387,53 @@ impl Mempool {
     }
 
     /// Core's `CalculateMemPoolAncestors` limits.
+    /// The limits with Core's relaxations: a replacement of exactly one transaction may use
+    /// its room in the descendant limits, and a transaction of at most 10,000 vB with a single
+    /// in-pool ancestor may exceed the descendant limits by one (the CPFP carve-out; not for
+    /// version 3). The first failure's text is reported.
+    fn check_limits_with_carve_out(
+        &self,
+        state: &State,
+        (parents, ancestors): (&HashSet<Txid>, &HashSet<Txid>),
+        conflicts: &HashSet<Txid>,
+        vsize: u64,
+        tx: &Transaction,
+    ) -> Result<(), Rejected> {
+        let mut limits = self.options.limits;
+        if let (1, Some(conflict)) = (
+            conflicts.len(),
+            conflicts
+                .iter()
+                .next()
+                .and_then(|c| state.graph.entries.get(c)),
+        ) {
+            limits.descendant_count += 1;
+            limits.descendant_size_vbytes += conflict.descendants.vsize;
+        }
+        let Err(first) = self.check_limits(state, parents, ancestors, vsize, limits) else {
+            return Ok(());
+        };
+        if vsize > EXTRA_DESCENDANT_TX_SIZE_LIMIT || tx.version.0 == 3 {
+            return Err(first);
+        }
+        let carve_out = super::options::Limits {
+            ancestor_count: 2,
+            descendant_count: limits.descendant_count + 1,
+            descendant_size_vbytes: limits.descendant_size_vbytes + EXTRA_DESCENDANT_TX_SIZE_LIMIT,
+            ..limits
+        };
+        self.check_limits(state, parents, ancestors, vsize, carve_out)
+            .map_err(|_| first)
+    }
+
     fn check_limits(
         &self,
         state: &State,
         parents: &HashSet<Txid>,
         ancestors: &HashSet<Txid>,
         vsize: u64,
+        limits: super::options::Limits,
     ) -> Result<(), Rejected> {
-        let limits = self.options.limits;
         let chain = |detail: String| Rejected::with_detail("too-long-mempool-chain", detail);
         if parents.len() as u64 + 1 > limits.ancestor_count {
             return Err(chain(format!(

@@ -296,3 +296,47 @@ fn a_reorg_drops_transactions_whose_coins_are_gone() {
     assert!(pool.wait_for_tip(&last, Duration::from_secs(10)));
     assert_eq!(pool.size(), 0, "the parent and its child are gone");
 }
+
+#[test]
+fn the_cpfp_carve_out_allows_one_more_small_child() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (_chain, pool, coins) = pool_on_chain(&dir, 101, MempoolOptions::default());
+    // A root with three outputs and a chain of 24 on the first: 25 descendants in all.
+    let third = COINBASE / 3;
+    let root = Arc::new(tx(&[coins[0]], vec![out(third - 1000, op_true_spk()); 3]));
+    pool.accept(root.clone(), AcceptOptions::default())
+        .expect("root");
+    let mut prev = OutPoint::new(root.compute_txid(), 0);
+    let mut value = third - 1000;
+    for _ in 0..24 {
+        value -= 1000;
+        let next = Arc::new(tx(&[prev], vec![out(value, op_true_spk())]));
+        pool.accept(next.clone(), AcceptOptions::default())
+            .expect("chain");
+        prev = OutPoint::new(next.compute_txid(), 0);
+    }
+    let root_entry = pool.entry(&root.compute_txid()).expect("root entry");
+    assert_eq!(root_entry.descendants.count, 25);
+    // A 26th descendant with the root as its only ancestor: carved out.
+    let second = Arc::new(tx(
+        &[OutPoint::new(root.compute_txid(), 1)],
+        vec![out(third - 3000, op_true_spk())],
+    ));
+    pool.accept(second, AcceptOptions::default())
+        .expect("carve-out");
+    // A 27th: no.
+    let third_child = Arc::new(tx(
+        &[OutPoint::new(root.compute_txid(), 2)],
+        vec![out(third - 3000, op_true_spk())],
+    ));
+    let err = pool
+        .accept(third_child, AcceptOptions::default())
+        .expect_err("beyond the carve-out");
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "too-long-mempool-chain, too many descendants for tx {} [limit: 25]",
+            root.compute_txid()
+        )
+    );
+}
