@@ -178,21 +178,30 @@ impl Mempool {
         let parents = state.graph.parents_of(tx);
         let ancestors = state.graph.ancestors_from(&parents);
         self.check_limits_with_carve_out(state, (&parents, &ancestors), &conflicts, vsize, tx)?;
-        super::truc::check(
+        let mut conflicts = conflicts;
+        let mut sibling_eviction = false;
+        let truc = super::truc::check(
             &state.graph,
             tx,
             (txid, wtxid),
             &ancestors,
             &conflicts,
             vsize,
-        )?;
+        );
+        match truc {
+            Ok(()) => {}
+            Err((_, Some(sibling))) if !trial => {
+                conflicts.insert(sibling);
+                sibling_eviction = true;
+            }
+            Err((rejected, _)) => return Err(rejected),
+        }
         let mut all_conflicts = HashSet::new();
         if !conflicts.is_empty() {
             all_conflicts = super::rbf::check(
                 state,
-                tx,
-                txid,
-                &conflicts,
+                (tx, txid),
+                (&conflicts, sibling_eviction),
                 &ancestors,
                 modified,
                 vsize,

@@ -408,6 +408,56 @@ fn truc_detail(text: &str) -> String {
     format!("TRUC-violation, {text}")
 }
 
+/// A second child of a TRUC parent replaces the first under the replacement rules (Core's
+/// sibling eviction), except in a package.
+fn check_sibling_eviction(
+    node: &RpcNode,
+    wallet: &mut MiniWallet,
+    parent: &Transaction,
+    child: &Transaction,
+    outs: &[Utxo],
+) {
+    let parent_id = parent.compute_txid();
+    // A second child: Core's sibling eviction, under the replacement rules.
+    let sibling = v3(wallet, pay(wallet, &outs[1..2], 1000), &outs[1..2]);
+    let v = vsize(&sibling);
+    assert_eq!(v, vsize(child));
+    let detail = format!(
+        "insufficient fee (including sibling eviction), rejecting replacement {}; new feerate {} <= old feerate {}",
+        sibling.compute_txid(),
+        rate_text(1000, v),
+        rate_text(1000, v)
+    );
+    assert_rejected(
+        node,
+        &sibling,
+        "insufficient fee (including sibling eviction)",
+        Some(&detail),
+    );
+    let richer = v3(wallet, pay(wallet, &outs[1..2], 5000), &outs[1..2]);
+    send(node, &richer);
+    wait_for_mempool(
+        node,
+        &[parent_id.to_string(), richer.compute_txid().to_string()],
+    );
+    // In a package nothing is evicted: the plain TRUC violation.
+    let other = wallet.take_utxo();
+    let independent = pay(wallet, std::slice::from_ref(&other), 1000);
+    let another = v3(wallet, pay(wallet, &outs[0..1], 20_000), &outs[0..1]);
+    let hexes = [tx_hex(&independent), tx_hex(&another)];
+    let result = node.call("testmempoolaccept", json!([hexes]));
+    let detail = format!(
+        "tx {} (wtxid={}) would exceed descendant count limit",
+        parent_id,
+        parent.compute_wtxid()
+    );
+    assert_eq!(
+        result[1]["reject-details"],
+        truc_detail(&detail),
+        "{result}"
+    );
+}
+
 #[test]
 fn truc_rules_limit_version_3_topology() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -455,18 +505,6 @@ fn truc_rules_limit_version_3_topology() {
     );
     let child = v3(&wallet, pay(&wallet, &outs[0..1], 1000), &outs[0..1]);
     send(&node, &child);
-    let sibling = v3(&wallet, pay(&wallet, &outs[1..2], 1000), &outs[1..2]);
-    let detail = format!(
-        "tx {} (wtxid={}) would exceed descendant count limit",
-        parent_id,
-        parent.compute_wtxid()
-    );
-    assert_rejected(
-        &node,
-        &sibling,
-        "TRUC-violation",
-        Some(&truc_detail(&detail)),
-    );
     let child_out = Utxo {
         outpoint: OutPoint::new(child.compute_txid(), 0),
         value: child.output[0].value,
@@ -489,6 +527,7 @@ fn truc_rules_limit_version_3_topology() {
         "TRUC-violation",
         Some(&truc_detail(&detail)),
     );
+    check_sibling_eviction(&node, &mut wallet, &parent, &child, &outs);
     node.stop();
 }
 
