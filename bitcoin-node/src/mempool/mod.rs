@@ -30,9 +30,8 @@
 //!
 //! Not implemented (differences from Core v30): package submission (`submitpackage`),
 //! package fee rates and package RBF (so a zero-fee parent with ephemeral dust cannot enter),
-//! TRUC sibling eviction (a second child of a version 3 parent is refused), and cluster
-//! limits (this pool enforces Core's ancestor/descendant limits, with the CPFP carve-out and
-//! the single-conflict RBF relaxation, as v30 does). Standardness applies on every
+//! and cluster limits (this pool enforces Core's ancestor/descendant limits, with the CPFP
+//! carve-out and the single-conflict RBF relaxation, as v30 does). Standardness applies on every
 //! network (no `-acceptnonstdtxn`), `-bytespersigop` is fixed at Core's default 20, and
 //! memory use is an estimate of the same order as Core's (see [`accept::estimate_usage`]).
 
