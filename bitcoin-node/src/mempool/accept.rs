@@ -167,11 +167,6 @@ impl Mempool {
         let delta = state.deltas.get(&txid).copied().unwrap_or(0);
         let modified = fee + delta;
         policy::check_ephemeral(tx, fee, modified, self.options.dust_relay_fee)?;
-        if let Some(max) = options.max_fee {
-            if max > Amount::ZERO && fee > 0 && fee as u64 > max.to_sat() {
-                return Err(Rejected::new("max-fee-exceeded").kind(RejectKind::MaxFeeExceeded));
-            }
-        }
         if !options.bypass_limits {
             self.check_fee_rate(state, modified, vsize)?;
         }
@@ -209,6 +204,13 @@ impl Mempool {
             )?;
         }
         verify_scripts(tx, txid, wtxid, &outputs)?;
+        // The caller's cap applies to a transaction that is otherwise valid (Core's
+        // BroadcastTransaction tests acceptance first).
+        if let Some(max) = options.max_fee {
+            if max > Amount::ZERO && fee > 0 && fee as u64 > max.to_sat() {
+                return Err(Rejected::new("max-fee-exceeded").kind(RejectKind::MaxFeeExceeded));
+            }
+        }
         let accepted = Accepted {
             txid,
             wtxid,
