@@ -80,6 +80,17 @@ pub fn chain_type(chain: common::Chain) -> ChainType {
     }
 }
 
+/// rust-bitcoin's network (consensus parameters) for a chain.
+pub fn network(chain: common::Chain) -> bitcoin::Network {
+    match chain {
+        common::Chain::Main => bitcoin::Network::Bitcoin,
+        common::Chain::Test => bitcoin::Network::Testnet,
+        common::Chain::Testnet4 => bitcoin::Network::Testnet4,
+        common::Chain::Signet => bitcoin::Network::Signet,
+        common::Chain::Regtest => bitcoin::Network::Regtest,
+    }
+}
+
 /// The active chain's tip.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Tip {
@@ -155,7 +166,9 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-fn reason(result: BlockValidationResult) -> String {
+/// A short reason for a kernel validation result (the kernel does not give Core's reject
+/// reason strings).
+pub(crate) fn reject_reason(result: BlockValidationResult) -> String {
     match result {
         BlockValidationResult::Unset => "invalid",
         BlockValidationResult::Consensus => "consensus-invalid",

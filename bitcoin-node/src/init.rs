@@ -4,7 +4,9 @@ use std::sync::Arc;
 
 use common::logging::{LogHandle, LogSettings};
 use common::Settings;
-use interfaces::{Echo, Error, Init, LocalEcho, Node, Rpc};
+use interfaces::{Echo, Error, Init, LocalEcho, Mining, Node, Rpc};
+
+use crate::mining::{LocalMining, MiningContext};
 
 use crate::rpc::{Dispatcher, LocalRpc};
 
@@ -14,6 +16,7 @@ pub struct NodeInit {
     log: Option<Arc<LogHandle>>,
     rpc: Option<Arc<Dispatcher>>,
     node: Option<Arc<crate::node::LocalNode>>,
+    mining: Option<Arc<MiningContext>>,
 }
 
 impl NodeInit {
@@ -29,6 +32,7 @@ impl NodeInit {
             log,
             rpc,
             node: None,
+            mining: None,
         }
     }
 
@@ -39,7 +43,24 @@ impl NodeInit {
     }
 }
 
+impl NodeInit {
+    /// Also serves `Init.makeMining` callers (external miners, template providers).
+    pub fn with_mining(mut self, mining: Arc<MiningContext>) -> NodeInit {
+        self.mining = Some(mining);
+        self
+    }
+}
+
 impl Init for NodeInit {
+    fn make_mining(&self) -> Result<Box<dyn Mining>, Error> {
+        match &self.mining {
+            Some(ctx) => Ok(Box::new(LocalMining::new(ctx.clone()))),
+            None => Err(Error::failed(
+                "mining interface not available in this process",
+            )),
+        }
+    }
+
     fn make_echo(&self) -> Result<Box<dyn Echo>, Error> {
         Ok(Box::new(LocalEcho))
     }

@@ -1,6 +1,6 @@
 //! The `Init` interface: the first object a process serves on every connection.
 
-use crate::{Echo, Error, Node, Rpc};
+use crate::{Echo, Error, Mining, Node, Rpc};
 
 /// Factory for the other interfaces a process offers. Mirrors Bitcoin Core's
 /// `interfaces::Init`: a connecting client receives an `Init` and asks it for what it needs.
@@ -19,6 +19,13 @@ pub trait Init: Send + Sync {
     fn make_node(&self) -> Result<Box<dyn Node>, Error> {
         Err(Error::failed(
             "node interface not available in this process",
+        ))
+    }
+
+    /// Makes a [`Mining`] for an external miner or template provider.
+    fn make_mining(&self) -> Result<Box<dyn Mining>, Error> {
+        Err(Error::failed(
+            "mining interface not available in this process",
         ))
     }
 

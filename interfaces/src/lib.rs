@@ -18,6 +18,7 @@
 mod echo;
 mod error;
 mod init;
+mod mining;
 mod node;
 mod rpc;
 
@@ -26,6 +27,12 @@ pub use echo::conformance as echo_conformance;
 pub use echo::{Echo, LocalEcho};
 pub use error::Error;
 pub use init::Init;
+#[cfg(feature = "test-utils")]
+pub use mining::conformance as mining_conformance;
+pub use mining::{
+    BlockCheckOptions, BlockCreateOptions, BlockRef, BlockTemplate, BlockVerdict, BlockWaitOptions,
+    CoinbaseTx, Mining, MAX_MONEY,
+};
 #[cfg(feature = "test-utils")]
 pub use node::conformance as node_conformance;
 pub use node::{

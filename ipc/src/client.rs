@@ -114,8 +114,11 @@ impl CapRef {
             match setup {
                 Err(e) => reply.send(Err(e)),
                 Ok(setup) => {
+                    let gone = with_state(|s| s.gone_signal(conn));
                     let response = build(setup);
-                    tokio::task::spawn_local(async move { reply.send(response.await) });
+                    tokio::task::spawn_local(async move {
+                        reply.send(unless_gone(conn, gone, response).await);
+                    });
                 }
             }
         });
@@ -130,6 +133,25 @@ impl CapRef {
         waiter.run_until(done);
         let result = slot.lock().unwrap_or_else(PoisonError::into_inner).take();
         result.unwrap_or_else(|| Err(Error::failed("IPC reply lost")))
+    }
+}
+
+/// `response`, or `Disconnected` as soon as connection `conn` is gone (whatever capnp-rpc does
+/// with the question then).
+async fn unless_gone<R>(
+    conn: u64,
+    gone: Option<tokio::sync::watch::Receiver<()>>,
+    response: impl Future<Output = Result<R, Error>>,
+) -> Result<R, Error> {
+    let Some(mut gone) = gone else {
+        return response.await;
+    };
+    tokio::select! {
+        result = response => result,
+        _ = gone.changed() => {
+            let reason = with_state(|s| s.closed_reason(conn));
+            Err(Error::Disconnected(reason.unwrap_or_else(|| "connection closed".into())))
+        }
     }
 }
 

@@ -38,12 +38,15 @@ pub use paste;
 pub use connection::{connect_stream, serve_stream, Connection, RemoteInterface};
 pub use interfaces::echo::{EchoProxy, EchoServer};
 pub use interfaces::init::{InitProxy, InitServer, MINING_OLD2_ERROR};
+pub use interfaces::mining::{
+    BlockTemplateProxy, BlockTemplateServer, MiningProxy, MiningServer, SUBMIT_SOLUTION_OLD7_ERROR,
+};
 pub use interfaces::node::{HandlerProxy, NodeProxy, NodeServer};
 pub use interfaces::rpc::{RpcProxy, RpcServer};
 pub use proxy::live_server_objects;
 pub use socket::{socket_path, IpcConnect, Listener, DEFAULT_SOCKET_NAME};
 pub use spawn::{spawn_process, Spawned};
-pub use waiter::thread_id;
+pub use waiter::{call_canceled, thread_id};
 
 /// Why setting up IPC (binding, connecting, spawning) failed.
 #[derive(Debug, thiserror::Error)]

@@ -14,7 +14,10 @@
 //! `[prim]` (numbers and bools), `[list_prim]` (`Vec<n>` <-> List(n)), `[list_data]`
 //! (`Vec<Vec<u8>>` <-> List(Data)), `[list_text]` (`&[String]`/`Vec<String>` <-> List(Text)), `[unit]` (no result), `[cap_box P S]` /
 //! `[cap_arc P S]` (`Box<dyn T>` / `Arc<dyn T>` <-> an interface, with its proxy `P` and
-//! server adapter `S`).
+//! server adapter `S`). For results only: `[opt_struct T]` (`Option<T>` <-> `result` plus
+//! `hasResult`), `[maybe_struct T]` (`Option<T>` <-> `result` set or not), `[opt_cap_box P S]`
+//! (`Option<Box<dyn T>>` <-> a capability or null) and `[verdict]` (`BlockVerdict` <->
+//! `reason`, `debug`, `result`).
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -179,6 +182,36 @@ macro_rules! __ipc_read {
     ([cap_arc $P:ident $S:ident], $r:expr, $f:ident, $conn:expr) => { $crate::paste::paste! {
         $r.[<get_ $f>]().map(|c| ::std::sync::Arc::new(<$P as $crate::RemoteInterface>::from_client(c.client, $conn)))
     } };
+    ([opt_struct $T:ident], $r:expr, $f:ident, $conn:expr) => { $crate::paste::paste! {
+        if $r.[<get_has_ $f>]() {
+            $r.[<get_ $f>]().and_then(|r| <$T as $crate::proxy::WireStruct>::read(r)).map(Some)
+        } else {
+            ::capnp::Result::Ok(None)
+        }
+    } };
+    ([maybe_struct $T:ident], $r:expr, $f:ident, $conn:expr) => { $crate::paste::paste! {
+        if $r.[<has_ $f>]() {
+            $r.[<get_ $f>]().and_then(|r| <$T as $crate::proxy::WireStruct>::read(r)).map(Some)
+        } else {
+            ::capnp::Result::Ok(None)
+        }
+    } };
+    ([opt_cap_box $P:ident $S:ident], $r:expr, $f:ident, $conn:expr) => { $crate::paste::paste! {
+        if $r.[<has_ $f>]() {
+            $r.[<get_ $f>]().map(|c| Some(::std::boxed::Box::new(<$P as $crate::RemoteInterface>::from_client(c.client, $conn)) as _))
+        } else {
+            ::capnp::Result::Ok(None)
+        }
+    } };
+    ([verdict], $r:expr, $f:ident, $conn:expr) => {
+        (|| -> ::capnp::Result<::interfaces::BlockVerdict> {
+            Ok(::interfaces::BlockVerdict {
+                result: $r.get_result(),
+                reason: $crate::proxy::read_text($r.get_reason())?,
+                debug: $crate::proxy::read_text($r.get_debug())?,
+            })
+        })()
+    };
 }
 
 #[doc(hidden)]
@@ -232,6 +265,36 @@ macro_rules! __ipc_write {
             $b.[<set_ $f>](::capnp_rpc::new_client($S::new($v, $conn)));
         }}
     };
+    ([opt_struct $T:ident], $b:expr, $f:ident, $v:expr, $conn:expr) => {
+        $crate::paste::paste! {{
+            if let Some(value) = &$v {
+                let mut b = $b;
+                $crate::proxy::WireStruct::write(value, b.reborrow().[<init_ $f>]());
+                b.[<set_has_ $f>](true);
+            }
+        }}
+    };
+    ([maybe_struct $T:ident], $b:expr, $f:ident, $v:expr, $conn:expr) => {
+        $crate::paste::paste! {{
+            if let Some(value) = &$v {
+                $crate::proxy::WireStruct::write(value, $b.[<init_ $f>]());
+            }
+        }}
+    };
+    ([opt_cap_box $P:ident $S:ident], $b:expr, $f:ident, $v:expr, $conn:expr) => {
+        $crate::paste::paste! {{
+            if let Some(value) = $v {
+                $b.[<set_ $f>](::capnp_rpc::new_client($S::new(::std::sync::Arc::from(value), $conn)));
+            }
+        }}
+    };
+    ([verdict], $b:expr, $f:ident, $v:expr, $conn:expr) => {{
+        let verdict: ::interfaces::BlockVerdict = $v;
+        let mut b = $b;
+        b.set_result(verdict.result);
+        b.reborrow().set_reason(verdict.reason.as_str());
+        b.reborrow().set_debug(verdict.debug.as_str());
+    }};
 }
 
 /// How a server passes an owned parameter to the trait method.

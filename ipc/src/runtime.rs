@@ -94,6 +94,10 @@ pub(crate) struct ConnState {
     pub(crate) callback_threads: HashMap<usize, u64>,
     /// Asks the connection's RPC system to shut down.
     pub(crate) disconnect: Option<tokio::sync::oneshot::Sender<()>>,
+    /// Dropped with this state when the connection goes: calls in flight on it watch a
+    /// receiver, so they fail at once even when the RPC system ends without answering them
+    /// (a local close).
+    pub(crate) gone: tokio::sync::watch::Sender<()>,
 }
 
 /// Tables owned by the loop thread.
@@ -182,6 +186,11 @@ impl LoopState {
             }
         }
         (id, false)
+    }
+
+    /// A receiver whose `changed()` fails once connection `conn` is gone.
+    pub(crate) fn gone_signal(&self, conn: u64) -> Option<tokio::sync::watch::Receiver<()>> {
+        self.conns.borrow().get(&conn).map(|c| c.gone.subscribe())
     }
 
     pub(crate) fn closed_reason(&self, conn: u64) -> Option<String> {

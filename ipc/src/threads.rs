@@ -200,16 +200,25 @@ pub(crate) fn run_in_context<R: Send + 'static>(
         let _release = CapGuard(cached.and_then(|(id, kept)| (!kept).then_some(id)));
         let (reply, replied) = tokio::sync::oneshot::channel();
         tracing::trace!(conn, method, "IPC server: post request");
+        let reply = Arc::new(reply);
         let job = Box::new(move || {
             let span =
                 tracing::debug_span!("ipc_server", process = crate::process_name(), conn, method);
             let _entered = span.enter();
-            let guard = ServingGuard::push(Serving {
-                conn,
-                callback_thread,
-            });
+            let probe = reply.clone();
+            let guard = ServingGuard::push(
+                Serving {
+                    conn,
+                    callback_thread,
+                },
+                Arc::new(move || probe.is_closed()),
+            );
             let result = work();
             drop(guard);
+            let Ok(reply) = Arc::try_unwrap(reply) else {
+                tracing::warn!(method, "IPC server: reply still shared after the call");
+                return;
+            };
             if reply.send(result).is_err() {
                 tracing::info!(
                     method,

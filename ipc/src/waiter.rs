@@ -110,7 +110,12 @@ pub(crate) struct ThreadInfo {
     pub(crate) key: ThreadKey,
     pub(crate) waiter: Arc<Waiter>,
     serving: RefCell<Vec<Serving>>,
+    /// For each call being served (innermost last): whether its caller has gone.
+    canceled: RefCell<Vec<CancelProbe>>,
 }
+
+/// Tells whether the caller of a call being served has gone (disconnected or canceled).
+pub(crate) type CancelProbe = Arc<dyn Fn() -> bool + Send + Sync>;
 
 impl Drop for ThreadInfo {
     fn drop(&mut self) {
@@ -125,7 +130,15 @@ thread_local! {
         key: NEXT_KEY.fetch_add(1, Ordering::Relaxed),
         waiter: Arc::new(Waiter::default()),
         serving: RefCell::new(Vec::new()),
+        canceled: RefCell::new(Vec::new()),
     };
+}
+
+/// Whether the caller of the IPC call this thread is serving has gone: it disconnected or
+/// canceled the call, so its reply will be dropped. Long waits in server methods (Core's
+/// `waitNext`, `waitTipChanged`) poll this to stop early. `false` when not serving a call.
+pub fn call_canceled() -> bool {
+    THREAD.with(|t| t.canceled.borrow().last().is_some_and(|probe| probe()))
 }
 
 /// This thread's key and waiter.
@@ -154,8 +167,11 @@ pub(crate) fn serving_for(conn: u64) -> Option<Serving> {
 pub(crate) struct ServingGuard;
 
 impl ServingGuard {
-    pub(crate) fn push(serving: Serving) -> ServingGuard {
-        THREAD.with(|t| t.serving.borrow_mut().push(serving));
+    pub(crate) fn push(serving: Serving, canceled: CancelProbe) -> ServingGuard {
+        THREAD.with(|t| {
+            t.serving.borrow_mut().push(serving);
+            t.canceled.borrow_mut().push(canceled);
+        });
         ServingGuard
     }
 }
@@ -164,6 +180,7 @@ impl Drop for ServingGuard {
     fn drop(&mut self) {
         THREAD.with(|t| {
             t.serving.borrow_mut().pop();
+            t.canceled.borrow_mut().pop();
         });
     }
 }

@@ -24,6 +24,8 @@ proxy_capnp = _load("proxy")
 echo_capnp = _load("echo")
 init_capnp = _load("init")
 ipc_test_capnp = _load("ipc_test")
+mining_capnp = _load("mining")
+rpc_capnp = _load("rpc")
 
 
 def run(coro_fn, *args, timeout=ASYNC_TIMEOUT):

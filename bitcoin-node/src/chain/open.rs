@@ -14,7 +14,8 @@ use bitcoinkernel::{
 
 use super::events::{broadcast, Subscribers};
 use super::{
-    chain_type, lock, reason, tips, ChainError, ChainEvent, ChainOptions, ChainState, Verdicts,
+    chain_type, lock, reject_reason, tips, ChainError, ChainEvent, ChainOptions, ChainState,
+    Verdicts,
 };
 use crate::coins::{self, CoinsView};
 
@@ -129,7 +130,7 @@ fn kernel_context(
                   state: bitcoinkernel::BlockValidationStateRef<'_>| {
                 let verdict = match state.mode() {
                     ValidationMode::Valid => Ok(()),
-                    _ => Err(reason(state.result())),
+                    _ => Err(reject_reason(state.result())),
                 };
                 lock(&results).insert(block.hash().to_bytes(), verdict);
             },

@@ -10,7 +10,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 use bitcoin::consensus::encode::{deserialize, serialize_hex};
-use bitcoin::{Block, BlockHash, Network};
+use bitcoin::{Block, BlockHash};
 use serde_json::{json, Value};
 
 use crate::chain::{BlockInfo, ChainState, SubmitOutcome};
@@ -22,16 +22,7 @@ use crate::rpc::protocol::{
 };
 use crate::rpc::table::{Method, Param, ParamType, RpcTable};
 
-/// rust-bitcoin's network for a chain.
-pub fn network(chain: common::Chain) -> Network {
-    match chain {
-        common::Chain::Main => Network::Bitcoin,
-        common::Chain::Test => Network::Testnet,
-        common::Chain::Testnet4 => Network::Testnet4,
-        common::Chain::Signet => Network::Signet,
-        common::Chain::Regtest => Network::Regtest,
-    }
-}
+pub use crate::chain::network;
 
 /// Registers the chain methods in `table` (`gettxout` sees `mempool` when given).
 pub fn register(

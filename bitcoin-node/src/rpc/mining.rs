@@ -1,25 +1,23 @@
-//! Mining methods (Core's `rpc/mining.cpp`) that need only the chainstate: `getmininginfo`,
-//! `getnetworkhashps`, `generatetodescriptor` and `generateblock`, building blocks with
-//! [`crate::mining`].
-//!
-//! There is no mempool yet: templates hold only the coinbase (`pooledtx` is 0), txids given to
-//! `generateblock` are "not in mempool", and, as in Core, `generateblock` pays the subsidy
-//! without the fees. Blocks are checked by submitting them (Core tests them first), so a block
-//! made with `submit=false` is not validated.
+//! Mining methods (Core's `rpc/mining.cpp`): `getmininginfo`, `getnetworkhashps`,
+//! `generatetoaddress`, `generatetodescriptor` (blocks from the shared template assembler,
+//! [`crate::mining::template`], so with mempool transactions) and `generateblock` (exactly
+//! the given transactions or mempool txids; as in Core, it pays the subsidy without the
+//! fees). Blocks are checked by submitting them (Core tests them first), so a block made with
+//! `submit=false` is not validated. Once a generated block is accepted, the call returns only
+//! after the mempool has dropped its transactions, as Core's does.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use bitcoin::consensus::encode::serialize_hex;
-use bitcoin::params::Params;
-use bitcoin::{Block, CompactTarget, Network, Script, Target, Transaction};
+use bitcoin::{Block, CompactTarget, Script, Target, Transaction};
 use serde_json::{json, Value};
 
-use crate::chain::{ChainState, SubmitOutcome, Tip};
+use crate::chain::{ChainState, SubmitOutcome};
+use crate::mining::template::{header_at, next_bits};
 use crate::mining::{
     assemble_block, block_time, coinbase, grind, needs_witness_commitment, witness_commitment,
-    Grind,
+    Grind, MiningContext, TxSource,
 };
 use crate::rpc::blockchain::{difficulty, network};
 use crate::rpc::descriptor::{single_script, DescriptorError};
@@ -36,17 +34,20 @@ use crate::rpc::util::decode_destination;
 const DEFAULT_MAX_TRIES: u64 = 1_000_000;
 /// Blocks between difficulty adjustments.
 const INTERVAL: i32 = 2016;
-/// Weight Core reserves for header and coinbase (`DEFAULT_BLOCK_RESERVED_WEIGHT`): with no
-/// mempool, the weight of every template Core would assemble.
+/// Weight Core reserves for header and coinbase (`DEFAULT_BLOCK_RESERVED_WEIGHT`).
 const RESERVED_WEIGHT: u64 = 8000;
 /// The default signet's block challenge.
 const SIGNET_CHALLENGE: &str = "512103ad5e0edad18cb1f0fc0d28a3d4f1f3e445640337489abb10404f2d1e086be430210359ef5021964fe22d6f8e05b2463c9540ce96883fe3b278760f048f5189f2e6c452ae";
 
-/// The chainstate and whether a block template was ever assembled (for `getmininginfo`).
+/// The chainstate, the templates' transaction source and whether a block template was ever
+/// assembled (for `getmininginfo`).
 #[derive(Clone)]
 struct Miner {
     chain: Arc<ChainState>,
-    assembled: Arc<AtomicBool>,
+    mining: Arc<MiningContext>,
+    /// Weight (counting the reserved weight, as Core does) and transaction count of the last
+    /// assembled block.
+    assembled: Arc<Mutex<Option<(u64, usize)>>>,
 }
 
 fn now() -> u32 {
@@ -58,50 +59,6 @@ fn now() -> u32 {
 
 fn closed() -> RpcError {
     RpcError::new(RPC_CLIENT_NOT_CONNECTED, "Shutting down")
-}
-
-fn header_at(chain: &ChainState, height: i32) -> Option<bitcoin::block::Header> {
-    chain
-        .block_hash_at(height)
-        .and_then(|hash| chain.block_info(&hash))
-        .map(|info| info.header)
-}
-
-/// Core's `GetNextWorkRequired` for a block on `tip` with time `time`.
-fn next_bits(chain: &ChainState, tip: &Tip, time: u32) -> u32 {
-    let net = network(chain.chain());
-    let params = Params::new(net);
-    if params.no_pow_retargeting {
-        return tip.bits;
-    }
-    let limit = params
-        .max_attainable_target
-        .to_compact_lossy()
-        .to_consensus();
-    if (tip.height + 1) % INTERVAL != 0 {
-        if !params.allow_min_difficulty_blocks {
-            return tip.bits;
-        }
-        if u64::from(time) > u64::from(tip.time) + 2 * params.pow_target_spacing {
-            return limit;
-        }
-        let (mut height, mut bits) = (tip.height, tip.bits);
-        while height > 0 && height % INTERVAL != 0 && bits == limit {
-            height -= 1;
-            bits = header_at(chain, height).map_or(limit, |h| h.bits.to_consensus());
-        }
-        return bits;
-    }
-    let Some(first) = header_at(chain, tip.height - (INTERVAL - 1)) else {
-        return tip.bits;
-    };
-    let last = if net == Network::Testnet4 {
-        first.bits
-    } else {
-        CompactTarget::from_consensus(tip.bits)
-    };
-    let timespan = u64::from(tip.time.saturating_sub(first.time));
-    CompactTarget::from_next_work_required(last, timespan, &params).to_consensus()
 }
 
 fn target_hex(bits: u32) -> String {
@@ -160,8 +117,28 @@ fn network_hash_ps(chain: &ChainState, lookup: i64, height: i64) -> Result<Value
 }
 
 impl Miner {
-    /// Core's `CreateNewBlock` without a mempool, then the given transactions (as
-    /// `generateblock` adds them), the coinbase paying the subsidy.
+    /// Core's `CreateNewBlock`: mempool transactions by ancestor fee rate, the coinbase
+    /// paying subsidy and fees to `script`.
+    fn assemble(&self, script: &Script) -> Result<Block, RpcError> {
+        let options = interfaces::BlockCreateOptions::default();
+        let t = self
+            .mining
+            .create(&options, script)
+            .map_err(|e| RpcError::new(RPC_INTERNAL_ERROR, e))?;
+        let weight =
+            options.block_reserved_weight + t.txs.iter().map(|tx| tx.weight().to_wu()).sum::<u64>();
+        self.note_assembled(weight, t.txs.len());
+        Ok(t.block())
+    }
+
+    fn note_assembled(&self, weight: u64, txs: usize) {
+        *self
+            .assembled
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some((weight, txs));
+    }
+
+    /// `generateblock`'s block: exactly `txs`, the coinbase paying the subsidy only.
     fn template(&self, script: &Script, txs: Vec<Transaction>) -> Result<Block, RpcError> {
         let tip = self.chain.tip().ok_or_else(closed)?;
         let height = tip.height + 1;
@@ -169,7 +146,8 @@ impl Miner {
         let coinbase = coinbase(height, script, self.chain.subsidy(height), commitment);
         let time = block_time(&tip, now());
         let bits = CompactTarget::from_consensus(next_bits(&self.chain, &tip, time));
-        self.assembled.store(true, Ordering::Relaxed);
+        let weight = RESERVED_WEIGHT + txs.iter().map(|tx| tx.weight().to_wu()).sum::<u64>();
+        self.note_assembled(weight, txs.len());
         Ok(assemble_block(&tip, coinbase, txs, time, bits))
     }
 
@@ -178,7 +156,7 @@ impl Miner {
         let mut hashes = Vec::new();
         let mut left = count;
         while left > 0 {
-            let mut block = self.template(script, Vec::new())?;
+            let mut block = self.assemble(script)?;
             match grind(&mut block.header, &mut max_tries) {
                 Grind::OutOfTries => break,
                 Grind::NonceSpaceExhausted => continue,
@@ -191,6 +169,8 @@ impl Miner {
                 ));
             }
             left -= 1;
+            // As in Core, the block's transactions have left the mempool when we return.
+            self.mining.settle(&block.block_hash());
             hashes.push(Value::from(block.block_hash().to_string()));
         }
         Ok(hashes.into())
@@ -224,16 +204,17 @@ fn getmininginfo(miner: Miner) -> Method {
             let tip = chain.tip().ok_or_else(closed)?;
             let mut object = serde_json::Map::new();
             object.insert("blocks".into(), tip.height.into());
-            if miner.assembled.load(Ordering::Relaxed) {
-                object.insert("currentblockweight".into(), RESERVED_WEIGHT.into());
-                object.insert("currentblocktx".into(), 0.into());
+            let last = *miner.assembled.lock().unwrap_or_else(PoisonError::into_inner);
+            if let Some((weight, txs)) = last {
+                object.insert("currentblockweight".into(), weight.into());
+                object.insert("currentblocktx".into(), txs.into());
             }
             object.insert("bits".into(), format!("{:08x}", tip.bits).into());
             object.insert("difficulty".into(), float(difficulty(tip.bits)));
             object.insert("target".into(), target_hex(tip.bits).into());
             object.insert("networkhashps".into(), network_hash_ps(chain, 120, -1)?);
-            object.insert("pooledtx".into(), 0.into());
-            object.insert("blockmintxfee".into(), btc(1));
+            object.insert("pooledtx".into(), miner.mining.source.size().into());
+            object.insert("blockmintxfee".into(), btc(miner.mining.block_min_fee));
             object.insert("chain".into(), chain.chain().name().into());
             if chain.chain() == common::Chain::Signet {
                 object.insert("signet_challenge".into(), SIGNET_CHALLENGE.into());
@@ -328,8 +309,11 @@ fn generatetoaddress(miner: Miner) -> Method {
     })
 }
 
-/// `generateblock`'s transactions: raw transactions, or txids (none is in a mempool here).
-fn block_transactions(items: &[Value]) -> Result<Vec<Transaction>, RpcError> {
+/// `generateblock`'s transactions: raw transactions, or txids of mempool transactions.
+fn block_transactions(
+    items: &[Value],
+    source: &dyn TxSource,
+) -> Result<Vec<Transaction>, RpcError> {
     items
         .iter()
         .map(|item| {
@@ -337,6 +321,10 @@ fn block_transactions(items: &[Value]) -> Result<Vec<Transaction>, RpcError> {
                 RpcError::misc(format!("JSON value of type {} is not of expected type string", type_name(item)))
             })?;
             if text.len() == 64 && text.bytes().all(|b| b.is_ascii_hexdigit()) {
+                let found = text.parse::<bitcoin::Txid>().ok().and_then(|txid| source.get(&txid));
+                if let Some(tx) = found {
+                    return Ok((*tx).clone());
+                }
                 return Err(RpcError::new(RPC_INVALID_ADDRESS_OR_KEY, format!("Transaction {text} not in mempool.")));
             }
             crate::rpc::rawtransaction::decode_hex_tx(text, false, true).ok_or_else(|| {
@@ -364,7 +352,7 @@ fn generateblock(miner: Miner) -> Method {
                     .map_err(|_| RpcError::new(RPC_INVALID_ADDRESS_OR_KEY, "Error: Invalid address or descriptor"))?,
                 Err(e) => return Err(descriptor_error(e)),
             };
-            let txs = block_transactions(p.arg::<&Vec<Value>>("transactions")?)?;
+            let txs = block_transactions(p.arg::<&Vec<Value>>("transactions")?, miner.mining.source.as_ref())?;
             let submit = p.arg::<bool>("submit")?;
             let mut block = miner.template(&script, txs)?;
             let mut max_tries = DEFAULT_MAX_TRIES;
@@ -377,17 +365,33 @@ fn generateblock(miner: Miner) -> Method {
             }
             match miner.chain.submit_block(&block) {
                 SubmitOutcome::Rejected(reason) => Err(RpcError::new(RPC_VERIFY_ERROR, format!("TestBlockValidity failed: {reason}"))),
-                _ => Ok(json!({"hash": hash})),
+                _ => {
+                    miner.mining.settle(&block.block_hash());
+                    Ok(json!({"hash": hash}))
+                }
             }
         })
 }
 
-/// Registers `getmininginfo`, `getnetworkhashps`, `generatetodescriptor` and `generateblock`.
-pub fn register(table: &mut RpcTable, chain: &Arc<ChainState>) {
+fn getipcinfo(mining: Arc<MiningContext>) -> Method {
+    Method::new("getipcinfo", "control", "Returns what IPC clients hold on this node (not in Bitcoin Core): objects served to\nother processes and block templates alive.")
+        .result("{\n  \"objects\" : n,           (numeric) objects served to IPC clients\n  \"block_templates\" : n    (numeric) block templates held by clients\n}")
+        .examples(example_cli("getipcinfo", "") + &example_rpc("getipcinfo", ""))
+        .handler(move |_| Ok(json!({"objects": ipc::live_server_objects(), "block_templates": mining.live_templates()})))
+}
+
+/// Registers `getmininginfo`, `getnetworkhashps`, `generatetoaddress`, `generatetodescriptor`,
+/// `generateblock` and `getipcinfo`.
+pub fn register(table: &mut RpcTable, mining: &Arc<MiningContext>) {
+    let chain = &mining.chain;
     let miner = Miner {
         chain: chain.clone(),
+        mining: mining.clone(),
         assembled: Arc::default(),
     };
+    table
+        .register(getipcinfo(mining.clone()))
+        .register(crate::rpc::blocktemplate::getblocktemplate(mining.clone()));
     table
         .register(getmininginfo(miner.clone()))
         .register(getnetworkhashps(chain.clone()))

@@ -22,6 +22,7 @@
 pub mod amount;
 pub mod auth;
 pub mod blockchain;
+pub mod blocktemplate;
 pub mod config;
 pub mod control;
 pub mod descriptor;

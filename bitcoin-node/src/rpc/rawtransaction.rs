@@ -195,14 +195,12 @@ fn raw_transaction(
 }
 
 /// Registers `decoderawtransaction`, `getrawtransaction` (finding transactions in
-/// `mempool` when no block is given) and `validateaddress`, and the mining methods of
-/// [`crate::rpc::mining`].
+/// `mempool` when no block is given) and `validateaddress`.
 pub fn register(table: &mut RpcTable, chain: &Arc<ChainState>, mempool: Option<&Arc<Mempool>>) {
     table
         .register(decoderawtransaction(chain.chain()))
         .register(getrawtransaction(chain.clone(), mempool.cloned()));
     crate::rpc::util::register(table, chain.chain());
-    crate::rpc::mining::register(table, chain);
 }
 
 #[cfg(test)]

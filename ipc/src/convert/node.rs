@@ -65,12 +65,7 @@ impl WireStruct for BlockTip {
 mod tests {
     use super::*;
 
-    fn round_trip<T: WireStruct + PartialEq + std::fmt::Debug>(value: &T) -> T {
-        let mut message = capnp::message::Builder::new_default();
-        value.write(message.init_root());
-        let reader = message.get_root_as_reader().expect("root");
-        T::read(reader).expect("read")
-    }
+    use crate::convert::round_trip;
 
     #[test]
     fn structs_round_trip() {

@@ -3,6 +3,7 @@
 //! `construct` (the `ThreadMap` exchange) is handled by the runtime, not by the trait.
 
 use crate::interfaces::echo::{EchoProxy, EchoServer};
+use crate::interfaces::mining::{MiningProxy, MiningServer};
 use crate::interfaces::node::{NodeProxy, NodeServer};
 use crate::interfaces::rpc::{RpcProxy, RpcServer};
 
@@ -15,6 +16,7 @@ crate::interface! {
     InitProxy, InitServer: dyn interfaces::Init, schemas::init_capnp::init;
     methods {
         fn make_echo() -> Box<dyn interfaces::Echo> => [cap_box EchoProxy EchoServer];
+        fn make_mining() -> Box<dyn interfaces::Mining> => [cap_box MiningProxy MiningServer];
         fn make_rpc() -> Box<dyn interfaces::Rpc> => [cap_box RpcProxy RpcServer];
         fn make_node() -> Box<dyn interfaces::Node> => [cap_box NodeProxy NodeServer];
         fn configure(args: &[String] => [list_text]) -> () => [unit];

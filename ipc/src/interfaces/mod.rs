@@ -2,6 +2,7 @@
 
 pub mod echo;
 pub mod init;
+pub mod mining;
 pub mod node;
 pub mod rpc;
 #[cfg(any(test, feature = "test-utils"))]

@@ -8,6 +8,7 @@ mod failure;
 mod lifecycle;
 mod lifetime;
 mod mempool;
+mod mining;
 mod node;
 mod node_interface;
 mod rawtx;

@@ -7,12 +7,21 @@ use bitcoin::block::{Header, Version};
 use bitcoin::hashes::Hash;
 use bitcoin::script::Builder;
 use bitcoin::{
-    absolute, merkle_tree, transaction, Amount, Block, CompactTarget, OutPoint, Script, ScriptBuf,
-    Sequence, Transaction, TxIn, TxMerkleNode, TxOut, Witness, WitnessCommitment,
-    WitnessMerkleNode, Wtxid,
+    absolute, transaction, Amount, Block, CompactTarget, OutPoint, Script, ScriptBuf, Sequence,
+    Transaction, TxIn, TxMerkleNode, TxOut, Witness, WitnessCommitment, WitnessMerkleNode, Wtxid,
 };
 
 use crate::chain::Tip;
+
+pub mod check;
+#[cfg(test)]
+mod conformance_tests;
+pub mod merkle;
+pub mod service;
+pub mod template;
+
+pub use service::{LocalMining, MiningContext, TemplateImpl, TipWatcher};
+pub use template::{BlockTx, NoTransactions, Template, TxSource};
 
 /// The coinbase witness's single item (BIP141's witness reserved value), as Core uses it.
 pub const WITNESS_RESERVED_VALUE: [u8; 32] = [0; 32];
@@ -27,7 +36,7 @@ const DIFFICULTY_ADJUSTMENT_INTERVAL: i32 = 2016;
 const MAX_TIMEWARP: u32 = 600;
 
 /// The block version Core's miner starts from (BIP9 top bits, no deployment signalled).
-const BLOCK_VERSION: i32 = 0x2000_0000;
+pub(crate) const BLOCK_VERSION: i32 = 0x2000_0000;
 
 /// Whether a block with `txs` needs a witness commitment (BIP141: some input has witness data).
 pub fn needs_witness_commitment(txs: &[Transaction]) -> bool {
@@ -38,13 +47,19 @@ pub fn needs_witness_commitment(txs: &[Transaction]) -> bool {
 /// The BIP141 witness commitment of a block whose non-coinbase transactions are `txs`: the
 /// witness merkle root (the coinbase counted as all zeros) hashed with the reserved value.
 pub fn witness_commitment(txs: &[Transaction]) -> WitnessCommitment {
-    let hashes = std::iter::once(Wtxid::all_zeros())
-        .chain(txs.iter().map(Transaction::compute_wtxid))
-        .map(|w| w.to_raw_hash());
-    let root = merkle_tree::calculate_root(hashes)
-        .map(WitnessMerkleNode::from_raw_hash)
-        .unwrap_or_else(WitnessMerkleNode::all_zeros);
-    Block::compute_witness_commitment(&root, &WITNESS_RESERVED_VALUE)
+    witness_commitment_of(txs.iter().map(Transaction::compute_wtxid))
+}
+
+/// [`witness_commitment`] from the transactions' witness txids.
+pub fn witness_commitment_of(wtxids: impl Iterator<Item = Wtxid>) -> WitnessCommitment {
+    let leaves = std::iter::once([0; 32])
+        .chain(wtxids.map(|w| w.to_byte_array()))
+        .collect();
+    let (root, _) = merkle::root_and_first_branch(leaves);
+    Block::compute_witness_commitment(
+        &WitnessMerkleNode::from_byte_array(root),
+        &WITNESS_RESERVED_VALUE,
+    )
 }
 
 /// Core's coinbase for the block at `height`: scriptSig the BIP34 height (with `OP_0` up to
@@ -156,10 +171,32 @@ pub fn grind(header: &mut Header, max_tries: &mut u64) -> Grind {
     }
 }
 
+/// A one-input transaction for tests (spending a made-up outpoint tagged `tag`), with a
+/// witness if asked.
+#[cfg(test)]
+pub(crate) fn test_spend(tag: u8, witness: bool) -> Transaction {
+    let mut input = TxIn {
+        previous_output: OutPoint::new(bitcoin::Txid::from_byte_array([tag; 32]), 0),
+        ..TxIn::default()
+    };
+    if witness {
+        input.witness.push([0x51]);
+    }
+    Transaction {
+        version: transaction::Version::TWO,
+        lock_time: absolute::LockTime::ZERO,
+        input: vec![input],
+        output: vec![TxOut {
+            value: Amount::from_sat(1000),
+            script_pubkey: ScriptBuf::new_op_return([tag]),
+        }],
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use bitcoin::{BlockHash, Txid};
+    use bitcoin::BlockHash;
 
     const REGTEST_BITS: u32 = 0x207f_ffff;
 
@@ -170,25 +207,6 @@ mod tests {
             time: 1_700_000_000,
             median_time_past: 1_699_999_000,
             bits: REGTEST_BITS,
-        }
-    }
-
-    fn spend(witness: bool) -> Transaction {
-        let mut input = TxIn {
-            previous_output: OutPoint::new(Txid::from_byte_array([7; 32]), 0),
-            ..TxIn::default()
-        };
-        if witness {
-            input.witness.push([0x51]);
-        }
-        Transaction {
-            version: transaction::Version::TWO,
-            lock_time: absolute::LockTime::ZERO,
-            input: vec![input],
-            output: vec![TxOut {
-                value: Amount::from_sat(1000),
-                script_pubkey: ScriptBuf::new_op_return([1, 2, 3]),
-            }],
         }
     }
 
@@ -225,7 +243,7 @@ mod tests {
         let block = assemble_block(
             &tip(0),
             cb.clone(),
-            vec![spend(false)],
+            vec![test_spend(7, false)],
             7,
             CompactTarget::from_consensus(REGTEST_BITS),
         );
@@ -247,7 +265,7 @@ mod tests {
 
     #[test]
     fn witness_commitment_with_a_segwit_spend() {
-        let txs = vec![spend(true), spend(false)];
+        let txs = vec![test_spend(7, true), test_spend(8, false)];
         assert!(needs_witness_commitment(&txs));
         assert!(!needs_witness_commitment(&txs[1..]));
         let commitment = witness_commitment(&txs);
