@@ -340,3 +340,75 @@ fn the_cpfp_carve_out_allows_one_more_small_child() {
         )
     );
 }
+
+#[test]
+fn concurrent_acceptance_while_blocks_connect_stays_consistent() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (chain, pool, coins) = pool_on_chain(&dir, 140, MempoolOptions::default());
+    let mut handles = Vec::new();
+    for worker in 0..4usize {
+        let pool = pool.clone();
+        let mine: Vec<OutPoint> = coins
+            .iter()
+            .skip(worker)
+            .step_by(4)
+            .take(9)
+            .copied()
+            .collect();
+        handles.push(std::thread::spawn(move || {
+            let mut accepted = 0;
+            for coin in mine {
+                // A parent and a child per coin.
+                let parent = spend(coin, COINBASE, 1000);
+                if pool
+                    .accept(parent.clone(), AcceptOptions::default())
+                    .is_ok()
+                {
+                    accepted += 1;
+                }
+                let child = Arc::new(tx(
+                    &[OutPoint::new(parent.compute_txid(), 0)],
+                    vec![out(COINBASE - 3000, op_true_spk())],
+                ));
+                if pool.accept(child, AcceptOptions::default()).is_ok() {
+                    accepted += 1;
+                }
+            }
+            accepted
+        }));
+    }
+    for _ in 0..3 {
+        chain
+            .mine_block(&op_true_spk(), 1_000_000)
+            .expect("mines")
+            .expect("nonce");
+    }
+    let accepted: usize = handles.into_iter().map(|h| h.join().expect("worker")).sum();
+    assert_eq!(accepted, 72, "every parent and child");
+    let tip = chain.tip().expect("tip").hash;
+    assert!(pool.wait_for_tip(&tip, Duration::from_secs(10)));
+    assert_eq!(pool.size(), 72, "coinbase-only blocks confirm nothing");
+    // The aggregates kept incrementally equal a recomputation from scratch.
+    let mut state = pool.lock();
+    let before: Vec<(bitcoin::Txid, super::Aggregate, super::Aggregate)> = {
+        let mut v: Vec<_> = state
+            .graph
+            .entries
+            .values()
+            .map(|e| (e.txid, e.ancestors, e.descendants))
+            .collect();
+        v.sort_by_key(|(t, _, _)| *t);
+        v
+    };
+    state.graph.relink();
+    let mut after: Vec<_> = state
+        .graph
+        .entries
+        .values()
+        .map(|e| (e.txid, e.ancestors, e.descendants))
+        .collect();
+    after.sort_by_key(|(t, _, _)| *t);
+    assert_eq!(before, after);
+    drop(state);
+    assert_eq!(pool.select_for_block(4_000_000, 80_000, 1).len(), 72);
+}
