@@ -12,19 +12,17 @@ use bitcoin::{Amount, OutPoint, Transaction, TxOut, Txid, Wtxid};
 use bitcoinkernel::{PrecomputedTransactionData, ScriptPubkey, VERIFY_ALL};
 
 use super::graph::Entry;
+use super::locks::is_final;
 use super::policy::{self, fee_for, virtual_size};
 use super::{now, Mempool, RejectKind, Rejected, RemovalReason, State};
 use crate::chain::Tip;
 
 /// Core's `COINBASE_MATURITY`.
 pub const COINBASE_MATURITY: u32 = 100;
-/// Core's `LOCKTIME_THRESHOLD`.
-const LOCKTIME_THRESHOLD: u32 = 500_000_000;
-/// Core's `SEQUENCE_LOCKTIME_DISABLE_FLAG`, `_TYPE_FLAG`, `_MASK`, `_GRANULARITY`.
-const SEQUENCE_DISABLE: u32 = 1 << 31;
-const SEQUENCE_TYPE: u32 = 1 << 22;
-const SEQUENCE_MASK: u32 = 0x0000_ffff;
-const SEQUENCE_GRANULARITY: u32 = 9;
+/// Core's `EXTRA_DESCENDANT_TX_SIZE_LIMIT` (the CPFP carve-out's size).
+const EXTRA_DESCENDANT_TX_SIZE_LIMIT: u64 = 10_000;
+/// Core's `MAX_FEE_ESTIMATION_TIP_AGE` (seconds).
+const MAX_FEE_ESTIMATION_TIP_AGE: i64 = 3 * 60 * 60;
 
 /// How to accept.
 #[derive(Debug, Clone, Copy, Default)]
@@ -59,28 +57,11 @@ pub struct Accepted {
 }
 
 /// One spent coin as acceptance sees it.
-struct Spent {
-    output: TxOut,
+pub(crate) struct Spent {
+    pub(crate) output: TxOut,
     /// `None` for an output of a pool transaction.
-    height: Option<u32>,
-    coinbase: bool,
-}
-
-/// Core's `IsFinalTx` at `height` and `time`.
-pub fn is_final(tx: &Transaction, height: i64, time: i64) -> bool {
-    let lock = tx.lock_time.to_consensus_u32();
-    if lock == 0 {
-        return true;
-    }
-    let limit = if lock < LOCKTIME_THRESHOLD {
-        height
-    } else {
-        time
-    };
-    if i64::from(lock) < limit {
-        return true;
-    }
-    tx.input.iter().all(|i| i.sequence.0 == u32::MAX)
+    pub(crate) height: Option<u32>,
+    pub(crate) coinbase: bool,
 }
 
 /// Core's `CFeeRate(fee, vsize)` in sat/kvB (negative fees give 0).
@@ -118,12 +99,22 @@ impl Mempool {
         tx: Arc<Transaction>,
         options: AcceptOptions,
     ) -> Result<Accepted, Rejected> {
-        policy::check_transaction(&tx)?;
+        let tip = self.prechecks(&tx)?;
+        let mut state = self.lock();
+        let accepted = self.accept_locked(&mut state, &tx, &tip, options, false)?;
+        drop(state);
+        Ok(accepted)
+    }
+
+    /// The checks that need neither the pool nor the coins: `CheckTransaction`, coinbase,
+    /// `IsStandardTx`, size and finality at the tip (returned).
+    pub(crate) fn prechecks(&self, tx: &Transaction) -> Result<Tip, Rejected> {
+        policy::check_transaction(tx)?;
         if tx.is_coinbase() {
             return Err(Rejected::consensus("coinbase"));
         }
-        policy::is_standard_tx(&tx, &self.options.standard())?;
-        if policy::stripped_size(&tx) < policy::MIN_STANDARD_TX_NONWITNESS_SIZE {
+        policy::is_standard_tx(tx, &self.options.standard())?;
+        if policy::stripped_size(tx) < policy::MIN_STANDARD_TX_NONWITNESS_SIZE {
             return Err(Rejected::new("tx-size-small"));
         }
         let tip = self
@@ -131,24 +122,26 @@ impl Mempool {
             .tip()
             .ok_or_else(|| Rejected::new("shutting down"))?;
         if !is_final(
-            &tx,
+            tx,
             i64::from(tip.height) + 1,
             i64::from(tip.median_time_past),
         ) {
             return Err(Rejected::new("non-final"));
         }
-        let mut state = self.lock();
-        let accepted = self.accept_locked(&mut state, &tx, &tip, options)?;
-        drop(state);
-        Ok(accepted)
+        Ok(tip)
     }
 
-    fn accept_locked(
+    /// The checks that need the pool and the coins, then (unless testing) the insertion. A
+    /// `trial` (a transaction of a package being tested) may not replace anything and is
+    /// inserted without side effects even when `options.test_only`, for the next ones to spend;
+    /// the caller removes it again.
+    pub(crate) fn accept_locked(
         &self,
         state: &mut State,
         tx: &Arc<Transaction>,
         tip: &Tip,
         options: AcceptOptions,
+        trial: bool,
     ) -> Result<Accepted, Rejected> {
         let txid = tx.compute_txid();
         let wtxid = tx.compute_wtxid();
@@ -165,56 +158,45 @@ impl Mempool {
             .iter()
             .filter_map(|i| state.graph.spenders.get(&i.previous_output).copied())
             .collect();
-        let spent = self.spent_coins(state, tx, txid)?;
-        if !self.sequence_locks_ok(tx, &spent, tip) {
-            return Err(Rejected::new("non-BIP68-final"));
+        if trial && !conflicts.is_empty() {
+            return Err(Rejected::new("bip125-replacement-disallowed"));
         }
-        let fee = check_tx_inputs(tx, &spent, tip)?;
-        let outputs: Vec<TxOut> = spent.iter().map(|s| s.output.clone()).collect();
-        policy::are_inputs_standard(tx, &outputs)?;
-        if tx.input.iter().any(|i| !i.witness.is_empty())
-            && !policy::is_witness_standard(tx, &outputs)
-        {
-            return Err(Rejected::new("bad-witness-nonstandard"));
-        }
-        let sigops = policy::sigop_cost(tx, &outputs);
-        if sigops > policy::MAX_STANDARD_TX_SIGOPS_COST {
-            return Err(Rejected::with_detail(
-                "bad-txns-too-many-sigops",
-                sigops.to_string(),
-            ));
-        }
+        let (spent, outputs, fee, sigops) = self.check_inputs(state, tx, txid, tip)?;
         let weight = tx.weight().to_wu();
         let vsize = virtual_size(weight, sigops);
         let delta = state.deltas.get(&txid).copied().unwrap_or(0);
         let modified = fee + delta;
         policy::check_ephemeral(tx, fee, modified, self.options.dust_relay_fee)?;
-        if let Some(max) = options.max_fee {
-            if max > Amount::ZERO && fee > 0 && fee as u64 > max.to_sat() {
-                return Err(Rejected::new("max-fee-exceeded").kind(RejectKind::MaxFeeExceeded));
-            }
-        }
         if !options.bypass_limits {
             self.check_fee_rate(state, modified, vsize)?;
         }
         let parents = state.graph.parents_of(tx);
         let ancestors = state.graph.ancestors_from(&parents);
-        self.check_limits(state, &parents, &ancestors, vsize)?;
-        super::truc::check(
+        self.check_limits_with_carve_out(state, (&parents, &ancestors), &conflicts, vsize, tx)?;
+        let mut conflicts = conflicts;
+        let mut sibling_eviction = false;
+        let truc = super::truc::check(
             &state.graph,
             tx,
             (txid, wtxid),
             &ancestors,
             &conflicts,
             vsize,
-        )?;
+        );
+        match truc {
+            Ok(()) => {}
+            Err((_, Some(sibling))) if !trial => {
+                conflicts.insert(sibling);
+                sibling_eviction = true;
+            }
+            Err((rejected, _)) => return Err(rejected),
+        }
         let mut all_conflicts = HashSet::new();
         if !conflicts.is_empty() {
             all_conflicts = super::rbf::check(
                 state,
-                tx,
-                txid,
-                &conflicts,
+                (tx, txid),
+                (&conflicts, sibling_eviction),
                 &ancestors,
                 modified,
                 vsize,
@@ -222,6 +204,13 @@ impl Mempool {
             )?;
         }
         verify_scripts(tx, txid, wtxid, &outputs)?;
+        // The caller's cap applies to a transaction that is otherwise valid (Core's
+        // BroadcastTransaction tests acceptance first).
+        if let Some(max) = options.max_fee {
+            if max > Amount::ZERO && fee > 0 && fee as u64 > max.to_sat() {
+                return Err(Rejected::new("max-fee-exceeded").kind(RejectKind::MaxFeeExceeded));
+            }
+        }
         let accepted = Accepted {
             txid,
             wtxid,
@@ -230,6 +219,16 @@ impl Mempool {
             effective_fee_rate: rate(modified, vsize),
             replaced: Vec::new(),
         };
+        if trial {
+            state.graph.insert(make_entry(
+                tx,
+                &accepted,
+                (parents.clone(), spent.iter().any(|s| s.coinbase)),
+                (sigops, weight, delta),
+                tip,
+                (now(), 0),
+            ));
+        }
         if options.test_only {
             return Ok(accepted);
         }
@@ -269,26 +268,14 @@ impl Mempool {
             tracing::debug!(target: "mempool", old = %r.txid, new = %accepted.txid, "replaced");
         }
         state.sequence += 1;
-        let entry = Entry {
-            tx: tx.clone(),
-            txid: accepted.txid,
-            wtxid: accepted.wtxid,
-            fee: accepted.fee,
-            delta,
-            vsize: accepted.vsize,
-            weight,
-            sigops,
-            time: options.entry_time.unwrap_or_else(now),
-            height: u32::try_from(tip.height).unwrap_or(0),
-            spends_coinbase: spent.iter().any(|s| s.coinbase),
-            sequence: state.sequence,
-            usage: estimate_usage(tx),
-            parents: parents.clone(),
-            children: HashSet::new(),
-            ancestors: super::Aggregate::default(),
-            descendants: super::Aggregate::default(),
-        };
-        state.graph.insert(entry);
+        state.graph.insert(make_entry(
+            tx,
+            &accepted,
+            (parents.clone(), spent.iter().any(|s| s.coinbase)),
+            (sigops, weight, delta),
+            tip,
+            (options.entry_time.unwrap_or_else(now), state.sequence),
+        ));
         self.bump_updated();
         if !options.bypass_limits {
             // Core's LimitMempoolSize: expire, then trim.
@@ -297,8 +284,12 @@ impl Mempool {
             if !state.graph.entries.contains_key(&accepted.txid) {
                 return Err(Rejected::new("mempool full"));
             }
+            // Core's validFeeEstimate: in step with the chain, current (not in initial block
+            // download, tip at most 3 hours old) and no pool parents.
             let in_step = self.tip() == Some(tip.hash);
-            if in_step && parents.is_empty() {
+            let current = !self.chain.initial_block_download()
+                && now() - i64::from(tip.time) <= MAX_FEE_ESTIMATION_TIP_AGE;
+            if in_step && current && parents.is_empty() {
                 if let Some(fees) = self.fee_listener() {
                     let fee_rate = rate(accepted.fee.to_sat() as i64, accepted.vsize);
                     fees.added(
@@ -313,8 +304,39 @@ impl Mempool {
         Ok(accepted)
     }
 
+    /// The checks of what `tx` spends: BIP68, `CheckTxInputs` (returning the fee), input and
+    /// witness standardness, and the sigop cost (returned).
+    fn check_inputs(
+        &self,
+        state: &State,
+        tx: &Transaction,
+        txid: Txid,
+        tip: &Tip,
+    ) -> Result<(Vec<Spent>, Vec<TxOut>, i64, u64), Rejected> {
+        let spent = self.spent_coins(state, tx, txid)?;
+        if !self.sequence_locks_ok(tx, &spent, tip) {
+            return Err(Rejected::new("non-BIP68-final"));
+        }
+        let fee = check_tx_inputs(tx, &spent, tip)?;
+        let outputs: Vec<TxOut> = spent.iter().map(|s| s.output.clone()).collect();
+        policy::are_inputs_standard(tx, &outputs)?;
+        if tx.input.iter().any(|i| !i.witness.is_empty())
+            && !policy::is_witness_standard(tx, &outputs)
+        {
+            return Err(Rejected::new("bad-witness-nonstandard"));
+        }
+        let sigops = policy::sigop_cost(tx, &outputs);
+        if sigops > policy::MAX_STANDARD_TX_SIGOPS_COST {
+            return Err(Rejected::with_detail(
+                "bad-txns-too-many-sigops",
+                sigops.to_string(),
+            ));
+        }
+        Ok((spent, outputs, fee, sigops))
+    }
+
     /// The coins `tx` spends, from the pool or the chain's coins view.
-    fn spent_coins(
+    pub(crate) fn spent_coins(
         &self,
         state: &State,
         tx: &Transaction,
@@ -356,41 +378,6 @@ impl Mempool {
         Ok(spent)
     }
 
-    /// Core's `CheckSequenceLocksAtTip` (BIP68) for a block on `tip`.
-    fn sequence_locks_ok(&self, tx: &Transaction, spent: &[Spent], tip: &Tip) -> bool {
-        if tx.version.0 < 2 {
-            return true;
-        }
-        let next = i64::from(tip.height) + 1;
-        let (mut min_height, mut min_time) = (-1i64, -1i64);
-        for (input, coin) in tx.input.iter().zip(spent) {
-            let seq = input.sequence.0;
-            if seq & SEQUENCE_DISABLE != 0 {
-                continue;
-            }
-            let coin_height = coin.height.map_or(next, i64::from);
-            if seq & SEQUENCE_TYPE != 0 {
-                let at = (coin_height - 1).max(0);
-                let Some(coin_time) = self.median_time_past_at(at, tip) else {
-                    return false;
-                };
-                let span = i64::from(seq & SEQUENCE_MASK) << SEQUENCE_GRANULARITY;
-                min_time = min_time.max(coin_time + span - 1);
-            } else {
-                min_height = min_height.max(coin_height + i64::from(seq & SEQUENCE_MASK) - 1);
-            }
-        }
-        min_height < next && min_time < i64::from(tip.median_time_past)
-    }
-
-    fn median_time_past_at(&self, height: i64, tip: &Tip) -> Option<i64> {
-        if height == i64::from(tip.height) {
-            return Some(i64::from(tip.median_time_past));
-        }
-        let hash = self.chain.block_hash_at(i32::try_from(height).ok()?)?;
-        Some(i64::from(self.chain.block_info(&hash)?.median_time_past))
-    }
-
     /// Core's `CheckFeeRate`: the rolling minimum fee, then `-minrelaytxfee`.
     fn check_fee_rate(&self, state: &mut State, modified: i64, vsize: u64) -> Result<(), Rejected> {
         let min = fee_for(self.min_fee_rate(state), vsize);
@@ -411,14 +398,53 @@ impl Mempool {
     }
 
     /// Core's `CalculateMemPoolAncestors` limits.
+    /// The limits with Core's relaxations: a replacement of exactly one transaction may use
+    /// its room in the descendant limits, and a transaction of at most 10,000 vB with a single
+    /// in-pool ancestor may exceed the descendant limits by one (the CPFP carve-out; not for
+    /// version 3). The first failure's text is reported.
+    fn check_limits_with_carve_out(
+        &self,
+        state: &State,
+        (parents, ancestors): (&HashSet<Txid>, &HashSet<Txid>),
+        conflicts: &HashSet<Txid>,
+        vsize: u64,
+        tx: &Transaction,
+    ) -> Result<(), Rejected> {
+        let mut limits = self.options.limits;
+        if let (1, Some(conflict)) = (
+            conflicts.len(),
+            conflicts
+                .iter()
+                .next()
+                .and_then(|c| state.graph.entries.get(c)),
+        ) {
+            limits.descendant_count += 1;
+            limits.descendant_size_vbytes += conflict.descendants.vsize;
+        }
+        let Err(first) = self.check_limits(state, parents, ancestors, vsize, limits) else {
+            return Ok(());
+        };
+        if vsize > EXTRA_DESCENDANT_TX_SIZE_LIMIT || tx.version.0 == 3 {
+            return Err(first);
+        }
+        let carve_out = super::options::Limits {
+            ancestor_count: 2,
+            descendant_count: limits.descendant_count + 1,
+            descendant_size_vbytes: limits.descendant_size_vbytes + EXTRA_DESCENDANT_TX_SIZE_LIMIT,
+            ..limits
+        };
+        self.check_limits(state, parents, ancestors, vsize, carve_out)
+            .map_err(|_| first)
+    }
+
     fn check_limits(
         &self,
         state: &State,
         parents: &HashSet<Txid>,
         ancestors: &HashSet<Txid>,
         vsize: u64,
+        limits: super::options::Limits,
     ) -> Result<(), Rejected> {
-        let limits = self.options.limits;
         let chain = |detail: String| Rejected::with_detail("too-long-mempool-chain", detail);
         if parents.len() as u64 + 1 > limits.ancestor_count {
             return Err(chain(format!(
@@ -458,6 +484,37 @@ impl Mempool {
             )));
         }
         Ok(())
+    }
+}
+
+/// A pool entry for an accepted `tx`: its in-pool parents and whether it spends a coinbase,
+/// its sigops, weight and fee delta, the tip, its entry time and sequence.
+fn make_entry(
+    tx: &Arc<Transaction>,
+    accepted: &Accepted,
+    (parents, spends_coinbase): (HashSet<Txid>, bool),
+    (sigops, weight, delta): (u64, u64, i64),
+    tip: &Tip,
+    (time, sequence): (i64, u64),
+) -> Entry {
+    Entry {
+        tx: tx.clone(),
+        txid: accepted.txid,
+        wtxid: accepted.wtxid,
+        fee: accepted.fee,
+        delta,
+        vsize: accepted.vsize,
+        weight,
+        sigops,
+        time,
+        height: u32::try_from(tip.height).unwrap_or(0),
+        spends_coinbase,
+        sequence,
+        usage: estimate_usage(tx),
+        parents,
+        children: HashSet::new(),
+        ancestors: super::Aggregate::default(),
+        descendants: super::Aggregate::default(),
     }
 }
 

@@ -3,7 +3,7 @@
 //! disconnected block's transactions are queued and, once no more events are waiting,
 //! re-accepted (bypassing the fee floors, as Core's `MaybeUpdateMempoolForReorg` does) and
 //! the pool is re-checked for spends of coinbases that became immature and for transactions
-//! that are no longer final. Only then does [`Mempool::tip`] move, so a miner waiting with
+//! that are no longer final (locktime or BIP68). Only then does [`Mempool::tip`] move, so a miner waiting with
 //! [`Mempool::wait_for_tip`] sees a pool in step with the chain.
 
 use std::collections::HashSet;
@@ -11,9 +11,9 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
-use bitcoin::{BlockHash, OutPoint, Txid};
+use bitcoin::{BlockHash, Txid};
 
-use super::accept::{is_final, AcceptOptions, COINBASE_MATURITY};
+use super::accept::AcceptOptions;
 use super::{Mempool, RemovalReason};
 use crate::chain::ChainEvent;
 
@@ -57,7 +57,7 @@ impl Mempool {
     /// Moves [`Mempool::tip`] to `tip` unless transactions of disconnected blocks still wait
     /// to be re-added.
     fn publish_if_settled(&self, tip: Option<BlockHash>) {
-        if tip.is_some() && self.lock().disconnected.is_empty() {
+        if tip.is_some() && !self.lock().reorg {
             self.set_tip(tip);
         }
     }
@@ -129,16 +129,20 @@ impl Mempool {
             .collect();
         txs.append(&mut state.disconnected);
         state.disconnected = txs;
+        state.reorg = true;
         Some(block.header.prev_blockhash)
     }
 
     /// Re-accepts the transactions of disconnected blocks, then drops pool transactions that
     /// the new chain made invalid (immature coinbase spends, non-final).
     fn readd_disconnected(&self) {
-        let txs = std::mem::take(&mut self.lock().disconnected);
-        if txs.is_empty() {
-            return;
-        }
+        let txs = {
+            let mut state = self.lock();
+            if !std::mem::take(&mut state.reorg) {
+                return;
+            }
+            std::mem::take(&mut state.disconnected)
+        };
         let options = AcceptOptions {
             bypass_limits: true,
             ..AcceptOptions::default()
@@ -161,45 +165,20 @@ impl Mempool {
         tracing::debug!(target: "mempool", readded, "re-added transactions of disconnected blocks");
     }
 
-    /// Core's `removeForReorg`: drops entries spending coinbases no longer mature, or no
-    /// longer final, with their descendants.
+    /// Core's `removeForReorg`: drops entries no longer final (locktime or BIP68), spending
+    /// coinbases no longer mature, or spending coins that are gone, with their descendants.
     fn remove_for_reorg(&self) {
         let Some(tip) = self.chain.tip() else {
             return;
         };
         let mut state = self.lock();
-        let spend_height = u32::try_from(tip.height + 1).unwrap_or(0);
-        let mut bad = HashSet::new();
-        for e in state.graph.entries.values() {
-            if !is_final(
-                &e.tx,
-                i64::from(tip.height) + 1,
-                i64::from(tip.median_time_past),
-            ) {
-                bad.insert(e.txid);
-                continue;
-            }
-            if !e.spends_coinbase {
-                continue;
-            }
-            for input in &e.tx.input {
-                let OutPoint { txid, .. } = input.previous_output;
-                if state.graph.entries.contains_key(&txid) {
-                    continue;
-                }
-                match self.chain.txout(&input.previous_output) {
-                    Ok((Some(coin), _))
-                        if coin.coinbase && spend_height - coin.height < COINBASE_MATURITY =>
-                    {
-                        bad.insert(e.txid);
-                    }
-                    Ok((None, _)) => {
-                        bad.insert(e.txid);
-                    }
-                    _ => {}
-                }
-            }
-        }
+        let bad: HashSet<Txid> = state
+            .graph
+            .entries
+            .values()
+            .filter(|e| !self.still_valid(&state, &e.tx, &tip))
+            .map(|e| e.txid)
+            .collect();
         self.remove_with_descendants(&mut state, bad, RemovalReason::Reorg);
     }
 }

@@ -3,7 +3,7 @@
 //! on every add, remove and fee delta, so that limits, eviction and block selection read
 //! them without walking the graph.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
 use bitcoin::{Amount, OutPoint, Transaction, Txid, Wtxid};
@@ -86,6 +86,29 @@ impl Entry {
         self.fee.to_sat() as i64 + self.delta
     }
 
+    /// Its key in the eviction order.
+    pub fn eviction_key(&self) -> EvictionKey {
+        let (own_fee, own_size) = (self.modified_fee(), self.vsize);
+        let (fee, vsize) = if cmp_rate(
+            own_fee,
+            own_size,
+            self.descendants.fee,
+            self.descendants.vsize,
+        )
+        .is_gt()
+        {
+            (own_fee, own_size)
+        } else {
+            (self.descendants.fee, self.descendants.vsize)
+        };
+        EvictionKey {
+            fee,
+            vsize,
+            time: self.time,
+            txid: self.txid,
+        }
+    }
+
     /// This entry alone as an aggregate.
     pub fn own(&self) -> Aggregate {
         Aggregate {
@@ -97,6 +120,40 @@ impl Entry {
         }
     }
 }
+
+/// An entry's place in the eviction order (Core's descendant score): the higher of its own
+/// and its package's (it and its descendants) modified fee rates, lowest first; among equal
+/// scores the newest first.
+#[derive(Debug, Clone, Copy)]
+pub struct EvictionKey {
+    fee: i64,
+    vsize: u64,
+    time: i64,
+    /// The entry.
+    pub txid: Txid,
+}
+
+impl Ord for EvictionKey {
+    fn cmp(&self, other: &EvictionKey) -> std::cmp::Ordering {
+        cmp_rate(self.fee, self.vsize, other.fee, other.vsize)
+            .then_with(|| other.time.cmp(&self.time))
+            .then_with(|| self.txid.cmp(&other.txid))
+    }
+}
+
+impl PartialOrd for EvictionKey {
+    fn partial_cmp(&self, other: &EvictionKey) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl PartialEq for EvictionKey {
+    fn eq(&self, other: &EvictionKey) -> bool {
+        self.cmp(other).is_eq()
+    }
+}
+
+impl Eq for EvictionKey {}
 
 /// `a_fee / a_size` compared with `b_fee / b_size` (exactly, by cross-multiplying).
 pub fn cmp_rate(a_fee: i64, a_size: u64, b_fee: i64, b_size: u64) -> std::cmp::Ordering {
@@ -119,9 +176,26 @@ pub struct Graph {
     pub total_fee: u64,
     /// Sum of memory estimates.
     pub usage: u64,
+    /// Entries by entry time (for `-mempoolexpiry`).
+    pub by_time: BTreeSet<(i64, Txid)>,
+    /// Entries in eviction order (for `-maxmempool`).
+    pub by_score: BTreeSet<EvictionKey>,
 }
 
 impl Graph {
+    /// Applies `change` to entry `txid`, keeping its place in the eviction order.
+    fn update(&mut self, txid: &Txid, change: impl FnOnce(&mut Entry)) {
+        if let Some(e) = self.entries.get_mut(txid) {
+            let old = e.eviction_key();
+            change(e);
+            let new = e.eviction_key();
+            if (old.fee, old.vsize) != (new.fee, new.vsize) {
+                self.by_score.remove(&old);
+                self.by_score.insert(new);
+            }
+        }
+    }
+
     /// The in-pool parents of `tx` (whether or not it is in the pool).
     pub fn parents_of(&self, tx: &Transaction) -> HashSet<Txid> {
         tx.input
@@ -189,10 +263,10 @@ impl Graph {
         let own = entry.own();
         let mut anc = own;
         for a in &ancestors {
-            if let Some(e) = self.entries.get_mut(a) {
+            if let Some(e) = self.entries.get(a) {
                 anc.add(&e.own());
-                e.descendants.add(&own);
             }
+            self.update(a, |e| e.descendants.add(&own));
         }
         for p in &entry.parents {
             if let Some(e) = self.entries.get_mut(p) {
@@ -205,6 +279,8 @@ impl Graph {
             self.spenders.insert(input.previous_output, entry.txid);
         }
         self.by_wtxid.insert(entry.wtxid, entry.txid);
+        self.by_time.insert((entry.time, entry.txid));
+        self.by_score.insert(entry.eviction_key());
         self.total_vsize += entry.vsize;
         self.total_fee += entry.fee.to_sat();
         self.usage += entry.usage;
@@ -221,9 +297,7 @@ impl Graph {
             };
             for a in self.ancestors(t) {
                 if !set.contains(&a) {
-                    if let Some(e) = self.entries.get_mut(&a) {
-                        e.descendants.sub(&own);
-                    }
+                    self.update(&a, |e| e.descendants.sub(&own));
                 }
             }
             for d in self.descendants(t) {
@@ -255,6 +329,8 @@ impl Graph {
                 }
             }
             self.by_wtxid.remove(&entry.wtxid);
+            self.by_time.remove(&(entry.time, entry.txid));
+            self.by_score.remove(&entry.eviction_key());
             self.total_vsize -= entry.vsize;
             self.total_fee -= entry.fee.to_sat();
             self.usage -= entry.usage;
@@ -273,20 +349,18 @@ impl Graph {
             ..Aggregate::default()
         };
         for a in self.ancestors(txid) {
-            if let Some(e) = self.entries.get_mut(&a) {
-                e.descendants.add(&change);
-            }
+            self.update(&a, |e| e.descendants.add(&change));
         }
         for d in self.descendants(txid) {
             if let Some(e) = self.entries.get_mut(&d) {
                 e.ancestors.add(&change);
             }
         }
-        if let Some(e) = self.entries.get_mut(txid) {
+        self.update(txid, |e| {
             e.delta += delta;
             e.ancestors.add(&change);
             e.descendants.add(&change);
-        }
+        });
     }
 
     /// Rebuilds the parent/child links and every aggregate from the transactions (after
@@ -325,5 +399,6 @@ impl Graph {
                 e.descendants = desc;
             }
         }
+        self.by_score = self.entries.values().map(Entry::eviction_key).collect();
     }
 }

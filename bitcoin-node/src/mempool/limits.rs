@@ -8,7 +8,6 @@ use std::collections::HashSet;
 use bitcoin::Txid;
 
 use super::accept::rate;
-use super::graph::cmp_rate;
 use super::{now, Mempool, RemovalReason, State};
 
 /// Core's `ROLLING_FEE_HALFLIFE` (seconds).
@@ -55,13 +54,9 @@ impl Mempool {
         while state.graph.usage > limit && !state.graph.entries.is_empty() {
             let Some(worst) = state
                 .graph
-                .entries
-                .values()
-                .min_by(|a, b| {
-                    descendant_score(a)
-                        .cmp_with(&descendant_score(b))
-                        .then_with(|| b.time.cmp(&a.time))
-                })
+                .by_score
+                .first()
+                .and_then(|k| state.graph.entries.get(&k.txid))
                 .map(|e| (e.txid, e.descendants.fee, e.descendants.vsize))
             else {
                 break;
@@ -82,10 +77,10 @@ impl Mempool {
         let cutoff = now() - self.options.expiry_secs;
         let old: HashSet<Txid> = state
             .graph
-            .entries
-            .values()
-            .filter(|e| e.time < cutoff)
-            .map(|e| e.txid)
+            .by_time
+            .iter()
+            .take_while(|(time, _)| *time < cutoff)
+            .map(|(_, txid)| *txid)
             .collect();
         if old.is_empty() {
             return 0;
@@ -98,25 +93,5 @@ impl Mempool {
     pub fn expire_now(&self) -> usize {
         let mut state = self.lock();
         self.expire(&mut state)
-    }
-}
-
-/// A fee/size pair compared as a rate.
-struct Score(i64, u64);
-
-impl Score {
-    fn cmp_with(&self, other: &Score) -> std::cmp::Ordering {
-        cmp_rate(self.0, self.1, other.0, other.1)
-    }
-}
-
-/// Core's descendant score: the higher of the entry's own and its package's fee rates.
-fn descendant_score(e: &super::Entry) -> Score {
-    let own = (e.modified_fee(), e.vsize);
-    let package = (e.descendants.fee, e.descendants.vsize);
-    if cmp_rate(own.0, own.1, package.0, package.1).is_gt() {
-        Score(own.0, own.1)
-    } else {
-        Score(package.0, package.1)
     }
 }

@@ -8,11 +8,13 @@
 //!   without the signalling requirement);
 //! - [`graph`]: entries, parents/children and the ancestor/descendant aggregates;
 //! - [`limits`]: `-maxmempool` trimming with the rolling minimum fee, `-mempoolexpiry`;
+//! - [`locks`]: finality and BIP68 sequence locks, and the re-check after a reorg;
 //! - [`follow`]: the mempool's thread that follows the chainstate's block events;
 //! - [`select`]: block selection by ancestor fee rate (Core's `addPackageTxs`);
 //! - [`truc`]: the version 3 (TRUC) topology rules;
 //! - [`persist`]: `mempool.dat` in Core's format (version 2, XOR-obfuscated);
 //! - [`options`]: the `-maxmempool`, `-minrelaytxfee`, ... settings;
+//! - [`package`]: testing several transactions together (`testmempoolaccept`);
 //! - [`estimator`]: the fee estimator ([`crate::fees`]) fed by the pool, and
 //!   `fee_estimates.dat`.
 //!
@@ -26,20 +28,25 @@
 //! `scriptsig-not-pushonly`). The kernel also does not say why a script failed, so the
 //! parenthesised part of `mempool-script-verify-flag-failed (...)` is generic.
 //!
-//! Not implemented (differences from Core v30): package acceptance and package RBF (so a
-//! zero-fee parent with ephemeral dust cannot enter), TRUC sibling eviction (a second child
-//! of a version 3 parent is refused), the CPFP carve-out and the RBF relaxation of the
-//! descendant limits, and cluster limits (this pool enforces Core's ancestor/descendant
-//! limits, as v30 does).
+//! Not implemented (differences from Core v30): package submission (`submitpackage`),
+//! package fee rates and package RBF (so a zero-fee parent with ephemeral dust cannot enter),
+//! and cluster limits (this pool enforces Core's ancestor/descendant limits, with the CPFP
+//! carve-out and the single-conflict RBF relaxation, as v30 does). Standardness applies on every
+//! network (no `-acceptnonstdtxn`), `-bytespersigop` is fixed at Core's default 20, and
+//! memory use is an estimate of the same order as Core's (see [`accept::estimate_usage`]).
 
 pub mod accept;
 pub mod estimator;
 pub mod follow;
 pub mod graph;
 pub mod limits;
+pub mod locks;
 pub mod options;
+pub mod package;
 pub mod persist;
 pub mod policy;
+#[cfg(test)]
+mod pool_tests;
 pub mod rbf;
 pub mod select;
 #[cfg(test)]
@@ -169,6 +176,8 @@ pub(crate) struct State {
     pub rolling: RollingFee,
     /// Transactions of disconnected blocks waiting to be re-added.
     pub disconnected: Vec<Arc<Transaction>>,
+    /// Whether blocks were disconnected since the pool was last re-checked.
+    pub reorg: bool,
 }
 
 /// A fee hook: called with each transaction the pool accepts while in step with the chain,

@@ -306,9 +306,39 @@ fn last_push(script: &Script) -> Option<Vec<u8>> {
     last
 }
 
-/// Core's `AreInputsStandard`: every spent output is of a standard type, and a P2SH redeem
-/// script has at most 15 sigops.
+/// Core's `MAX_TX_LEGACY_SIGOPS` (v30, BIP54's limit as policy).
+pub const MAX_TX_LEGACY_SIGOPS: usize = 2500;
+
+/// Core's `CheckSigopsBIP54`: the sigops in scriptSigs, spent scriptPubKeys and P2SH redeem
+/// scripts (accurately counted) are at most 2,500.
+fn legacy_sigops_ok(tx: &Transaction, spent: &[TxOut]) -> bool {
+    let mut sigops = 0usize;
+    for (input, prev) in tx.input.iter().zip(spent) {
+        sigops += input.script_sig.count_sigops();
+        sigops += if prev.script_pubkey.is_p2sh() {
+            match (
+                input.script_sig.is_push_only(),
+                last_push(&input.script_sig),
+            ) {
+                (true, Some(redeem)) => Script::from_bytes(&redeem).count_sigops(),
+                _ => 0,
+            }
+        } else {
+            prev.script_pubkey.count_sigops()
+        };
+        if sigops > MAX_TX_LEGACY_SIGOPS {
+            return false;
+        }
+    }
+    true
+}
+
+/// Core's `AreInputsStandard`: at most 2,500 legacy sigops, every spent output is of a
+/// standard type, and a P2SH redeem script has at most 15 sigops.
 pub fn are_inputs_standard(tx: &Transaction, spent: &[TxOut]) -> Result<(), Rejected> {
+    if !legacy_sigops_ok(tx, spent) {
+        return Err(Rejected::new("bad-txns-nonstandard-inputs"));
+    }
     for (input, prev) in tx.input.iter().zip(spent) {
         match output_type(&prev.script_pubkey) {
             OutputType::NonStandard | OutputType::WitnessUnknown => {

@@ -16,14 +16,14 @@ use super::{Rejected, State};
 /// Core's `MAX_REPLACEMENT_CANDIDATES`.
 pub const MAX_REPLACEMENT_CANDIDATES: u64 = 100;
 
-/// Checks a replacement of `conflicts` (the pool transactions spending the same outpoints)
-/// by `tx`; returns every transaction it would evict (the conflicts and their descendants).
-#[allow(clippy::too_many_arguments)]
+/// Checks a replacement of `conflicts` (the pool transactions spending the same outpoints,
+/// and a TRUC sibling when `sibling_eviction`) by `tx`; returns every transaction it would
+/// evict (the conflicts and their descendants). With a sibling, Core's reasons get
+/// " (including sibling eviction)".
 pub(crate) fn check(
     state: &State,
-    tx: &Transaction,
-    txid: Txid,
-    conflicts: &HashSet<Txid>,
+    (tx, txid): (&Transaction, Txid),
+    (conflicts, sibling_eviction): (&HashSet<Txid>, bool),
     ancestors: &HashSet<Txid>,
     modified_fee: i64,
     vsize: u64,
@@ -40,6 +40,12 @@ pub(crate) fn check(
         });
     }
     let graph = &state.graph;
+    let suffix = if sibling_eviction {
+        " (including sibling eviction)"
+    } else {
+        ""
+    };
+    let reason = |r: &str| format!("{r}{suffix}");
     // PaysMoreThanConflicts.
     let new_rate = rate(modified_fee, vsize);
     for c in conflicts {
@@ -49,7 +55,7 @@ pub(crate) fn check(
         let old_rate = rate(e.modified_fee(), e.vsize);
         if new_rate <= old_rate {
             return Err(Rejected::with_detail(
-                "insufficient fee",
+                &reason("insufficient fee"),
                 format!(
                     "rejecting replacement {txid}; new feerate {} <= old feerate {}",
                     format_rate(new_rate),
@@ -64,7 +70,7 @@ pub(crate) fn check(
         count += graph.entries.get(c).map_or(0, |e| e.descendants.count);
         if count > MAX_REPLACEMENT_CANDIDATES {
             return Err(Rejected::with_detail(
-                "too many potential replacements",
+                &reason("too many potential replacements"),
                 format!(
                     "rejecting replacement {txid}; too many potential replacements ({count} > {MAX_REPLACEMENT_CANDIDATES})"
                 ),
@@ -82,7 +88,7 @@ pub(crate) fn check(
         let parent = input.previous_output.txid;
         if !parents_of_conflicts.contains(&parent) && graph.entries.contains_key(&parent) {
             return Err(Rejected::with_detail(
-                "replacement-adds-unconfirmed",
+                &reason("replacement-adds-unconfirmed"),
                 format!("replacement {txid} adds unconfirmed input, idx {index}"),
             ));
         }
@@ -95,7 +101,7 @@ pub(crate) fn check(
         .sum();
     if modified_fee < conflicting_fees {
         return Err(Rejected::with_detail(
-            "insufficient fee",
+            &reason("insufficient fee"),
             format!(
                 "rejecting replacement {txid}, less fees than conflicting txs; {} < {}",
                 format_money(modified_fee),
@@ -107,7 +113,7 @@ pub(crate) fn check(
     let needed = fee_for(options.incremental_relay_fee, vsize) as i64;
     if additional < needed {
         return Err(Rejected::with_detail(
-            "insufficient fee",
+            &reason("insufficient fee"),
             format!(
                 "rejecting replacement {txid}, not enough additional fees to relay; {} < {}",
                 format_money(additional),

@@ -80,8 +80,7 @@ impl Selection<'_> {
                 Some(a)
                     if a.fee == top.fee
                         && a.vsize == top.vsize
-                        && !self.in_block.contains(&top.txid)
-                        && !self.failed.contains(&top.txid) =>
+                        && !self.in_block.contains(&top.txid) =>
                 {
                     return Some((top.txid, a));
                 }

@@ -13,22 +13,21 @@ use bitcoin::{
     Witness,
 };
 
-use super::accept::{format_money, format_rate, is_final, AcceptOptions};
+use super::accept::{format_money, format_rate};
 use super::graph::{Aggregate, Entry, Graph};
+use super::locks::is_final;
 use super::persist::{decode, encode, Contents, Record};
 use super::policy::{self, dust_threshold, output_type, OutputType, StandardOptions};
-use super::{Mempool, MempoolOptions};
-use crate::chain::ChainState;
 
-fn op_true() -> ScriptBuf {
+pub(super) fn op_true() -> ScriptBuf {
     ScriptBuf::from_bytes(vec![0x51])
 }
 
-fn op_true_spk() -> ScriptBuf {
+pub(super) fn op_true_spk() -> ScriptBuf {
     ScriptBuf::new_p2wsh(&op_true().wscript_hash())
 }
 
-fn out(value: u64, script: ScriptBuf) -> TxOut {
+pub(super) fn out(value: u64, script: ScriptBuf) -> TxOut {
     TxOut {
         value: Amount::from_sat(value),
         script_pubkey: script,
@@ -36,7 +35,7 @@ fn out(value: u64, script: ScriptBuf) -> TxOut {
 }
 
 /// A version-2 transaction spending `inputs` with OP_TRUE witnesses to `outputs`.
-fn tx(inputs: &[OutPoint], outputs: Vec<TxOut>) -> Transaction {
+pub(super) fn tx(inputs: &[OutPoint], outputs: Vec<TxOut>) -> Transaction {
     Transaction {
         version: transaction::Version::TWO,
         lock_time: absolute::LockTime::ZERO,
@@ -252,6 +251,7 @@ fn aggregates_follow_adds_removals_and_deltas() {
     g.remove_set(&[c].into_iter().collect());
     assert_eq!(g.entries[&b].descendants, g.entries[&b].own());
     assert_eq!(g.spenders.len(), 1);
+    assert_eq!(g.by_time.len(), 1, "the time index follows removals");
     // relink() recomputes the same values.
     let before = g.entries[&b].clone();
     g.relink();
@@ -389,200 +389,93 @@ fn mempool_dat_round_trips_in_cores_format() {
     assert!(decode(&[]).1.is_some());
 }
 
-/// A regtest chain with `blocks` coinbases paying to OP_TRUE, and a pool on it.
-fn pool_on_chain(
-    dir: &tempfile::TempDir,
-    blocks: usize,
-    options: MempoolOptions,
-) -> (Arc<ChainState>, Arc<Mempool>, Vec<OutPoint>) {
-    let chain = Arc::new(ChainState::open(dir.path(), common::Chain::Regtest).expect("opens"));
-    let mut coinbases = Vec::new();
-    for _ in 0..blocks {
-        let hash = chain
-            .mine_block(&op_true_spk(), 1_000_000)
-            .expect("mines")
-            .expect("nonce");
-        let block = chain.block(&hash).expect("stored");
-        coinbases.push(OutPoint::new(block.txdata[0].compute_txid(), 0));
-    }
-    let pool = Mempool::new(chain.clone(), options).expect("pool");
-    (chain, pool, coinbases)
-}
-
-fn spend(coin: OutPoint, value: u64, fee: u64) -> Arc<Transaction> {
-    Arc::new(tx(&[coin], vec![out(value - fee, op_true_spk())]))
-}
-
-const COINBASE: u64 = 50 * 100_000_000;
-
 #[test]
-fn prioritisation_changes_what_a_replacement_must_pay_and_survives_persistence() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let (_chain, pool, coins) = pool_on_chain(&dir, 101, MempoolOptions::default());
-    let original = spend(coins[0], COINBASE, 1000);
-    let txid = original.compute_txid();
-    pool.accept(original.clone(), AcceptOptions::default())
-        .expect("accepted");
-    pool.prioritise(&txid, 10_000);
-    let replacement = spend(coins[0], COINBASE, 5000);
-    let err = pool
-        .accept(replacement, AcceptOptions::default())
-        .expect_err("original is worth 11000 now");
-    assert_eq!(err.reason, "insufficient fee");
-    let enough = spend(coins[0], COINBASE, 12_000);
-    let accepted = pool
-        .accept(enough.clone(), AcceptOptions::default())
-        .expect("pays more than 11000");
-    assert_eq!(accepted.replaced.len(), 1);
-    assert!(pool.get(&txid).is_none());
-    assert_eq!(
-        pool.deltas(),
-        vec![(txid, 10_000)],
-        "the delta stays for the replaced txid"
-    );
-    // Save and load into a fresh pool on the same chain.
-    let file = dir.path().join("mempool.dat");
-    pool.save(&file).expect("saved");
-    let (bytes_before, entry_time) = (
-        pool.total_vsize(),
-        pool.entry(&enough.compute_txid()).expect("entry").time,
-    );
-    let fresh = Mempool::new(pool.chain.clone(), MempoolOptions::default()).expect("pool");
-    let stats = fresh.load(&file).expect("loads");
-    assert_eq!(stats.accepted, 1);
-    assert_eq!(fresh.total_vsize(), bytes_before);
-    assert_eq!(
-        fresh.entry(&enough.compute_txid()).expect("entry").time,
-        entry_time
-    );
-    assert_eq!(fresh.deltas(), vec![(txid, 10_000)]);
-    // A corrupt file: an error, nothing loaded, and the pool still works.
-    std::fs::write(&file, b"\x02\0\0\0\0\0\0\0\x08\x01\x02").expect("write");
-    let broken = Mempool::new(pool.chain.clone(), MempoolOptions::default()).expect("pool");
-    assert!(matches!(
-        broken.load(&file),
-        Err(super::persist::PersistError::Corrupt { .. })
-    ));
-    assert!(broken.is_loaded());
-    assert_eq!(broken.size(), 0);
-}
-
-#[test]
-fn a_small_pool_evicts_lowest_fee_rate_and_raises_the_minimum() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let options = MempoolOptions {
-        max_size_bytes: 5_000,
-        ..MempoolOptions::default()
-    };
-    let (_chain, pool, coins) = pool_on_chain(&dir, 110, options);
-    let usage = super::accept::estimate_usage(&spend(coins[0], COINBASE, 1000));
-    let fits = (5_000 / usage) as usize;
-    let mut txids = Vec::new();
-    for (i, coin) in coins.iter().take(fits + 2).enumerate() {
-        let t = spend(*coin, COINBASE, 1000 + 100 * i as u64);
-        txids.push(t.compute_txid());
-        let _ = pool.accept(t, AcceptOptions::default());
-    }
-    assert_eq!(pool.size(), fits);
-    assert!(pool.usage() <= 5_000);
-    assert!(pool.get(&txids[0]).is_none() && pool.get(&txids[1]).is_none());
-    assert!(pool.get(&txids[fits + 1]).is_some());
-    // The minimum is the evicted rate plus the incremental relay fee.
-    let evicted_rate = (1100 * 1000) / pool.entry(&txids[fits + 1]).expect("entry").vsize;
-    assert_eq!(pool.min_fee(), evicted_rate + 100);
-    let cheap = spend(coins[fits + 3], COINBASE, 200);
-    let err = pool
-        .accept(cheap, AcceptOptions::default())
-        .expect_err("below the minimum");
-    assert_eq!(err.reason, "mempool min fee not met");
-}
-
-#[test]
-fn old_entries_expire_and_blocks_move_the_tip() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let options = MempoolOptions {
-        expiry_secs: 3600,
-        ..MempoolOptions::default()
-    };
-    let (chain, pool, coins) = pool_on_chain(&dir, 102, options);
-    let old = spend(coins[0], COINBASE, 1000);
-    let now = super::now();
-    let bypass = AcceptOptions {
-        bypass_limits: true,
-        ..AcceptOptions::default()
-    };
-    let aged = AcceptOptions {
-        entry_time: Some(now - 7200),
-        ..bypass
-    };
-    pool.accept(old.clone(), aged).expect("accepted");
-    let child = Arc::new(tx(
-        &[OutPoint::new(old.compute_txid(), 0)],
-        vec![out(COINBASE - 3000, op_true_spk())],
-    ));
-    pool.accept(child, bypass).expect("child");
-    assert_eq!(pool.size(), 2);
-    let updated = pool.transactions_updated();
-    assert_eq!(pool.expire_now(), 2, "the old one and its child");
-    assert!(pool.transactions_updated() > updated);
-    pool.accept(old.clone(), aged).expect("accepted again");
-    // A normal acceptance expires what is too old (Core's LimitMempoolSize).
-    let young = spend(coins[1], COINBASE, 1000);
-    pool.accept(young.clone(), AcceptOptions::default())
-        .expect("accepted");
-    assert_eq!(pool.size(), 1);
-    assert!(pool.get(&young.compute_txid()).is_some());
-    // A mined block: the pool follows and its tip moves.
-    let hash = chain
-        .mine_block(&op_true_spk(), 1_000_000)
-        .expect("mines")
-        .expect("nonce");
-    assert!(pool.wait_for_tip(&hash, Duration::from_secs(5)));
-    assert_eq!(pool.tip(), Some(hash));
-    assert!(!pool.wait_for_tip(&bitcoin::BlockHash::all_zeros(), Duration::from_millis(20)));
-    assert_eq!(pool.size(), 1, "a coinbase-only block confirms nothing");
-    assert_eq!(pool.select_for_block(4_000_000, 80_000, 1).len(), 1);
-}
-
-#[test]
-fn test_only_changes_nothing_and_limits_are_enforced() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let mut options = MempoolOptions::default();
-    options.limits.ancestor_count = 3;
-    let (_chain, pool, coins) = pool_on_chain(&dir, 101, options);
-    let first = spend(coins[0], COINBASE, 1000);
-    let test = AcceptOptions {
-        test_only: true,
-        ..AcceptOptions::default()
-    };
-    pool.accept(first.clone(), test).expect("would be accepted");
-    assert_eq!((pool.size(), pool.transactions_updated()), (0, 0));
-    pool.accept(first.clone(), AcceptOptions::default())
-        .expect("accepted");
-    let mut prev = first;
-    for i in 0..3u64 {
-        let next = Arc::new(tx(
-            &[OutPoint::new(prev.compute_txid(), 0)],
-            vec![out(prev.output[0].value.to_sat() - 1000, op_true_spk())],
-        ));
-        let result = pool.accept(next.clone(), AcceptOptions::default());
-        if i < 2 {
-            result.expect("within the limit");
-        } else {
-            let err = result.expect_err("fourth in a chain");
-            assert_eq!(
-                err.to_string(),
-                "too-long-mempool-chain, too many unconfirmed ancestors [limit: 3]"
-            );
+fn at_most_2500_legacy_sigops_are_standard() {
+    // Bare 1-of-1 multisig outputs spent by `OP_0 <sig>`: CHECKMULTISIG after OP_1 counts 1
+    // accurately; 2,501 such inputs are too many, 2,500 are fine.
+    let g =
+        ScriptBuf::from_bytes([vec![0x51, 0x21, 0x02], vec![0x79; 32], vec![0x51, 0xae]].concat());
+    let spend = |n: usize| {
+        let inputs: Vec<OutPoint> = (0..n)
+            .map(|i| OutPoint::new(Txid::all_zeros(), i as u32))
+            .collect();
+        let mut t = tx(&inputs, vec![out(1000, op_true_spk())]);
+        for input in &mut t.input {
+            input.witness = Witness::new();
+            input.script_sig = ScriptBuf::from_bytes(vec![0x00]);
         }
-        prev = next;
-    }
-    let max_fee = AcceptOptions {
-        max_fee: Some(Amount::from_sat(500)),
-        ..AcceptOptions::default()
+        t
     };
-    let err = pool
-        .accept(spend(coins[1], COINBASE, 1000), max_fee)
-        .expect_err("over the cap");
-    assert_eq!(err.kind, super::RejectKind::MaxFeeExceeded);
+    let prevouts = |n: usize| vec![out(1000, g.clone()); n];
+    assert!(policy::are_inputs_standard(&spend(2500), &prevouts(2500)).is_ok());
+    assert_eq!(
+        policy::are_inputs_standard(&spend(2501), &prevouts(2501)).map_err(|r| r.reason),
+        Err("bad-txns-nonstandard-inputs".into())
+    );
+}
+
+#[test]
+fn the_pool_is_send_and_sync() {
+    fn shared<T: Send + Sync>() {}
+    shared::<super::Mempool>();
+    shared::<std::sync::Arc<super::Mempool>>();
+    shared::<super::BlockTx>();
+}
+
+/// The eviction index holds exactly each entry's current key.
+fn check_index(g: &Graph) {
+    let mut expected: Vec<super::graph::EvictionKey> =
+        g.entries.values().map(Entry::eviction_key).collect();
+    expected.sort();
+    let indexed: Vec<super::graph::EvictionKey> = g.by_score.iter().copied().collect();
+    assert_eq!(indexed.len(), expected.len());
+    for (a, b) in indexed.iter().zip(&expected) {
+        assert_eq!(a.txid, b.txid);
+        assert!(a.cmp(b).is_eq());
+    }
+}
+
+#[test]
+fn the_eviction_index_follows_every_change() {
+    let mut g = Graph::default();
+    let mut txids = Vec::new();
+    // Three chains of four, fees varying, and a child spending two chains' tips.
+    for chain in 0..3u8 {
+        let mut prev = confirmed(10 + chain);
+        for step in 0..4u64 {
+            let t = tx(&[prev], vec![out(100_000 - step * 1000, op_true_spk())]);
+            let txid = add(&mut g, t, 100 + (u64::from(chain) * 37 + step * 53) % 400);
+            prev = OutPoint::new(txid, 0);
+            txids.push(txid);
+            check_index(&g);
+        }
+    }
+    let join = add(
+        &mut g,
+        tx(
+            &[OutPoint::new(txids[3], 0), OutPoint::new(txids[7], 0)],
+            vec![out(1000, op_true_spk())],
+        ),
+        5_000,
+    );
+    check_index(&g);
+    g.add_delta(&txids[1], 9_000);
+    check_index(&g);
+    g.add_delta(&join, -4_000);
+    check_index(&g);
+    // The lowest score is first: with a huge delta on the first chain's root, it is last.
+    g.add_delta(&txids[0], 1_000_000);
+    check_index(&g);
+    assert_ne!(g.by_score.first().map(|k| k.txid), Some(txids[0]));
+    assert_eq!(g.by_score.last().map(|k| k.txid), Some(txids[0]));
+    g.remove_set(
+        &[txids[4], txids[5], txids[6], txids[7], join]
+            .into_iter()
+            .collect(),
+    );
+    check_index(&g);
+    g.remove_set(&[txids[0]].into_iter().collect());
+    check_index(&g);
+    g.relink();
+    check_index(&g);
 }

@@ -1,7 +1,8 @@
 //! TRUC (version 3) topology rules, Core's `SingleTRUCChecks`: version 3 and other
 //! transactions do not spend each other's unconfirmed outputs, a version 3 transaction is at
 //! most 10,000 vB, has at most one unconfirmed ancestor, and a child is at most 1,000 vB and
-//! its parent's only child. (Core may then evict a sibling; this pool refuses instead.)
+//! its parent's only child, unless replacing that sibling passes the replacement rules
+//! (Core's sibling eviction).
 
 use std::collections::HashSet;
 
@@ -21,6 +22,10 @@ fn violation(detail: String) -> Rejected {
     Rejected::with_detail("TRUC-violation", detail)
 }
 
+/// Why a transaction breaks the TRUC rules, and the sibling whose eviction (by the
+/// replacement rules) would make room for it, when that may be considered.
+pub type Violation = (Rejected, Option<Txid>);
+
 /// Checks `tx` (`txid`, `wtxid`, `vsize`) with its in-pool `ancestors`; `conflicts` are the
 /// pool transactions it would replace.
 pub fn check(
@@ -29,6 +34,43 @@ pub fn check(
     (txid, wtxid): (Txid, Wtxid),
     ancestors: &HashSet<Txid>,
     conflicts: &HashSet<Txid>,
+    vsize: u64,
+) -> Result<(), Violation> {
+    check_topology(graph, tx, (txid, wtxid), ancestors, vsize).map_err(|r| (r, None))?;
+    if tx.version.0 != TRUC_VERSION {
+        return Ok(());
+    }
+    let mut sorted: Vec<&Txid> = ancestors.iter().collect();
+    sorted.sort();
+    let Some(parent) = sorted.first().and_then(|a| graph.entries.get(*a)) else {
+        return Ok(());
+    };
+    let child_replaced = parent.children.iter().any(|c| conflicts.contains(c));
+    if parent.descendants.count + 1 > 2 && !child_replaced {
+        // Core's sibling eviction: the parent's only child, itself without other ancestors,
+        // may be replaced instead.
+        let sibling = parent
+            .children
+            .iter()
+            .next()
+            .and_then(|c| graph.entries.get(c))
+            .filter(|c| parent.descendants.count == 2 && c.ancestors.count == 2)
+            .map(|c| c.txid);
+        let detail = format!(
+            "tx {} (wtxid={}) would exceed descendant count limit",
+            parent.txid, parent.wtxid
+        );
+        return Err((violation(detail), sibling));
+    }
+    Ok(())
+}
+
+/// The inheritance, size and ancestor rules.
+fn check_topology(
+    graph: &Graph,
+    tx: &Transaction,
+    (txid, wtxid): (Txid, Wtxid),
+    ancestors: &HashSet<Txid>,
     vsize: u64,
 ) -> Result<(), Rejected> {
     let is_truc = tx.version.0 == TRUC_VERSION;
@@ -65,19 +107,9 @@ pub fn check(
             "tx {txid} (wtxid={wtxid}) would have too many ancestors"
         )));
     }
-    let Some(parent) = sorted.first().and_then(|a| graph.entries.get(*a)) else {
-        return Ok(());
-    };
-    if vsize > TRUC_CHILD_MAX_VSIZE {
+    if !sorted.is_empty() && vsize > TRUC_CHILD_MAX_VSIZE {
         return Err(violation(format!(
             "version=3 child tx {txid} (wtxid={wtxid}) is too big: {vsize} > {TRUC_CHILD_MAX_VSIZE} virtual bytes"
-        )));
-    }
-    let child_replaced = parent.children.iter().any(|c| conflicts.contains(c));
-    if parent.descendants.count + 1 > 2 && !child_replaced {
-        return Err(violation(format!(
-            "tx {} (wtxid={}) would exceed descendant count limit",
-            parent.txid, parent.wtxid
         )));
     }
     Ok(())

@@ -1,6 +1,5 @@
-//! Mempool methods (Core's `rpc/mempool.cpp` and `sendrawtransaction`/`testmempoolaccept`
-//! of it): `sendrawtransaction`, `testmempoolaccept` (one transaction; package testing is not
-//! implemented), `getmempoolinfo`, `getrawmempool`, `getmempoolentry`,
+//! Mempool methods (Core's `rpc/mempool.cpp`): `sendrawtransaction`, `testmempoolaccept`
+//! (one transaction, or several tested as a package), `getmempoolinfo`, `getrawmempool`, `getmempoolentry`,
 //! `getmempoolancestors`, `getmempooldescendants`, `savemempool`, `prioritisetransaction`
 //! and `getprioritisedtransactions`, with Core's parameters, result shapes and errors.
 
@@ -11,6 +10,7 @@ use bitcoin::{Amount, Transaction, Txid};
 use serde_json::{json, Map, Value};
 
 use crate::chain::ChainState;
+use crate::mempool::package::PackageTest;
 use crate::mempool::policy::{burned, fee_for, virtual_size};
 use crate::mempool::{AcceptOptions, Entry, Mempool, RejectKind, Rejected};
 use crate::rpc::amount::{amount_from_value, amount_to_value, COIN};
@@ -179,11 +179,36 @@ fn testmempoolaccept(pool: Pool) -> Method {
                 })?);
             }
             if txs.len() > 1 {
-                return Err(RpcError::invalid_parameter("Package testing (more than one transaction) is not supported by this node"));
+                return Ok(test_package(&pool.mempool, txs, max_rate));
             }
             let tx = txs.remove(0);
             Ok(Value::Array(vec![test_accept(&pool.mempool, tx, max_rate)]))
         })
+}
+
+/// `testmempoolaccept` of several transactions (Core's package path).
+fn test_package(mempool: &Mempool, txs: Vec<Transaction>, max_rate: u64) -> Value {
+    let txs: Vec<Arc<Transaction>> = txs.into_iter().map(Arc::new).collect();
+    let outcome = mempool.test_package(&txs);
+    let mut exit_early = false;
+    let mut out = Vec::with_capacity(txs.len());
+    for (i, tx) in txs.iter().enumerate() {
+        let mut result = Map::new();
+        result.insert("txid".into(), tx.compute_txid().to_string().into());
+        result.insert("wtxid".into(), tx.compute_wtxid().to_string().into());
+        let found = match &outcome {
+            PackageTest::Malformed(reason) => {
+                result.insert("package-error".into(), reason.clone().into());
+                None
+            }
+            PackageTest::Results(results) => results[i].clone(),
+        };
+        if let (Some(found), false) = (found, exit_early) {
+            exit_early = fill_result(&mut result, found, tx.compute_wtxid(), max_rate);
+        }
+        out.push(Value::Object(result));
+    }
+    Value::Array(out)
 }
 
 fn test_accept(mempool: &Mempool, tx: Transaction, max_rate: u64) -> Value {
@@ -195,12 +220,30 @@ fn test_accept(mempool: &Mempool, tx: Transaction, max_rate: u64) -> Value {
         test_only: true,
         ..AcceptOptions::default()
     };
-    match mempool.accept(Arc::new(tx), options) {
+    fill_result(
+        &mut result,
+        mempool.accept(Arc::new(tx), options),
+        wtxid,
+        max_rate,
+    );
+    Value::Object(result)
+}
+
+/// Adds `allowed` and the fees or the rejection to a `testmempoolaccept` result; returns
+/// whether the fee cap was exceeded (which ends a package's results in Core).
+fn fill_result(
+    result: &mut Map<String, Value>,
+    outcome: Result<crate::mempool::Accepted, Rejected>,
+    wtxid: bitcoin::Wtxid,
+    max_rate: u64,
+) -> bool {
+    match outcome {
         Ok(accepted) => {
             let max_fee = fee_for(max_rate, accepted.vsize);
             if max_fee > 0 && accepted.fee.to_sat() > max_fee {
                 result.insert("allowed".into(), false.into());
                 result.insert("reject-reason".into(), "max-fee-exceeded".into());
+                return true;
             } else {
                 result.insert("allowed".into(), true.into());
                 result.insert("vsize".into(), accepted.vsize.into());
@@ -224,7 +267,7 @@ fn test_accept(mempool: &Mempool, tx: Transaction, max_rate: u64) -> Value {
             }
         }
     }
-    Value::Object(result)
+    false
 }
 
 fn getmempoolinfo(pool: Pool) -> Method {
