@@ -7,14 +7,13 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use bitcoin::consensus::encode::serialize;
 use bitcoin::{Amount, OutPoint, Transaction, TxOut, Txid, Wtxid};
-use bitcoinkernel::{PrecomputedTransactionData, ScriptPubkey, VERIFY_ALL};
 
 use super::graph::Entry;
 use super::locks::is_final;
 use super::policy::{self, fee_for, virtual_size};
 use super::{now, Mempool, RejectKind, Rejected, RemovalReason, State};
+use crate::chain::script::ScriptFailure;
 use crate::chain::Tip;
 
 /// Core's `COINBASE_MATURITY`.
@@ -568,46 +567,24 @@ fn verify_scripts(
     wtxid: Wtxid,
     spent: &[TxOut],
 ) -> Result<(), Rejected> {
-    let internal = |e: String| Rejected::with_detail("script-verify-error", e);
-    let kernel_tx =
-        bitcoinkernel::Transaction::new(&serialize(tx)).map_err(|e| internal(e.to_string()))?;
-    let mut scripts = Vec::with_capacity(spent.len());
-    let mut outputs = Vec::with_capacity(spent.len());
-    for out in spent {
-        let script =
-            ScriptPubkey::new(out.script_pubkey.as_bytes()).map_err(|e| internal(e.to_string()))?;
-        outputs.push(bitcoinkernel::TxOut::new(
-            &script,
-            out.value.to_sat() as i64,
-        ));
-        scripts.push(script);
-    }
-    let precomputed = PrecomputedTransactionData::new(&kernel_tx, &outputs)
-        .map_err(|e| internal(e.to_string()))?;
-    for (index, (script, out)) in scripts.iter().zip(spent).enumerate() {
-        let amount = Some(out.value.to_sat() as i64);
-        if bitcoinkernel::verify(
-            script,
-            amount,
-            &kernel_tx,
-            index,
-            Some(VERIFY_ALL),
-            &precomputed,
-        )
-        .is_err()
-        {
+    match crate::chain::script::verify(tx, spent) {
+        Ok(()) => Ok(()),
+        Err(ScriptFailure::Input { index, .. }) => {
             let prevout = tx.input[index].previous_output;
-            return Err(Rejected {
+            Err(Rejected {
                 kind: RejectKind::Consensus,
                 reason: "mempool-script-verify-flag-failed (script verification failed)".into(),
                 detail: Some(format!(
                     "input {index} of {txid} (wtxid {wtxid}), spending {}:{}",
                     prevout.txid, prevout.vout
                 )),
-            });
+            })
         }
+        Err(other) => Err(Rejected::with_detail(
+            "script-verify-error",
+            other.to_string(),
+        )),
     }
-    Ok(())
 }
 
 /// An estimate of an entry's memory use: the transaction's bytes twice (serialized and

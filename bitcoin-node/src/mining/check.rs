@@ -16,7 +16,7 @@ use interfaces::{BlockCheckOptions, BlockVerdict};
 
 use super::template::next_bits;
 use crate::chain::{chain_type, ChainState, Tip};
-use crate::mempool::accept::is_final;
+use crate::mempool::locks::is_final;
 
 /// Core's `COINBASE_MATURITY`.
 const COINBASE_MATURITY: u32 = 100;
