@@ -5,7 +5,7 @@ use bitcoin::Transaction;
 
 use super::accept::{Spent, COINBASE_MATURITY};
 use super::{Mempool, State};
-use crate::chain::Tip;
+use crate::chain::{ChainState, Tip};
 
 /// Core's `LOCKTIME_THRESHOLD`.
 const LOCKTIME_THRESHOLD: u32 = 500_000_000;
@@ -58,36 +58,48 @@ impl Mempool {
 
     /// Core's `CheckSequenceLocksAtTip` (BIP68) for a block on `tip`.
     pub(crate) fn sequence_locks_ok(&self, tx: &Transaction, spent: &[Spent], tip: &Tip) -> bool {
-        if tx.version.0 < 2 {
-            return true;
-        }
-        let next = i64::from(tip.height) + 1;
-        let (mut min_height, mut min_time) = (-1i64, -1i64);
-        for (input, coin) in tx.input.iter().zip(spent) {
-            let seq = input.sequence.0;
-            if seq & SEQUENCE_DISABLE != 0 {
-                continue;
-            }
-            let coin_height = coin.height.map_or(next, i64::from);
-            if seq & SEQUENCE_TYPE != 0 {
-                let at = (coin_height - 1).max(0);
-                let Some(coin_time) = self.median_time_past_at(at, tip) else {
-                    return false;
-                };
-                let span = i64::from(seq & SEQUENCE_MASK) << SEQUENCE_GRANULARITY;
-                min_time = min_time.max(coin_time + span - 1);
-            } else {
-                min_height = min_height.max(coin_height + i64::from(seq & SEQUENCE_MASK) - 1);
-            }
-        }
-        min_height < next && min_time < i64::from(tip.median_time_past)
+        sequence_locks_ok(&self.chain, tx, spent.iter().map(|s| s.height), tip)
     }
+}
 
-    fn median_time_past_at(&self, height: i64, tip: &Tip) -> Option<i64> {
-        if height == i64::from(tip.height) {
-            return Some(i64::from(tip.median_time_past));
-        }
-        let hash = self.chain.block_hash_at(i32::try_from(height).ok()?)?;
-        Some(i64::from(self.chain.block_info(&hash)?.median_time_past))
+/// Core's `CheckSequenceLocksAtTip` (BIP68): whether `tx`, whose inputs' coins were created at
+/// `coin_heights` (`None`: not yet in a block, i.e. at the next height), may be in the block
+/// after `tip`.
+pub fn sequence_locks_ok(
+    chain: &ChainState,
+    tx: &Transaction,
+    coin_heights: impl Iterator<Item = Option<u32>>,
+    tip: &Tip,
+) -> bool {
+    if tx.version.0 < 2 {
+        return true;
     }
+    let next = i64::from(tip.height) + 1;
+    let (mut min_height, mut min_time) = (-1i64, -1i64);
+    for (input, coin_height) in tx.input.iter().zip(coin_heights) {
+        let seq = input.sequence.0;
+        if seq & SEQUENCE_DISABLE != 0 {
+            continue;
+        }
+        let coin_height = coin_height.map_or(next, i64::from);
+        if seq & SEQUENCE_TYPE != 0 {
+            let at = (coin_height - 1).max(0);
+            let Some(coin_time) = median_time_past_at(chain, at, tip) else {
+                return false;
+            };
+            let span = i64::from(seq & SEQUENCE_MASK) << SEQUENCE_GRANULARITY;
+            min_time = min_time.max(coin_time + span - 1);
+        } else {
+            min_height = min_height.max(coin_height + i64::from(seq & SEQUENCE_MASK) - 1);
+        }
+    }
+    min_height < next && min_time < i64::from(tip.median_time_past)
+}
+
+fn median_time_past_at(chain: &ChainState, height: i64, tip: &Tip) -> Option<i64> {
+    if height == i64::from(tip.height) {
+        return Some(i64::from(tip.median_time_past));
+    }
+    let hash = chain.block_hash_at(i32::try_from(height).ok()?)?;
+    Some(i64::from(chain.block_info(&hash)?.median_time_past))
 }

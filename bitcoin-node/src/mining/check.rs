@@ -3,8 +3,8 @@
 //! runs the kernel's context-free checks (`Block::check`) and does the contextual ones
 //! itself with Core's reject reasons: parent is the tip, proof of work and bits, merkle root,
 //! time, BIP34 height, witness commitment, inputs against the coins view (and earlier
-//! transactions of the block), coinbase maturity, amounts, finality and scripts (the
-//! kernel's script interpreter). BIP68 sequence locks are not checked here.
+//! transactions of the block), coinbase maturity, amounts, finality, BIP68 sequence locks
+//! and scripts (the kernel's script interpreter).
 
 use std::collections::HashMap;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -16,7 +16,7 @@ use interfaces::{BlockCheckOptions, BlockVerdict};
 
 use super::template::next_bits;
 use crate::chain::{chain_type, ChainState, Tip};
-use crate::mempool::locks::is_final;
+use crate::mempool::locks::{is_final, sequence_locks_ok};
 
 /// Core's `COINBASE_MATURITY`.
 const COINBASE_MATURITY: u32 = 100;
@@ -57,7 +57,7 @@ fn check(
     check_header(chain, tip, block, options)?;
     check_context_free(chain, block, options)?;
     check_contextual(tip, block)?;
-    check_transactions(chain, tip.height + 1, tip.median_time_past, block)
+    check_transactions(chain, tip, block)
 }
 
 fn check_header(
@@ -146,12 +146,8 @@ fn check_contextual(tip: &Tip, block: &Block) -> Result<(), BlockVerdict> {
     Ok(())
 }
 
-fn check_transactions(
-    chain: &ChainState,
-    height: i32,
-    mtp: u32,
-    block: &Block,
-) -> Result<(), BlockVerdict> {
+fn check_transactions(chain: &ChainState, tip: &Tip, block: &Block) -> Result<(), BlockVerdict> {
+    let (height, mtp) = (tip.height + 1, tip.median_time_past);
     let mut created: HashMap<OutPoint, (TxOut, bool)> = HashMap::new();
     let mut spent = std::collections::HashSet::new();
     let mut fees = Amount::ZERO;
@@ -160,7 +156,7 @@ fn check_transactions(
             return Err(invalid("bad-txns-nonfinal", "non-final transaction"));
         }
         if index > 0 {
-            fees += check_inputs(chain, height, tx, &created, &mut spent)?;
+            fees += check_inputs(chain, tip, tx, &created, &mut spent)?;
         }
         let txid = tx.compute_txid();
         for (vout, output) in (0u32..).zip(&tx.output) {
@@ -182,16 +178,18 @@ fn check_transactions(
     Ok(())
 }
 
-/// Checks one transaction's inputs and scripts; returns its fee.
+/// Checks one transaction's inputs, BIP68 locks and scripts; returns its fee.
 fn check_inputs(
     chain: &ChainState,
-    height: i32,
+    tip: &Tip,
     tx: &Transaction,
     created: &HashMap<OutPoint, (TxOut, bool)>,
     spent: &mut std::collections::HashSet<OutPoint>,
 ) -> Result<Amount, BlockVerdict> {
     let txid = tx.compute_txid();
+    let height = tip.height + 1;
     let mut spent_outputs = Vec::with_capacity(tx.input.len());
+    let mut coin_heights = Vec::with_capacity(tx.input.len());
     for input in &tx.input {
         let outpoint = input.previous_output;
         if !spent.insert(outpoint) {
@@ -233,6 +231,13 @@ fn check_inputs(
             ));
         }
         spent_outputs.push(output);
+        coin_heights.push(Some(coin_height));
+    }
+    if !sequence_locks_ok(chain, tx, coin_heights.into_iter(), tip) {
+        return Err(invalid(
+            "bad-txns-nonfinal",
+            format!("contains a non-BIP68-final transaction {txid}"),
+        ));
     }
     let value_in: Amount = spent_outputs.iter().map(|o| o.value).sum();
     let value_out: Amount = tx.output.iter().map(|o| o.value).sum();

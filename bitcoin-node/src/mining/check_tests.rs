@@ -204,6 +204,19 @@ fn transaction_verdicts_use_cores_reasons() {
         reason(check_block(&chain, &with_tx(&chain, bad_script), &NO_POW)),
         "block-script-verify-flag-failed"
     );
+    // BIP68: an input locked for 200 blocks after its coin (version 2).
+    let mut locked = spend(young, young_value);
+    locked.input[0].sequence = Sequence::from_height(200);
+    assert_eq!(
+        reason(check_block(
+            &chain,
+            &with_tx(&chain, locked.clone()),
+            &NO_POW
+        )),
+        "bad-txns-nonfinal"
+    );
+    locked.input[0].sequence = Sequence::from_height(101);
+    assert!(check_block(&chain, &with_tx(&chain, locked), &NO_POW).result);
     let mut non_final = spend(young, young_value);
     non_final.lock_time = absolute::LockTime::from_consensus(500);
     non_final.input[0].sequence = Sequence::ENABLE_LOCKTIME_NO_RBF;
