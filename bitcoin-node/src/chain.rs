@@ -10,8 +10,8 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::mpsc::Sender;
-use std::sync::{Arc, Mutex, PoisonError, RwLock, RwLockReadGuard};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::sync::{Arc, Mutex, PoisonError, RwLock, RwLockReadGuard, Weak};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bitcoin::block::Header;
 use bitcoin::consensus::encode::serialize;
@@ -150,7 +150,22 @@ pub struct ChainState {
     submit: Mutex<()>,
     /// Locked after `chainman` when both are.
     tips: Mutex<tips::TipSet>,
+    /// What follows the chain on its own thread (the mempool); see [`Follower`].
+    followers: Mutex<Vec<Weak<dyn Follower>>>,
 }
+
+/// Something that follows the chainstate's events on its own thread (the mempool). A block
+/// submitted through [`ChainState::submit_block`] that becomes the tip returns only once every
+/// follower has caught up with it, so callers (`submitblock`, the `generate*` RPCs, IPC
+/// `submitSolution`) see what Bitcoin Core's see: the block's transactions gone from the
+/// mempool.
+pub trait Follower: Send + Sync {
+    /// Waits up to `timeout` until the follower reflects the chain up to `tip`.
+    fn wait_for_tip(&self, tip: &BlockHash, timeout: Duration) -> bool;
+}
+
+/// How long a submission waits for a follower before going on (with a warning).
+const FOLLOWER_WAIT: Duration = Duration::from_secs(10);
 
 /// The kernel's form of a block hash.
 pub(crate) fn kernel_hash(hash: &BlockHash) -> bitcoinkernel::BlockHash {
@@ -215,7 +230,27 @@ impl ChainState {
         lock(&self.subscribers).push(to);
     }
 
-    /// Validates and, if valid, connects `block`.
+    /// Makes [`ChainState::submit_block`] wait for `follower` (until it is dropped).
+    pub fn add_follower(&self, follower: Weak<dyn Follower>) {
+        lock(&self.followers).push(follower);
+    }
+
+    /// Waits until every follower reflects the chain up to `tip`.
+    fn wait_for_followers(&self, tip: &BlockHash) {
+        let followers: Vec<_> = {
+            let mut list = lock(&self.followers);
+            list.retain(|f| f.strong_count() > 0);
+            list.iter().filter_map(Weak::upgrade).collect()
+        };
+        for follower in followers {
+            if !follower.wait_for_tip(tip, FOLLOWER_WAIT) {
+                tracing::warn!(%tip, "a chain follower did not catch up with the new tip in time");
+            }
+        }
+    }
+
+    /// Validates and, if valid, connects `block`; when it becomes the tip, returns once every
+    /// [`Follower`] has caught up with it.
     pub fn submit_block(&self, block: &Block) -> SubmitOutcome {
         let _one_at_a_time = lock(&self.submit);
         let block_hash = block.block_hash();
@@ -241,6 +276,9 @@ impl ChainState {
             (processed, verdicts, is_tip)
         };
         let (processed, mut verdicts, is_tip) = processed;
+        if is_tip {
+            self.wait_for_followers(&block_hash);
+        }
         match (processed, verdicts.remove(&hash)) {
             (_, Some(Err(reason))) => SubmitOutcome::Rejected(reason),
             (ProcessBlockResult::Duplicate, _) => SubmitOutcome::Duplicate,

@@ -317,6 +317,9 @@ pub fn start(config: &NodeConfig, bound: Bound) -> Result<Running, NodeError> {
     let estimator = Arc::new(mempool::estimator::SharedEstimator::load(&fee_file));
     let mempool = start_mempool(&config.mempool, &chain, &estimator)?;
     running.mempool = Some((mempool.clone(), estimator.clone(), fee_file));
+    let follower: std::sync::Weak<dyn chain::Follower> =
+        Arc::downgrade(&mempool) as std::sync::Weak<_>;
+    chain.add_follower(follower);
     let watcher = mining::TipWatcher::start(&chain).map_err(|source| NodeError::Io {
         path: PathBuf::from("<mining-tip thread>"),
         source,

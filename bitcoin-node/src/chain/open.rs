@@ -79,6 +79,7 @@ impl ChainState {
             chain,
             blocks_dir: net_dir.join("blocks"),
             submit: Mutex::new(()),
+            followers: Mutex::new(Vec::new()),
         })
     }
 }

@@ -444,3 +444,9 @@ impl Mempool {
         removed
     }
 }
+
+impl crate::chain::Follower for Mempool {
+    fn wait_for_tip(&self, tip: &BlockHash, timeout: Duration) -> bool {
+        Mempool::wait_for_tip(self, tip, timeout)
+    }
+}

@@ -235,21 +235,8 @@ impl MiningContext {
         Ok(TemplateImpl::new(self.clone(), *options, template, updates))
     }
 
-    /// After `block` was accepted: waits until the waits and the mempool reflect it (the
-    /// mempool follows the chain on its own thread), so that callers see what Core's
-    /// callers see once `submitblock` or `generate` returned.
-    pub fn settle(&self, block: &BlockHash) {
-        self.watcher.refresh(&self.chain);
-        if !self.source.wait_for_tip(block, Duration::from_secs(10)) {
-            tracing::warn!(%block, "mempool did not catch up with the new tip in 10 s");
-        }
-    }
-
     fn submit(&self, block: &Block) -> BlockVerdict {
         let outcome = self.chain.submit_block(block);
-        if outcome == SubmitOutcome::Accepted {
-            self.settle(&block.block_hash());
-        }
         self.watcher.refresh(&self.chain);
         let (result, reason) = match outcome {
             SubmitOutcome::Accepted => (true, String::new()),

@@ -139,6 +139,10 @@ pub struct Template {
     pub txs: Vec<Arc<Transaction>>,
     /// Their txids.
     pub txids: Vec<Txid>,
+    /// Their witness txids.
+    pub wtxids: Vec<Wtxid>,
+    /// Their weights.
+    pub weights: Vec<u64>,
     /// The block serialized with witness (what `getBlock` returns).
     pub raw_block: Vec<u8>,
     /// Height of the block.
@@ -267,6 +271,8 @@ pub fn create(
         header,
         coinbase_tx,
         txids: picked.iter().map(|t| t.txid).collect(),
+        wtxids: picked.iter().map(|t| t.wtxid).collect(),
+        weights: picked.iter().map(|t| t.weight).collect(),
         fees: picked
             .iter()
             .map(|t| i64::try_from(t.fee.to_sat()).unwrap_or(i64::MAX))

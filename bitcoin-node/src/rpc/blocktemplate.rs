@@ -130,11 +130,11 @@ fn template_json(chain: &ChainState, mining: &MiningContext) -> Result<Value, Rp
             json!({
                 "data": serialize_hex(&**tx),
                 "txid": t.txids[i].to_string(),
-                "hash": tx.compute_wtxid().to_string(),
+                "hash": t.wtxids[i].to_string(),
                 "depends": depends,
                 "fee": t.fees[i],
                 "sigops": t.sigops[i],
-                "weight": tx.weight().to_wu(),
+                "weight": t.weights[i],
             })
         })
         .collect();

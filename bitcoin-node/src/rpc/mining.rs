@@ -3,8 +3,7 @@
 //! [`crate::mining::template`], so with mempool transactions) and `generateblock` (exactly
 //! the given transactions or mempool txids; as in Core, it pays the subsidy without the
 //! fees). Blocks are checked by submitting them (Core tests them first), so a block made with
-//! `submit=false` is not validated. Once a generated block is accepted, the call returns only
-//! after the mempool has dropped its transactions, as Core's does.
+//! `submit=false` is not validated.
 
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -125,8 +124,7 @@ impl Miner {
             .mining
             .create(&options, script)
             .map_err(|e| RpcError::new(RPC_INTERNAL_ERROR, e))?;
-        let weight =
-            options.block_reserved_weight + t.txs.iter().map(|tx| tx.weight().to_wu()).sum::<u64>();
+        let weight = options.block_reserved_weight + t.weights.iter().sum::<u64>();
         self.note_assembled(weight, t.txs.len());
         Ok(t.block())
     }
@@ -169,8 +167,6 @@ impl Miner {
                 ));
             }
             left -= 1;
-            // As in Core, the block's transactions have left the mempool when we return.
-            self.mining.settle(&block.block_hash());
             hashes.push(Value::from(block.block_hash().to_string()));
         }
         Ok(hashes.into())
@@ -365,10 +361,7 @@ fn generateblock(miner: Miner) -> Method {
             }
             match miner.chain.submit_block(&block) {
                 SubmitOutcome::Rejected(reason) => Err(RpcError::new(RPC_VERIFY_ERROR, format!("TestBlockValidity failed: {reason}"))),
-                _ => {
-                    miner.mining.settle(&block.block_hash());
-                    Ok(json!({"hash": hash}))
-                }
+                _ => Ok(json!({"hash": hash})),
             }
         })
 }
