@@ -55,7 +55,7 @@ fn check(
         return Err(invalid("inconclusive-not-best-prevblk", ""));
     }
     check_header(chain, tip, block, options)?;
-    check_context_free(chain, block, options)?;
+    check_context_free(chain, block)?;
     check_contextual(tip, block)?;
     check_transactions(chain, tip, block)
 }
@@ -101,11 +101,7 @@ fn check_header(
 
 /// The kernel's context-free block checks (size, coinbase, transactions, sigops), with the
 /// proof-of-work and merkle checks left to [`check_header`].
-fn check_context_free(
-    chain: &ChainState,
-    block: &Block,
-    _options: &BlockCheckOptions,
-) -> Result<(), BlockVerdict> {
+fn check_context_free(chain: &ChainState, block: &Block) -> Result<(), BlockVerdict> {
     let kernel_block = bitcoinkernel::Block::new(&serialize(block))
         .map_err(|e| invalid("bad-blk-decode", e.to_string()))?;
     let params = bitcoinkernel::ChainParams::new(chain_type(chain.chain()));
