@@ -7,6 +7,7 @@
 # Stop it with Ctrl-C (the socket and pid file are removed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+scripts/setup.sh
 cargo build --release --workspace --bins
 args=("$@")
 if [[ ${#args[@]} -eq 0 ]]; then

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Runs every check and test of the workspace: formatting, generated-code freshness, clippy,
 # the Rust tests (unit, in-process, end-to-end with the real binaries) and the pycapnp tests.
-# Needs: the Rust toolchain, cargo-nextest (falls back to cargo test), capnp + capnpc-rust
-# for the schema check (skipped with a warning when missing), python3 for tests/python.
+# scripts/setup.sh installs what is missing first (capnp, capnpc-rust, cmake, Boost, the Python
+# venv); cargo-nextest is used when installed (else cargo test).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+scripts/setup.sh --tests
+export PATH="$HOME/.cargo/bin:$PATH"
 
 step() { printf '\n==> %s\n' "$*"; }
 
@@ -12,14 +14,7 @@ step "cargo fmt --check"
 cargo fmt --all -- --check
 
 step "generated schema code is current"
-if command -v capnp >/dev/null && command -v capnpc-rust >/dev/null; then
-    scripts/regen-schemas.sh --check
-elif [[ "${CI:-}" == "true" ]]; then
-    echo "error: capnp or capnpc-rust missing in CI" >&2
-    exit 1
-else
-    echo "warning: capnp/capnpc-rust not installed; skipping the staleness check" >&2
-fi
+scripts/regen-schemas.sh --check
 
 step "cargo clippy"
 cargo clippy --workspace --all-targets -- -D warnings

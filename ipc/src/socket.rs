@@ -63,6 +63,12 @@ fn clear_stale(path: &Path) -> Result<(), SetupError> {
 }
 
 /// Binds an owner-only listening socket at `path`.
+///
+/// The file appears at `path` only once the socket listens, so a client that sees it can
+/// connect: the socket is bound and listening under a temporary name in the same directory,
+/// then hard-linked to `path` (which, unlike a rename, fails rather than replace a socket
+/// another process made meanwhile) and the temporary name removed. A plain `bind` would
+/// show the file between its `bind(2)` and `listen(2)`, when a connect is refused.
 pub fn bind(path: &Path) -> Result<UnixListener, SetupError> {
     check_length(path)?;
     clear_stale(path)?;
@@ -70,13 +76,47 @@ pub fn bind(path: &Path) -> Result<UnixListener, SetupError> {
         path: path.to_path_buf(),
         source,
     };
-    // Created owner-only (no window in which others may connect), then made so explicitly
-    // in case the umask was stricter. The umask is process-wide: binding happens at startup.
+    let staging = staging_path(path);
+    let listener = bind_owner_only(&staging).map_err(io)?;
+    let published = std::fs::hard_link(&staging, path);
+    let _ = std::fs::remove_file(&staging);
+    match published {
+        Ok(()) => Ok(listener),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            Err(SetupError::Occupied(path.to_path_buf()))
+        }
+        Err(e) => Err(io(e)),
+    }
+}
+
+/// A name beside `path` for binding before the socket is published there: unique to this
+/// process and bind, and no longer than the kernel allows (the directory is the same, so
+/// the name is kept short).
+fn staging_path(path: &Path) -> PathBuf {
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let name = format!(".{:x}.{n:x}", std::process::id());
+    path.with_file_name(name)
+}
+
+/// Binds and listens at `path` with mode 0600 from the start (no window in which others may
+/// connect), then sets the mode explicitly in case the umask was stricter. The umask is
+/// process-wide: binding happens at startup.
+fn bind_owner_only(path: &Path) -> std::io::Result<UnixListener> {
+    if path.as_os_str().len() > MAX_SOCKET_PATH {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!("staging name {} too long", path.display()),
+        ));
+    }
     let old_mask = nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o177));
     let bound = UnixListener::bind(path);
     nix::sys::stat::umask(old_mask);
-    let listener = bound.map_err(io)?;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(io)?;
+    let listener = bound?;
+    if let Err(e) = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)) {
+        let _ = std::fs::remove_file(path);
+        return Err(e);
+    }
     Ok(listener)
 }
 

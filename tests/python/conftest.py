@@ -109,12 +109,15 @@ def node():
     n = NodeProcess(workdir)
     try:
         deadline = time.monotonic() + START_DEADLINE
-        while not (n.socket_path.exists() and _can_connect(n.socket_path)):
+        # The node publishes its socket only once it listens: seeing it is enough, and one
+        # connect must then succeed (no retry that would hide a socket refusing connections).
+        while not n.socket_path.exists():
             n.check_running("starting")
             if time.monotonic() > deadline:
                 pytest.fail(f"bitcoin-node did not listen on {n.socket_path} within {START_DEADLINE} s\n"
                             f"{n.diagnostics()}")
             time.sleep(0.02)
+        assert _can_connect(n.socket_path), f"{n.socket_path} exists but refused a connection\n{n.diagnostics()}"
         yield n
     finally:
         code, killed = n.stop()

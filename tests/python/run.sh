@@ -11,11 +11,7 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO="$(cd "$HERE/../.." && pwd)"
 VENV="$REPO/target/python-venv"
 
-if [ ! -x "$VENV/bin/python" ]; then
-    mkdir -p "$REPO/target"
-    python3 -m venv "$VENV"
-fi
-"$VENV/bin/python" -m pip install -q --disable-pip-version-check -r "$HERE/requirements.txt"
+"$REPO/scripts/setup.sh" --tests
 
 export BIN_DIR="${BIN_DIR:-$REPO/target/debug}"
 export PYTHONDONTWRITEBYTECODE=1

@@ -123,6 +123,30 @@ impl Process {
             .unwrap_or_else(|_| panic!("no line starting '{prefix}' in time"))
     }
 
+    /// Waits until `path` exists (a socket the process publishes once it listens, see
+    /// `ipc::socket::bind`). Panics with the process's stderr if it exits first or the
+    /// [`DEADLINE`] passes. The caller then connects once: no retry hides a socket that
+    /// exists but refuses connections.
+    pub fn wait_for_path(&mut self, path: &Path) {
+        let deadline = Instant::now() + DEADLINE;
+        while !path.exists() {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!(
+                    "process exited ({status}) before creating {}; stderr:\n{}",
+                    path.display(),
+                    self.stderr()
+                );
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{} did not appear in time; stderr:\n{}",
+                path.display(),
+                self.stderr()
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
     /// Sends `signal`.
     pub fn signal(&self, signal: Signal) {
         let pid = Pid::from_raw(i32::try_from(self.pid()).expect("pid fits"));
@@ -181,12 +205,9 @@ impl Node {
     pub fn start(extra: &[&str]) -> Node {
         let datadir = tempfile::tempdir().expect("tempdir");
         let process = Node::start_in(datadir.path(), extra);
-        let node = Node { process, datadir };
-        assert!(
-            eventually(DEADLINE, || node.socket().exists()),
-            "node did not create {} in time",
-            node.socket().display()
-        );
+        let mut node = Node { process, datadir };
+        let socket = node.socket();
+        node.process.wait_for_path(&socket);
         node
     }
 
@@ -251,12 +272,9 @@ impl RpcNode {
             "-server=0",
         ];
         args.extend_from_slice(extra);
-        let process = Process::start(&bin("bitcoin-node"), &args);
+        let mut process = Process::start(&bin("bitcoin-node"), &args);
         let sock = dir.join(net).join("node.sock");
-        assert!(
-            eventually(DEADLINE, || ipc::connect_init(&sock).is_ok()),
-            "node did not start"
-        );
+        process.wait_for_path(&sock);
         let (conn, init) = ipc::connect_init(&sock).expect("connect");
         let rpc = interfaces::Init::make_rpc(&init).expect("make_rpc");
         RpcNode {

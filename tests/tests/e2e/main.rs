@@ -5,6 +5,7 @@ mod chain_options;
 mod cli;
 mod coins;
 mod failure;
+mod help;
 mod lifecycle;
 mod lifetime;
 mod mempool;
