@@ -8,7 +8,7 @@ use interfaces::{Echo, Error, Init, LocalEcho, Mining, Node, Rpc};
 
 use crate::mining::{LocalMining, MiningContext};
 
-use crate::rpc::{Dispatcher, LocalRpc};
+use rpc::{Dispatcher, LocalRpc};
 
 /// The `Init` the node serves on `-ipcbind` sockets and `-ipcfd`.
 pub struct NodeInit {

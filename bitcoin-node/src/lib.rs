@@ -54,7 +54,7 @@ pub enum NodeError {
     Ipc(#[from] ipc::SetupError),
     /// Setting up the RPC server failed.
     #[error("{0}")]
-    Rpc(#[from] rpc::RpcSetupError),
+    Rpc(#[from] ::rpc::RpcSetupError),
     /// The chainstate could not be opened.
     #[error("{0}")]
     Chain(#[from] chain::ChainError),
@@ -86,7 +86,7 @@ pub struct NodeConfig {
     /// Log settings.
     pub log: LogSettings,
     /// RPC server settings.
-    pub rpc: rpc::RpcConfig,
+    pub rpc: ::rpc::RpcConfig,
     /// `-reindex`, `-signetchallenge`.
     pub chain: chain::ChainOptions,
     /// `-maxmempool`, `-minrelaytxfee`, `-persistmempool`, ...
@@ -109,7 +109,7 @@ pub fn configure(process: &'static str, settings: Settings) -> Result<NodeConfig
             .unwrap_or("bitcoind.pid"),
     );
     let log = LogSettings::from_settings(process, &settings, &net_dir, !daemon)?;
-    let rpc = rpc::RpcConfig::from_settings(&settings)?;
+    let rpc = ::rpc::RpcConfig::from_settings(&settings)?;
     let chain = chain::ChainOptions::from_settings(&settings)?;
     let mempool = mempool::MempoolOptions::from_settings(&settings)?;
     // Everything is checked: only now create anything.
@@ -134,7 +134,7 @@ pub struct Bound {
     /// The `-ipcbind` sockets and their paths.
     pub sockets: Vec<(PathBuf, UnixListener)>,
     /// The RPC server's endpoints.
-    pub rpc: rpc::Bound,
+    pub rpc: ::rpc::Bound,
 }
 
 /// Binds every `-ipcbind` socket, then the RPC endpoints (no threads are started).
@@ -144,7 +144,7 @@ pub fn bind(config: &NodeConfig) -> Result<Bound, NodeError> {
         let listener = ipc::socket::bind(path)?;
         sockets.push((path.clone(), listener));
     }
-    let rpc = rpc::bind(&config.rpc)?;
+    let rpc = ::rpc::bind(&config.rpc)?;
     Ok(Bound { sockets, rpc })
 }
 
@@ -217,15 +217,15 @@ fn make_dispatcher(
         &Arc<mempool::Mempool>,
         &Arc<mempool::estimator::SharedEstimator>,
     )>,
-) -> Arc<rpc::Dispatcher> {
-    let control = rpc::Control {
+) -> Arc<::rpc::Dispatcher> {
+    let control = ::rpc::Control {
         started: Instant::now(),
         shutdown: Arc::new(move || {
             let _ = stop.send(Stop::Rpc);
         }),
         log: Some(log.clone()),
     };
-    let mut table = rpc::control_table(&control);
+    let mut table = ::rpc::control_table(&control);
     if let Some((mining, mempool, estimator)) = node {
         let chain = &mining.chain;
         rpc::blockchain::register(&mut table, chain, Some(mempool));
@@ -234,7 +234,7 @@ fn make_dispatcher(
         rpc::fees::register(&mut table, estimator, mempool);
         rpc::mining::register(&mut table, mining);
     }
-    Arc::new(rpc::Dispatcher::new(table))
+    Arc::new(::rpc::Dispatcher::new(table))
 }
 
 /// Writes our pid to `path` atomically (a reader never sees an empty or partial file).
@@ -253,7 +253,7 @@ fn write_pid_file(path: &std::path::Path) -> Result<(), NodeError> {
 /// A started node; dropping it stops the RPC server and removes its cookie, sockets and pid
 /// file.
 pub struct Running {
-    rpc: Option<rpc::Server>,
+    rpc: Option<::rpc::Server>,
     listeners: Vec<ipc::Listener>,
     pid_file: Option<PathBuf>,
     stopped: mpsc::Receiver<Stop>,
@@ -349,7 +349,7 @@ pub fn start(config: &NodeConfig, bound: Bound) -> Result<Running, NodeError> {
             .listeners
             .push(ipc::serve_init_listener(listener, &path, init.clone())?);
     }
-    running.rpc = Some(rpc::start(&config.rpc, bound.rpc, dispatcher)?);
+    running.rpc = Some(::rpc::start(&config.rpc, bound.rpc, dispatcher)?);
     Ok(running)
 }
 

@@ -13,7 +13,7 @@ use interfaces::{
 
 use crate::chain::{ChainEvent, ChainState};
 use crate::mempool::Mempool;
-use crate::rpc::{Dispatcher, LocalRpc};
+use rpc::{Dispatcher, LocalRpc};
 
 /// One kind of subscriber list: id and callback.
 type List<T> = Mutex<Vec<(u64, Arc<T>)>>;
@@ -240,7 +240,7 @@ impl Node for LocalNode {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rpc::{Dispatcher, RpcTable};
+    use rpc::{Dispatcher, RpcTable};
 
     #[test]
     fn local_node_passes_the_conformance_suite() {

@@ -115,12 +115,21 @@ fn racing_binds_leave_one_owner() {
                 })
             })
             .collect();
-        let results: Vec<_> = racers.into_iter().map(|r| r.join().expect("racer")).collect();
+        let results: Vec<_> = racers
+            .into_iter()
+            .map(|r| r.join().expect("racer"))
+            .collect();
         let won: Vec<_> = results.iter().filter_map(|r| r.as_ref().ok()).collect();
         assert_eq!(won.len(), 1, "{results:?}");
-        let lost = results.iter().find_map(|r| r.as_ref().err()).expect("a loser");
+        let lost = results
+            .iter()
+            .find_map(|r| r.as_ref().err())
+            .expect("a loser");
         assert!(lost.to_string().contains("node.sock"), "{lost}");
-        let mode = std::fs::metadata(&path).expect("socket").permissions().mode();
+        let mode = std::fs::metadata(&path)
+            .expect("socket")
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o600);
         assert!(std::os::unix::net::UnixStream::connect(&path).is_ok());
     }

@@ -53,6 +53,71 @@ pub fn process_gone(pid: u32) -> bool {
     }
 }
 
+/// Readiness of a socket a process is about to bind: taken before the process starts, so a
+/// stale socket left there by a killed process (which refuses connections) is not mistaken
+/// for the new one. The stale socket's inode is pinned by a second link, so the new socket
+/// cannot reuse its number. A process publishes its socket only once it listens (see
+/// `ipc::socket::bind`), so once [`SocketWait::wait`] returns, one connect must succeed: no
+/// retry hides a socket that exists but refuses connections.
+pub struct SocketWait {
+    path: PathBuf,
+    stale: Option<(u64, PathBuf)>,
+}
+
+impl SocketWait {
+    /// Notes what is at `path` now; call before starting the process.
+    pub fn before_start(path: &Path) -> SocketWait {
+        use std::os::unix::fs::MetadataExt;
+        let stale = std::fs::symlink_metadata(path).ok().map(|meta| {
+            let pin = path.with_file_name(format!(".stale-pin-{}", meta.ino()));
+            std::fs::hard_link(path, &pin).expect("pin the stale socket's inode");
+            (meta.ino(), pin)
+        });
+        SocketWait {
+            path: path.to_path_buf(),
+            stale,
+        }
+    }
+
+    fn fresh(&self) -> bool {
+        use std::os::unix::fs::MetadataExt;
+        match std::fs::symlink_metadata(&self.path) {
+            Err(_) => false,
+            Ok(meta) => self.stale.as_ref().is_none_or(|(ino, _)| meta.ino() != *ino),
+        }
+    }
+
+    /// Waits until `process` has published a new socket at the path. Panics with the
+    /// process's stderr if it exits first or the [`DEADLINE`] passes.
+    pub fn wait(self, process: &mut Process) {
+        let deadline = Instant::now() + DEADLINE;
+        while !self.fresh() {
+            if let Ok(Some(status)) = process.child.try_wait() {
+                panic!(
+                    "process exited ({status}) before creating {}; stderr:\n{}",
+                    self.path.display(),
+                    process.stderr()
+                );
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{} did not appear in time; stderr:\n{}",
+                self.path.display(),
+                process.stderr()
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+}
+
+impl Drop for SocketWait {
+    fn drop(&mut self) {
+        if let Some((_, pin)) = &self.stale {
+            let _ = std::fs::remove_file(pin);
+        }
+    }
+}
+
 /// A running process that is stopped when dropped. Its stderr goes to a temporary file (a
 /// pipe nobody drains could fill up and block a chatty process).
 pub struct Process {
@@ -123,30 +188,6 @@ impl Process {
             .unwrap_or_else(|_| panic!("no line starting '{prefix}' in time"))
     }
 
-    /// Waits until `path` exists (a socket the process publishes once it listens, see
-    /// `ipc::socket::bind`). Panics with the process's stderr if it exits first or the
-    /// [`DEADLINE`] passes. The caller then connects once: no retry hides a socket that
-    /// exists but refuses connections.
-    pub fn wait_for_path(&mut self, path: &Path) {
-        let deadline = Instant::now() + DEADLINE;
-        while !path.exists() {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                panic!(
-                    "process exited ({status}) before creating {}; stderr:\n{}",
-                    path.display(),
-                    self.stderr()
-                );
-            }
-            assert!(
-                Instant::now() < deadline,
-                "{} did not appear in time; stderr:\n{}",
-                path.display(),
-                self.stderr()
-            );
-            std::thread::sleep(Duration::from_millis(5));
-        }
-    }
-
     /// Sends `signal`.
     pub fn signal(&self, signal: Signal) {
         let pid = Pid::from_raw(i32::try_from(self.pid()).expect("pid fits"));
@@ -204,11 +245,11 @@ impl Node {
     /// Starts a node with `-ipcbind=unix` plus `extra` arguments and waits for its socket.
     pub fn start(extra: &[&str]) -> Node {
         let datadir = tempfile::tempdir().expect("tempdir");
-        let process = Node::start_in(datadir.path(), extra);
-        let mut node = Node { process, datadir };
-        let socket = node.socket();
-        node.process.wait_for_path(&socket);
-        node
+        let socket = datadir.path().join("regtest/node.sock");
+        let ready = SocketWait::before_start(&socket);
+        let mut process = Node::start_in(datadir.path(), extra);
+        ready.wait(&mut process);
+        Node { process, datadir }
     }
 
     /// Starts a node on an existing data directory, without waiting.
@@ -272,9 +313,10 @@ impl RpcNode {
             "-server=0",
         ];
         args.extend_from_slice(extra);
-        let mut process = Process::start(&bin("bitcoin-node"), &args);
         let sock = dir.join(net).join("node.sock");
-        process.wait_for_path(&sock);
+        let ready = SocketWait::before_start(&sock);
+        let mut process = Process::start(&bin("bitcoin-node"), &args);
+        ready.wait(&mut process);
         let (conn, init) = ipc::connect_init(&sock).expect("connect");
         let rpc = interfaces::Init::make_rpc(&init).expect("make_rpc");
         RpcNode {

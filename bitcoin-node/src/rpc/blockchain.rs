@@ -14,13 +14,14 @@ use bitcoin::{Block, BlockHash};
 use serde_json::{json, Value};
 
 use crate::chain::{BlockInfo, ChainState, SubmitOutcome};
-use crate::rpc::help::{example_cli, example_rpc};
-use crate::rpc::json::{hex, transaction};
-use crate::rpc::protocol::{
+use rpc::help::{example_cli, example_rpc};
+use rpc::hex::hex;
+use rpc::json::transaction;
+use rpc::protocol::{
     RpcError, RPC_DESERIALIZATION_ERROR, RPC_INVALID_ADDRESS_OR_KEY, RPC_INVALID_PARAMETER,
     RPC_MISC_ERROR,
 };
-use crate::rpc::table::{Method, Param, ParamType, RpcTable};
+use rpc::{Method, Param, ParamType, RpcTable};
 
 pub use crate::chain::network;
 
@@ -64,10 +65,7 @@ fn parse_hash(name: &str, text: &str) -> Result<BlockHash, RpcError> {
 }
 
 fn closed() -> RpcError {
-    RpcError::new(
-        crate::rpc::protocol::RPC_CLIENT_NOT_CONNECTED,
-        "Shutting down",
-    )
+    RpcError::new(rpc::protocol::RPC_CLIENT_NOT_CONNECTED, "Shutting down")
 }
 
 fn tip(chain: &ChainState) -> Result<crate::chain::Tip, RpcError> {
@@ -289,7 +287,7 @@ fn submitblock(chain: Arc<ChainState>) -> Method {
         .examples(example_cli("submitblock", "\"mydata\""))
         .handler(move |p| {
             let text = p.arg::<&str>("hexdata")?;
-            let bytes = crate::rpc::json::parse_hex(text).ok_or_else(|| RpcError::new(RPC_DESERIALIZATION_ERROR, "Block decode failed"))?;
+            let bytes = rpc::hex::parse_hex(text).ok_or_else(|| RpcError::new(RPC_DESERIALIZATION_ERROR, "Block decode failed"))?;
             let block: Block = deserialize(&bytes).map_err(|_| RpcError::new(RPC_DESERIALIZATION_ERROR, "Block decode failed"))?;
             if block.txdata.first().is_none_or(|tx| !tx.is_coinbase()) {
                 return Err(RpcError::new(RPC_DESERIALIZATION_ERROR, "Block does not start with a coinbase"));
@@ -322,7 +320,7 @@ mod tests {
         );
         let e = parse_hash("blockhash", &"z".repeat(64)).expect_err("not hex");
         assert!(e.message.contains("must be hexadecimal string"));
-        assert_eq!(crate::rpc::json::parse_hex("0aff"), Some(vec![0x0a, 0xff]));
-        assert_eq!(crate::rpc::json::parse_hex("0"), None);
+        assert_eq!(rpc::hex::parse_hex("0aff"), Some(vec![0x0a, 0xff]));
+        assert_eq!(rpc::hex::parse_hex("0"), None);
     }
 }

@@ -14,13 +14,13 @@ use serde_json::{json, Value};
 use crate::chain::ChainState;
 use crate::mining::template::{MAX_BLOCK_SIGOPS_COST, MAX_BLOCK_WEIGHT};
 use crate::mining::MiningContext;
-use crate::rpc::help::{example_cli, example_rpc};
-use crate::rpc::json::hex;
-use crate::rpc::protocol::{
+use rpc::help::{example_cli, example_rpc};
+use rpc::hex::hex;
+use rpc::protocol::{
     RpcError, RPC_CLIENT_NOT_CONNECTED, RPC_DESERIALIZATION_ERROR, RPC_INTERNAL_ERROR,
     RPC_INVALID_PARAMETER,
 };
-use crate::rpc::table::{Method, Param, ParamType};
+use rpc::{Method, Param, ParamType};
 
 /// How long a long poll waits for the mempool to change before answering with what it has
 /// (Core: one minute).
@@ -41,7 +41,7 @@ fn proposal(
             "Missing data String key for proposal",
         )
     })?;
-    let bytes = crate::rpc::json::parse_hex(data)
+    let bytes = rpc::hex::parse_hex(data)
         .ok_or_else(|| RpcError::new(RPC_DESERIALIZATION_ERROR, "Block decode failed"))?;
     let block: Block = deserialize(&bytes)
         .map_err(|_| RpcError::new(RPC_DESERIALIZATION_ERROR, "Block decode failed"))?;

@@ -7,10 +7,10 @@ use serde_json::{json, Map, Value};
 
 use crate::mempool::estimator::SharedEstimator;
 use crate::mempool::Mempool;
-use crate::rpc::amount::amount_to_value;
-use crate::rpc::help::{example_cli, example_rpc};
-use crate::rpc::protocol::{RpcError, RPC_INVALID_PARAMETER};
-use crate::rpc::table::{Method, Param, ParamType, RpcTable};
+use rpc::amount::amount_to_value;
+use rpc::help::{example_cli, example_rpc};
+use rpc::protocol::{RpcError, RPC_INVALID_PARAMETER};
+use rpc::{Method, Param, ParamType, RpcTable};
 
 /// Core's `FeeModesDetail`.
 const FEE_MODES: &str = "The fee estimate mode.\nWhether to return a more conservative estimate which also satisfies\na longer history. A conservative estimate potentially returns a\nhigher feerate and is more likely to be sufficient for the desired\ntarget, but is not as responsive to short term drops in the\nprevailing fee market. Must be one of (case insensitive):\n\"unset\"\n\"economical\"\n\"conservative\"";

@@ -13,15 +13,15 @@ use crate::chain::ChainState;
 use crate::mempool::package::PackageTest;
 use crate::mempool::policy::{burned, fee_for, virtual_size};
 use crate::mempool::{AcceptOptions, Entry, Mempool, RejectKind, Rejected};
-use crate::rpc::amount::{amount_from_value, amount_to_value, COIN};
-use crate::rpc::help::{example_cli, example_rpc};
-use crate::rpc::params::Params;
-use crate::rpc::protocol::{
+use crate::rpc::rawtransaction::{decode_hex_tx, parse_hash_v};
+use rpc::amount::{amount_from_value, amount_to_value, COIN};
+use rpc::help::{example_cli, example_rpc};
+use rpc::params::Params;
+use rpc::protocol::{
     RpcError, RPC_DESERIALIZATION_ERROR, RPC_INVALID_ADDRESS_OR_KEY, RPC_INVALID_PARAMETER,
     RPC_MISC_ERROR, RPC_VERIFY_ALREADY_IN_UTXO_SET, RPC_VERIFY_ERROR, RPC_VERIFY_REJECTED,
 };
-use crate::rpc::rawtransaction::{decode_hex_tx, parse_hash_v};
-use crate::rpc::table::{Method, Param, ParamType, RpcTable};
+use rpc::{Method, Param, ParamType, RpcTable};
 
 /// Core's `DEFAULT_MAX_RAW_TX_FEE_RATE` (0.10 BTC/kvB).
 const DEFAULT_MAX_FEE_RATE: &str = "0.10";

@@ -19,15 +19,16 @@ use crate::mining::{
     Grind, MiningContext, TxSource,
 };
 use crate::rpc::blockchain::{difficulty, network};
-use crate::rpc::descriptor::{single_script, DescriptorError};
-use crate::rpc::help::{example_cli, example_rpc};
-use crate::rpc::json::{btc, float, hex};
-use crate::rpc::protocol::{
+use rpc::address::decode_destination;
+use rpc::descriptor::{single_script, DescriptorError};
+use rpc::help::{example_cli, example_rpc};
+use rpc::hex::hex;
+use rpc::json::{btc, float};
+use rpc::protocol::{
     type_name, RpcError, RPC_CLIENT_NOT_CONNECTED, RPC_DESERIALIZATION_ERROR, RPC_INTERNAL_ERROR,
     RPC_INVALID_ADDRESS_OR_KEY, RPC_INVALID_PARAMETER, RPC_MISC_ERROR, RPC_VERIFY_ERROR,
 };
-use crate::rpc::table::{Method, Param, ParamType, RpcTable};
-use crate::rpc::util::decode_destination;
+use rpc::{Method, Param, ParamType, RpcTable};
 
 /// Core's `DEFAULT_MAX_TRIES`.
 const DEFAULT_MAX_TRIES: u64 = 1_000_000;

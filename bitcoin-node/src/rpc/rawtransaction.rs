@@ -17,14 +17,15 @@ use serde_json::{Map, Value};
 use crate::chain::ChainState;
 use crate::mempool::Mempool;
 use crate::rpc::blockchain::network;
-use crate::rpc::help::{example_cli, example_rpc};
-use crate::rpc::json::{parse_hex, tx_to_univ};
-use crate::rpc::params::Params;
-use crate::rpc::protocol::{
+use rpc::help::{example_cli, example_rpc};
+use rpc::hex::parse_hex;
+use rpc::json::tx_to_univ;
+use rpc::params::Params;
+use rpc::protocol::{
     type_name, RpcError, RPC_CLIENT_NOT_CONNECTED, RPC_DESERIALIZATION_ERROR,
     RPC_INVALID_ADDRESS_OR_KEY, RPC_INVALID_PARAMETER, RPC_MISC_ERROR,
 };
-use crate::rpc::table::{Method, Param, ParamType, RpcTable};
+use rpc::{Method, Param, ParamType, RpcTable};
 
 /// Core's `ParseHashV`: 64 hex digits, else its length or hex error naming `name`.
 pub fn parse_hash_v(text: &str, name: &str) -> Result<[u8; 32], RpcError> {

@@ -95,18 +95,14 @@ fn stale_socket_is_replaced() {
     std::fs::create_dir_all(&net).expect("mkdir");
     let stale = net.join("node.sock");
     drop(std::os::unix::net::UnixListener::bind(&stale).expect("bind stale"));
-    use std::os::unix::fs::MetadataExt;
-    let stale_inode = std::fs::metadata(&stale).expect("stale socket").ino();
-    // A second name keeps the stale inode allocated, so the new socket cannot reuse its number.
-    std::fs::hard_link(&stale, datadir.path().join("stale.keep")).expect("link");
+    let ready = tests::SocketWait::before_start(&stale);
     let mut process = Node::start_in(datadir.path(), &[]);
-    assert!(
-        tests::eventually(tests::DEADLINE, || std::fs::metadata(&stale)
-            .is_ok_and(|m| m.ino() != stale_inode)),
-        "the stale socket was not replaced"
-    );
+    ready.wait(&mut process);
     let (_conn, init) = ipc::connect_init(&stale).expect("connect to the new socket");
-    assert_eq!(init.make_echo().expect("echo").echo("x").expect("echo"), "x");
+    assert_eq!(
+        init.make_echo().expect("echo").echo("x").expect("echo"),
+        "x"
+    );
     drop(init);
     assert!(process.stop().success());
 }

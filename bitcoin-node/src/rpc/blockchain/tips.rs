@@ -6,8 +6,8 @@ use std::sync::Arc;
 use serde_json::{json, Value};
 
 use crate::chain::ChainState;
-use crate::rpc::help::{example_cli, example_rpc};
-use crate::rpc::table::Method;
+use rpc::help::{example_cli, example_rpc};
+use rpc::Method;
 
 const RESULT: &str = "[                        (json array)\n  {                      (json object)\n    \"height\" : n,        (numeric) height of the chain tip\n    \"hash\" : \"hex\",      (string) block hash of the tip\n    \"branchlen\" : n,     (numeric) zero for main chain, otherwise length of branch connecting the tip to the main chain\n    \"status\" : \"str\"     (string) status of the chain, \"active\" for the main chain\n                         Possible values for status:\n                         1.  \"invalid\"               This branch contains at least one invalid block\n                         2.  \"headers-only\"          Not all blocks for this branch are available, but the headers are valid\n                         3.  \"valid-headers\"         All blocks are available for this branch, but they were never fully validated\n                         4.  \"valid-fork\"            This branch is not part of the active chain, but is fully validated\n                         5.  \"active\"                This is the tip of the active valid chain, which is certainly valid\n  },\n  ...\n]";
 

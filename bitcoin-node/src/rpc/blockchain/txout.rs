@@ -12,17 +12,16 @@ use serde_json::{Map, Value};
 use super::{network, parse_hash};
 use crate::chain::{ChainError, ChainState};
 use crate::mempool::Mempool;
-use crate::rpc::help::{example_cli, example_rpc};
-use crate::rpc::json::{btc, script_pubkey};
-use crate::rpc::protocol::{RpcError, RPC_INTERNAL_ERROR, RPC_INVALID_PARAMETER};
-use crate::rpc::table::{Method, Param, ParamType};
+use rpc::help::{example_cli, example_rpc};
+use rpc::json::{btc, script_pubkey};
+use rpc::protocol::{RpcError, RPC_INTERNAL_ERROR, RPC_INVALID_PARAMETER};
+use rpc::{Method, Param, ParamType};
 
 fn failed(e: &ChainError) -> RpcError {
     match e {
-        ChainError::Closed => RpcError::new(
-            crate::rpc::protocol::RPC_CLIENT_NOT_CONNECTED,
-            "Shutting down",
-        ),
+        ChainError::Closed => {
+            RpcError::new(rpc::protocol::RPC_CLIENT_NOT_CONNECTED, "Shutting down")
+        }
         other => RpcError::new(
             RPC_INTERNAL_ERROR,
             format!("Unable to read UTXO set: {other}"),

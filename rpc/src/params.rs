@@ -1,16 +1,39 @@
 //! What a handler sees of its request: the parameters (by name, with defaults, converted
 //! with Core's error messages), the endpoint and the user.
 
+use std::time::Instant;
+
 use serde_json::{Map, Value};
 
-use crate::rpc::protocol::{type_name, RpcError};
-use crate::rpc::table::{Fallback, Method, RpcTable};
+use crate::param::{Fallback, Param};
+use crate::protocol::{type_name, RpcError};
+
+/// A command being executed, for `getrpcinfo`.
+#[derive(Debug, Clone)]
+pub struct ActiveCommand {
+    /// The method.
+    pub method: String,
+    /// When it started.
+    pub started: Instant,
+}
+
+/// What a handler may ask of the server it runs in (for `help` and `getrpcinfo`): the
+/// server's whole method set, which other processes may add to at run time.
+pub trait ServerInfo: Send + Sync {
+    /// Core's `help` text for `command` (every method when empty).
+    fn help(&self, command: &str) -> String;
+    /// `help dump_all_command_conversions`: `[method, position, name, is_string]` rows.
+    fn arg_map(&self) -> Value;
+    /// The commands running now, oldest first.
+    fn active_commands(&self) -> Vec<ActiveCommand>;
+}
 
 /// The parameters of one call, positional after named ones were converted, already checked
-/// for count and type against the method's [`crate::rpc::Param`]s.
+/// for count and type against the method's [`crate::Param`]s.
 pub struct Params<'a> {
-    table: &'a RpcTable,
-    method: &'a Method,
+    server: &'a dyn ServerInfo,
+    method: &'a str,
+    declared: &'a [Param],
     values: &'a [Value],
     uri: &'a str,
     user: &'a str,
@@ -19,17 +42,19 @@ pub struct Params<'a> {
 static NULL: Value = Value::Null;
 
 impl<'a> Params<'a> {
-    /// Parameters `values` of a call of `method` in `table`.
+    /// Parameters `values` of a call of `method`, which declares `declared`, on `server`.
     pub fn new(
-        table: &'a RpcTable,
-        method: &'a Method,
+        server: &'a dyn ServerInfo,
+        method: &'a str,
+        declared: &'a [Param],
         values: &'a [Value],
         uri: &'a str,
         user: &'a str,
     ) -> Params<'a> {
         Params {
-            table,
+            server,
             method,
+            declared,
             values,
             uri,
             user,
@@ -56,31 +81,30 @@ impl<'a> Params<'a> {
         self.user
     }
 
-    /// The table the method belongs to (for `help`, `getrpcinfo`).
-    pub fn table(&self) -> &'a RpcTable {
-        self.table
+    /// The server the method runs in (for `help`, `getrpcinfo`).
+    pub fn server(&self) -> &'a dyn ServerInfo {
+        self.server
     }
 
-    /// The method being called.
-    pub fn method(&self) -> &'a Method {
+    /// The name of the method being called.
+    pub fn method(&self) -> &'a str {
         self.method
     }
 
     /// The parameter `name` if given and not null, else its default, else `None`.
     pub fn value(&self, name: &str) -> Result<Option<&'a Value>, RpcError> {
         let index = self
-            .method
-            .params
+            .declared
             .iter()
             .position(|p| p.first_name() == name)
             .ok_or_else(|| {
-                RpcError::internal_bug(format!("{}: no parameter {name}", self.method.name))
+                RpcError::internal_bug(format!("{}: no parameter {name}", self.method))
             })?;
         let value = self.at(index);
         if !value.is_null() {
             return Ok(Some(value));
         }
-        match &self.method.params[index].fallback {
+        match &self.declared[index].fallback {
             Fallback::Default(default) => Ok(Some(default)),
             _ => Ok(None),
         }
@@ -91,7 +115,7 @@ impl<'a> Params<'a> {
         let value = self.value(name)?.ok_or_else(|| {
             RpcError::internal_bug(format!(
                 "{}: parameter {name} has neither a value nor a default",
-                self.method.name
+                self.method
             ))
         })?;
         T::from_param(value)
@@ -179,40 +203,54 @@ integer_param!(i64, u64, i32, u32, u16, u8, usize);
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rpc::table::{Param, ParamType};
+    use crate::param::ParamType;
     use serde_json::json;
 
-    fn method() -> Method {
-        Method::new("m", "test", "test")
-            .param(Param::required("s", ParamType::Str, ""))
-            .param(Param::default("n", ParamType::Num, 5, ""))
-            .param(Param::optional("b", ParamType::Bool, ""))
+    fn declared() -> Vec<Param> {
+        vec![
+            Param::required("s", ParamType::Str, ""),
+            Param::default("n", ParamType::Num, 5, ""),
+            Param::optional("b", ParamType::Bool, ""),
+        ]
+    }
+
+    struct NoServer;
+
+    impl ServerInfo for NoServer {
+        fn help(&self, _: &str) -> String {
+            String::new()
+        }
+        fn arg_map(&self) -> Value {
+            Value::Null
+        }
+        fn active_commands(&self) -> Vec<ActiveCommand> {
+            Vec::new()
+        }
     }
 
     #[test]
     fn values_defaults_and_conversions() {
-        let table = RpcTable::new();
-        let m = method();
+        let m = declared();
         let values = [json!("x"), Value::Null];
-        let p = Params::new(&table, &m, &values, "/", "u");
+        let p = Params::new(&NoServer, "m", &m, &values, "/", "u");
         assert_eq!(p.arg::<&str>("s").expect("s"), "x");
         assert_eq!(p.arg::<i64>("n").expect("default"), 5);
         assert_eq!(p.maybe_arg::<bool>("b").expect("b"), None);
         let e = p.arg::<bool>("s").expect_err("type");
-        assert_eq!(e.code, crate::rpc::protocol::RPC_TYPE_ERROR);
+        assert_eq!(e.code, crate::protocol::RPC_TYPE_ERROR);
         assert_eq!(
             e.message,
             "JSON value of type string is not of expected type bool"
         );
         assert!(p.arg::<i64>("nope").is_err());
         let values = [json!("x"), json!(1.5)];
-        let p = Params::new(&table, &m, &values, "/", "u");
+        let p = Params::new(&NoServer, "m", &m, &values, "/", "u");
         assert_eq!(
             p.arg::<i64>("n").expect_err("float").message,
             "JSON integer out of range"
         );
         let values = [json!("x"), json!(-1)];
-        let p = Params::new(&table, &m, &values, "/", "u");
+        let p = Params::new(&NoServer, "m", &m, &values, "/", "u");
         assert!(p.arg::<u32>("n").is_err());
         assert_eq!(p.arg::<i32>("n").expect("i32"), -1);
     }

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use common::{ArgsError, Chain, Settings};
 
-use crate::rpc::auth::{AuthEntry, CookiePerms};
+use crate::auth::{AuthEntry, CookiePerms};
 
 /// Core's `-rpcport` default for `chain`.
 pub fn default_port(chain: Chain) -> u16 {
@@ -356,7 +356,15 @@ mod tests {
     fn settings_to_config() {
         let args = |a: &[&str]| {
             let a: Vec<String> = a.iter().map(|s| s.to_string()).collect();
-            Settings::from_args(&crate::options::all(), &a).expect("settings")
+            Settings::from_args(
+                &common::args::COMMON_OPTIONS
+                    .iter()
+                    .chain(crate::options::RPC_OPTIONS)
+                    .copied()
+                    .collect::<Vec<_>>(),
+                &a,
+            )
+            .expect("settings")
         };
         let c = RpcConfig::from_settings(&args(&["-regtest"])).expect("defaults");
         assert!(c.enabled && !c.endpoints_explicit);

@@ -17,7 +17,7 @@ use bitcoin::ScriptBuf;
 pub use infer::infer;
 use key::{KeyExpr, MAX_PUBKEYS_PER_MULTISIG};
 
-use crate::rpc::util::decode_destination;
+use crate::address::decode_destination;
 
 /// Why a descriptor gives no single script (Core's `getScriptFromDescriptor`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -171,7 +171,7 @@ fn parse_script(sp: &mut &str, ctx: Ctx, chain: common::Chain) -> Result<Node, S
     }
     if let Some(a) = func("raw", e) {
         only_top(ctx, &[Top], "Can only have raw() at top level")?;
-        let bytes = crate::rpc::json::parse_hex(a).ok_or("Raw script is not hex")?;
+        let bytes = crate::hex::parse_hex(a).ok_or("Raw script is not hex")?;
         return Ok(Node::Script(ScriptBuf::from_bytes(bytes)));
     }
     Err(match ctx {

@@ -9,10 +9,12 @@ use std::time::{Duration, Instant};
 use common::logging::{LogHandle, CATEGORIES};
 use serde_json::{json, Map, Value};
 
-use crate::rpc::help::{arg_map, example_cli, example_rpc, table_help};
-use crate::rpc::params::Params;
-use crate::rpc::protocol::RpcError;
-use crate::rpc::table::{Method, Param, ParamType, RpcResult, RpcTable};
+use crate::help::{example_cli, example_rpc};
+use crate::method::{Method, RpcResult};
+use crate::param::{Param, ParamType};
+use crate::params::Params;
+use crate::protocol::RpcError;
+use crate::table::RpcTable;
 
 /// What `stop` returns.
 pub const STOP_RESULT: &str = "Bitcoin node stopping";
@@ -56,9 +58,9 @@ fn help() -> Method {
     .handler(|p| {
         let command = p.maybe_arg::<&str>("command")?;
         if command == Some("dump_all_command_conversions") {
-            return Ok(arg_map(p.table()));
+            return Ok(p.server().arg_map());
         }
-        Ok(table_help(p.table(), command.unwrap_or_default()).into())
+        Ok(p.server().help(command.unwrap_or_default()).into())
     })
 }
 
@@ -113,7 +115,7 @@ fn getrpcinfo(log: Option<Arc<LogHandle>>) -> Method {
     .handler(move |p| {
         let now = Instant::now();
         let active: Vec<Value> = p
-            .table()
+            .server()
             .active_commands()
             .into_iter()
             .map(|c| {
@@ -138,7 +140,7 @@ fn sorted_categories() -> Vec<&'static str> {
 fn categories_of(values: Option<&Vec<Value>>) -> Result<Vec<Option<&'static str>>, RpcError> {
     let mut out = Vec::new();
     for value in values.into_iter().flatten() {
-        let name = <&str as crate::rpc::params::FromParam>::from_param(value)?;
+        let name = <&str as crate::params::FromParam>::from_param(value)?;
         match name {
             "" | "1" | "all" => out.push(None),
             _ => match CATEGORIES.iter().find(|c| **c == name) {

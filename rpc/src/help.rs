@@ -4,7 +4,8 @@
 
 use serde_json::Value;
 
-use crate::rpc::table::{Fallback, Method, Param, ParamType, RpcTable};
+use crate::method::Method;
+use crate::param::{Fallback, Param, ParamType};
 
 /// `> bitcoin-cli <method> <args>` (Core's `HelpExampleCli`).
 pub fn example_cli(method: &str, args: &str) -> String {
@@ -254,8 +255,8 @@ pub fn method_help(m: &Method) -> String {
 /// Core's `CRPCTable::help`: with an empty `command`, the first line of every method's help
 /// grouped by `== Category ==` (hidden methods left out); else that method's help, or
 /// `help: unknown command: <command>`.
-pub fn table_help(table: &RpcTable, command: &str) -> String {
-    let mut methods: Vec<&Method> = table.methods().map(|m| &**m).collect();
+pub fn table_help<'a>(methods: impl IntoIterator<Item = &'a Method>, command: &str) -> String {
+    let mut methods: Vec<&Method> = methods.into_iter().collect();
     methods.sort_by_key(|m| format!("{}{}", m.category, m.name));
     let mut out = String::new();
     let mut category = "";
@@ -293,9 +294,9 @@ pub fn table_help(table: &RpcTable, command: &str) -> String {
 
 /// `help dump_all_command_conversions`: `[method, position, name, is_string]` for every
 /// parameter name of every method (Core's `dumpArgMap`, used to test clients' tables).
-pub fn arg_map(table: &RpcTable) -> Value {
+pub fn arg_map<'a>(methods: impl IntoIterator<Item = &'a Method>) -> Value {
     let mut out = Vec::new();
-    for m in table.methods() {
+    for m in methods {
         for (i, p) in m.params.iter().enumerate() {
             for name in p.names.split('|') {
                 let is_str = |p: &Param| matches!(p.ty, ParamType::Str | ParamType::StrHex);

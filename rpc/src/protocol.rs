@@ -47,6 +47,24 @@ pub const RPC_WALLET_ERROR: i32 = -4;
 pub const RPC_WALLET_NOT_FOUND: i32 = -18;
 /// No wallet named although several are loaded.
 pub const RPC_WALLET_NOT_SPECIFIED: i32 = -19;
+/// Not enough funds in the wallet or account.
+pub const RPC_WALLET_INSUFFICIENT_FUNDS: i32 = -6;
+/// The keypool ran out.
+pub const RPC_WALLET_KEYPOOL_RAN_OUT: i32 = -12;
+/// Enter the wallet passphrase with `walletpassphrase` first.
+pub const RPC_WALLET_UNLOCK_NEEDED: i32 = -13;
+/// The wallet passphrase entered was incorrect.
+pub const RPC_WALLET_PASSPHRASE_INCORRECT: i32 = -14;
+/// A command was given in the wrong wallet encryption state.
+pub const RPC_WALLET_WRONG_ENC_STATE: i32 = -15;
+/// Failed to encrypt the wallet.
+pub const RPC_WALLET_ENCRYPTION_FAILED: i32 = -16;
+/// The wallet is already unlocked.
+pub const RPC_WALLET_ALREADY_UNLOCKED: i32 = -17;
+/// This same wallet is already loaded.
+pub const RPC_WALLET_ALREADY_LOADED: i32 = -35;
+/// There is already a wallet with the same name.
+pub const RPC_WALLET_ALREADY_EXISTS: i32 = -36;
 
 /// A JSON-RPC error: Core's code and message.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -5,6 +5,8 @@ use bitcoin::script::Instruction;
 use bitcoin::{Address, Network, Script, Transaction, TxIn, TxOut};
 use serde_json::{json, Map, Value};
 
+use crate::hex::hex;
+
 /// Core's `ScriptToAsmStr`: small pushes as numbers, other pushes as hex, opcodes by name.
 pub fn script_asm(script: &Script) -> String {
     asm(script, false)
@@ -107,17 +109,6 @@ fn script_num(bytes: &[u8]) -> i64 {
     }
 }
 
-/// Lower-case hex.
-pub fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes
-        .iter()
-        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        })
-}
-
 /// Core's script type names (`TxoutType`).
 pub fn script_type(script: &Script) -> &'static str {
     if script.is_p2pkh() {
@@ -152,7 +143,7 @@ pub fn script_pubkey(script: &Script, network: Network) -> Value {
     object.insert("asm".into(), script_asm(script).into());
     object.insert(
         "desc".into(),
-        crate::rpc::descriptor::infer(script, network).into(),
+        crate::descriptor::infer(script, network).into(),
     );
     object.insert("hex".into(), hex(script.as_bytes()).into());
     if let Ok(address) = Address::from_script(script, network) {
@@ -160,20 +151,6 @@ pub fn script_pubkey(script: &Script, network: Network) -> Value {
     }
     object.insert("type".into(), script_type(script).into());
     Value::Object(object)
-}
-
-/// Core's `IsHex` and `ParseHex`: the bytes of a non-empty, even-length hex string.
-pub fn parse_hex(text: &str) -> Option<Vec<u8>> {
-    if text.is_empty() || !text.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..text.len())
-        .step_by(2)
-        .map(|i| {
-            text.get(i..i + 2)
-                .and_then(|b| u8::from_str_radix(b, 16).ok())
-        })
-        .collect()
 }
 
 /// An amount in BTC as Core prints it (a JSON number with 8 decimals).
@@ -269,6 +246,7 @@ fn vin(tx: &Transaction, input: &TxIn) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::hex::parse_hex;
     use bitcoin::ScriptBuf;
 
     #[test]

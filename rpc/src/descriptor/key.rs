@@ -10,7 +10,7 @@ use bitcoin::secp256k1::{self, Secp256k1, XOnlyPublicKey};
 use bitcoin::{NetworkKind, PrivateKey, PublicKey};
 
 use super::Ctx;
-use crate::rpc::json::parse_hex;
+use crate::hex::parse_hex;
 
 /// Core's limit on keys in `multi()`.
 pub(crate) const MAX_PUBKEYS_PER_MULTISIG: usize = 20;

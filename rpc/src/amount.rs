@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-use crate::rpc::protocol::RpcError;
+use crate::protocol::RpcError;
 
 /// Satoshis per bitcoin.
 pub const COIN: i64 = 100_000_000;

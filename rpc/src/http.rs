@@ -18,9 +18,9 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::sync::{watch, Semaphore};
 
-use crate::rpc::auth::Credentials;
-use crate::rpc::config::AllowList;
-use crate::rpc::dispatch::{Caller, Dispatcher, Reply};
+use crate::auth::Credentials;
+use crate::config::AllowList;
+use crate::dispatch::{Caller, Dispatcher, Reply};
 
 /// The largest request body accepted (Core's `MAX_BODY_SIZE`, 32 MiB).
 pub const MAX_BODY_SIZE: usize = 32 << 20;

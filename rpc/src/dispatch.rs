@@ -6,11 +6,12 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use serde_json::Value;
 
-use crate::rpc::protocol::{
+use crate::method::RpcResult;
+use crate::protocol::{
     JsonRequest, JsonRpcVersion, RpcError, RPC_INVALID_REQUEST, RPC_IN_WARMUP,
     RPC_METHOD_NOT_FOUND, RPC_PARSE_ERROR, RPC_WALLET_NOT_FOUND,
 };
-use crate::rpc::table::{RpcResult, RpcTable};
+use crate::table::{MergedMethods, RpcTable};
 
 /// HTTP 200.
 pub const HTTP_OK: u16 = 200;
@@ -98,6 +99,12 @@ impl Dispatcher {
     /// The methods.
     pub fn table(&self) -> &RpcTable {
         &self.table
+    }
+
+    /// Adds the methods of `table` (defined elsewhere, e.g. by a wallet process) to those
+    /// served, with their help and their errors, until the returned handle is dropped.
+    pub fn merge(&self, table: RpcTable) -> MergedMethods {
+        self.table.merge(table)
     }
 
     /// While `Some(status)`, every call fails with `RPC_IN_WARMUP` and that status (Core's
@@ -200,7 +207,7 @@ impl Dispatcher {
             ));
         }
         self.table
-            .execute(method, &request.params, caller.uri, caller.user)
+            .execute(&method, &request.params, caller.uri, caller.user)
     }
 }
 

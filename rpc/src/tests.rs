@@ -8,8 +8,8 @@ use std::time::Instant;
 use serde_json::{json, Value};
 
 use super::*;
-use crate::rpc::config::{AllowList, Subnet};
-use crate::rpc::dispatch::{HTTP_BAD_REQUEST, HTTP_INTERNAL_SERVER_ERROR, HTTP_NOT_FOUND, HTTP_OK};
+use crate::config::{AllowList, Subnet};
+use crate::dispatch::{HTTP_BAD_REQUEST, HTTP_INTERNAL_SERVER_ERROR, HTTP_NOT_FOUND, HTTP_OK};
 
 fn dispatcher() -> (Arc<Dispatcher>, Arc<AtomicUsize>) {
     let stops = Arc::new(AtomicUsize::new(0));
@@ -352,4 +352,71 @@ fn clients_outside_the_allow_list_get_403() {
         "{response}"
     );
     drop(server);
+}
+
+/// A table made elsewhere (as a wallet process's will be) merged into a running dispatcher:
+/// its methods serve with their help and their error codes, stack over one of the same name,
+/// and leave when the handle drops.
+#[test]
+fn a_second_table_merges_in_and_leaves() {
+    let (d, _) = dispatcher();
+    let second = |answer: i64| {
+        let mut table = RpcTable::new();
+        table
+            .register(
+                Method::new("getanswer", "wallet", "Returns the answer.")
+                    .param(Param::optional("fail", ParamType::Bool, "Fail instead"))
+                    .result("n    (numeric) the answer")
+                    .handler(move |p| match p.maybe_arg::<bool>("fail")? {
+                        Some(true) => Err(RpcError::new(
+                            protocol::RPC_WALLET_INSUFFICIENT_FUNDS,
+                            "Insufficient funds",
+                        )),
+                        _ => Ok(answer.into()),
+                    }),
+            )
+            .register(Method::new("sum", "util", "Shadows sum.").handler(|_| Ok("shadow".into())));
+        table
+    };
+    let call = |body: &str| run(&d, body).body.expect("body");
+    assert_eq!(
+        error_of(&run(&d, r#"{"method":"getanswer","id":1}"#)).0,
+        i64::from(protocol::RPC_METHOD_NOT_FOUND)
+    );
+
+    let first = d.merge(second(42));
+    assert_eq!(first.names(), ["getanswer", "sum"]);
+    assert_eq!(call(r#"{"method":"getanswer","id":1}"#)["result"], json!(42));
+    assert_eq!(
+        error_of(&run(&d, r#"{"method":"getanswer","params":[true],"id":1}"#)),
+        (-6, "Insufficient funds".into())
+    );
+    assert_eq!(call(r#"{"method":"sum","id":1}"#)["result"], json!("shadow"));
+    let listing = call(r#"{"method":"help","id":1}"#)["result"].clone();
+    let listing = listing.as_str().expect("help text");
+    assert!(listing.contains("== Wallet ==\ngetanswer ( fail )"), "{listing}");
+    let help = call(r#"{"method":"help","params":["getanswer"],"id":1}"#)["result"].clone();
+    assert!(
+        help.as_str().expect("text").contains("Returns the answer.\n\nArguments:\n1. fail"),
+        "{help}"
+    );
+    // Core's count check answers with the merged method's help.
+    let (code, message) = error_of(&run(&d, r#"{"method":"getanswer","params":[1,2],"id":1}"#));
+    assert_eq!(code, -1);
+    assert!(message.starts_with("getanswer ( fail )"), "{message}");
+
+    // A second merge stacks on top; dropping it uncovers the first.
+    let second_merge = d.merge(second(7));
+    assert_eq!(call(r#"{"method":"getanswer","id":1}"#)["result"], json!(7));
+    drop(second_merge);
+    assert_eq!(call(r#"{"method":"getanswer","id":1}"#)["result"], json!(42));
+
+    first.remove();
+    assert_eq!(
+        error_of(&run(&d, r#"{"method":"getanswer","id":1}"#)).0,
+        i64::from(protocol::RPC_METHOD_NOT_FOUND)
+    );
+    assert_eq!(call(r#"{"method":"sum","params":[1],"id":1}"#)["result"], json!(11));
+    let listing = call(r#"{"method":"help","id":1}"#)["result"].clone();
+    assert!(!listing.as_str().expect("text").contains("getanswer"));
 }

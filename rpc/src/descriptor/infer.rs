@@ -5,7 +5,7 @@ use bitcoin::secp256k1::{self, XOnlyPublicKey};
 use bitcoin::{Address, Network, Script};
 
 use super::checksum;
-use crate::rpc::json::hex;
+use crate::hex::hex;
 
 fn valid_key(bytes: &[u8]) -> bool {
     matches!(bytes.first(), Some(2..=4)) && secp256k1::PublicKey::from_slice(bytes).is_ok()

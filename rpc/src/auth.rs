@@ -10,6 +10,8 @@ use base64::Engine;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
+use crate::hex::hex;
+
 /// The user name of cookie authentication.
 pub const COOKIE_USER: &str = "__cookie__";
 
@@ -41,11 +43,6 @@ pub fn password_hmac(salt: &str, password: &str) -> String {
     };
     mac.update(password.as_bytes());
     hex(&mac.finalize().into_bytes())
-}
-
-/// Lower-case hex.
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// `n` random bytes from the operating system's CSPRNG.

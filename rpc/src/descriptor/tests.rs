@@ -4,7 +4,7 @@ use bitcoin::{Address, Network, ScriptBuf};
 use common::Chain;
 
 use super::*;
-use crate::rpc::json::hex;
+use crate::hex::hex;
 
 const WIF: &str = "L4rK1yDtCWekvXuE6oXD9jCYfFNV2cWRpVuPLBcCU2z8TrisoyY1";
 const WIF_UNCOMPRESSED: &str = "5KYZdUEo39z3FPrtuX2QbbwGnNP5zTd7yyr2SC1j299sBCnWjss";
@@ -130,7 +130,7 @@ fn refuses_like_core() {
 fn infers_like_core() {
     let infer_hex = |h: &str| {
         infer(
-            &ScriptBuf::from_bytes(crate::rpc::json::parse_hex(h).expect("hex")),
+            &ScriptBuf::from_bytes(crate::hex::parse_hex(h).expect("hex")),
             Network::Regtest,
         )
     };
