@@ -1,9 +1,11 @@
-//! The node process of the suite (`bitcoin-node`, and `bitcoind`, its single-process build).
+//! The node process of the suite (`bitcoin-node`, and `bitcoind`, its single-process build):
+//! chainstate on libbitcoinkernel ([`chain`]) with a coins view ([`coins`]), the mempool
+//! ([`mempool`]) and fee estimation ([`fees`]), block templates ([`mining`]) and the node's own
+//! RPC methods ([`rpc`]). May import `interfaces`, `ipc`, `common` and `rpc`; never a wallet.
 //!
-//! It serves the IPC `Init` interface (with `Echo` and `Rpc`) to clients that connect to its
-//! `-ipcbind` sockets, or to the parent that spawned it with `-ipcfd N`, and Bitcoin Core's
-//! JSON-RPC over HTTP on `-rpcport` ([`rpc`]). Chainstate, mempool and mining come with their
-//! own issues.
+//! It serves the IPC `Init` interface (`Echo`, `Rpc`, `Node`, `Mining`) to clients that connect
+//! to its `-ipcbind` sockets, or to the parent that spawned it with `-ipcfd N`, and Bitcoin
+//! Core's JSON-RPC over HTTP on `-rpcport` (served by the `rpc` crate).
 //!
 //! Startup is a few named phases, each returning what the next needs: [`configure`] (settings
 //! to a checked [`NodeConfig`], before anything is written), [`bind`] (the IPC sockets and the

@@ -11,7 +11,9 @@
 //! the binary prints or execs what it returns.
 //!
 //! The crate's second binary, `bitcoin-cli` (what `bitcoin rpc` runs), is the JSON-RPC
-//! client of the suite; its library code is [`rpc_client`].
+//! client of the suite; its library code is [`rpc_client`]. The package is `bitcoin-wrapper`
+//! (`bitcoin` names rust-bitcoin); it may import `common`, `interfaces` and `ipc`, never a
+//! process's library.
 
 pub mod cli;
 pub mod help;

@@ -3,15 +3,15 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use bitcoin::{Environment, Plan, SystemFiles};
+use bitcoin_wrapper::{Environment, Plan, SystemFiles};
 
 fn main() -> ExitCode {
     let mut args = std::env::args_os();
     let env = Environment::detect(args.next().as_deref());
-    let error = match bitcoin::plan(args, &env, &SystemFiles) {
+    let error = match bitcoin_wrapper::plan(args, &env, &SystemFiles) {
         Ok(Plan::Print(text)) => return write_out(std::io::stdout(), &text, ExitCode::SUCCESS),
         Ok(Plan::Usage(text)) => return write_out(std::io::stderr(), &text, ExitCode::FAILURE),
-        Ok(Plan::Exec(resolved)) => bitcoin::Error::from(bitcoin::exec(&resolved)),
+        Ok(Plan::Exec(resolved)) => bitcoin_wrapper::Error::from(bitcoin_wrapper::exec(&resolved)),
         Err(error) => error,
     };
     write_out(

@@ -1,5 +1,6 @@
 //! What every binary of the suite shares, so that `bitcoin-node`, `bitcoind`, `bitcoin-wallet`,
-//! `bitcoin-gui` and `bitcoin-cli` behave alike and like Bitcoin Core:
+//! `bitcoin-gui` and `bitcoin-cli` behave alike and like Bitcoin Core. Imports nothing of the
+//! suite:
 //! - [`args`]: Core's command-line syntax (`-name`, `-name=value`, `-noname`, `--name`,
 //!   repeated options), each binary declaring its options as [`args::OptionSpec`]s, with the
 //!   help text generated from them;

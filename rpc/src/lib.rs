@@ -1,8 +1,8 @@
 //! Bitcoin Core's JSON-RPC, for every process of the suite: what it takes to define methods
 //! (table, parameters, help layout, error codes, amounts, Core's JSON for transactions and
-//! scripts) and to serve them (dispatch, the HTTP server with cookie and `-rpcauth`), plus the
-//! client side's argument conversion. The node serves it and registers its own methods; a
-//! wallet's methods are merged in at run time ([`RpcTable::merge`]). Imports `common` only.
+//! scripts) and to serve them (dispatch, the HTTP server with cookie and `-rpcauth`). The node
+//! serves it and registers its own methods; a wallet's methods are merged in at run time
+//! ([`RpcTable::merge`]). May import `common` and `interfaces` (for [`LocalRpc`]).
 //!
 //! - defining methods: [`method`] (a [`Method`] and its handler), [`param`] (a [`Param`]),
 //!   [`params`] (what a handler reads), [`table`] (a server's methods, Core's checks),

@@ -4,7 +4,8 @@
 //! The `.capnp` files are plain schema files with no annotations or imports outside this
 //! folder, so any Cap'n Proto implementation (pycapnp, capnproto-rust, C++) can load them.
 //! `proxy`, `common`, `echo`, `init`, `mining` and `rpc` are wire-compatible with Bitcoin
-//! Core's (same file ids, type ids, ordinals and field layouts; see `shared/PROTOCOL.md`).
+//! Core's (same file ids, type ids, ordinals and field layouts; see `docs/protocol.md`).
+//! Imports nothing of the suite; only `ipc` imports it.
 //!
 //! The generated code is committed so a build needs no `capnp` tool;
 //! `scripts/regen-schemas.sh` regenerates it and `scripts/regen-schemas.sh --check` (run by

@@ -1,4 +1,4 @@
-//! Checks the schemas against the wire facts of `shared/PROTOCOL.md`: file and type ids,
+//! Checks the schemas against the wire facts of `docs/protocol.md`: file and type ids,
 //! method ordinals and parameter layouts.
 
 use std::collections::HashMap;

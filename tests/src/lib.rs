@@ -1,6 +1,6 @@
 //! Harness for end-to-end tests: finds the built binaries, starts them in temporary data
 //! directories, waits for readiness with a deadline, and stops them (SIGTERM, then SIGKILL)
-//! when dropped.
+//! when dropped. May import any crate of the suite (to talk to the processes it starts).
 
 pub mod miniwallet;
 

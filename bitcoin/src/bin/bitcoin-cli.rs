@@ -20,7 +20,7 @@ fn main() -> ExitCode {
     }
     let stdout_is_terminal = std::io::stdout().is_terminal();
     let outcome =
-        bitcoin::rpc_client::main(&args, &mut std::io::stdin().lock(), stdout_is_terminal);
+        bitcoin_wrapper::rpc_client::main(&args, &mut std::io::stdin().lock(), stdout_is_terminal);
     // A closed pipe is not worth a panic; the exit status still tells.
     let _ = std::io::stderr().write_all(outcome.stderr.as_bytes());
     let _ = std::io::stdout().write_all(outcome.stdout.as_bytes());

@@ -2,32 +2,8 @@
 //! `RPCConvertNamedValues` do: a parameter listed in [`PARAMS`](super::convert_table::PARAMS)
 //! as JSON is parsed as JSON, everything else is passed as a string.
 
-use super::convert_table::PARAMS;
+use super::convert_table::{Format, Param, PARAMS};
 use super::json::Json;
-
-/// How `bitcoin-cli` reads one parameter from its argument.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    /// Parse as JSON; fail when it is not.
-    Json,
-    /// Pass as a string (listed so `-named` does not split a value containing `=`).
-    String,
-    /// Parse as JSON, or pass as a string when it is not JSON.
-    JsonOrString,
-}
-
-/// One entry of the conversion table.
-#[derive(Debug, Clone, Copy)]
-pub struct Param {
-    /// The RPC method.
-    pub method: &'static str,
-    /// The parameter's position (from 0).
-    pub index: usize,
-    /// The parameter's name.
-    pub name: &'static str,
-    /// How to read it.
-    pub format: Format,
-}
 
 /// An argument that should be JSON and is not.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

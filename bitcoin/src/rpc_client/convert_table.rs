@@ -6,7 +6,29 @@
 //! Keep in step with Core when methods are added; the order matters only for lookups of a
 //! parameter listed twice under different names at one position (the first wins).
 
-use super::convert::{Format, Param};
+/// How `bitcoin-cli` reads one parameter from its argument.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Parse as JSON; fail when it is not.
+    Json,
+    /// Pass as a string (listed so `-named` does not split a value containing `=`).
+    String,
+    /// Parse as JSON, or pass as a string when it is not JSON.
+    JsonOrString,
+}
+
+/// One entry of the conversion table.
+#[derive(Debug, Clone, Copy)]
+pub struct Param {
+    /// The RPC method.
+    pub method: &'static str,
+    /// The parameter's position (from 0).
+    pub index: usize,
+    /// The parameter's name.
+    pub name: &'static str,
+    /// How to read it.
+    pub format: Format,
+}
 
 /// Shorthand for a JSON parameter.
 const fn json(method: &'static str, index: usize, name: &'static str) -> Param {

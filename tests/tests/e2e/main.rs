@@ -3,6 +3,7 @@
 mod chain;
 mod chain_options;
 mod cli;
+mod cli_table;
 mod coins;
 mod failure;
 mod help;
