@@ -386,18 +386,29 @@ fn a_second_table_merges_in_and_leaves() {
 
     let first = d.merge(second(42));
     assert_eq!(first.names(), ["getanswer", "sum"]);
-    assert_eq!(call(r#"{"method":"getanswer","id":1}"#)["result"], json!(42));
+    assert_eq!(
+        call(r#"{"method":"getanswer","id":1}"#)["result"],
+        json!(42)
+    );
     assert_eq!(
         error_of(&run(&d, r#"{"method":"getanswer","params":[true],"id":1}"#)),
         (-6, "Insufficient funds".into())
     );
-    assert_eq!(call(r#"{"method":"sum","id":1}"#)["result"], json!("shadow"));
+    assert_eq!(
+        call(r#"{"method":"sum","id":1}"#)["result"],
+        json!("shadow")
+    );
     let listing = call(r#"{"method":"help","id":1}"#)["result"].clone();
     let listing = listing.as_str().expect("help text");
-    assert!(listing.contains("== Wallet ==\ngetanswer ( fail )"), "{listing}");
+    assert!(
+        listing.contains("== Wallet ==\ngetanswer ( fail )"),
+        "{listing}"
+    );
     let help = call(r#"{"method":"help","params":["getanswer"],"id":1}"#)["result"].clone();
     assert!(
-        help.as_str().expect("text").contains("Returns the answer.\n\nArguments:\n1. fail"),
+        help.as_str()
+            .expect("text")
+            .contains("Returns the answer.\n\nArguments:\n1. fail"),
         "{help}"
     );
     // Core's count check answers with the merged method's help.
@@ -409,14 +420,20 @@ fn a_second_table_merges_in_and_leaves() {
     let second_merge = d.merge(second(7));
     assert_eq!(call(r#"{"method":"getanswer","id":1}"#)["result"], json!(7));
     drop(second_merge);
-    assert_eq!(call(r#"{"method":"getanswer","id":1}"#)["result"], json!(42));
+    assert_eq!(
+        call(r#"{"method":"getanswer","id":1}"#)["result"],
+        json!(42)
+    );
 
     first.remove();
     assert_eq!(
         error_of(&run(&d, r#"{"method":"getanswer","id":1}"#)).0,
         i64::from(protocol::RPC_METHOD_NOT_FOUND)
     );
-    assert_eq!(call(r#"{"method":"sum","params":[1],"id":1}"#)["result"], json!(11));
+    assert_eq!(
+        call(r#"{"method":"sum","params":[1],"id":1}"#)["result"],
+        json!(11)
+    );
     let listing = call(r#"{"method":"help","id":1}"#)["result"].clone();
     assert!(!listing.as_str().expect("text").contains("getanswer"));
 }
