@@ -27,6 +27,7 @@ use crate::mining::{self, Grind};
 pub use events::ChainEvent;
 use events::Subscribers;
 pub use options::ChainOptions;
+pub use tip::Tip;
 pub use tips::{ChainTip, TipStatus};
 
 /// Why a chainstate operation failed.
@@ -81,30 +82,7 @@ pub fn chain_type(chain: common::Chain) -> ChainType {
 }
 
 /// rust-bitcoin's network (consensus parameters) for a chain.
-pub fn network(chain: common::Chain) -> bitcoin::Network {
-    match chain {
-        common::Chain::Main => bitcoin::Network::Bitcoin,
-        common::Chain::Test => bitcoin::Network::Testnet,
-        common::Chain::Testnet4 => bitcoin::Network::Testnet4,
-        common::Chain::Signet => bitcoin::Network::Signet,
-        common::Chain::Regtest => bitcoin::Network::Regtest,
-    }
-}
-
-/// The active chain's tip.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Tip {
-    /// Height of the tip.
-    pub height: i32,
-    /// Hash of the tip.
-    pub hash: BlockHash,
-    /// The tip header's timestamp.
-    pub time: u32,
-    /// Median of the last 11 block times (BIP113).
-    pub median_time_past: u32,
-    /// The tip's compact target.
-    pub bits: u32,
-}
+pub use rpc::address::network;
 
 /// What the node knows of one block (see [`ChainState::block_info`]).
 #[derive(Debug, Clone, Copy)]
@@ -369,5 +347,6 @@ mod read;
 pub mod script;
 #[cfg(test)]
 mod tests;
+pub(crate) mod tip;
 mod tips;
 mod view;

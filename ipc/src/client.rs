@@ -9,8 +9,8 @@ use interfaces::Error;
 use schemas::proxy_capnp::{context, thread, thread_map};
 
 use crate::runtime::{self, on_loop_thread, with_state, LoopState};
-use crate::threads::ThreadServer;
 use crate::waiter::{self, Serving, ThreadKey, Waiter};
+use crate::workers::ThreadServer;
 
 /// A capability on the event loop, referenced from any thread. Dropping it releases the
 /// capability (the peer frees the object when its last reference goes).

@@ -1,4 +1,6 @@
-//! The IPC runtime of the suite: Rust's counterpart of libmultiprocess.
+//! The IPC runtime of the suite: Rust's counterpart of libmultiprocess, and the client proxies
+//! and server adapters of every interface. May import `interfaces` and `schemas` (it is the
+//! only crate that knows capnp); no process's library.
 //!
 //! Every process (node, wallet, GUI, and clients such as `bitcoin-cli`) links this crate to
 //! talk Cap'n Proto RPC to the others, over socketpairs made by [`spawn_process`] or unix
@@ -10,7 +12,7 @@
 //! - for each interface of the `interfaces` crate, a client proxy implementing the trait and
 //!   a server adapter serving any implementation, made by one macro ([`interface!`]);
 //! - spawning (`-ipcfd N`), binding (owner-only sockets, stale-socket cleanup) and
-//!   connecting, with Bitcoin Core's conventions (see `shared/PROTOCOL.md`).
+//!   connecting, with Bitcoin Core's conventions (see `docs/protocol.md`).
 
 // The interface macro builds requests in immediately-called closures so `?` works there.
 #![allow(clippy::redundant_closure_call)]
@@ -26,6 +28,7 @@ pub mod socket;
 pub mod spawn;
 pub mod threads;
 mod waiter;
+mod workers;
 
 use std::os::fd::OwnedFd;
 use std::os::unix::net::UnixStream;

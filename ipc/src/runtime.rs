@@ -13,8 +13,8 @@ use std::thread::ThreadId;
 use schemas::proxy_capnp::{thread, thread_map};
 use tokio::sync::mpsc;
 
-use crate::threads::ThreadServer;
-use crate::waiter::ThreadKey;
+use crate::waiter::{on_thread_exit, ThreadKey};
+use crate::workers::{Pool, ThreadServer};
 
 type LoopJob = Box<dyn FnOnce() + Send>;
 
@@ -56,6 +56,7 @@ fn event_loop() -> &'static EventLoop {
         };
         // Without a loop thread nothing can work; a dead id makes every call fail cleanly.
         let thread = thread.unwrap_or_else(|| std::thread::current().id());
+        on_thread_exit(forget_thread);
         EventLoop { jobs, thread }
     })
 }
@@ -85,7 +86,7 @@ pub(crate) struct ConnState {
     /// Remote threads made for our OS threads, by thread key.
     pub(crate) remote_threads: HashMap<ThreadKey, thread::Client>,
     /// Worker pool for calls that name no thread (`makePool`).
-    pub(crate) pool: Option<crate::threads::Pool>,
+    pub(crate) pool: Option<Pool>,
     /// Set once the connection is gone, with the reason.
     pub(crate) closed: Option<String>,
     /// The peer's `callbackThread` capabilities seen so far, by capnp client pointer, stored
@@ -201,9 +202,10 @@ impl LoopState {
     }
 }
 
-/// Called when an OS thread exits: drops the thread capabilities made for it, which ends the
-/// peer's worker threads that served it.
-pub(crate) fn forget_thread(key: ThreadKey) {
+/// Called when an OS thread exits (registered with [`on_thread_exit`] when the loop starts):
+/// drops the thread capabilities made for it, which ends the peer's worker threads that
+/// served it.
+fn forget_thread(key: ThreadKey) {
     if EVENT_LOOP.get().is_none() || on_loop_thread() {
         return;
     }

@@ -1,5 +1,6 @@
-//! Server-side thread mapping: `ThreadMap` and `Thread` servers, worker threads and pools,
-//! and [`run_in_context`], which runs a call on the thread its `Context` names.
+//! Server-side thread mapping: the `ThreadMap` server (`makeThread` and `makePool`, which
+//! make the `Thread` servers, worker threads and pools of the `workers` module), and
+//! [`run_in_context`], which runs a call on the thread its `Context` names.
 
 use std::rc::Rc;
 use std::sync::Arc;
@@ -9,74 +10,7 @@ use schemas::proxy_capnp::{context, thread, thread_map};
 
 use crate::runtime::with_state;
 use crate::waiter::{Serving, ServingGuard, Waiter};
-
-/// A `Thread` capability hosted by this process: a queue some OS thread serves.
-pub(crate) struct ThreadServer {
-    name: String,
-    pub(crate) waiter: Arc<Waiter>,
-    /// The connection whose `makeThread` created it; `None` for a client thread's
-    /// `callbackThread`, which any connection may name.
-    conn: Option<u64>,
-    /// Whether this object owns a dedicated worker (stopped when the object is freed).
-    owns_worker: bool,
-}
-
-impl ThreadServer {
-    /// A capability standing for an existing thread that runs its own queue while waiting.
-    pub(crate) fn for_waiting_thread(name: String, waiter: Arc<Waiter>) -> ThreadServer {
-        ThreadServer {
-            name,
-            waiter,
-            conn: None,
-            owns_worker: false,
-        }
-    }
-}
-
-impl Drop for ThreadServer {
-    fn drop(&mut self) {
-        if self.owns_worker {
-            tracing::debug!(thread = %self.name, "IPC server: thread released, worker exits");
-            self.waiter.close();
-        }
-    }
-}
-
-impl thread::Server for ThreadServer {
-    fn get_name(
-        self: Rc<Self>,
-        _: thread::GetNameParams,
-        mut results: thread::GetNameResults,
-    ) -> impl std::future::Future<Output = Result<(), capnp::Error>> + 'static {
-        results.get().set_result(self.name.as_str());
-        std::future::ready(Ok(()))
-    }
-}
-
-/// Starts an OS thread that serves `waiter` until it is closed.
-fn spawn_worker(name: &str, waiter: Arc<Waiter>) -> Result<(), capnp::Error> {
-    std::thread::Builder::new()
-        .name(truncate_thread_name(name))
-        .spawn(move || waiter.serve_forever())
-        .map(drop)
-        .map_err(|e| capnp::Error::failed(format!("cannot start thread {name}: {e}")))
-}
-
-fn truncate_thread_name(name: &str) -> String {
-    name.chars().take(15).collect()
-}
-
-/// Shared workers serving the calls of one connection that name no thread.
-pub(crate) struct Pool {
-    waiter: Arc<Waiter>,
-    size: u32,
-}
-
-impl Drop for Pool {
-    fn drop(&mut self) {
-        self.waiter.close();
-    }
-}
+use crate::workers::{spawn_worker, Pool, ThreadServer};
 
 /// The `ThreadMap` this process offers to the peer on connection `conn`.
 pub(crate) struct ThreadMapServer {
@@ -97,12 +31,7 @@ impl thread_map::Server for ThreadMapServer {
             let waiter = Arc::new(Waiter::default());
             spawn_worker(&name, waiter.clone())?;
             tracing::debug!(thread = %name, conn = self.conn, "IPC server: made thread");
-            let server = ThreadServer {
-                name,
-                waiter,
-                conn: Some(self.conn),
-                owns_worker: true,
-            };
+            let server = ThreadServer::for_worker(name, waiter, self.conn);
             let client = with_state(|s| s.thread_servers.borrow_mut().new_client(server));
             results.get().set_result(client);
             Ok(())
@@ -122,16 +51,8 @@ impl thread_map::Server for ThreadMapServer {
                 let conn = conns
                     .get_mut(&self.conn)
                     .ok_or_else(|| capnp::Error::disconnected("connection closed".into()))?;
-                let pool = conn.pool.get_or_insert_with(|| Pool {
-                    waiter: Arc::new(Waiter::default()),
-                    size: 0,
-                });
-                let wanted = count.min(MAX_POOL);
-                while pool.size < wanted {
-                    spawn_worker(&format!("ipc-pool-{}", pool.size), pool.waiter.clone())?;
-                    pool.size += 1;
-                }
-                Ok(())
+                let pool = conn.pool.get_or_insert_with(Pool::default);
+                pool.grow_to(count.min(MAX_POOL))
             })
         })();
         std::future::ready(made)
@@ -248,7 +169,7 @@ async fn target_waiter(
                     .get_local_server_of_resolved(&resolved)
             });
             match server {
-                Some(server) if server.conn.is_none_or(|c| c == conn) => Ok(server.waiter.clone()),
+                Some(server) if server.usable_on(conn) => Ok(server.waiter.clone()),
                 _ => Err(capnp::Error::failed("invalid thread handle".into())),
             }
         }
@@ -256,7 +177,7 @@ async fn target_waiter(
             s.conns
                 .borrow()
                 .get(&conn)
-                .and_then(|c| c.pool.as_ref().map(|p| p.waiter.clone()))
+                .and_then(|c| c.pool.as_ref().map(|p| p.waiter().clone()))
                 .ok_or_else(|| {
                     capnp::Error::failed("no thread specified and no pool configured".into())
                 })

@@ -4,12 +4,14 @@
 //! made by `makeThread`, a pool worker) owns a [`Waiter`]: a FIFO of jobs plus a condition
 //! variable. The event loop posts jobs to it (a call to execute, a callback to run, a reply to
 //! deliver) and the thread runs them in order. A client thread runs its queue only while it
-//! waits for a reply, which is exactly when a callback addressed to it can arrive.
+//! waits for a reply, which is exactly when a callback addressed to it can arrive. When a
+//! thread exits, the hook the event loop registered ([`on_thread_exit`]) releases what was
+//! made for it.
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
 
 /// A unit of work run on a particular OS thread.
 pub(crate) type Job = Box<dyn FnOnce() + Send>;
@@ -119,8 +121,21 @@ pub(crate) type CancelProbe = Arc<dyn Fn() -> bool + Send + Sync>;
 
 impl Drop for ThreadInfo {
     fn drop(&mut self) {
-        crate::runtime::forget_thread(self.key);
+        if let Some(hook) = THREAD_EXIT.get() {
+            hook(self.key);
+        }
     }
+}
+
+/// What runs with a thread's key when the thread exits; see [`on_thread_exit`].
+static THREAD_EXIT: OnceLock<fn(ThreadKey)> = OnceLock::new();
+
+/// Makes `hook` run with the key of every thread that exits from now on (the first hook
+/// registered stays). The event loop registers its cleanup of the thread's capabilities
+/// when it starts, so this module needs no knowledge of the loop; before that there is
+/// nothing to clean up.
+pub(crate) fn on_thread_exit(hook: fn(ThreadKey)) {
+    let _ = THREAD_EXIT.set(hook);
 }
 
 static NEXT_KEY: AtomicU64 = AtomicU64::new(1);

@@ -7,17 +7,21 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use bitcoin::{Amount, OutPoint, Transaction, TxOut, Txid, Wtxid};
+use bitcoin::{Amount, Transaction, TxOut, Txid, Wtxid};
 
 use super::graph::Entry;
 use super::locks::is_final;
 use super::policy::{self, fee_for, virtual_size};
+use super::spent::Spent;
 use super::{now, Mempool, RejectKind, Rejected, RemovalReason, State};
 use crate::chain::script::ScriptFailure;
 use crate::chain::Tip;
 
-/// Core's `COINBASE_MATURITY`.
-pub const COINBASE_MATURITY: u32 = 100;
+// At home in `money` and `spent` (shared with `rbf`, `limits` and `locks`); re-exported so
+// `mempool::accept::rate` and the others keep working.
+pub use super::money::{format_money, format_rate, rate};
+pub use super::spent::COINBASE_MATURITY;
+
 /// Core's `EXTRA_DESCENDANT_TX_SIZE_LIMIT` (the CPFP carve-out's size).
 const EXTRA_DESCENDANT_TX_SIZE_LIMIT: u64 = 10_000;
 /// Core's `MAX_FEE_ESTIMATION_TIP_AGE` (seconds).
@@ -53,42 +57,6 @@ pub struct Accepted {
     pub effective_fee_rate: u64,
     /// The transactions it replaced.
     pub replaced: Vec<Arc<Transaction>>,
-}
-
-/// One spent coin as acceptance sees it.
-pub(crate) struct Spent {
-    pub(crate) output: TxOut,
-    /// `None` for an output of a pool transaction.
-    pub(crate) height: Option<u32>,
-    pub(crate) coinbase: bool,
-}
-
-/// Core's `CFeeRate(fee, vsize)` in sat/kvB (negative fees give 0).
-pub fn rate(fee: i64, vsize: u64) -> u64 {
-    if vsize == 0 || fee <= 0 {
-        return 0;
-    }
-    u64::try_from(i128::from(fee) * 1000 / i128::from(vsize)).unwrap_or(u64::MAX)
-}
-
-/// Core's `FormatMoney`: at least two decimals, trailing zeros trimmed.
-pub fn format_money(sats: i64) -> String {
-    let sign = if sats < 0 { "-" } else { "" };
-    let abs = sats.unsigned_abs();
-    let mut text = format!("{sign}{}.{:08}", abs / 100_000_000, abs % 100_000_000);
-    while text.ends_with('0') && text.len() - text.find('.').unwrap_or(0) > 3 {
-        text.pop();
-    }
-    text
-}
-
-/// Core's `CFeeRate::ToString()`: `0.00001000 BTC/kvB`.
-pub fn format_rate(sat_per_kvb: u64) -> String {
-    format!(
-        "{}.{:08} BTC/kvB",
-        sat_per_kvb / 100_000_000,
-        sat_per_kvb % 100_000_000
-    )
 }
 
 impl Mempool {
@@ -334,49 +302,6 @@ impl Mempool {
         Ok((spent, outputs, fee, sigops))
     }
 
-    /// The coins `tx` spends, from the pool or the chain's coins view.
-    pub(crate) fn spent_coins(
-        &self,
-        state: &State,
-        tx: &Transaction,
-        txid: Txid,
-    ) -> Result<Vec<Spent>, Rejected> {
-        let mut spent = Vec::with_capacity(tx.input.len());
-        for input in &tx.input {
-            let prevout = input.previous_output;
-            if let Some(parent) = state.graph.entries.get(&prevout.txid) {
-                match parent.tx.output.get(prevout.vout as usize) {
-                    Some(out) => spent.push(Spent {
-                        output: out.clone(),
-                        height: None,
-                        coinbase: false,
-                    }),
-                    None => return Err(missing()),
-                }
-                continue;
-            }
-            match self.chain.txout(&prevout) {
-                Ok((Some(coin), _)) => spent.push(Spent {
-                    output: coin.output,
-                    height: Some(coin.height),
-                    coinbase: coin.coinbase,
-                }),
-                Ok((None, _)) => {
-                    let known = (0..tx.output.len()).any(|vout| {
-                        let outpoint = OutPoint::new(txid, vout as u32);
-                        matches!(self.chain.txout(&outpoint), Ok((Some(_), _)))
-                    });
-                    if known {
-                        return Err(Rejected::new("txn-already-known").kind(RejectKind::Conflict));
-                    }
-                    return Err(missing());
-                }
-                Err(e) => return Err(Rejected::with_detail("coins-view-error", e.to_string())),
-            }
-        }
-        Ok(spent)
-    }
-
     /// Core's `CheckFeeRate`: the rolling minimum fee, then `-minrelaytxfee`.
     fn check_fee_rate(&self, state: &mut State, modified: i64, vsize: u64) -> Result<(), Rejected> {
         let min = fee_for(self.min_fee_rate(state), vsize);
@@ -515,10 +440,6 @@ fn make_entry(
         ancestors: super::Aggregate::default(),
         descendants: super::Aggregate::default(),
     }
-}
-
-fn missing() -> Rejected {
-    Rejected::new("bad-txns-inputs-missingorspent").kind(RejectKind::MissingInputs)
 }
 
 /// Core's `Consensus::CheckTxInputs`: maturity, amounts; returns the fee.

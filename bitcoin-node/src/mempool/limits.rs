@@ -7,7 +7,7 @@ use std::collections::HashSet;
 
 use bitcoin::Txid;
 
-use super::accept::rate;
+use super::money::rate;
 use super::{now, Mempool, RemovalReason, State};
 
 /// Core's `ROLLING_FEE_HALFLIFE` (seconds).

@@ -3,7 +3,7 @@
 
 use bitcoin::Transaction;
 
-use super::accept::{Spent, COINBASE_MATURITY};
+use super::spent::{Spent, COINBASE_MATURITY};
 use super::{Mempool, State};
 use crate::chain::{ChainState, Tip};
 

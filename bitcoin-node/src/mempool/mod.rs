@@ -8,6 +8,8 @@
 //!   without the signalling requirement);
 //! - [`graph`]: entries, parents/children and the ancestor/descendant aggregates;
 //! - [`limits`]: `-maxmempool` trimming with the rolling minimum fee, `-mempoolexpiry`;
+//! - [`spent`]: the coins a transaction spends, and coinbase maturity;
+//! - [`money`]: fee rates and Core's formatting of amounts and fee rates;
 //! - [`locks`]: finality and BIP68 sequence locks, and the re-check after a reorg;
 //! - [`follow`]: the mempool's thread that follows the chainstate's block events;
 //! - [`select`]: block selection by ancestor fee rate (Core's `addPackageTxs`);
@@ -41,6 +43,7 @@ pub mod follow;
 pub mod graph;
 pub mod limits;
 pub mod locks;
+pub mod money;
 pub mod options;
 pub mod package;
 pub mod persist;
@@ -49,6 +52,7 @@ pub mod policy;
 mod pool_tests;
 pub mod rbf;
 pub mod select;
+pub mod spent;
 #[cfg(test)]
 mod tests;
 pub mod truc;

@@ -8,7 +8,7 @@ use std::collections::HashSet;
 
 use bitcoin::{Transaction, Txid};
 
-use super::accept::{format_money, format_rate, rate};
+use super::money::{format_money, format_rate, rate};
 use super::options::MempoolOptions;
 use super::policy::fee_for;
 use super::{Rejected, State};

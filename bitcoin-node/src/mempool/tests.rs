@@ -13,9 +13,9 @@ use bitcoin::{
     Witness,
 };
 
-use super::accept::{format_money, format_rate};
 use super::graph::{Aggregate, Entry, Graph};
 use super::locks::is_final;
+use super::money::{format_money, format_rate};
 use super::persist::{decode, encode, Contents, Record};
 use super::policy::{self, dust_threshold, output_type, OutputType, StandardOptions};
 

@@ -11,7 +11,7 @@ use bitcoin::{
     Transaction, TxIn, TxMerkleNode, TxOut, Witness, WitnessCommitment, WitnessMerkleNode, Wtxid,
 };
 
-use crate::chain::Tip;
+use crate::chain::tip::Tip;
 
 pub mod check;
 #[cfg(test)]
