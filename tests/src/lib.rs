@@ -83,7 +83,10 @@ impl SocketWait {
         use std::os::unix::fs::MetadataExt;
         match std::fs::symlink_metadata(&self.path) {
             Err(_) => false,
-            Ok(meta) => self.stale.as_ref().is_none_or(|(ino, _)| meta.ino() != *ino),
+            Ok(meta) => self
+                .stale
+                .as_ref()
+                .is_none_or(|(ino, _)| meta.ino() != *ino),
         }
     }
 

@@ -32,9 +32,9 @@ fn the_cli_conversion_table_agrees_with_the_server() {
     // `echojson`'s arguments are declared strings but skip type checks: it exists to show
     // what bitcoin-cli's JSON conversion sends (as in Core's table).
     for (method, index, name, is_string) in server.iter().filter(|(m, ..)| m != "echojson") {
-        let cli = PARAMS.iter().find(|p| {
-            p.method == method && p.index as u64 == *index && p.name == name.as_str()
-        });
+        let cli = PARAMS
+            .iter()
+            .find(|p| p.method == method && p.index as u64 == *index && p.name == name.as_str());
         match (cli.map(|p| p.format), is_string) {
             (Some(Format::String), false) => problems.push(format!(
                 "{method} {index} {name}: the server takes JSON, bitcoin-cli sends a string"
