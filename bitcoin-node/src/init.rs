@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use common::logging::{LogHandle, LogSettings};
 use common::Settings;
-use interfaces::{Echo, Error, Init, LocalEcho, Mining, Node, Rpc};
+use interfaces::{Chain, Echo, Error, Init, LocalEcho, Mining, Node, Rpc};
 
 use crate::mining::{LocalMining, MiningContext};
 
@@ -17,6 +17,7 @@ pub struct NodeInit {
     rpc: Option<Arc<Dispatcher>>,
     node: Option<Arc<crate::node::LocalNode>>,
     mining: Option<Arc<MiningContext>>,
+    chain: Option<crate::chain_interface::LocalChain>,
 }
 
 impl NodeInit {
@@ -33,6 +34,7 @@ impl NodeInit {
             rpc,
             node: None,
             mining: None,
+            chain: None,
         }
     }
 
@@ -44,6 +46,12 @@ impl NodeInit {
 }
 
 impl NodeInit {
+    /// Also serves `Init.makeChain` callers (wallet processes).
+    pub fn with_chain(mut self, chain: crate::chain_interface::LocalChain) -> NodeInit {
+        self.chain = Some(chain);
+        self
+    }
+
     /// Also serves `Init.makeMining` callers (external miners, template providers).
     pub fn with_mining(mut self, mining: Arc<MiningContext>) -> NodeInit {
         self.mining = Some(mining);
@@ -57,6 +65,15 @@ impl Init for NodeInit {
             Some(ctx) => Ok(Box::new(LocalMining::new(ctx.clone()))),
             None => Err(Error::failed(
                 "mining interface not available in this process",
+            )),
+        }
+    }
+
+    fn make_chain(&self) -> Result<Box<dyn Chain>, Error> {
+        match &self.chain {
+            Some(chain) => Ok(Box::new(chain.clone())),
+            None => Err(Error::failed(
+                "chain interface not available in this process",
             )),
         }
     }

@@ -15,6 +15,7 @@
 //! removes the cookie, the sockets and the pid file.
 
 pub mod chain;
+pub mod chain_interface;
 pub mod coins;
 pub mod fees;
 mod init;
@@ -261,6 +262,8 @@ pub struct Running {
     stopped: mpsc::Receiver<Stop>,
     /// Wakes every mining wait at shutdown.
     mining: Option<Arc<mining::MiningContext>>,
+    /// Set at shutdown (`Chain::shutdown_requested`).
+    stopping: Option<Arc<std::sync::atomic::AtomicBool>>,
     // After the servers, so they stop before the mempool is saved and the chainstate is
     // flushed and closed.
     mempool: Option<(
@@ -305,6 +308,7 @@ pub fn start(config: &NodeConfig, bound: Bound) -> Result<Running, NodeError> {
         pid_file: Some(config.pid_file.clone()),
         stopped,
         mining: None,
+        stopping: None,
         mempool: None,
         chain: Some(chain.clone()),
         _log: log.clone(),
@@ -331,6 +335,15 @@ pub fn start(config: &NodeConfig, bound: Bound) -> Result<Running, NodeError> {
     let mining = mining::MiningContext::new(chain.clone(), source, watcher, block_min_fee);
     running.mining = Some(mining.clone());
     let dispatcher = make_dispatcher(stop, &log, Some((&mining, &mempool, &estimator)));
+    let stopping = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    running.stopping = Some(stopping.clone());
+    let local_chain = chain_interface::LocalChain::new(
+        chain.clone(),
+        mempool.clone(),
+        estimator.clone(),
+        Arc::new(std::sync::OnceLock::from(dispatcher.clone())),
+        Arc::new(move || stopping.load(std::sync::atomic::Ordering::SeqCst)),
+    );
     let local_node = node::LocalNode::new(
         chain.clone(),
         Some(mempool.clone()),
@@ -344,7 +357,8 @@ pub fn start(config: &NodeConfig, bound: Bound) -> Result<Running, NodeError> {
     let init: Arc<dyn interfaces::Init> = Arc::new(
         NodeInit::new(config.process, Some(log), Some(dispatcher.clone()))
             .with_node(local_node)
-            .with_mining(mining),
+            .with_mining(mining)
+            .with_chain(local_chain),
     );
     for (path, listener) in bound.sockets {
         running
@@ -400,6 +414,9 @@ impl Running {
 
 impl Drop for Running {
     fn drop(&mut self) {
+        if let Some(stopping) = &self.stopping {
+            stopping.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
         if let Some(mining) = self.mining.take() {
             mining.watcher.shutdown();
         }

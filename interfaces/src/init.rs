@@ -1,6 +1,8 @@
 //! The `Init` interface: the first object a process serves on every connection.
 
-use crate::{Echo, Error, Mining, Node, Rpc};
+use std::sync::Arc;
+
+use crate::{Chain, Echo, Error, Mining, Node, Rpc, WalletLoader};
 
 /// Factory for the other interfaces a process offers. Mirrors Bitcoin Core's
 /// `interfaces::Init`: a connecting client receives an `Init` and asks it for what it needs.
@@ -32,6 +34,22 @@ pub trait Init: Send + Sync {
     /// Makes an object executing JSON-RPC requests on this process's RPC server.
     fn make_rpc(&self) -> Result<Box<dyn Rpc>, Error> {
         Err(Error::failed("rpc interface not available in this process"))
+    }
+
+    /// Makes a [`Chain`] for a wallet (served by the node).
+    fn make_chain(&self) -> Result<Box<dyn Chain>, Error> {
+        Err(Error::failed(
+            "chain interface not available in this process",
+        ))
+    }
+
+    /// Makes the [`WalletLoader`] of this (wallet) process, which reaches the node through
+    /// `chain`.
+    fn make_wallet_loader(&self, chain: Arc<dyn Chain>) -> Result<Box<dyn WalletLoader>, Error> {
+        let _ = chain;
+        Err(Error::failed(
+            "wallet loader interface not available in this process",
+        ))
     }
 
     /// Applies the settings of the parent that spawned this process (Core-style arguments

@@ -15,13 +15,19 @@
 //!
 //! This crate depends on nothing of ours and knows nothing of capnp, tokio or sockets.
 
+mod chain;
 mod echo;
 mod error;
 mod init;
 mod mining;
 mod node;
 mod rpc;
+mod wallet;
 
+pub use chain::{
+    BlockInfo, Chain, ChainNotifications, FeeEstimate, Outpoint, RelayFees, RpcArgInfo,
+    RpcMethodInfo, ScanMatch, ScanRequest, ScanResult,
+};
 #[cfg(feature = "test-utils")]
 pub use echo::conformance as echo_conformance;
 pub use echo::{Echo, LocalEcho};
@@ -40,3 +46,7 @@ pub use node::{
     NotifyNumConnectionsChanged, ShowProgress,
 };
 pub use rpc::Rpc;
+pub use wallet::{
+    Recipient, SendRequest, SentTransaction, Wallet, WalletBalances, WalletInfo, WalletLoader,
+    WalletTransaction,
+};

@@ -12,10 +12,11 @@
 //!
 //! Wire kinds: `[text]` (`&str`/`String` <-> Text), `[data]` (`&[u8]`/`Vec<u8>` <-> Data),
 //! `[prim]` (numbers and bools), `[list_prim]` (`Vec<n>` <-> List(n)), `[list_data]`
-//! (`Vec<Vec<u8>>` <-> List(Data)), `[list_text]` (`&[String]`/`Vec<String>` <-> List(Text)), `[unit]` (no result), `[cap_box P S]` /
+//! (`Vec<Vec<u8>>` <-> List(Data)), `[list_text]` (`&[String]`/`Vec<String>` <-> List(Text)), `[hash]` (`[u8; 32]` <-> Data of 32 bytes),
+//! `[list_struct T]` (`&[T]`/`Vec<T>` <-> List(struct)), `[unit]` (no result), `[cap_box P S]` /
 //! `[cap_arc P S]` (`Box<dyn T>` / `Arc<dyn T>` <-> an interface, with its proxy `P` and
 //! server adapter `S`). For results only: `[opt_struct T]` (`Option<T>` <-> `result` plus
-//! `hasResult`), `[maybe_struct T]` (`Option<T>` <-> `result` set or not), `[opt_cap_box P S]`
+//! `hasResult`), `[opt_hash]` (`Option<[u8; 32]>` likewise), `[maybe_struct T]` (`Option<T>` <-> `result` set or not), `[opt_cap_box P S]`
 //! (`Option<Box<dyn T>>` <-> a capability or null) and `[verdict]` (`BlockVerdict` <->
 //! `reason`, `debug`, `result`).
 
@@ -56,7 +57,7 @@ impl<T: ?Sized + Send + Sync + 'static> IntoSend for Arc<T> {
 macro_rules! into_send_copy {
     ($($t:ty),*) => { $(impl IntoSend for $t { type Owned = $t; fn into_send(self) -> $t { self } })* };
 }
-into_send_copy!(bool, u8, u16, u32, u64, i8, i16, i32, i64, f32, f64);
+into_send_copy!(bool, u8, u16, u32, u64, i8, i16, i32, i64, f32, f64, [u8; 32]);
 
 /// Conversion between a Rust value type of the `interfaces` crate and its capnp struct (the
 /// `[struct T]` wire kind). Implementations live in `crate::convert`.
@@ -173,6 +174,13 @@ macro_rules! __ipc_read {
     ([list_data], $r:expr, $f:ident, $conn:expr) => { $crate::paste::paste! { $crate::proxy::read_list_data($r.[<get_ $f>]()) } };
     ([list_text], $r:expr, $f:ident, $conn:expr) => { $crate::paste::paste! { $crate::proxy::read_list_text($r.[<get_ $f>]()) } };
     ([unit], $r:expr, $f:ident, $conn:expr) => { ::capnp::Result::Ok(()) };
+    ([hash], $r:expr, $f:ident, $conn:expr) => { $crate::paste::paste! { $crate::proxy::read_hash($r.[<get_ $f>]()) } };
+    ([opt_hash], $r:expr, $f:ident, $conn:expr) => { $crate::paste::paste! {
+        if $r.[<get_has_ $f>]() { $crate::proxy::read_hash($r.[<get_ $f>]()).map(Some) } else { ::capnp::Result::Ok(None) }
+    } };
+    ([list_struct $T:ident], $r:expr, $f:ident, $conn:expr) => { $crate::paste::paste! {
+        $r.[<get_ $f>]().and_then(|list| list.iter().map(|r| <$T as $crate::proxy::WireStruct>::read(r)).collect::<::capnp::Result<Vec<$T>>>())
+    } };
     ([struct $T:ident], $r:expr, $f:ident, $conn:expr) => { $crate::paste::paste! {
         $r.[<get_ $f>]().and_then(|r| <$T as $crate::proxy::WireStruct>::read(r))
     } };
@@ -250,6 +258,27 @@ macro_rules! __ipc_write {
     ([unit], $b:expr, $f:ident, $v:expr, $conn:expr) => {{
         let () = $v;
     }};
+    ([hash], $b:expr, $f:ident, $v:expr, $conn:expr) => {
+        $crate::paste::paste! {{ $b.[<set_ $f>](&$v[..]); }}
+    };
+    ([opt_hash], $b:expr, $f:ident, $v:expr, $conn:expr) => {
+        $crate::paste::paste! {{
+            if let Some(value) = $v {
+                let mut b = $b;
+                b.reborrow().[<set_ $f>](&value[..]);
+                b.[<set_has_ $f>](true);
+            }
+        }}
+    };
+    ([list_struct $T:ident], $b:expr, $f:ident, $v:expr, $conn:expr) => {
+        $crate::paste::paste! {{
+            let values = &$v;
+            let mut list = $b.[<init_ $f>]($crate::proxy::list_len(values.len())?);
+            for (i, value) in (0u32..).zip(values.iter()) {
+                $crate::proxy::WireStruct::write(value, list.reborrow().get(i));
+            }
+        }}
+    };
     ([struct $T:ident], $b:expr, $f:ident, $v:expr, $conn:expr) => {
         $crate::paste::paste! {{
             $crate::proxy::WireStruct::write(&$v, $b.[<init_ $f>]());
@@ -319,7 +348,13 @@ macro_rules! __ipc_pass {
     ([struct $T:ident], $v:expr) => {
         &$v
     };
+    ([list_struct $T:ident], $v:expr) => {
+        &$v
+    };
     ([prim], $v:expr) => {
+        $v
+    };
+    ([hash], $v:expr) => {
         $v
     };
     ([cap_box $P:ident $S:ident], $v:expr) => {

@@ -199,8 +199,10 @@ impl Dispatcher {
             .table
             .get(&request.method)
             .ok_or_else(|| RpcError::new(RPC_METHOD_NOT_FOUND, "Method not found"))?;
-        if wallet_name(caller.uri).is_some() {
-            // No wallet can be loaded yet: every wallet endpoint names a missing wallet.
+        if wallet_name(caller.uri).is_some() && method.remote.is_none() && !self.table.has_remote()
+        {
+            // No wallet process serves methods: every wallet endpoint names a missing wallet.
+            // (With one, the node's own methods run at any endpoint, as in Core.)
             return Err(RpcError::new(
                 RPC_WALLET_NOT_FOUND,
                 "Requested wallet does not exist or is not loaded",

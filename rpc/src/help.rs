@@ -205,6 +205,9 @@ impl Sections {
 /// A method's full help (Core's `RPCMethod::ToString`); also the error message of a call
 /// with the wrong number of parameters.
 pub fn method_help(m: &Method) -> String {
+    if let Some(remote) = &m.remote {
+        return remote.help.clone();
+    }
     let mut out = m.name.to_string();
     let mut was_optional = false;
     for p in m.params.iter().take_while(|p| !p.hidden) {
@@ -271,7 +274,7 @@ pub fn table_help<'a>(methods: impl IntoIterator<Item = &'a Method>, command: &s
                 if !category.is_empty() {
                     out.push('\n');
                 }
-                category = m.category;
+                category = &m.category;
                 let mut chars = category.chars();
                 let capitalized: String = chars
                     .next()
@@ -297,6 +300,12 @@ pub fn table_help<'a>(methods: impl IntoIterator<Item = &'a Method>, command: &s
 pub fn arg_map<'a>(methods: impl IntoIterator<Item = &'a Method>) -> Value {
     let mut out = Vec::new();
     for m in methods {
+        if let Some(remote) = &m.remote {
+            for (i, name, is_str) in &remote.args {
+                out.push(serde_json::json!([m.name, i, name, is_str]));
+            }
+            continue;
+        }
         for (i, p) in m.params.iter().enumerate() {
             for name in p.names.split('|') {
                 let is_str = |p: &Param| matches!(p.ty, ParamType::Str | ParamType::StrHex);

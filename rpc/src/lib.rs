@@ -38,7 +38,7 @@ pub use amount::{amount_from_value, amount_to_value};
 pub use config::RpcConfig;
 pub use control::Control;
 pub use dispatch::{Caller, Dispatcher, LocalRpc, Reply};
-pub use method::{Handler, Method, RpcResult};
+pub use method::{Handler, Method, RemoteSpec, RpcResult};
 pub use param::{Fallback, Param, ParamType};
 pub use params::{ActiveCommand, FromParam, Params, ServerInfo};
 pub use protocol::RpcError;

@@ -1,6 +1,8 @@
 //! One method (Core's `RPCMethod`): its name, category, parameters, help sections and
 //! handler, built with a few chained calls.
 
+use std::borrow::Cow;
+
 use serde_json::Value;
 
 use crate::param::{Param, ParamType};
@@ -13,12 +15,23 @@ pub type RpcResult = Result<Value, RpcError>;
 /// A method's implementation; it may block (it runs on a worker thread).
 pub type Handler = Box<dyn Fn(&Params<'_>) -> RpcResult + Send + Sync>;
 
+/// A method defined in another process (a wallet's), served here by forwarding: its help
+/// and its parameter rows come from there, and its parameters go there as sent (that process
+/// converts and checks them).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RemoteSpec {
+    /// The whole help text, in Core's layout.
+    pub help: String,
+    /// `help dump_all_command_conversions` rows: position, name, whether a string.
+    pub args: Vec<(u32, String, bool)>,
+}
+
 /// One method (Core's `RPCMethod` plus its category).
 pub struct Method {
     /// Its name.
-    pub name: &'static str,
+    pub name: Cow<'static, str>,
     /// Its help category (`control`, `blockchain`, ...; `hidden` keeps it out of `help`).
-    pub category: &'static str,
+    pub category: Cow<'static, str>,
     /// What it does (may span lines).
     pub description: String,
     /// Its parameters, in positional order.
@@ -27,6 +40,8 @@ pub struct Method {
     pub results: String,
     /// The help's examples, already formatted.
     pub examples: String,
+    /// Set for a method served by another process.
+    pub remote: Option<RemoteSpec>,
     handler: Handler,
 }
 
@@ -34,13 +49,34 @@ impl Method {
     /// A method without parameters; add them with [`Method::param`].
     pub fn new(name: &'static str, category: &'static str, description: impl Into<String>) -> Self {
         Method {
-            name,
-            category,
+            name: Cow::Borrowed(name),
+            category: Cow::Borrowed(category),
             description: description.into(),
             params: Vec::new(),
             results: String::new(),
             examples: String::new(),
+            remote: None,
             handler: Box::new(move |_| Err(RpcError::internal_bug(format!("{name}: no handler")))),
+        }
+    }
+
+    /// A method of another process, forwarded by `handler` (which reads the parameters as
+    /// sent with [`Params::raw`]).
+    pub fn remote(
+        name: String,
+        category: String,
+        spec: RemoteSpec,
+        handler: impl Fn(&Params<'_>) -> RpcResult + Send + Sync + 'static,
+    ) -> Method {
+        Method {
+            name: Cow::Owned(name),
+            category: Cow::Owned(category),
+            description: String::new(),
+            params: Vec::new(),
+            results: String::new(),
+            examples: String::new(),
+            remote: Some(spec),
+            handler: Box::new(handler),
         }
     }
 

@@ -37,6 +37,7 @@ pub struct Params<'a> {
     values: &'a [Value],
     uri: &'a str,
     user: &'a str,
+    raw: &'a Value,
 }
 
 static NULL: Value = Value::Null;
@@ -58,7 +59,19 @@ impl<'a> Params<'a> {
             values,
             uri,
             user,
+            raw: &NULL,
         }
+    }
+
+    /// With the parameters as the request sent them (array, object or absent).
+    pub fn with_raw(mut self, raw: &'a Value) -> Params<'a> {
+        self.raw = raw;
+        self
+    }
+
+    /// The parameters as the request sent them, before any conversion (for forwarding).
+    pub fn raw(&self) -> &'a Value {
+        self.raw
     }
 
     /// The values as passed (after named-to-positional conversion), without defaults.

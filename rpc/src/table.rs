@@ -53,8 +53,8 @@ pub struct MergedMethods {
 
 impl MergedMethods {
     /// The merged methods' names.
-    pub fn names(&self) -> Vec<&'static str> {
-        self.methods.iter().map(|m| m.name).collect()
+    pub fn names(&self) -> Vec<&str> {
+        self.methods.iter().map(|m| &*m.name).collect()
     }
 
     /// Takes the methods out of the table now.
@@ -96,7 +96,7 @@ impl RpcTable {
             .methods
             .get_mut()
             .unwrap_or_else(PoisonError::into_inner);
-        if methods.contains_key(method.name) {
+        if methods.contains_key(&*method.name) {
             tracing::warn!(target: "rpc", "RPC method {} registered twice", method.name);
         }
         methods.insert(method.name.to_string(), vec![Arc::new(method)]);
@@ -130,13 +130,21 @@ impl RpcTable {
     fn unregister(&self, gone: &[Arc<Method>]) {
         let mut methods = self.methods_write();
         for method in gone {
-            if let Some(stack) = methods.get_mut(method.name) {
+            if let Some(stack) = methods.get_mut(&*method.name) {
                 stack.retain(|m| !Arc::ptr_eq(m, method));
                 if stack.is_empty() {
-                    methods.remove(method.name);
+                    methods.remove(&*method.name);
                 }
             }
         }
+    }
+
+    /// Whether any method of another process is merged in.
+    pub fn has_remote(&self) -> bool {
+        self.methods_read()
+            .values()
+            .flatten()
+            .any(|m| m.remote.is_some())
     }
 
     /// The method called `name` (the latest registered).
@@ -177,12 +185,16 @@ impl RpcTable {
         );
         let _active = Active(self, id);
         let positional = match params {
+            _ if method.remote.is_some() => Vec::new(),
             Value::Object(named) => named_to_positional(named, &method.arg_names())?,
             Value::Array(values) => values.clone(),
             _ => Vec::new(),
         };
-        check(method, &positional)?;
-        let params = Params::new(self, method.name, &method.params, &positional, uri, user);
+        if method.remote.is_none() {
+            check(method, &positional)?;
+        }
+        let params = Params::new(self, &method.name, &method.params, &positional, uri, user)
+            .with_raw(params);
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| method.call(&params)))
             .unwrap_or_else(|panic| {
                 let what = panic

@@ -437,3 +437,48 @@ fn a_second_table_merges_in_and_leaves() {
     let listing = call(r#"{"method":"help","id":1}"#)["result"].clone();
     assert!(!listing.as_str().expect("text").contains("getanswer"));
 }
+
+/// A method of another process: its help and conversion rows are that process's, and its
+/// parameters reach its handler as sent (named or positional), unconverted and unchecked.
+#[test]
+fn a_remote_method_forwards_parameters_as_sent() {
+    let (d, _) = dispatcher();
+    let mut table = RpcTable::new();
+    table.register(Method::remote(
+        "getbalance".into(),
+        "wallet".into(),
+        RemoteSpec {
+            help: "getbalance ( \"dummy\" minconf )\n\nReturns the balance.".into(),
+            args: vec![(0, "dummy".into(), true), (1, "minconf".into(), false)],
+        },
+        |p| Ok(json!({"raw": p.raw(), "uri": p.uri()})),
+    ));
+    let _merged = d.merge(table);
+    let reply = d.execute_body(
+        br#"{"method":"getbalance","params":{"minconf":2,"bogus":1},"id":1}"#,
+        Caller {
+            uri: "/wallet/w",
+            user: "u",
+        },
+    );
+    let body = reply.body.expect("body");
+    assert_eq!(
+        body["result"],
+        json!({"raw": {"minconf": 2, "bogus": 1}, "uri": "/wallet/w"}),
+        "{body}"
+    );
+    let help = run(&d, r#"{"method":"help","params":["getbalance"],"id":1}"#);
+    assert_eq!(
+        help.body.expect("body")["result"],
+        json!("getbalance ( \"dummy\" minconf )\n\nReturns the balance.")
+    );
+    let rows = run(
+        &d,
+        r#"{"method":"help","params":["dump_all_command_conversions"],"id":1}"#,
+    );
+    let rows = rows.body.expect("body")["result"].clone();
+    assert!(rows
+        .as_array()
+        .expect("rows")
+        .contains(&json!(["getbalance", 1, "minconf", false])));
+}

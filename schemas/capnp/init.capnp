@@ -9,6 +9,7 @@ using Echo = import "echo.capnp";
 using Mining = import "mining.capnp";
 using Rpc = import "rpc.capnp";
 using Node = import "node.capnp";
+using Chain = import "chain.capnp";
 
 interface Init {
     construct @0 (threadMap :Proxy.ThreadMap) -> (threadMap :Proxy.ThreadMap);
@@ -21,9 +22,8 @@ interface Init {
     makeRpc @4 (context :Proxy.Context) -> (result :Rpc.Rpc);
 
     # Ordinals 5-7 are makeChain, makeNode and makeWalletLoader, as on Core's multiprocess
-    # branches; makeChain and makeWalletLoader gain their result field when those
-    # interfaces are added.
-    makeChain @5 (context :Proxy.Context) -> ();
+    # branches; makeWalletLoader gains its parameters and result with the wallet interfaces.
+    makeChain @5 (context :Proxy.Context) -> (result :Chain.Chain);
     makeNode @6 (context :Proxy.Context) -> (result :Node.Node);
     makeWalletLoader @7 (context :Proxy.Context) -> ();
 

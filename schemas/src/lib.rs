@@ -33,6 +33,7 @@ generated! {
     mining_capnp => "mining_capnp.rs",
     rpc_capnp => "rpc_capnp.rs",
     node_capnp => "node_capnp.rs",
+    chain_capnp => "chain_capnp.rs",
     ipc_test_capnp => "ipc_test_capnp.rs",
 }
 
@@ -49,6 +50,7 @@ pub static SCHEMA_FILES: &[(&str, &str)] = &[
     ("mining.capnp", include_str!("../capnp/mining.capnp")),
     ("rpc.capnp", include_str!("../capnp/rpc.capnp")),
     ("node.capnp", include_str!("../capnp/node.capnp")),
+    ("chain.capnp", include_str!("../capnp/chain.capnp")),
     ("ipc_test.capnp", include_str!("../capnp/ipc_test.capnp")),
 ];
 

@@ -2,6 +2,7 @@
 //!
 //! `construct` (the `ThreadMap` exchange) is handled by the runtime, not by the trait.
 
+use crate::interfaces::chain::{ChainProxy, ChainServer};
 use crate::interfaces::echo::{EchoProxy, EchoServer};
 use crate::interfaces::mining::{MiningProxy, MiningServer};
 use crate::interfaces::node::{NodeProxy, NodeServer};
@@ -19,6 +20,7 @@ crate::interface! {
         fn make_mining() -> Box<dyn interfaces::Mining> => [cap_box MiningProxy MiningServer];
         fn make_rpc() -> Box<dyn interfaces::Rpc> => [cap_box RpcProxy RpcServer];
         fn make_node() -> Box<dyn interfaces::Node> => [cap_box NodeProxy NodeServer];
+        fn make_chain() -> Box<dyn interfaces::Chain> => [cap_box ChainProxy ChainServer];
         fn configure(args: &[String] => [list_text]) -> () => [unit];
     }
     server_extra {

@@ -1,5 +1,6 @@
 //! Client proxies and server adapters of each interface, made by [`crate::interface!`].
 
+pub mod chain;
 pub mod echo;
 pub mod init;
 pub mod mining;

@@ -1,6 +1,7 @@
 //! End-to-end tests: the real binaries, real sockets, real processes.
 
 mod chain;
+mod chain_interface;
 mod chain_options;
 mod cli;
 mod cli_table;

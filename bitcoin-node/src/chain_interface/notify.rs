@@ -1,0 +1,164 @@
+//! `Chain::handle_notifications`: each subscriber gets its own delivery thread fed by the
+//! chainstate's events, so a slow or remote subscriber never holds up the node or the others;
+//! its notifications arrive in chain order. The handler's drop (or `disconnect`) stops the
+//! thread; so does a subscriber whose process went away.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use bitcoin::hashes::Hash;
+use bitcoin::BlockHash;
+use interfaces::{BlockInfo, ChainNotifications, Error, Handler};
+
+use super::block_info;
+use crate::chain::{ChainEvent, ChainState};
+
+/// How long `wait_for_notifications` waits for the slowest subscriber.
+const WAIT_LIMIT: Duration = Duration::from_secs(30);
+
+/// The last tip each live subscriber was told about, for `wait_for_notifications`.
+#[derive(Default)]
+pub struct Subscribers {
+    delivered: Mutex<Vec<(u64, Option<BlockHash>)>>,
+    changed: Condvar,
+    next_id: Mutex<u64>,
+}
+
+impl Subscribers {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<(u64, Option<BlockHash>)>> {
+        self.delivered
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn add(&self, tip: Option<BlockHash>) -> u64 {
+        let mut next = self.next_id.lock().unwrap_or_else(PoisonError::into_inner);
+        *next += 1;
+        self.lock().push((*next, tip));
+        *next
+    }
+
+    fn set(&self, id: u64, tip: Option<BlockHash>) {
+        if let Some(entry) = self.lock().iter_mut().find(|(i, _)| *i == id) {
+            entry.1 = tip;
+        }
+        self.changed.notify_all();
+    }
+
+    fn remove(&self, id: u64) {
+        self.lock().retain(|(i, _)| *i != id);
+        self.changed.notify_all();
+    }
+
+    /// Waits until every subscriber has been told about `tip`.
+    pub fn wait_until_delivered(&self, tip: Option<BlockHash>) {
+        let deadline = Instant::now() + WAIT_LIMIT;
+        let mut delivered = self.lock();
+        while delivered.iter().any(|(_, t)| *t != tip) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                tracing::warn!("chain notifications not delivered within {WAIT_LIMIT:?}");
+                return;
+            }
+            delivered = self
+                .changed
+                .wait_timeout(delivered, left)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
+    }
+}
+
+struct Subscription {
+    active: Arc<AtomicBool>,
+}
+
+impl Handler for Subscription {
+    fn disconnect(&self) -> Result<(), Error> {
+        self.active.store(false, Ordering::SeqCst);
+        Ok(())
+    }
+}
+
+impl Drop for Subscription {
+    fn drop(&mut self) {
+        self.active.store(false, Ordering::SeqCst);
+    }
+}
+
+/// Subscribes `notifications` to `chain`'s events.
+pub fn subscribe(
+    chain: &Arc<ChainState>,
+    subscribers: &Arc<Subscribers>,
+    notifications: Arc<dyn ChainNotifications>,
+) -> Result<Box<dyn Handler>, Error> {
+    let (events, received) = mpsc::channel();
+    chain.subscribe(events);
+    let id = subscribers.add(chain.tip().map(|t| t.hash));
+    let active = Arc::new(AtomicBool::new(true));
+    let (chain, subscribers_for_thread, flag) =
+        (Arc::downgrade(chain), subscribers.clone(), active.clone());
+    std::thread::Builder::new()
+        .name("chain-notify".into())
+        .spawn(move || {
+            deliver(
+                &received,
+                &chain,
+                &notifications,
+                &flag,
+                &subscribers_for_thread,
+                id,
+            );
+            subscribers_for_thread.remove(id);
+        })
+        .map_err(|e| Error::failed(format!("cannot start a notification thread: {e}")))?;
+    Ok(Box::new(Subscription { active }))
+}
+
+fn deliver(
+    events: &mpsc::Receiver<ChainEvent>,
+    chain: &std::sync::Weak<ChainState>,
+    notifications: &Arc<dyn ChainNotifications>,
+    active: &AtomicBool,
+    subscribers: &Subscribers,
+    id: u64,
+) {
+    while active.load(Ordering::SeqCst) {
+        let event = match events.recv_timeout(Duration::from_millis(200)) {
+            Ok(event) => event,
+            Err(RecvTimeoutError::Timeout) => continue,
+            Err(RecvTimeoutError::Disconnected) => return,
+        };
+        let Some(chain) = chain.upgrade() else { return };
+        let outcome =
+            match event {
+                ChainEvent::BlockConnected { hash, .. } => info(&chain, &hash)
+                    .map_or(Ok(()), |block| notifications.block_connected(&block)),
+                ChainEvent::BlockDisconnected { hash, .. } => info(&chain, &hash)
+                    .map_or(Ok(()), |block| notifications.block_disconnected(&block)),
+                ChainEvent::BlockTip { hash, .. } => {
+                    let told = notifications.updated_block_tip();
+                    subscribers.set(id, Some(hash));
+                    told
+                }
+                _ => Ok(()),
+            };
+        if let Err(e) = outcome {
+            if e.is_disconnected() {
+                tracing::debug!("chain notification subscriber gone: {e}");
+                return;
+            }
+            tracing::warn!("chain notification subscriber failed: {e}");
+        }
+    }
+}
+
+fn info(chain: &ChainState, hash: &BlockHash) -> Option<BlockInfo> {
+    let info = block_info(chain, hash);
+    if info.is_none() {
+        tracing::warn!(block = %hash, "no block info for a chain notification");
+    }
+    info.filter(|i| i.hash == hash.to_byte_array())
+}
