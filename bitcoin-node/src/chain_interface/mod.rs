@@ -183,7 +183,7 @@ impl interfaces::Chain for LocalChain {
     }
 
     fn wait_for_notifications(&self) -> Result<(), Error> {
-        let tip = self.chain.tip().map(|t| t.hash);
+        let tip = self.chain.tip().map(|t| (t.hash, t.height));
         self.subscribers.wait_until_delivered(tip);
         Ok(())
     }

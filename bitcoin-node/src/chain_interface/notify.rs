@@ -18,29 +18,32 @@ use crate::chain::{ChainEvent, ChainState};
 /// How long `wait_for_notifications` waits for the slowest subscriber.
 const WAIT_LIMIT: Duration = Duration::from_secs(30);
 
+/// The block (and height) a subscriber was last told the chain ends at.
+type Told = Option<(BlockHash, i32)>;
+
 /// The last tip each live subscriber was told about, for `wait_for_notifications`.
 #[derive(Default)]
 pub struct Subscribers {
-    delivered: Mutex<Vec<(u64, Option<BlockHash>)>>,
+    delivered: Mutex<Vec<(u64, Told)>>,
     changed: Condvar,
     next_id: Mutex<u64>,
 }
 
 impl Subscribers {
-    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<(u64, Option<BlockHash>)>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<(u64, Told)>> {
         self.delivered
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn add(&self, tip: Option<BlockHash>) -> u64 {
+    fn add(&self, tip: Told) -> u64 {
         let mut next = self.next_id.lock().unwrap_or_else(PoisonError::into_inner);
         *next += 1;
         self.lock().push((*next, tip));
         *next
     }
 
-    fn set(&self, id: u64, tip: Option<BlockHash>) {
+    fn set(&self, id: u64, tip: Told) {
         if let Some(entry) = self.lock().iter_mut().find(|(i, _)| *i == id) {
             entry.1 = tip;
         }
@@ -52,11 +55,15 @@ impl Subscribers {
         self.changed.notify_all();
     }
 
-    /// Waits until every subscriber has been told about `tip`.
-    pub fn wait_until_delivered(&self, tip: Option<BlockHash>) {
+    /// Waits until every subscriber has been told about `tip` (or a later block).
+    pub fn wait_until_delivered(&self, tip: Told) {
+        let caught_up = |told: &Told| match (told, tip) {
+            (Some((_, height)), Some((_, tip_height))) if *height > tip_height => true,
+            _ => *told == tip,
+        };
         let deadline = Instant::now() + WAIT_LIMIT;
         let mut delivered = self.lock();
-        while delivered.iter().any(|(_, t)| *t != tip) {
+        while !delivered.iter().all(|(_, t)| caught_up(t)) {
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
                 tracing::warn!("chain notifications not delivered within {WAIT_LIMIT:?}");
@@ -96,7 +103,7 @@ pub fn subscribe(
 ) -> Result<Box<dyn Handler>, Error> {
     let (events, received) = mpsc::channel();
     chain.subscribe(events);
-    let id = subscribers.add(chain.tip().map(|t| t.hash));
+    let id = subscribers.add(chain.tip().map(|t| (t.hash, t.height)));
     let active = Arc::new(AtomicBool::new(true));
     let (chain, subscribers_for_thread, flag) =
         (Arc::downgrade(chain), subscribers.clone(), active.clone());
@@ -132,19 +139,32 @@ fn deliver(
             Err(RecvTimeoutError::Disconnected) => return,
         };
         let Some(chain) = chain.upgrade() else { return };
-        let outcome =
-            match event {
-                ChainEvent::BlockConnected { hash, .. } => info(&chain, &hash)
-                    .map_or(Ok(()), |block| notifications.block_connected(&block)),
-                ChainEvent::BlockDisconnected { hash, .. } => info(&chain, &hash)
-                    .map_or(Ok(()), |block| notifications.block_disconnected(&block)),
-                ChainEvent::BlockTip { hash, .. } => {
-                    let told = notifications.updated_block_tip();
-                    subscribers.set(id, Some(hash));
+        // The kernel reports a new tip before the coins view has connected the block, so
+        // what a subscriber has been told is tracked by the block notifications.
+        let outcome = match event {
+            ChainEvent::BlockConnected { hash, height } => {
+                let told = info(&chain, &hash)
+                    .map_or(Ok(()), |block| notifications.block_connected(&block));
+                subscribers.set(id, Some((hash, height)));
+                told
+            }
+            ChainEvent::BlockDisconnected { hash, .. } => match info(&chain, &hash) {
+                Some(block) => {
+                    let told = notifications.block_disconnected(&block);
+                    subscribers.set(
+                        id,
+                        Some((
+                            BlockHash::from_byte_array(block.prev_hash),
+                            block.height - 1,
+                        )),
+                    );
                     told
                 }
-                _ => Ok(()),
-            };
+                None => Ok(()),
+            },
+            ChainEvent::BlockTip { .. } => notifications.updated_block_tip(),
+            _ => Ok(()),
+        };
         if let Err(e) = outcome {
             if e.is_disconnected() {
                 tracing::debug!("chain notification subscriber gone: {e}");
