@@ -264,6 +264,8 @@ pub struct Running {
     mining: Option<Arc<mining::MiningContext>>,
     /// Set at shutdown (`Chain::shutdown_requested`).
     stopping: Option<Arc<std::sync::atomic::AtomicBool>>,
+    /// The wallet process this node spawned, and its loader.
+    wallet: Option<WalletChild>,
     // After the servers, so they stop before the mempool is saved and the chainstate is
     // flushed and closed.
     mempool: Option<(
@@ -309,6 +311,7 @@ pub fn start(config: &NodeConfig, bound: Bound) -> Result<Running, NodeError> {
         stopped,
         mining: None,
         stopping: None,
+        wallet: None,
         mempool: None,
         chain: Some(chain.clone()),
         _log: log.clone(),
@@ -358,8 +361,13 @@ pub fn start(config: &NodeConfig, bound: Bound) -> Result<Running, NodeError> {
         NodeInit::new(config.process, Some(log), Some(dispatcher.clone()))
             .with_node(local_node)
             .with_mining(mining)
-            .with_chain(local_chain),
+            .with_chain(local_chain.clone()),
     );
+    // The wallet registers its RPC methods before any client is served, so a client that
+    // sees the socket finds them.
+    if config.process == "bitcoin-node" && !config.settings.get_bool("disablewallet", false)? {
+        running.wallet = spawn_wallet(config, local_chain);
+    }
     for (path, listener) in bound.sockets {
         running
             .listeners
@@ -367,6 +375,48 @@ pub fn start(config: &NodeConfig, bound: Bound) -> Result<Running, NodeError> {
     }
     running.rpc = Some(::rpc::start(&config.rpc, bound.rpc, dispatcher)?);
     Ok(running)
+}
+
+/// A wallet process spawned by the node: its loader, then the connection (dropped last,
+/// which closes the socket and ends the process).
+struct WalletChild {
+    _loader: Box<dyn interfaces::WalletLoader>,
+    _process: ipc::spawn::Spawned<ipc::InitProxy>,
+}
+
+/// Spawns `bitcoin-wallet` beside this executable, passes it the node's settings and a
+/// `Chain`; it registers its RPC methods and loads its wallets. Failures are logged and the
+/// node runs without a wallet.
+fn spawn_wallet(config: &NodeConfig, chain: chain_interface::LocalChain) -> Option<WalletChild> {
+    let exe = std::env::current_exe()
+        .map(|e| e.with_file_name("bitcoin-wallet"))
+        .ok()
+        .filter(|e| e.exists());
+    let Some(exe) = exe else {
+        tracing::warn!("bitcoin-wallet not found beside this executable; running without a wallet");
+        return None;
+    };
+    let spawned = ipc::spawn::spawn_process::<ipc::InitProxy>(&exe)
+        .map_err(|e| tracing::error!("cannot start the wallet process: {e}"))
+        .ok()?;
+    let args = config
+        .settings
+        .child_args(&config.log, common::args::WALLET_OPTIONS);
+    let made = interfaces::Init::configure(&spawned.init, &args)
+        .and_then(|()| interfaces::Init::make_wallet_loader(&spawned.init, Arc::new(chain)));
+    match made {
+        Ok(loader) => {
+            tracing::info!(pid = spawned.pid, "wallet process started");
+            Some(WalletChild {
+                _loader: loader,
+                _process: spawned,
+            })
+        }
+        Err(e) => {
+            tracing::error!("the wallet process failed to start: {e}");
+            None
+        }
+    }
 }
 
 /// Creates the mempool on `chain`, feeding `estimator`, and, with `-persistmempool`, loads
@@ -417,6 +467,8 @@ impl Drop for Running {
         if let Some(stopping) = &self.stopping {
             stopping.store(true, std::sync::atomic::Ordering::SeqCst);
         }
+        // Closing the socket ends the wallet process (its wallets are saved as they change).
+        self.wallet.take();
         if let Some(mining) = self.mining.take() {
             mining.watcher.shutdown();
         }

@@ -128,6 +128,7 @@ pub fn all() -> Vec<OptionSpec> {
         .iter()
         .chain(NODE_OPTIONS)
         .chain(rpc::options::RPC_OPTIONS)
+        .chain(common::args::WALLET_OPTIONS)
         .copied()
         .collect()
 }

@@ -97,6 +97,43 @@ pub const LOGGING: &str = "Debugging/Testing options";
 /// Heading of the IPC options.
 pub const IPC: &str = "IPC interprocess connection options";
 
+/// Heading of the wallet options (Core's `OptionsCategory::WALLET`).
+pub const WALLET: &str = "Wallet options";
+
+/// The wallet options: the node accepts them (and passes them to the wallet process it
+/// spawns), `bitcoin-wallet` reads them.
+pub const WALLET_OPTIONS: &[OptionSpec] = &[
+    OptionSpec::flag(
+        "disablewallet",
+        WALLET,
+        "Do not load the wallet and disable wallet RPC calls",
+    ),
+    OptionSpec::value(
+        "fallbackfee",
+        "<amt>",
+        WALLET,
+        "A fee rate (in BTC/kvB) that will be used when fee estimation has insufficient data. 0 to entirely disable the fallbackfee feature. (default: 0.00)",
+    ),
+    OptionSpec::value(
+        "maxtxfee",
+        "<amt>",
+        WALLET,
+        "Maximum total fees (in BTC) to use in a single wallet transaction; setting this too low may abort large transactions (default: 0.10)",
+    ),
+    OptionSpec::value(
+        "txconfirmtarget",
+        "<n>",
+        WALLET,
+        "If paytxfee is not set, include enough fee so transactions begin confirmation on average within n blocks (default: 6)",
+    ),
+    OptionSpec::multi(
+        "wallet",
+        "<path>",
+        WALLET,
+        "Specify wallet path to load at startup. Can be used multiple times to load multiple wallets. Path is to a directory containing wallet data and log files. If the path is not absolute, it is interpreted relative to <walletdir>. This only loads existing wallets and does not create new ones. For backwards compatibility this also accepts names of existing top-level data files in <walletdir>.",
+    ),
+];
+
 /// Options every binary has: data directory, config file, chain selection, logging.
 pub const COMMON_OPTIONS: &[OptionSpec] = &[
     OptionSpec::value("datadir", "<dir>", GENERAL, "Specify data directory (default: ~/.bitcoin)"),

@@ -85,6 +85,7 @@ fn error_reply(error: RpcError, request: &JsonRequest) -> Reply {
 pub struct Dispatcher {
     table: Arc<RpcTable>,
     warmup: Mutex<Option<String>>,
+    wallet_endpoints: bool,
 }
 
 impl Dispatcher {
@@ -93,6 +94,16 @@ impl Dispatcher {
         Dispatcher {
             table: Arc::new(table),
             warmup: Mutex::new(None),
+            wallet_endpoints: false,
+        }
+    }
+
+    /// A dispatcher for a wallet process's own methods, which read `/wallet/<name>`
+    /// endpoints themselves.
+    pub fn for_wallet_methods(table: RpcTable) -> Dispatcher {
+        Dispatcher {
+            wallet_endpoints: true,
+            ..Dispatcher::new(table)
         }
     }
 
@@ -199,7 +210,10 @@ impl Dispatcher {
             .table
             .get(&request.method)
             .ok_or_else(|| RpcError::new(RPC_METHOD_NOT_FOUND, "Method not found"))?;
-        if wallet_name(caller.uri).is_some() && method.remote.is_none() && !self.table.has_remote()
+        if wallet_name(caller.uri).is_some()
+            && !self.wallet_endpoints
+            && method.remote.is_none()
+            && !self.table.has_remote()
         {
             // No wallet process serves methods: every wallet endpoint names a missing wallet.
             // (With one, the node's own methods run at any endpoint, as in Core.)

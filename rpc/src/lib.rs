@@ -20,6 +20,7 @@ pub mod amount;
 pub mod auth;
 pub mod config;
 pub mod control;
+pub mod describe;
 pub mod descriptor;
 pub mod dispatch;
 pub mod help;

@@ -10,6 +10,7 @@ using Mining = import "mining.capnp";
 using Rpc = import "rpc.capnp";
 using Node = import "node.capnp";
 using Chain = import "chain.capnp";
+using Wallet = import "wallet.capnp";
 
 interface Init {
     construct @0 (threadMap :Proxy.ThreadMap) -> (threadMap :Proxy.ThreadMap);
@@ -22,10 +23,11 @@ interface Init {
     makeRpc @4 (context :Proxy.Context) -> (result :Rpc.Rpc);
 
     # Ordinals 5-7 are makeChain, makeNode and makeWalletLoader, as on Core's multiprocess
-    # branches; makeWalletLoader gains its parameters and result with the wallet interfaces.
+    # branches. makeWalletLoader is served by a wallet process: its parent node passes the
+    # Chain the wallets reach the node through.
     makeChain @5 (context :Proxy.Context) -> (result :Chain.Chain);
     makeNode @6 (context :Proxy.Context) -> (result :Node.Node);
-    makeWalletLoader @7 (context :Proxy.Context) -> ();
+    makeWalletLoader @7 (context :Proxy.Context, chain :Chain.Chain) -> (result :Wallet.WalletLoader);
 
     # What follows is this suite's own extension; Core neither sends nor serves it.
 

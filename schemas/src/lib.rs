@@ -34,6 +34,7 @@ generated! {
     rpc_capnp => "rpc_capnp.rs",
     node_capnp => "node_capnp.rs",
     chain_capnp => "chain_capnp.rs",
+    wallet_capnp => "wallet_capnp.rs",
     ipc_test_capnp => "ipc_test_capnp.rs",
 }
 
@@ -51,6 +52,7 @@ pub static SCHEMA_FILES: &[(&str, &str)] = &[
     ("rpc.capnp", include_str!("../capnp/rpc.capnp")),
     ("node.capnp", include_str!("../capnp/node.capnp")),
     ("chain.capnp", include_str!("../capnp/chain.capnp")),
+    ("wallet.capnp", include_str!("../capnp/wallet.capnp")),
     ("ipc_test.capnp", include_str!("../capnp/ipc_test.capnp")),
 ];
 

@@ -259,9 +259,9 @@ fn init_echo_rpc_methods_match_protocol() {
             "@2 makeMiningOld2() -> ()".to_string(),
             format!("@3 makeMining({CTX}) -> (result @0 :Mining)"),
             format!("@4 makeRpc({CTX}) -> (result @0 :Rpc)"),
-            format!("@5 makeChain({CTX}) -> ()"),
+            format!("@5 makeChain({CTX}) -> (result @0 :Chain)"),
             format!("@6 makeNode({CTX}) -> (result @0 :Node)"),
-            format!("@7 makeWalletLoader({CTX}) -> ()"),
+            format!("@7 makeWalletLoader({CTX}, chain @1 :Chain) -> (result @0 :WalletLoader)"),
             format!("@8 configure({CTX}, args @1 :List(Text)) -> ()"),
         ]
     );

@@ -331,10 +331,20 @@ impl RpcNode {
 
     /// The whole JSON-RPC 1.0 reply to `method` with `params` (an array or an object).
     pub fn try_call(&self, method: &str, params: serde_json::Value) -> serde_json::Value {
+        self.try_call_at("/", method, params)
+    }
+
+    /// The whole reply to `method` at endpoint `uri` (`/wallet/<name>`).
+    pub fn try_call_at(
+        &self,
+        uri: &str,
+        method: &str,
+        params: serde_json::Value,
+    ) -> serde_json::Value {
         let request = serde_json::json!({"id": 1, "method": method, "params": params});
         let reply = self
             .rpc
-            .execute_rpc(&request.to_string(), "/", "")
+            .execute_rpc(&request.to_string(), uri, "")
             .expect("execute_rpc");
         serde_json::from_str(&reply).expect("reply is JSON")
     }

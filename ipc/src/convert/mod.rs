@@ -4,6 +4,7 @@
 pub mod chain;
 pub mod mining;
 pub mod node;
+pub mod wallet;
 
 /// Writes `value` into a fresh message and reads it back.
 #[cfg(test)]

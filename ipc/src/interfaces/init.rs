@@ -7,6 +7,7 @@ use crate::interfaces::echo::{EchoProxy, EchoServer};
 use crate::interfaces::mining::{MiningProxy, MiningServer};
 use crate::interfaces::node::{NodeProxy, NodeServer};
 use crate::interfaces::rpc::{RpcProxy, RpcServer};
+use crate::interfaces::wallet::{WalletLoaderProxy, WalletLoaderServer};
 
 /// Error text of the retired `makeMiningOld2` (ordinal 2), as Bitcoin Core words it.
 pub const MINING_OLD2_ERROR: &str =
@@ -21,6 +22,7 @@ crate::interface! {
         fn make_rpc() -> Box<dyn interfaces::Rpc> => [cap_box RpcProxy RpcServer];
         fn make_node() -> Box<dyn interfaces::Node> => [cap_box NodeProxy NodeServer];
         fn make_chain() -> Box<dyn interfaces::Chain> => [cap_box ChainProxy ChainServer];
+        fn make_wallet_loader(chain: ::std::sync::Arc<dyn interfaces::Chain> => [cap_arc ChainProxy ChainServer]) -> Box<dyn interfaces::WalletLoader> => [cap_box WalletLoaderProxy WalletLoaderServer];
         fn configure(args: &[String] => [list_text]) -> () => [unit];
     }
     server_extra {

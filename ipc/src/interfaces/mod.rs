@@ -8,3 +8,4 @@ pub mod node;
 pub mod rpc;
 #[cfg(any(test, feature = "test-utils"))]
 pub mod test_suite;
+pub mod wallet;

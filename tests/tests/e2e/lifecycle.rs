@@ -169,7 +169,8 @@ fn daemon_returns_at_once_and_term_leaves_nothing_behind() {
     assert!(!pid_file.exists(), "pid file left behind");
     let log = std::fs::read_to_string(net.join("debug.log")).expect("debug.log");
     assert!(
-        log.lines().all(|l| l.contains(" bitcoin-node ")),
+        log.lines()
+            .all(|l| l.contains(" bitcoin-node ") || l.contains(" bitcoin-wallet ")),
         "a line without the process name:\n{log}"
     );
 }

@@ -17,4 +17,5 @@ mod node_interface;
 mod rawtx;
 mod rpc;
 mod spawn;
+mod wallet;
 mod wrapper;

@@ -307,9 +307,14 @@ fn parameter_errors_named_parameters_and_endpoints() {
         serde_json::json!({"code": -8, "message": "unknown logging category nosuchcategory"})
     );
 
+    // As in Core: the node's own methods run at any wallet endpoint; a wallet method at the
+    // endpoint of a wallet that is not loaded says so.
     let body = br#"{"jsonrpc":"2.0","method":"uptime","id":1}"#;
     let wallet = http(n.port, "POST", "/wallet/foo", Some(&auth), body);
     assert_eq!(wallet.status, 200);
+    assert!(wallet.json()["error"].is_null(), "{:?}", wallet.json());
+    let body = br#"{"jsonrpc":"2.0","method":"getbalance","id":1}"#;
+    let wallet = http(n.port, "POST", "/wallet/foo", Some(&auth), body);
     assert_eq!(
         wallet.json()["error"],
         serde_json::json!({"code": -18, "message": "Requested wallet does not exist or is not loaded"})
@@ -452,7 +457,7 @@ fn execute_rpc_over_ipc_answers_like_http() {
         );
     }
     let wallet = rpc
-        .execute_rpc(r#"{"method":"uptime","id":1}"#, "/wallet/w", "")
+        .execute_rpc(r#"{"method":"getbalance","id":1}"#, "/wallet/w", "")
         .expect("executeRpc");
     assert!(wallet.contains("-18"), "{wallet}");
 }

@@ -1,0 +1,203 @@
+//! Core's wallet RPC methods over a [`LocalWalletLoader`], category `wallet`, with Core's
+//! parameters, help layout, result shapes and error codes; merged into the node's RPC
+//! server at run time. Wallet selection is Core's: `/wallet/<name>` names the wallet;
+//! without it, the one loaded wallet.
+//!
+//! - [`wallets`] — `createwallet`, `loadwallet`, `unloadwallet`, `listwallets`,
+//!   `listwalletdir`, `getwalletinfo`;
+//! - [`addresses`] — `getnewaddress`, `getrawchangeaddress`;
+//! - [`coins`] — `getbalance`, `getbalances`, `listunspent`;
+//! - [`send`] — `sendtoaddress`;
+//! - [`transactions`] — `listtransactions`, `gettransaction`.
+
+pub mod addresses;
+pub mod coins;
+pub mod send;
+pub mod transactions;
+pub mod wallets;
+
+#[cfg(test)]
+mod tests;
+
+use std::sync::Arc;
+
+use bdk_wallet::bitcoin::{BlockHash, Txid};
+use rpc::help::{example_cli, example_rpc};
+use rpc::protocol::{
+    RpcError, RPC_INVALID_PARAMETER, RPC_WALLET_ERROR, RPC_WALLET_NOT_FOUND,
+    RPC_WALLET_NOT_SPECIFIED,
+};
+use rpc::{Params, RpcTable};
+use serde_json::{json, Value};
+
+use crate::wallet::{LocalWallet, LocalWalletLoader, WalletError};
+
+/// Core's `RPC_WALLET_INVALID_LABEL_NAME`.
+pub const RPC_WALLET_INVALID_LABEL_NAME: i32 = -11;
+/// Core's `RPC_METHOD_DEPRECATED`.
+pub const RPC_METHOD_DEPRECATED: i32 = -32;
+
+/// Core's `RESULT_LAST_PROCESSED_BLOCK` rows, at `indent`.
+fn last_processed_rows(indent: usize) -> Vec<(String, String)> {
+    let pad = " ".repeat(indent);
+    vec![
+        (
+            format!("{pad}\"lastprocessedblock\" : {{"),
+            "(json object) hash and height of the block this information was generated on".into(),
+        ),
+        (
+            format!("{pad}  \"hash\" : \"hex\","),
+            "(string) hash of the block this information was generated on".into(),
+        ),
+        (
+            format!("{pad}  \"height\" : n"),
+            "(numeric) height of the block this information was generated on".into(),
+        ),
+        (format!("{pad}}}"), String::new()),
+    ]
+}
+
+/// A result section in Core's layout: the left column padded to the widest left part plus
+/// four, descriptions after it (Core's `Sections::ToString`).
+pub fn layout(rows: &[(String, String)]) -> String {
+    let pad = rows.iter().map(|(l, _)| l.len()).max().unwrap_or(0) + 4;
+    let mut out = String::new();
+    for (left, right) in rows {
+        if right.is_empty() {
+            out += left;
+        } else {
+            let mut lines = right.split('\n');
+            out += &format!("{left:pad$}{}", lines.next().unwrap_or_default());
+            for line in lines {
+                out += &format!("\n{}{line}", " ".repeat(pad));
+            }
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// [`layout`] of borrowed rows.
+pub fn rows(rows: &[(&str, &str)]) -> String {
+    let owned: Vec<(String, String)> = rows
+        .iter()
+        .map(|(l, r)| (l.to_string(), r.to_string()))
+        .collect();
+    layout(&owned)
+}
+
+/// Core's `HelpExampleCli` plus `HelpExampleRpc`.
+fn examples(method: &str, cli_args: &str, rpc_args: &str) -> String {
+    example_cli(method, cli_args) + &example_rpc(method, rpc_args)
+}
+
+/// A wallet error as Core's RPC error.
+pub fn wallet_error(error: WalletError) -> RpcError {
+    RpcError::new(error.rpc_code(), error.to_string())
+}
+
+/// Core's `GetWalletForJSONRPCRequest`: the wallet the endpoint names, else the only one.
+pub fn selected_wallet(
+    loader: &LocalWalletLoader,
+    uri: &str,
+) -> Result<Arc<LocalWallet>, RpcError> {
+    if let Some(name) = rpc::dispatch::wallet_name(uri) {
+        return loader.get(&name).map_err(|_| {
+            RpcError::new(
+                RPC_WALLET_NOT_FOUND,
+                "Requested wallet does not exist or is not loaded",
+            )
+        });
+    }
+    let loaded = loader.loaded();
+    match loaded.as_slice() {
+        [one] => Ok(one.clone()),
+        [] => Err(RpcError::new(
+            RPC_WALLET_NOT_FOUND,
+            "No wallet is loaded. Load a wallet using loadwallet or create a new one with createwallet. (Note: A default wallet is no longer automatically created)",
+        )),
+        _ => Err(RpcError::new(
+            RPC_WALLET_NOT_SPECIFIED,
+            "Wallet file not specified (must request wallet RPC through /wallet/<filename> uri-path).",
+        )),
+    }
+}
+
+/// The selected wallet, caught up with the node's tip (Core's
+/// `BlockUntilSyncedToCurrentChain`).
+fn synced_wallet(
+    loader: &LocalWalletLoader,
+    params: &Params<'_>,
+) -> Result<Arc<LocalWallet>, RpcError> {
+    let wallet = selected_wallet(loader, params.uri())?;
+    wallet.block_until_synced().map_err(wallet_error)?;
+    Ok(wallet)
+}
+
+/// Core's `GetAvoidReuseFlag`: asking for reuse avoidance needs the wallet flag.
+fn check_avoid_reuse(value: &Value) -> Result<(), RpcError> {
+    if value.as_bool() == Some(true) {
+        return Err(RpcError::new(
+            RPC_WALLET_ERROR,
+            "wallet does not have the \"avoid reuse\" feature enabled",
+        ));
+    }
+    Ok(())
+}
+
+/// Core's `ParseHashV` for a transaction id.
+pub fn parse_txid(name: &str, text: &str) -> Result<Txid, RpcError> {
+    if text.len() != 64 {
+        return Err(RpcError::new(
+            RPC_INVALID_PARAMETER,
+            format!(
+                "{name} must be of length 64 (not {}, for '{text}')",
+                text.len()
+            ),
+        ));
+    }
+    text.parse::<Txid>().map_err(|_| {
+        RpcError::new(
+            RPC_INVALID_PARAMETER,
+            format!("{name} must be hexadecimal string (not '{text}')"),
+        )
+    })
+}
+
+/// Core's `AppendLastProcessedBlock` object.
+fn last_processed_json(tip: (BlockHash, u32)) -> Value {
+    json!({"hash": tip.0.to_string(), "height": tip.1})
+}
+
+/// Core's `LabelFromValue`.
+fn label_from(value: Option<&str>) -> Result<String, RpcError> {
+    match value {
+        Some("*") => Err(RpcError::new(
+            RPC_WALLET_INVALID_LABEL_NAME,
+            "Invalid label name",
+        )),
+        Some(label) => Ok(label.to_string()),
+        None => Ok(String::new()),
+    }
+}
+
+/// Core's wallet methods (category `wallet`) over `loader`'s wallets.
+pub fn wallet_table(loader: Arc<LocalWalletLoader>) -> RpcTable {
+    let mut table = RpcTable::new();
+    table
+        .register(wallets::createwallet(loader.clone()))
+        .register(wallets::loadwallet(loader.clone()))
+        .register(wallets::unloadwallet(loader.clone()))
+        .register(wallets::listwallets(loader.clone()))
+        .register(wallets::listwalletdir(loader.clone()))
+        .register(wallets::getwalletinfo(loader.clone()))
+        .register(addresses::getnewaddress(loader.clone()))
+        .register(addresses::getrawchangeaddress(loader.clone()))
+        .register(coins::getbalance(loader.clone()))
+        .register(coins::getbalances(loader.clone()))
+        .register(coins::listunspent(loader.clone()))
+        .register(send::sendtoaddress(loader.clone()))
+        .register(transactions::listtransactions(loader.clone()))
+        .register(transactions::gettransaction(loader));
+    table
+}

@@ -1,0 +1,280 @@
+//! The wallet's transactions (Core's `wallet/rpc/transactions.cpp`): `listtransactions` and
+//! `gettransaction`, with Core's entries (`ListTransactions`, `WalletTxToJSON`).
+
+use std::sync::Arc;
+
+use rpc::amount::amount_to_value;
+use rpc::protocol::{RpcError, RPC_INVALID_ADDRESS_OR_KEY, RPC_INVALID_PARAMETER};
+use rpc::{Method, Param, ParamType};
+use serde_json::{json, Map, Value};
+
+use crate::rpc::{examples, label_from, parse_txid, rows, synced_wallet, wallet_error};
+use crate::wallet::history::{to_i64, OutputRecord, TxRecord};
+use crate::wallet::{LocalWallet, LocalWalletLoader};
+
+/// Core's `WalletTxToJSON`.
+fn push_wallet_tx(entry: &mut Map<String, Value>, r: &TxRecord) {
+    entry.insert("confirmations".into(), r.confirmations.into());
+    if r.coinbase {
+        entry.insert("generated".into(), true.into());
+    }
+    match &r.block {
+        Some(block) => {
+            entry.insert("blockhash".into(), block.hash.to_string().into());
+            entry.insert("blockheight".into(), block.height.into());
+            entry.insert("blockindex".into(), block.index.unwrap_or(0).into());
+            entry.insert("blocktime".into(), block.time.into());
+        }
+        None => {
+            entry.insert("trusted".into(), r.trusted.into());
+        }
+    }
+    entry.insert("txid".into(), r.txid.to_string().into());
+    entry.insert("wtxid".into(), r.tx.compute_wtxid().to_string().into());
+    entry.insert("walletconflicts".into(), json!([]));
+    entry.insert("mempoolconflicts".into(), json!([]));
+    if let Some(to) = &r.comments.comment_to {
+        entry.insert("to".into(), to.clone().into());
+    }
+    entry.insert("time".into(), r.time.into());
+    entry.insert("timereceived".into(), r.time.into());
+    if let Some(comment) = &r.comments.comment {
+        entry.insert("comment".into(), comment.clone().into());
+    }
+    let replaceable = if r.confirmations == 0 && r.signals_rbf {
+        "yes"
+    } else {
+        "no"
+    };
+    entry.insert("bip125-replaceable".into(), replaceable.into());
+}
+
+fn push_address(entry: &mut Map<String, Value>, output: &OutputRecord) {
+    if let Some(address) = &output.address {
+        entry.insert("address".into(), address.clone().into());
+    }
+}
+
+/// Core's `ListTransactions`: the entries of one transaction (`long`: with the transaction's
+/// fields), receive entries only for `label` when one is given.
+fn entries(r: &TxRecord, long: bool, label: Option<&str>, out: &mut Vec<Value>) {
+    let fee = r.fee().unwrap_or(0);
+    if label.is_none() {
+        for s in &r.sends {
+            let mut entry = Map::new();
+            push_address(&mut entry, s);
+            entry.insert("category".into(), "send".into());
+            entry.insert("amount".into(), amount_to_value(-to_i64(s.amount)));
+            if let Some(l) = &s.label {
+                entry.insert("label".into(), l.clone().into());
+            }
+            entry.insert("vout".into(), s.vout.into());
+            entry.insert("fee".into(), amount_to_value(-fee));
+            if long {
+                push_wallet_tx(&mut entry, r);
+            }
+            entry.insert("abandoned".into(), false.into());
+            out.push(Value::Object(entry));
+        }
+    }
+    for recv in &r.receives {
+        if label.is_some_and(|l| recv.label.as_deref().unwrap_or("") != l) {
+            continue;
+        }
+        let mut entry = Map::new();
+        push_address(&mut entry, recv);
+        if let Some(desc) = &recv.parent_desc {
+            entry.insert("parent_descs".into(), json!([desc]));
+        }
+        let category = match (r.coinbase, r.immature) {
+            (true, true) => "immature",
+            (true, false) => "generate",
+            _ => "receive",
+        };
+        entry.insert("category".into(), category.into());
+        entry.insert("amount".into(), amount_to_value(to_i64(recv.amount)));
+        if let Some(l) = &recv.label {
+            entry.insert("label".into(), l.clone().into());
+        }
+        entry.insert("vout".into(), recv.vout.into());
+        entry.insert("abandoned".into(), false.into());
+        if long {
+            push_wallet_tx(&mut entry, r);
+        }
+        out.push(Value::Object(entry));
+    }
+}
+
+/// The rows of one entry in Core's help (`TransactionDescriptionString` abbreviated).
+const ENTRY_ROWS: &[(&str, &str)] = &[
+    ("    \"address\" : \"str\",", "(string, optional) The bitcoin address of the transaction (not returned if the output does not have an address, e.g. OP_RETURN null data)."),
+    ("    \"category\" : \"str\",", "(string) The transaction category.\n\"send\"                  Transactions sent.\n\"receive\"               Non-coinbase transactions received.\n\"generate\"              Coinbase transactions received with more than 100 confirmations.\n\"immature\"              Coinbase transactions received with 100 or fewer confirmations.\n\"orphan\"                Orphaned coinbase transactions received."),
+    ("    \"amount\" : n,", "(numeric) The amount in BTC. This is negative for the 'send' category, and is positive\nfor all other categories"),
+    ("    \"label\" : \"str\",", "(string, optional) A comment for the address/transaction, if any"),
+    ("    \"vout\" : n,", "(numeric) the vout value"),
+    ("    \"fee\" : n,", "(numeric, optional) The amount of the fee in BTC. This is negative and only available for the\n'send' category of transactions."),
+    ("    \"confirmations\" : n,", "(numeric) The number of confirmations for the transaction. Negative confirmations means the\ntransaction conflicted that many blocks ago."),
+    ("    \"generated\" : true|false,", "(boolean, optional) Only present if the transaction's only input is a coinbase one."),
+    ("    \"trusted\" : true|false,", "(boolean, optional) Whether we consider the transaction to be trusted and safe to spend from.\nOnly present when the transaction has 0 confirmations (or negative confirmations, if conflicted)."),
+    ("    \"blockhash\" : \"hex\",", "(string, optional) The block hash containing the transaction."),
+    ("    \"blockheight\" : n,", "(numeric, optional) The block height containing the transaction."),
+    ("    \"blockindex\" : n,", "(numeric, optional) The index of the transaction in the block that includes it."),
+    ("    \"blocktime\" : xxx,", "(numeric, optional) The block time expressed in UNIX epoch time."),
+    ("    \"txid\" : \"hex\",", "(string) The transaction id."),
+    ("    \"wtxid\" : \"hex\",", "(string) The hash of serialized transaction, including witness data."),
+    ("    \"walletconflicts\" : [", "(json array) Confirmed transactions that have been detected by the wallet to conflict with this transaction."),
+    ("      \"hex\",", "(string) The transaction id."),
+    ("      ...", ""),
+    ("    ],", ""),
+    ("    \"mempoolconflicts\" : [", "(json array) Transactions in the mempool that directly conflict with either this transaction or an ancestor transaction"),
+    ("      \"hex\",", "(string) The transaction id."),
+    ("      ...", ""),
+    ("    ],", ""),
+    ("    \"comment\" : \"str\",", "(string, optional) If a comment is associated with the transaction, only present if not empty."),
+    ("    \"time\" : xxx,", "(numeric) The transaction time expressed in UNIX epoch time."),
+    ("    \"timereceived\" : xxx,", "(numeric) The time received expressed in UNIX epoch time."),
+    ("    \"bip125-replaceable\" : \"str\",", "(string) (\"yes|no|unknown\") Whether this transaction signals BIP125 replaceability or has an unconfirmed ancestor signaling BIP125 replaceability."),
+    ("    \"parent_descs\" : [", "(json array, optional) Only if 'category' is 'received'. List of parent descriptors for the output script of this coin."),
+    ("      \"desc\",", "(string) The descriptor string."),
+    ("      ...", ""),
+    ("    ],", ""),
+    ("    \"abandoned\" : true|false", "(boolean) 'true' if the transaction has been abandoned (inputs are respendable)."),
+];
+
+/// `listtransactions`.
+pub fn listtransactions(loader: Arc<LocalWalletLoader>) -> Method {
+    let mut result = vec![("[", "(json array)"), ("  {", "(json object)")];
+    result.extend_from_slice(ENTRY_ROWS);
+    result.extend_from_slice(&[("  },", ""), ("  ...", ""), ("]", "")]);
+    Method::new("listtransactions", "wallet", "If a label name is provided, this will return only incoming transactions paying to addresses with the specified label.\n\nReturns up to 'count' most recent transactions skipping the first 'from' transactions.")
+        .param(Param::optional("label|dummy", ParamType::Str, "If set, should be a valid label name to return only incoming transactions\nwith the specified label, or \"*\" to disable filtering and return all transactions."))
+        .param(Param::default("count", ParamType::Num, 10, "The number of transactions to return"))
+        .param(Param::default("skip", ParamType::Num, 0, "The number of transactions to skip"))
+        .param(Param::default("include_watchonly", ParamType::Bool, false, "(DEPRECATED) No longer used"))
+        .result(&rows(&result))
+        .examples(format!(
+            "\nList the most recent 10 transactions in the systems\n{}\nList transactions 100 to 120\n{}\nAs a JSON-RPC call\n{}",
+            rpc::help::example_cli("listtransactions", ""),
+            rpc::help::example_cli("listtransactions", "\"*\" 20 100"),
+            rpc::help::example_rpc("listtransactions", "\"*\", 20, 100"),
+        ))
+        .handler(move |p| {
+            let wallet = synced_wallet(&loader, p)?;
+            let label = match p.maybe_arg::<&str>("label")? {
+                None | Some("*") => None,
+                Some(text) => {
+                    let label = label_from(Some(text))?;
+                    if label.is_empty() {
+                        return Err(RpcError::new(RPC_INVALID_PARAMETER, "Label argument must be a valid label name or \"*\"."));
+                    }
+                    Some(label)
+                }
+            };
+            let count = p.arg::<i64>("count")?;
+            if count < 0 {
+                return Err(RpcError::new(RPC_INVALID_PARAMETER, "Negative count"));
+            }
+            let skip = p.arg::<i64>("skip")?;
+            if skip < 0 {
+                return Err(RpcError::new(RPC_INVALID_PARAMETER, "Negative from"));
+            }
+            let (count, skip) = (usize::try_from(count).unwrap_or(usize::MAX), usize::try_from(skip).unwrap_or(usize::MAX));
+            let mut newest_first = Vec::new();
+            for record in wallet.history().map_err(wallet_error)?.iter().rev() {
+                entries(record, true, label.as_deref(), &mut newest_first);
+                if newest_first.len() >= count.saturating_add(skip) {
+                    break;
+                }
+            }
+            let from = skip.min(newest_first.len());
+            let to = from.saturating_add(count).min(newest_first.len());
+            Ok(Value::Array(newest_first[from..to].iter().rev().cloned().collect()))
+        })
+}
+
+/// Core's `gettransaction` object of one record.
+fn transaction_json(wallet: &LocalWallet, r: &TxRecord, verbose: bool) -> Value {
+    let credit = if r.immature { 0 } else { to_i64(r.credit) };
+    let net = credit - to_i64(r.debit);
+    let from_me = r.debit > 0;
+    let fee = if from_me { -r.fee().unwrap_or(0) } else { 0 };
+    let mut entry = Map::new();
+    entry.insert("amount".into(), amount_to_value(net - fee));
+    if from_me {
+        entry.insert("fee".into(), amount_to_value(fee));
+    }
+    push_wallet_tx(&mut entry, r);
+    let mut details = Vec::new();
+    entries(r, false, None, &mut details);
+    entry.insert("details".into(), Value::Array(details));
+    entry.insert(
+        "hex".into(),
+        bdk_wallet::bitcoin::consensus::encode::serialize_hex(r.tx.as_ref()).into(),
+    );
+    if verbose {
+        let decoded = rpc::json::tx_to_univ(&r.tx, wallet.options().network, false);
+        entry.insert("decoded".into(), Value::Object(decoded));
+    }
+    Value::Object(entry)
+}
+
+/// `gettransaction`.
+pub fn gettransaction(loader: Arc<LocalWalletLoader>) -> Method {
+    let mut result = vec![
+        ("{", "(json object)"),
+        ("  \"amount\" : n,", "(numeric) The amount in BTC"),
+        ("  \"fee\" : n,", "(numeric, optional) The amount of the fee in BTC. This is negative and only available for the\n'send' category of transactions."),
+    ];
+    result.extend(
+        ENTRY_ROWS
+            .iter()
+            .skip(6)
+            .take(21)
+            .map(|(l, r)| (&l[2..], *r)),
+    );
+    result.extend_from_slice(&[
+        ("  \"details\" : [", "(json array)"),
+        ("    {", "(json object)"),
+        ("      \"address\" : \"str\",", "(string, optional) The bitcoin address involved in the transaction."),
+        ("      \"category\" : \"str\",", "(string) The transaction category.\n\"send\"                  Transactions sent.\n\"receive\"               Non-coinbase transactions received.\n\"generate\"              Coinbase transactions received with more than 100 confirmations.\n\"immature\"              Coinbase transactions received with 100 or fewer confirmations.\n\"orphan\"                Orphaned coinbase transactions received."),
+        ("      \"amount\" : n,", "(numeric) The amount in BTC"),
+        ("      \"label\" : \"str\",", "(string, optional) A comment for the address/transaction, if any"),
+        ("      \"vout\" : n,", "(numeric) the vout value"),
+        ("      \"fee\" : n,", "(numeric, optional) The amount of the fee in BTC. This is negative and only available for the \n'send' category of transactions."),
+        ("      \"abandoned\" : true|false,", "(boolean) 'true' if the transaction has been abandoned (inputs are respendable)."),
+        ("      \"parent_descs\" : [", "(json array, optional) Only if 'category' is 'received'. List of parent descriptors for the output script of this coin."),
+        ("        \"desc\",", "(string) The descriptor string."),
+        ("        ...", ""),
+        ("      ]", ""),
+        ("    },", ""),
+        ("    ...", ""),
+        ("  ],", ""),
+        ("  \"hex\" : \"hex\",", "(string) Raw data for transaction"),
+        ("  \"decoded\" : {", "(json object, optional) The decoded transaction (only present when `verbose` is passed)"),
+        ("    ...", "Equivalent to the RPC decoderawtransaction method, or the RPC getrawtransaction method when `verbose` is passed."),
+        ("  }", ""),
+        ("}", ""),
+    ]);
+    let txid = "\"1075db55d416d3ca199f55b6084e2115b9345e16c5cf302fc80e9d5fbf5d48d\"";
+    Method::new("gettransaction", "wallet", "Get detailed information about in-wallet transaction <txid>")
+        .param(Param::required("txid", ParamType::Str, "The transaction id"))
+        .param(Param::default("include_watchonly", ParamType::Bool, false, "(DEPRECATED) No longer used"))
+        .param(Param::default("verbose", ParamType::Bool, false, "Whether to include a `decoded` field containing the decoded transaction (equivalent to RPC decoderawtransaction)"))
+        .result(&rows(&result))
+        .examples(
+            rpc::help::example_cli("gettransaction", txid)
+                + &rpc::help::example_cli("gettransaction", &format!("{txid} true"))
+                + &rpc::help::example_cli("gettransaction", &format!("{txid} false true"))
+                + &examples("gettransaction", "", txid)[examples("gettransaction", "", "").find("> curl").unwrap_or(0)..],
+        )
+        .handler(move |p| {
+            let wallet = synced_wallet(&loader, p)?;
+            let txid = parse_txid("txid", p.arg::<&str>("txid")?)?;
+            let verbose = p.arg::<bool>("verbose")?;
+            let record = wallet
+                .transaction(&txid)
+                .map_err(wallet_error)?
+                .ok_or_else(|| RpcError::new(RPC_INVALID_ADDRESS_OR_KEY, "Invalid or non-wallet transaction id"))?;
+            Ok(transaction_json(&wallet, &record, verbose))
+        })
+}

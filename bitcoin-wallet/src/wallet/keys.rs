@@ -1,0 +1,164 @@
+//! A wallet's private key material: the BIP84 descriptors derived from a random seed, kept in
+//! `keys.json` (mode 0600, written atomically) next to the BDK store, which holds only the
+//! public descriptors. Signing uses signers built from these descriptors.
+
+use std::path::Path;
+
+use bdk_wallet::bitcoin::bip32::Xpriv;
+use bdk_wallet::bitcoin::secp256k1::{All, Secp256k1};
+use bdk_wallet::bitcoin::{Network, NetworkKind};
+use bdk_wallet::descriptor::IntoWalletDescriptor;
+use bdk_wallet::signer::SignersContainer;
+use bdk_wallet::KeychainKind;
+use serde_json::{json, Value};
+
+use crate::wallet::error::WalletError;
+use crate::wallet::files::{write_atomic, KEYS_FILE};
+
+/// The format version written to `keys.json`.
+const KEYS_VERSION: u64 = 1;
+
+/// The private descriptors of one wallet and when it was made.
+#[derive(Clone, PartialEq, Eq)]
+pub struct KeyMaterial {
+    /// The receiving descriptor (`wpkh(xprv/84h/<coin>h/0h/0/*)`).
+    pub external: String,
+    /// The change descriptor (`.../1/*`).
+    pub internal: String,
+    /// When the wallet was created (seconds since the epoch; Core's `birthtime`).
+    pub birthtime: i64,
+}
+
+impl std::fmt::Debug for KeyMaterial {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeyMaterial")
+            .field("birthtime", &self.birthtime)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The BIP44 coin type of `network`: 0 on mainnet, 1 on every test network.
+fn coin_type(network: Network) -> u32 {
+    match network {
+        Network::Bitcoin => 0,
+        _ => 1,
+    }
+}
+
+impl KeyMaterial {
+    /// New key material from a random 32-byte seed: the BIP84 descriptors of its master key.
+    pub fn generate(network: Network, birthtime: i64) -> Result<KeyMaterial, WalletError> {
+        let mut seed = [0u8; 32];
+        getrandom::fill(&mut seed)
+            .map_err(|e| WalletError::Storage(format!("No randomness for a new seed: {e}")))?;
+        let master = Xpriv::new_master(NetworkKind::from(network), &seed)
+            .map_err(|e| WalletError::Storage(format!("Cannot derive a master key: {e}")))?;
+        seed.fill(0);
+        let coin = coin_type(network);
+        Ok(KeyMaterial {
+            external: format!("wpkh({master}/84h/{coin}h/0h/0/*)"),
+            internal: format!("wpkh({master}/84h/{coin}h/0h/1/*)"),
+            birthtime,
+        })
+    }
+
+    /// The private descriptor of `keychain`.
+    pub fn descriptor(&self, keychain: KeychainKind) -> &str {
+        match keychain {
+            KeychainKind::External => &self.external,
+            KeychainKind::Internal => &self.internal,
+        }
+    }
+
+    /// Signers for both keychains of a wallet whose public descriptors these are.
+    pub fn signers(
+        &self,
+        secp: &Secp256k1<All>,
+        network: Network,
+        wallet_name: &str,
+    ) -> Result<[SignersContainer; 2], WalletError> {
+        let build = |keychain: KeychainKind| {
+            let (descriptor, keymap) = self
+                .descriptor(keychain)
+                .into_wallet_descriptor(secp, NetworkKind::from(network))
+                .map_err(|e| WalletError::corrupt(wallet_name, format!("{KEYS_FILE}: {e}")))?;
+            Ok::<_, WalletError>(SignersContainer::build(keymap, &descriptor, secp))
+        };
+        Ok([
+            build(KeychainKind::External)?,
+            build(KeychainKind::Internal)?,
+        ])
+    }
+
+    /// Writes `keys.json` into `dir` (mode 0600, atomically).
+    pub fn write(&self, dir: &Path) -> Result<(), WalletError> {
+        let value = json!({
+            "version": KEYS_VERSION,
+            "external": self.external,
+            "internal": self.internal,
+            "birthtime": self.birthtime,
+        });
+        let text = serde_json::to_string_pretty(&value)
+            .map_err(|e| WalletError::Storage(e.to_string()))?;
+        write_atomic(&dir.join(KEYS_FILE), format!("{text}\n").as_bytes(), 0o600)
+    }
+
+    /// Reads `keys.json` from `dir`; a missing or malformed file is a corrupt wallet.
+    pub fn read(dir: &Path, wallet_name: &str) -> Result<KeyMaterial, WalletError> {
+        let path = dir.join(KEYS_FILE);
+        let corrupt = |detail: String| WalletError::corrupt(wallet_name, detail);
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| corrupt(format!("cannot read {KEYS_FILE}: {e}")))?;
+        let value: Value = serde_json::from_str(&text)
+            .map_err(|e| corrupt(format!("{KEYS_FILE} is not valid JSON: {e}")))?;
+        if value.get("version").and_then(Value::as_u64) != Some(KEYS_VERSION) {
+            return Err(corrupt(format!("{KEYS_FILE} has an unknown version")));
+        }
+        let text_field = |key: &str| {
+            value
+                .get(key)
+                .and_then(Value::as_str)
+                .map(str::to_string)
+                .ok_or_else(|| corrupt(format!("{KEYS_FILE} lacks \"{key}\"")))
+        };
+        Ok(KeyMaterial {
+            external: text_field("external")?,
+            internal: text_field("internal")?,
+            birthtime: value.get("birthtime").and_then(Value::as_i64).unwrap_or(0),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn generate_write_read() {
+        let keys = KeyMaterial::generate(Network::Regtest, 7).expect("keys");
+        assert!(keys.external.starts_with("wpkh(tprv"));
+        assert!(keys.external.ends_with("/84h/1h/0h/0/*)"));
+        assert!(keys.internal.ends_with("/84h/1h/0h/1/*)"));
+        let main = KeyMaterial::generate(Network::Bitcoin, 7).expect("keys");
+        assert!(main.external.starts_with("wpkh(xprv") && main.external.contains("/84h/0h/0h/0/*"));
+        assert_ne!(
+            keys,
+            KeyMaterial::generate(Network::Regtest, 7).expect("keys")
+        );
+        assert!(!format!("{keys:?}").contains("tprv"));
+        let dir = tempfile::tempdir().expect("tempdir");
+        keys.write(dir.path()).expect("write");
+        let mode = std::fs::metadata(dir.path().join(KEYS_FILE))
+            .expect("meta")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+        assert_eq!(KeyMaterial::read(dir.path(), "w").expect("read"), keys);
+        let secp = Secp256k1::new();
+        assert!(keys.signers(&secp, Network::Regtest, "w").is_ok());
+        std::fs::write(dir.path().join(KEYS_FILE), "{\"version\": 1}").expect("write");
+        let e = KeyMaterial::read(dir.path(), "w").expect_err("corrupt");
+        assert!(e.to_string().contains("Wallet corrupted"), "{e}");
+    }
+}

@@ -1,0 +1,390 @@
+//! [`LocalWalletLoader`]: the wallets of one wallet process — creating, loading (each one
+//! caught up with the chain before it is handed out), unloading, listing — with Core's
+//! `settings.json` startup list, one notification subscription and one background sync
+//! thread.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{self, Sender};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::thread::JoinHandle;
+
+use bdk_wallet::bitcoin::hashes::Hash;
+use bdk_wallet::bitcoin::BlockHash;
+use bdk_wallet::chain::BlockId;
+use bdk_wallet::Update;
+use interfaces::{Chain, Handler};
+
+use crate::wallet::error::WalletError;
+use crate::wallet::files::{self, DB_FILE, KEYS_FILE};
+use crate::wallet::keys::KeyMaterial;
+use crate::wallet::local::LocalWallet;
+use crate::wallet::notify::{sync_thread, Notifications, Wake};
+use crate::wallet::store::Store;
+use crate::wallet::sync::now;
+use crate::wallet::WalletOptions;
+
+/// What the loader, its notification subscriber and its sync thread share.
+pub(crate) struct Shared {
+    chain: Arc<dyn Chain>,
+    wallets_dir: PathBuf,
+    settings_file: PathBuf,
+    options: WalletOptions,
+    wallets: Mutex<Vec<Arc<LocalWallet>>>,
+    /// Held while a wallet is created, loaded or unloaded.
+    load_lock: Mutex<()>,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Shared {
+    /// The loaded wallets, in load order.
+    pub(crate) fn loaded(&self) -> Vec<Arc<LocalWallet>> {
+        lock(&self.wallets).clone()
+    }
+
+    /// Syncs every loaded wallet; the first failure is returned after all were tried.
+    pub(crate) fn sync_all(&self) -> Result<(), WalletError> {
+        let mut first = Ok(());
+        for wallet in self.loaded() {
+            match wallet.sync() {
+                Ok(()) | Err(WalletError::NotLoaded) => {}
+                Err(e) => {
+                    tracing::warn!(wallet = %wallet.name(), "sync failed: {e}");
+                    if first.is_ok() {
+                        first = Err(e);
+                    }
+                }
+            }
+        }
+        first
+    }
+}
+
+/// The wallets of one wallet process (shared as `Arc<LocalWalletLoader>`).
+pub struct LocalWalletLoader {
+    shared: Arc<Shared>,
+    wake: Mutex<Sender<Wake>>,
+    handler: Mutex<Option<Box<dyn Handler>>>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl std::fmt::Debug for LocalWalletLoader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LocalWalletLoader")
+            .field("wallets_dir", &self.shared.wallets_dir)
+            .field("wallets", &self.loaded())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Core's warning when the startup list could not be written.
+fn settings_warning(load: bool) -> String {
+    let effect = if load {
+        "may not be loaded"
+    } else {
+        "may still be loaded"
+    };
+    format!("Wallet load on startup setting could not be updated, so wallet {effect} next node startup.")
+}
+
+/// Points a new wallet at the node's tip (a new key has no history to scan for).
+fn start_at_tip(store: &mut Store, chain: &dyn Chain) -> Result<(), WalletError> {
+    let Some(tip) = chain.get_tip()? else {
+        return Ok(());
+    };
+    let genesis = store.wallet.local_chain().genesis_hash();
+    if chain.get_block_hash(0)? != Some(genesis.to_byte_array()) {
+        return Err(WalletError::Chain(
+            "The wallet's network does not match the node's chain".into(),
+        ));
+    }
+    let height = u32::try_from(tip.height).unwrap_or(0);
+    if height == 0 {
+        return Ok(());
+    }
+    let block = BlockId {
+        height,
+        hash: BlockHash::from_byte_array(tip.hash),
+    };
+    let cp = store
+        .wallet
+        .latest_checkpoint()
+        .push(block)
+        .map_err(|_| WalletError::Chain("cannot start the wallet at the node's tip".into()))?;
+    store
+        .wallet
+        .apply_update(Update {
+            chain: Some(cp),
+            ..Update::default()
+        })
+        .map_err(|e| WalletError::Chain(e.to_string()))?;
+    store.persist()
+}
+
+impl LocalWalletLoader {
+    /// A loader for the wallets in `wallets_dir`, following `chain`; `settings_file` is
+    /// Core's `<netdir>/settings.json`. Subscribes to the chain's notifications and starts
+    /// the background sync thread; loads no wallet (see
+    /// [`LocalWalletLoader::load_startup_wallets`]).
+    pub fn new(
+        chain: Arc<dyn Chain>,
+        wallets_dir: PathBuf,
+        settings_file: PathBuf,
+        options: WalletOptions,
+    ) -> Arc<LocalWalletLoader> {
+        let shared = Arc::new(Shared {
+            chain: chain.clone(),
+            wallets_dir,
+            settings_file,
+            options,
+            wallets: Mutex::new(Vec::new()),
+            load_lock: Mutex::new(()),
+        });
+        let (wake, wakes) = mpsc::channel();
+        let thread_shared = shared.clone();
+        let thread = std::thread::Builder::new()
+            .name("wallet-sync".into())
+            .spawn(move || sync_thread(thread_shared, wakes))
+            .map_err(|e| tracing::error!("cannot start the wallet sync thread: {e}"))
+            .ok();
+        let notifications = Arc::new(Notifications {
+            shared: Arc::downgrade(&shared),
+            wake: wake.clone(),
+        });
+        let handler = chain
+            .handle_notifications(notifications)
+            .map_err(|e| tracing::warn!("cannot subscribe to chain notifications: {e}"))
+            .ok();
+        Arc::new(LocalWalletLoader {
+            shared,
+            wake: Mutex::new(wake),
+            handler: Mutex::new(handler),
+            thread: Mutex::new(thread),
+        })
+    }
+
+    /// The wallets directory.
+    pub fn wallets_dir(&self) -> &Path {
+        &self.shared.wallets_dir
+    }
+
+    /// The options every wallet is loaded with.
+    pub fn options(&self) -> &WalletOptions {
+        &self.shared.options
+    }
+
+    /// The chain the wallets follow.
+    pub fn chain(&self) -> &Arc<dyn Chain> {
+        &self.shared.chain
+    }
+
+    /// The loaded wallets, in load order.
+    pub fn loaded(&self) -> Vec<Arc<LocalWallet>> {
+        self.shared.loaded()
+    }
+
+    /// A loaded wallet.
+    pub fn get(&self, name: &str) -> Result<Arc<LocalWallet>, WalletError> {
+        self.loaded()
+            .into_iter()
+            .find(|w| w.name() == name)
+            .ok_or(WalletError::NotLoaded)
+    }
+
+    /// Syncs every loaded wallet now (blocking).
+    pub fn sync_all(&self) -> Result<(), WalletError> {
+        self.shared.sync_all()
+    }
+
+    /// Asks the background thread to sync every wallet.
+    pub fn request_sync(&self) {
+        let _ = lock(&self.wake).send(Wake::Sync);
+    }
+
+    /// Applies `load_on_startup` to the settings file; a warning when that failed.
+    fn update_settings(&self, name: &str, load: Option<bool>) -> Option<String> {
+        let load = load?;
+        match files::update_startup_wallets(&self.shared.settings_file, name, load) {
+            Ok(()) => None,
+            Err(e) => {
+                tracing::warn!("updating {}: {e}", self.shared.settings_file.display());
+                Some(settings_warning(load))
+            }
+        }
+    }
+
+    fn register(&self, wallet: Arc<LocalWallet>) {
+        lock(&self.shared.wallets).push(wallet);
+    }
+
+    /// Creates wallet `name` (Core's `createwallet`) and loads it; `load_on_startup` adds
+    /// it to (true) or removes it from (false) the startup list. Returns it with warnings.
+    pub fn create_wallet_with(
+        &self,
+        name: &str,
+        passphrase: &str,
+        load_on_startup: Option<bool>,
+    ) -> Result<(Arc<LocalWallet>, Vec<String>), WalletError> {
+        files::validate_name(name)?;
+        if !passphrase.is_empty() {
+            return Err(WalletError::Unsupported(
+                "encryption not supported yet".into(),
+            ));
+        }
+        let _loading = lock(&self.shared.load_lock);
+        let dir = files::wallet_dir(&self.shared.wallets_dir, name);
+        if dir.join(DB_FILE).exists() || dir.join(KEYS_FILE).exists() {
+            return Err(WalletError::AlreadyExists(dir.display().to_string()));
+        }
+        let created_dir = !dir.exists();
+        fs::create_dir_all(&dir).map_err(|e| WalletError::storage("Failed to create", &dir, e))?;
+        let made = self.make_wallet(name, &dir);
+        let wallet = match made {
+            Ok(wallet) => wallet,
+            Err(e) => {
+                if created_dir {
+                    let _ = fs::remove_dir_all(&dir);
+                } else {
+                    for file in [DB_FILE, KEYS_FILE] {
+                        let _ = fs::remove_file(dir.join(file));
+                    }
+                }
+                return Err(e);
+            }
+        };
+        self.register(wallet.clone());
+        tracing::info!(wallet = %name, "created wallet");
+        Ok((
+            wallet,
+            self.update_settings(name, load_on_startup)
+                .into_iter()
+                .collect(),
+        ))
+    }
+
+    fn make_wallet(&self, name: &str, dir: &Path) -> Result<Arc<LocalWallet>, WalletError> {
+        let network = self.shared.options.network;
+        let birthtime = i64::try_from(now()).unwrap_or(0);
+        let keys = KeyMaterial::generate(network, birthtime)?;
+        keys.write(dir)?;
+        let mut store = Store::create(dir, name, &keys, network)?;
+        start_at_tip(&mut store, self.shared.chain.as_ref())?;
+        let wallet = LocalWallet::new(
+            name,
+            dir,
+            self.shared.chain.clone(),
+            self.shared.options,
+            keys,
+            store,
+        )?;
+        let wallet = Arc::new(wallet);
+        wallet.sync()?;
+        Ok(wallet)
+    }
+
+    /// Loads wallet `name` (Core's `loadwallet`) and catches it up with the chain;
+    /// `load_on_startup` as for [`LocalWalletLoader::create_wallet_with`].
+    pub fn load_wallet_with(
+        &self,
+        name: &str,
+        load_on_startup: Option<bool>,
+    ) -> Result<(Arc<LocalWallet>, Vec<String>), WalletError> {
+        files::validate_name(name)?;
+        let _loading = lock(&self.shared.load_lock);
+        if self.get(name).is_ok() {
+            return Err(WalletError::AlreadyLoaded(name.to_string()));
+        }
+        let dir = files::wallet_dir(&self.shared.wallets_dir, name);
+        if !dir.exists() {
+            return Err(WalletError::NotFound(dir.display().to_string()));
+        }
+        if !dir.join(DB_FILE).is_file() {
+            return Err(WalletError::BadFormat(dir.display().to_string()));
+        }
+        let network = self.shared.options.network;
+        let keys = KeyMaterial::read(&dir, name)?;
+        let store = Store::open(&dir, name, &keys, network)?;
+        let wallet = LocalWallet::new(
+            name,
+            &dir,
+            self.shared.chain.clone(),
+            self.shared.options,
+            keys,
+            store,
+        )?;
+        let wallet = Arc::new(wallet);
+        wallet.sync()?;
+        self.register(wallet.clone());
+        tracing::info!(wallet = %name, "loaded wallet");
+        Ok((
+            wallet,
+            self.update_settings(name, load_on_startup)
+                .into_iter()
+                .collect(),
+        ))
+    }
+
+    /// Unloads wallet `name` (Core's `unloadwallet`); its state was persisted as it changed.
+    /// Returns warnings.
+    pub fn unload_wallet_with(
+        &self,
+        name: &str,
+        load_on_startup: Option<bool>,
+    ) -> Result<Vec<String>, WalletError> {
+        let _loading = lock(&self.shared.load_lock);
+        let wallet = {
+            let mut wallets = lock(&self.shared.wallets);
+            let index = wallets
+                .iter()
+                .position(|w| w.name() == name)
+                .ok_or(WalletError::NotLoaded)?;
+            wallets.remove(index)
+        };
+        wallet.mark_unloaded();
+        tracing::info!(wallet = %name, "unloaded wallet");
+        Ok(self
+            .update_settings(name, load_on_startup)
+            .into_iter()
+            .collect())
+    }
+
+    /// Loads the wallets of the settings file's startup list, then `extra` (`-wallet=`),
+    /// skipping loaded ones and (with a warning, as Core does) missing ones. Returns the
+    /// warnings; the first wallet that fails to load fails the call.
+    pub fn load_startup_wallets(&self, extra: &[String]) -> Result<Vec<String>, WalletError> {
+        let mut names = files::startup_wallets(&self.shared.settings_file)?;
+        names.extend(extra.iter().cloned());
+        let mut warnings = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        for name in names {
+            if !seen.insert(name.clone()) || self.get(&name).is_ok() {
+                continue;
+            }
+            match self.load_wallet_with(&name, None) {
+                Ok((_, more)) => warnings.extend(more),
+                Err(WalletError::NotFound(path)) => {
+                    let warning = format!("Skipping -wallet path that doesn't exist. Failed to load database path '{path}'. Path does not exist.");
+                    tracing::warn!("{warning}");
+                    warnings.push(warning);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(warnings)
+    }
+}
+
+impl Drop for LocalWalletLoader {
+    fn drop(&mut self) {
+        drop(lock(&self.handler).take());
+        let _ = lock(&self.wake).send(Wake::Stop);
+        if let Some(thread) = lock(&self.thread).take() {
+            if thread.join().is_err() {
+                tracing::error!("the wallet sync thread panicked");
+            }
+        }
+    }
+}

@@ -1,0 +1,284 @@
+//! [`LocalWallet`]: one loaded wallet — its store behind a mutex, its signers, and the
+//! operations every front end uses (addresses, balances, history, state), each persisting
+//! its changes before it returns. Syncing lives in `sync`, sending in `send`.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use bdk_wallet::bitcoin::hashes::Hash as _;
+use bdk_wallet::bitcoin::{BlockHash, Transaction, Txid};
+use bdk_wallet::signer::SignersContainer;
+use bdk_wallet::KeychainKind;
+use interfaces::{BlockRef, Chain, WalletBalances, WalletInfo};
+
+use crate::wallet::error::WalletError;
+use crate::wallet::history::{to_i64, Ledger, TxRecord, UnspentRecord};
+use crate::wallet::keys::KeyMaterial;
+use crate::wallet::store::{Store, LOOKAHEAD};
+use crate::wallet::WalletOptions;
+
+/// The mutable state of a loaded wallet.
+pub(crate) struct State {
+    /// The store.
+    pub store: Store,
+    /// Its unconfirmed transactions the node's mempool holds.
+    pub in_mempool: HashMap<Txid, u64>,
+    /// Set by unload: every later operation fails and nothing more is written.
+    pub unloaded: bool,
+}
+
+/// One loaded wallet (shared as `Arc<LocalWallet>`).
+pub struct LocalWallet {
+    pub(crate) name: String,
+    pub(crate) dir: PathBuf,
+    pub(crate) chain: Arc<dyn Chain>,
+    pub(crate) options: WalletOptions,
+    pub(crate) keys: KeyMaterial,
+    pub(crate) signers: [SignersContainer; 2],
+    pub(crate) state: Mutex<State>,
+    /// Held while syncing or sending, so that neither interleaves with the other.
+    pub(crate) sync_lock: Mutex<()>,
+}
+
+impl std::fmt::Debug for LocalWallet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LocalWallet")
+            .field("name", &self.name)
+            .field("dir", &self.dir)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The wallet's state at a glance, with what `getwalletinfo` shows beyond [`WalletInfo`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WalletDetails {
+    /// The name.
+    pub name: String,
+    /// Transactions held.
+    pub tx_count: u64,
+    /// Unused keys derived ahead on the receiving keychain.
+    pub keypool_size: u32,
+    /// Unused keys derived ahead on the change keychain.
+    pub keypool_size_internal: u32,
+    /// When the wallet was created.
+    pub birthtime: i64,
+    /// The last block processed.
+    pub last_processed: (BlockHash, u32),
+}
+
+/// The address types of Core's `-addresstype`; only `bech32` has a descriptor here.
+fn check_address_type(address_type: &str) -> Result<(), WalletError> {
+    match address_type {
+        "" | "bech32" => Ok(()),
+        "legacy" | "p2sh-segwit" | "bech32m" => {
+            Err(WalletError::NoAddressesOfType(address_type.to_string()))
+        }
+        other => Err(WalletError::UnknownAddressType(other.to_string())),
+    }
+}
+
+impl LocalWallet {
+    /// A loaded wallet over its opened store.
+    pub(crate) fn new(
+        name: &str,
+        dir: &Path,
+        chain: Arc<dyn Chain>,
+        options: WalletOptions,
+        keys: KeyMaterial,
+        store: Store,
+    ) -> Result<LocalWallet, WalletError> {
+        let signers = keys.signers(store.wallet.secp_ctx(), options.network, name)?;
+        Ok(LocalWallet {
+            name: name.to_string(),
+            dir: dir.to_path_buf(),
+            chain,
+            options,
+            keys,
+            signers,
+            state: Mutex::new(State {
+                store,
+                in_mempool: HashMap::new(),
+                unloaded: false,
+            }),
+            sync_lock: Mutex::new(()),
+        })
+    }
+
+    /// Its name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Its directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The options it was loaded with.
+    pub fn options(&self) -> &WalletOptions {
+        &self.options
+    }
+
+    /// The state, unless the wallet was unloaded.
+    pub(crate) fn lock(&self) -> Result<MutexGuard<'_, State>, WalletError> {
+        let state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        if state.unloaded {
+            return Err(WalletError::NotLoaded);
+        }
+        Ok(state)
+    }
+
+    /// Marks the wallet unloaded (after this, nothing is written).
+    pub(crate) fn mark_unloaded(&self) {
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Err(e) = state.store.persist() {
+            tracing::warn!(wallet = %self.name, "saving before unload failed: {e}");
+        }
+        state.unloaded = true;
+    }
+
+    /// A new receiving address (Core's `getnewaddress`), labelled `label`.
+    pub fn new_address(&self, label: &str, address_type: &str) -> Result<String, WalletError> {
+        check_address_type(address_type)?;
+        let mut state = self.lock()?;
+        let info = state
+            .store
+            .wallet
+            .reveal_next_address(KeychainKind::External);
+        state.store.persist()?;
+        let address = info.address.to_string();
+        state.store.set_label(&address, label)?;
+        Ok(address)
+    }
+
+    /// A new change address (Core's `getrawchangeaddress`).
+    pub fn change_address(&self, address_type: &str) -> Result<String, WalletError> {
+        check_address_type(address_type)?;
+        let mut state = self.lock()?;
+        let info = state
+            .store
+            .wallet
+            .reveal_next_address(KeychainKind::Internal);
+        state.store.persist()?;
+        Ok(info.address.to_string())
+    }
+
+    /// Runs `f` on the wallet's ledger.
+    pub(crate) fn with_ledger<T>(
+        &self,
+        f: impl FnOnce(&Ledger<'_>) -> T,
+    ) -> Result<T, WalletError> {
+        let state = self.lock()?;
+        let ledger = Ledger::new(&state.store, self.options.network, &state.in_mempool);
+        Ok(f(&ledger))
+    }
+
+    /// Core's `GetBalance(min_depth)`: trusted balance counting only outputs with at least
+    /// `min_depth` confirmations, untrusted pending and immature, in satoshis.
+    pub fn balances_at(&self, min_depth: u32) -> Result<WalletBalances, WalletError> {
+        let (trusted, untrusted, immature) = self.with_ledger(|l| l.balances(min_depth))?;
+        Ok(WalletBalances {
+            trusted: to_i64(trusted),
+            untrusted_pending: to_i64(untrusted),
+            immature: to_i64(immature),
+        })
+    }
+
+    /// Every wallet transaction, oldest first.
+    pub fn history(&self) -> Result<Vec<TxRecord>, WalletError> {
+        self.with_ledger(|l| l.records())
+    }
+
+    /// One wallet transaction.
+    pub fn transaction(&self, txid: &Txid) -> Result<Option<TxRecord>, WalletError> {
+        self.with_ledger(|l| l.record_of(txid))
+    }
+
+    /// Every unspent output.
+    pub fn unspent(&self) -> Result<Vec<UnspentRecord>, WalletError> {
+        self.with_ledger(|l| l.unspent())
+    }
+
+    /// Core's inferred descriptor of one of the wallet's scripts:
+    /// `wpkh([fingerprint/84h/1h/0h/0/5]pubkey)#checksum`.
+    pub fn inferred_descriptor(&self, keychain: KeychainKind, index: u32) -> Option<String> {
+        let state = self.lock().ok()?;
+        let wallet = &state.store.wallet;
+        let bdk_wallet::miniscript::Descriptor::Wpkh(wpkh) = wallet.public_descriptor(keychain)
+        else {
+            return None;
+        };
+        let key = wpkh.as_inner().clone().at_derivation_index(index).ok()?;
+        let path = key.full_derivation_path()?.to_string().replace('\'', "h");
+        let pubkey = key.derive_public_key(wallet.secp_ctx()).ok()?;
+        let body = format!("wpkh([{}/{path}]{pubkey})", key.master_fingerprint());
+        let sum = rpc::descriptor::checksum(&body)?;
+        Some(format!("{body}#{sum}"))
+    }
+
+    /// The wallet's last processed block.
+    pub fn last_processed(&self) -> Result<(BlockHash, u32), WalletError> {
+        let state = self.lock()?;
+        let tip = state.store.wallet.latest_checkpoint();
+        Ok((tip.hash(), tip.height()))
+    }
+
+    /// Its state for `getwalletinfo`.
+    pub fn details(&self) -> Result<WalletDetails, WalletError> {
+        let state = self.lock()?;
+        let ledger = Ledger::new(&state.store, self.options.network, &state.in_mempool);
+        let tip = state.store.wallet.latest_checkpoint();
+        Ok(WalletDetails {
+            name: self.name.clone(),
+            tx_count: ledger.tx_count() as u64,
+            keypool_size: LOOKAHEAD,
+            keypool_size_internal: LOOKAHEAD,
+            birthtime: self.keys.birthtime,
+            last_processed: (tip.hash(), tip.height()),
+        })
+    }
+
+    /// Applies a mempool transaction if it pays to the wallet or spends its outputs;
+    /// returns whether it did.
+    pub fn apply_mempool_tx(&self, tx: &Transaction, seen_at: u64) -> Result<bool, WalletError> {
+        let mut state = self.lock()?;
+        if tx.is_coinbase() || !state.store.wallet.spk_index().inner().is_relevant(tx) {
+            return Ok(false);
+        }
+        let txid = tx.compute_txid();
+        state
+            .store
+            .wallet
+            .apply_unconfirmed_txs([(tx.clone(), seen_at)]);
+        state.store.persist()?;
+        state.store.note_order([txid])?;
+        state.in_mempool.insert(txid, seen_at);
+        Ok(true)
+    }
+
+    /// Notes that the mempool dropped `txid`.
+    pub fn mempool_removed(&self, txid: &Txid) {
+        if let Ok(mut state) = self.lock() {
+            state.in_mempool.remove(txid);
+        }
+    }
+
+    /// Interface view of its state.
+    pub fn info(&self) -> Result<WalletInfo, WalletError> {
+        let details = self.details()?;
+        let balances = self.balances_at(0)?;
+        Ok(WalletInfo {
+            name: details.name,
+            tx_count: details.tx_count,
+            balances,
+            last_processed: BlockRef {
+                hash: details.last_processed.0.to_byte_array(),
+                height: i32::try_from(details.last_processed.1).unwrap_or(i32::MAX),
+            },
+            encrypted: false,
+            unlocked_until: 0,
+            private_keys_enabled: true,
+        })
+    }
+}

@@ -1,0 +1,110 @@
+//! Following the chain: the loader's one subscription to the node's notifications and its
+//! one background sync thread. Block notifications only wake the thread (a channel; nothing
+//! is scanned inside a callback); mempool transactions are applied to the wallets they
+//! concern right away.
+
+use std::sync::mpsc::{Receiver, Sender, TryRecvError};
+use std::sync::{Arc, Weak};
+
+use bdk_wallet::bitcoin::consensus::deserialize;
+use bdk_wallet::bitcoin::hashes::Hash;
+use bdk_wallet::bitcoin::{Transaction, Txid};
+use interfaces::{BlockInfo, ChainNotifications, Error};
+
+use crate::wallet::error::WalletError;
+use crate::wallet::loader::Shared;
+use crate::wallet::sync::now;
+
+/// What the background thread is asked to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Wake {
+    /// The chain moved: sync every wallet.
+    Sync,
+    /// The loader is going away.
+    Stop,
+}
+
+/// The loader's subscriber to the node's notifications.
+pub(crate) struct Notifications {
+    pub shared: Weak<Shared>,
+    pub wake: Sender<Wake>,
+}
+
+impl Notifications {
+    fn wake(&self) {
+        // The thread is gone only when the loader is: nothing left to sync.
+        let _ = self.wake.send(Wake::Sync);
+    }
+}
+
+impl ChainNotifications for Notifications {
+    fn block_connected(&self, _block: &BlockInfo) -> Result<(), Error> {
+        self.wake();
+        Ok(())
+    }
+
+    fn block_disconnected(&self, _block: &BlockInfo) -> Result<(), Error> {
+        self.wake();
+        Ok(())
+    }
+
+    fn transaction_added_to_mempool(&self, tx: &[u8]) -> Result<(), Error> {
+        let Some(shared) = self.shared.upgrade() else {
+            return Ok(());
+        };
+        let tx: Transaction = match deserialize(tx) {
+            Ok(tx) => tx,
+            Err(e) => {
+                tracing::warn!("undecodable mempool transaction from the node: {e}");
+                return Ok(());
+            }
+        };
+        let seen = now();
+        for wallet in shared.loaded() {
+            match wallet.apply_mempool_tx(&tx, seen) {
+                Ok(true) => {
+                    tracing::debug!(wallet = %wallet.name(), txid = %tx.compute_txid(), "mempool transaction")
+                }
+                Ok(false) | Err(WalletError::NotLoaded) => {}
+                Err(e) => {
+                    tracing::warn!(wallet = %wallet.name(), "applying a mempool transaction failed: {e}")
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn transaction_removed_from_mempool(&self, txid: [u8; 32], _reason: &str) -> Result<(), Error> {
+        if let Some(shared) = self.shared.upgrade() {
+            let txid = Txid::from_byte_array(txid);
+            for wallet in shared.loaded() {
+                wallet.mempool_removed(&txid);
+            }
+        }
+        Ok(())
+    }
+
+    fn updated_block_tip(&self) -> Result<(), Error> {
+        self.wake();
+        Ok(())
+    }
+}
+
+/// The background thread: one sync of every wallet per batch of wakes, until told to stop.
+pub(crate) fn sync_thread(shared: Arc<Shared>, wakes: Receiver<Wake>) {
+    while let Ok(wake) = wakes.recv() {
+        if wake == Wake::Stop {
+            return;
+        }
+        loop {
+            match wakes.try_recv() {
+                Ok(Wake::Sync) => continue,
+                Ok(Wake::Stop) | Err(TryRecvError::Disconnected) => return,
+                Err(TryRecvError::Empty) => break,
+            }
+        }
+        if let Err(e) = shared.sync_all() {
+            tracing::warn!("wallet sync failed: {e}");
+        }
+    }
+}

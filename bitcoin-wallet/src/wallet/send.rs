@@ -1,0 +1,341 @@
+//! Sending (Core's `CreateTransaction` + `CommitTransaction`): recipients checked, the fee
+//! rate chosen as Core chooses it (explicit, else the node's estimate, else `-fallbackfee`,
+//! never below the required rate), coins selected by BDK among the trusted mature ones, the
+//! fee subtracted from recipients when asked, signed, checked against `-maxtxfee`,
+//! broadcast by the node, then recorded as unconfirmed and persisted.
+
+use std::sync::PoisonError;
+
+use bdk_wallet::bitcoin::consensus::serialize;
+use bdk_wallet::bitcoin::{
+    Amount, FeeRate, OutPoint, Psbt, ScriptBuf, Sequence, Transaction, Txid,
+};
+use bdk_wallet::error::CreateTxError;
+use bdk_wallet::SignOptions;
+use interfaces::SendRequest;
+
+use crate::wallet::error::WalletError;
+use crate::wallet::history::Ledger;
+use crate::wallet::local::{LocalWallet, State};
+use crate::wallet::store::TxComments;
+use crate::wallet::sync::now;
+use crate::wallet::{common_chain, DEFAULT_MIN_TX_FEE};
+
+/// Fee passes when the fee subtracted from recipients must settle.
+const SFFO_ROUNDS: usize = 6;
+
+/// Core's `estimate_mode`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum FeeMode {
+    /// Economical when the transaction is replaceable, conservative otherwise.
+    #[default]
+    Unset,
+    /// The estimator's shorter horizon.
+    Economical,
+    /// The estimator's longer horizon.
+    Conservative,
+}
+
+/// A transaction the wallet sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SendOutcome {
+    /// Its id.
+    pub txid: Txid,
+    /// The fee paid, satoshis.
+    pub fee: u64,
+    /// The transaction.
+    pub tx: Transaction,
+    /// Core's `fee_reason`.
+    pub fee_reason: String,
+}
+
+/// Core's `CFeeRate::ToString(SAT_VB)`: `1.000 sat/vB`.
+fn sat_per_vb(per_kvb: i64) -> String {
+    format!("{}.{:03} sat/vB", per_kvb / 1000, per_kvb % 1000)
+}
+
+fn create_error(e: CreateTxError) -> WalletError {
+    match e {
+        CreateTxError::CoinSelection(_) => WalletError::InsufficientFunds,
+        CreateTxError::OutputBelowDustLimit(_) => {
+            WalletError::CreateTransaction("Transaction amount too small".into())
+        }
+        other => WalletError::CreateTransaction(other.to_string()),
+    }
+}
+
+/// One attempt at a transaction: outputs, fee rate, and optionally the exact inputs.
+struct Attempt<'a> {
+    outputs: &'a [(ScriptBuf, u64)],
+    rate: FeeRate,
+    sequence: Sequence,
+    unspendable: &'a [OutPoint],
+    inputs: Option<&'a [OutPoint]>,
+}
+
+fn build(state: &mut State, attempt: &Attempt<'_>) -> Result<Psbt, WalletError> {
+    let mut builder = state.store.wallet.build_tx();
+    for (script, amount) in attempt.outputs {
+        builder.add_recipient(script.clone(), Amount::from_sat(*amount));
+    }
+    builder
+        .fee_rate(attempt.rate)
+        .set_exact_sequence(attempt.sequence)
+        .unspendable(attempt.unspendable.to_vec());
+    if let Some(inputs) = attempt.inputs {
+        builder
+            .add_utxos(inputs)
+            .map_err(|e| WalletError::CreateTransaction(e.to_string()))?;
+        builder.manually_selected_only();
+    }
+    builder.finish().map_err(create_error)
+}
+
+fn psbt_fee(psbt: &Psbt) -> Result<u64, WalletError> {
+    psbt.fee()
+        .map(Amount::to_sat)
+        .map_err(|e| WalletError::CreateTransaction(e.to_string()))
+}
+
+/// The outputs with `fee` taken out of the `sffo` ones (equal shares, the first pays the
+/// remainder, as Core does).
+fn subtract_fee(
+    outputs: &[(ScriptBuf, u64)],
+    sffo: &[usize],
+    fee: u64,
+) -> Result<Vec<(ScriptBuf, u64)>, WalletError> {
+    let count = sffo.len() as u64;
+    let mut out = outputs.to_vec();
+    for (n, &i) in sffo.iter().enumerate() {
+        let share = fee / count + if n == 0 { fee % count } else { 0 };
+        let (script, amount) = &mut out[i];
+        let left = amount.checked_sub(share).filter(|v| *v > 0);
+        let too_small = || {
+            WalletError::CreateTransaction(
+                "The transaction amount is too small to pay the fee".into(),
+            )
+        };
+        let left = left.ok_or_else(too_small)?;
+        if Amount::from_sat(left) < script.minimal_non_dust() {
+            return Err(too_small());
+        }
+        *amount = left;
+    }
+    Ok(out)
+}
+
+impl LocalWallet {
+    /// Core's fee rate for a send (satoshis per 1000 vbytes) and its `fee_reason`.
+    fn fee_rate_for(
+        &self,
+        request: &SendRequest,
+        mode: FeeMode,
+    ) -> Result<(i64, String), WalletError> {
+        let relay = self.chain.relay_fees()?;
+        let required = relay.min_relay.max(DEFAULT_MIN_TX_FEE);
+        if let Some(rate) = request.fee_per_kvb {
+            if rate < required {
+                return Err(WalletError::CreateTransaction(format!(
+                    "Fee rate ({}) is lower than the minimum fee rate setting ({})",
+                    sat_per_vb(rate),
+                    sat_per_vb(required)
+                )));
+            }
+            return Ok((rate, "PayTxFee set".into()));
+        }
+        let target = request
+            .conf_target
+            .unwrap_or(self.options.tx_confirm_target);
+        let conservative = match mode {
+            FeeMode::Unset => !request.replaceable,
+            FeeMode::Economical => false,
+            FeeMode::Conservative => true,
+        };
+        let estimate = self.chain.estimate_smart_fee(target, conservative)?;
+        let (mut rate, mut reason) = if estimate.fee_per_kvb > 0 {
+            let reason = if conservative {
+                "Conservative Double Target longer horizon"
+            } else {
+                "Target 85% Threshold"
+            };
+            (estimate.fee_per_kvb, reason)
+        } else if self.options.fallback_fee_per_kvb > 0 {
+            (self.options.fallback_fee_per_kvb, "Fallback fee")
+        } else {
+            return Err(WalletError::CreateTransaction(
+                "Fee estimation failed. Fallbackfee is disabled. Wait a few blocks or enable -fallbackfee.".into(),
+            ));
+        };
+        if rate < relay.mempool_min {
+            (rate, reason) = (relay.mempool_min, "Mempool Min Fee");
+        }
+        if rate < required {
+            (rate, reason) = (required, "Minimum Required Fee");
+        }
+        Ok((rate, reason.into()))
+    }
+
+    /// The recipients as output scripts and amounts, checked.
+    fn outputs_of(&self, request: &SendRequest) -> Result<Vec<(ScriptBuf, u64)>, WalletError> {
+        if request.recipients.is_empty() {
+            return Err(WalletError::CreateTransaction(
+                "Transaction must have at least one recipient".into(),
+            ));
+        }
+        let chain = common_chain(self.options.network);
+        request
+            .recipients
+            .iter()
+            .map(|r| {
+                let destination = rpc::address::decode_destination(&r.address, chain)
+                    .map_err(|_| WalletError::InvalidAddress(r.address.clone()))?;
+                let amount = u64::try_from(r.amount).ok().filter(|a| *a > 0);
+                let amount = amount.ok_or(WalletError::InvalidAmount)?;
+                Ok((destination.script_pubkey(), amount))
+            })
+            .collect()
+    }
+
+    /// Builds and signs the transaction (under the state lock).
+    fn build_signed(
+        &self,
+        state: &mut State,
+        request: &SendRequest,
+        outputs: &[(ScriptBuf, u64)],
+        rate_kvb: i64,
+    ) -> Result<Psbt, WalletError> {
+        let unspendable: Vec<OutPoint> = {
+            let ledger = Ledger::new(&state.store, self.options.network, &state.in_mempool);
+            ledger
+                .unspent()
+                .into_iter()
+                .filter(|u| u.immature || !u.safe)
+                .map(|u| u.outpoint)
+                .collect()
+        };
+        let rate = FeeRate::from_sat_per_kwu(u64::try_from(rate_kvb).unwrap_or(0).div_ceil(4));
+        let sequence = if request.replaceable {
+            Sequence::ENABLE_RBF_NO_LOCKTIME
+        } else {
+            Sequence::ENABLE_LOCKTIME_NO_RBF
+        };
+        let sffo: Vec<usize> = request
+            .recipients
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.subtract_fee)
+            .map(|(i, _)| i)
+            .collect();
+        let mut attempt = Attempt {
+            outputs,
+            rate,
+            sequence,
+            unspendable: &unspendable,
+            inputs: None,
+        };
+        let mut psbt = if sffo.is_empty() {
+            build(state, &attempt)?
+        } else {
+            let probe = build(
+                state,
+                &Attempt {
+                    rate: FeeRate::ZERO,
+                    ..attempt
+                },
+            )?;
+            let inputs: Vec<OutPoint> = probe
+                .unsigned_tx
+                .input
+                .iter()
+                .map(|i| i.previous_output)
+                .collect();
+            let vbytes = probe.unsigned_tx.vsize() as u64 + 27 * inputs.len() as u64 + 1;
+            let mut fee = (u64::try_from(rate_kvb).unwrap_or(0) * vbytes).div_ceil(1000);
+            attempt.inputs = Some(&inputs);
+            let mut last = None;
+            for _ in 0..SFFO_ROUNDS {
+                let reduced = subtract_fee(outputs, &sffo, fee)?;
+                let psbt = build(
+                    state,
+                    &Attempt {
+                        outputs: &reduced,
+                        ..attempt
+                    },
+                )?;
+                let paid = psbt_fee(&psbt)?;
+                last = Some(psbt);
+                if paid == fee {
+                    break;
+                }
+                fee = paid;
+            }
+            last.ok_or(WalletError::InsufficientFunds)?
+        };
+        let signers = [&self.signers[0], &self.signers[1]];
+        let finalized = state
+            .store
+            .wallet
+            .sign_with_signers(&mut psbt, &signers, SignOptions::default())
+            .map_err(|e| {
+                WalletError::CreateTransaction(format!("Signing transaction failed: {e}"))
+            })?;
+        if !finalized {
+            return Err(WalletError::CreateTransaction(
+                "Signing transaction failed".into(),
+            ));
+        }
+        Ok(psbt)
+    }
+
+    /// Builds, signs, broadcasts and records a transaction paying `request`'s recipients
+    /// (Core's `sendtoaddress`/`sendmany`), with `mode` for the fee estimate and the user's
+    /// `comments` kept with it.
+    pub fn send_with(
+        &self,
+        request: &SendRequest,
+        mode: FeeMode,
+        comments: TxComments,
+    ) -> Result<SendOutcome, WalletError> {
+        let _guard = self
+            .sync_lock
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let outputs = self.outputs_of(request)?;
+        let (rate_kvb, fee_reason) = self.fee_rate_for(request, mode)?;
+        let (tx, fee) = {
+            let mut state = self.lock()?;
+            let built = self.build_signed(&mut state, request, &outputs, rate_kvb);
+            state.store.persist()?;
+            let psbt = built?;
+            let fee = psbt_fee(&psbt)?;
+            let max = u64::try_from(self.options.max_tx_fee).unwrap_or(0);
+            if max > 0 && fee > max {
+                return Err(WalletError::CreateTransaction(
+                    "Fee exceeds maximum configured by user (e.g. -maxtxfee, maxfeerate)".into(),
+                ));
+            }
+            (psbt.extract_tx_unchecked_fee_rate(), fee)
+        };
+        let txid = tx.compute_txid();
+        self.chain
+            .broadcast_transaction(&serialize(&tx), self.options.max_tx_fee)
+            .map_err(|e| WalletError::Broadcast(e.message().to_string()))?;
+        let seen = now();
+        let mut state = self.lock()?;
+        state
+            .store
+            .wallet
+            .apply_unconfirmed_txs([(tx.clone(), seen)]);
+        state.store.persist()?;
+        state.store.note_order([txid])?;
+        state.store.set_comments(txid, comments)?;
+        state.in_mempool.insert(txid, seen);
+        tracing::info!(wallet = %self.name, %txid, fee, "sent transaction");
+        Ok(SendOutcome {
+            txid,
+            fee,
+            tx,
+            fee_reason,
+        })
+    }
+}

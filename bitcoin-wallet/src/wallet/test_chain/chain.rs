@@ -1,0 +1,214 @@
+//! [`Chain`] for the test chain: lookups, a straightforward `scan`, a `broadcast_transaction`
+//! that checks inputs and the fee limit, fixed fee settings, synchronous notifications.
+
+use super::*;
+
+fn matches(
+    tx: &Transaction,
+    scripts: &HashSet<Vec<u8>>,
+    outpoints: &mut HashSet<OutPoint>,
+) -> bool {
+    let spends = tx
+        .input
+        .iter()
+        .any(|i| outpoints.contains(&i.previous_output));
+    let pays = tx
+        .output
+        .iter()
+        .any(|o| scripts.contains(o.script_pubkey.as_bytes()));
+    if spends || pays {
+        let txid = tx.compute_txid();
+        for (vout, out) in tx.output.iter().enumerate() {
+            if scripts.contains(out.script_pubkey.as_bytes()) {
+                outpoints.insert(OutPoint::new(txid, vout as u32));
+            }
+        }
+    }
+    spends || pays
+}
+
+impl Chain for TestChain {
+    fn get_tip(&self) -> Result<Option<BlockRef>, Error> {
+        let inner = lock(&self.inner);
+        Ok(inner.blocks.last().map(|b| BlockRef {
+            hash: b.block_hash().to_byte_array(),
+            height: inner.blocks.len() as i32 - 1,
+        }))
+    }
+
+    fn get_block_hash(&self, height: i32) -> Result<Option<[u8; 32]>, Error> {
+        let inner = lock(&self.inner);
+        Ok(usize::try_from(height)
+            .ok()
+            .and_then(|h| inner.blocks.get(h))
+            .map(|b| b.block_hash().to_byte_array()))
+    }
+
+    fn find_block(&self, hash: [u8; 32]) -> Result<Option<BlockInfo>, Error> {
+        let inner = lock(&self.inner);
+        Ok(inner
+            .known
+            .get(&BlockHash::from_byte_array(hash))
+            .map(|(h, b)| info(b, *h)))
+    }
+
+    fn find_fork(&self, locator: &[BlockRef]) -> Result<Option<BlockRef>, Error> {
+        let inner = lock(&self.inner);
+        let active = |r: &&BlockRef| {
+            usize::try_from(r.height)
+                .ok()
+                .and_then(|h| inner.blocks.get(h))
+                .is_some_and(|b| b.block_hash().to_byte_array() == r.hash)
+        };
+        Ok(locator
+            .iter()
+            .filter(active)
+            .max_by_key(|r| r.height)
+            .copied())
+    }
+
+    fn scan(&self, request: &ScanRequest) -> Result<ScanResult, Error> {
+        self.scans.fetch_add(1, Ordering::Relaxed);
+        let inner = lock(&self.inner);
+        let scripts: HashSet<Vec<u8>> = request.scripts.iter().cloned().collect();
+        let mut outpoints: HashSet<OutPoint> = request
+            .outpoints
+            .iter()
+            .map(|o| OutPoint::new(Txid::from_byte_array(o.txid), o.vout))
+            .collect();
+        let tip = inner.blocks.len() as i32 - 1;
+        let stop = request.stop_height.map_or(tip, |s| s.min(tip));
+        let mut result = ScanResult::default();
+        let start = request.start_height.max(0);
+        for height in start..=stop {
+            let block = &inner.blocks[height as usize];
+            result.blocks_scanned += 1;
+            for (position, tx) in block.txdata.iter().enumerate() {
+                if matches(tx, &scripts, &mut outpoints) {
+                    result.matches.push(ScanMatch {
+                        block: info(block, height),
+                        position: position as u32,
+                        tx: serialize(tx),
+                    });
+                }
+            }
+        }
+        let last = if start <= stop {
+            stop
+        } else {
+            tip.min(start - 1)
+        };
+        let last_block = &inner.blocks[last.max(0) as usize];
+        result.last_scanned = BlockRef {
+            hash: last_block.block_hash().to_byte_array(),
+            height: last,
+        };
+        if request.include_mempool {
+            for tx in &inner.mempool {
+                if matches(tx, &scripts, &mut outpoints) {
+                    result.mempool.push(serialize(tx));
+                }
+            }
+        }
+        Ok(result)
+    }
+
+    fn broadcast_transaction(&self, tx: &[u8], max_fee: i64) -> Result<(), Error> {
+        let tx: Transaction =
+            deserialize(tx).map_err(|e| Error::failed(format!("TX decode failed: {e}")))?;
+        {
+            let mut inner = lock(&self.inner);
+            if let Some(reason) = &inner.reject {
+                return Err(Error::failed(reason.clone()));
+            }
+            let utxos = TestChain::unspent(&inner);
+            let mut input_value = 0;
+            for input in &tx.input {
+                let prev = utxos
+                    .get(&input.previous_output)
+                    .ok_or_else(|| Error::failed("bad-txns-inputs-missingorspent"))?;
+                if input.witness.len() != 2 {
+                    return Err(Error::failed("mandatory-script-verify-flag-failed"));
+                }
+                input_value += prev.value.to_sat();
+            }
+            let out: u64 = tx.output.iter().map(|o| o.value.to_sat()).sum();
+            let fee = input_value
+                .checked_sub(out)
+                .ok_or_else(|| Error::failed("bad-txns-in-belowout"))?;
+            if max_fee > 0 && fee > max_fee as u64 {
+                return Err(Error::failed("max-fee-exceeded"));
+            }
+            inner.mempool.push(tx.clone());
+        }
+        let raw = serialize(&tx);
+        self.notify(|s| {
+            let _ = s.transaction_added_to_mempool(&raw);
+        });
+        Ok(())
+    }
+
+    fn is_in_mempool(&self, txid: [u8; 32]) -> Result<bool, Error> {
+        let txid = Txid::from_byte_array(txid);
+        Ok(lock(&self.inner)
+            .mempool
+            .iter()
+            .any(|t| t.compute_txid() == txid))
+    }
+
+    fn has_descendants_in_mempool(&self, txid: [u8; 32]) -> Result<bool, Error> {
+        let txid = Txid::from_byte_array(txid);
+        Ok(lock(&self.inner)
+            .mempool
+            .iter()
+            .any(|t| t.input.iter().any(|i| i.previous_output.txid == txid)))
+    }
+
+    fn estimate_smart_fee(&self, target: u32, _conservative: bool) -> Result<FeeEstimate, Error> {
+        Ok(FeeEstimate {
+            fee_per_kvb: lock(&self.inner).fee_estimate,
+            returned_target: target,
+        })
+    }
+
+    fn relay_fees(&self) -> Result<RelayFees, Error> {
+        Ok(RelayFees {
+            min_relay: 1000,
+            incremental: 1000,
+            dust_relay: 3000,
+            mempool_min: 0,
+        })
+    }
+
+    fn is_initial_block_download(&self) -> Result<bool, Error> {
+        Ok(false)
+    }
+
+    fn shutdown_requested(&self) -> Result<bool, Error> {
+        Ok(false)
+    }
+
+    fn handle_notifications(
+        &self,
+        notifications: Arc<dyn ChainNotifications>,
+    ) -> Result<Box<dyn Handler>, Error> {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        lock(&self.subscribers).push((id, notifications));
+        Ok(Box::new(Subscription {
+            chain: self.me.clone(),
+            id,
+        }))
+    }
+
+    fn wait_for_notifications(&self) -> Result<(), Error> {
+        Ok(())
+    }
+
+    fn handle_rpc(
+        &self,
+        _methods: &[RpcMethodInfo],
+        _executor: Arc<dyn Rpc>,
+    ) -> Result<Box<dyn Handler>, Error> {
+        Err(Error::failed("not supported by the test chain"))
+    }
+}

@@ -1,0 +1,79 @@
+# The wallet process's interfaces: WalletLoader (served from Init.makeWalletLoader @7, given the
+# node's Chain) and Wallet (one loaded wallet). This suite's own, modelled on Bitcoin Core's
+# interfaces::WalletLoader and interfaces::Wallet but shaped for IPC: balances in one call, a
+# send in one call.
+
+@0x923c0ba250dd70dc;
+
+using Proxy = import "proxy.capnp";
+using Common = import "common.capnp";
+
+struct WalletBalances {
+    trusted @0 :Int64;          # satoshis
+    untrustedPending @1 :Int64;
+    immature @2 :Int64;
+}
+
+struct Recipient {
+    address @0 :Text;
+    amount @1 :Int64;           # satoshis
+    subtractFee @2 :Bool;
+}
+
+struct SendRequest {
+    recipients @0 :List(Recipient);
+    feePerKvb @1 :Int64;        # satoshis per 1000 virtual bytes
+    hasFeePerKvb @2 :Bool;      # false: estimate for confTarget
+    confTarget @3 :UInt32;
+    hasConfTarget @4 :Bool;
+    replaceable @5 :Bool;
+}
+
+struct SentTransaction {
+    txid @0 :Data;              # 32 bytes, internal byte order
+    fee @1 :Int64;
+    tx @2 :Data;
+}
+
+struct WalletTransaction {
+    txid @0 :Data;
+    tx @1 :Data;
+    net @2 :Int64;
+    fee @3 :Int64;
+    hasFee @4 :Bool;
+    confirmations @5 :Int32;
+    block @6 :Common.BlockRef;  # set when confirmed
+    time @7 :Int64;
+    coinbase @8 :Bool;
+}
+
+struct WalletInfo {
+    name @0 :Text;
+    txCount @1 :UInt64;
+    balances @2 :WalletBalances;
+    lastProcessed @3 :Common.BlockRef;
+    encrypted @4 :Bool;
+    unlockedUntil @5 :Int64;
+    privateKeysEnabled @6 :Bool;
+}
+
+interface Wallet {
+    destroy @0 (context :Proxy.Context) -> ();
+    getName @1 (context :Proxy.Context) -> (result :Text);
+    getNewAddress @2 (context :Proxy.Context, label :Text, addressType :Text) -> (result :Text);
+    getChangeAddress @3 (context :Proxy.Context, addressType :Text) -> (result :Text);
+    getBalances @4 (context :Proxy.Context) -> (result :WalletBalances);
+    send @5 (context :Proxy.Context, request :SendRequest) -> (result :SentTransaction);
+    listTransactions @6 (context :Proxy.Context, count :UInt32, skip :UInt32) -> (result :List(WalletTransaction));
+    getInfo @7 (context :Proxy.Context) -> (result :WalletInfo);
+}
+
+interface WalletLoader {
+    destroy @0 (context :Proxy.Context) -> ();
+    createWallet @1 (context :Proxy.Context, name :Text, passphrase :Text) -> (result :Wallet);
+    loadWallet @2 (context :Proxy.Context, name :Text) -> (result :Wallet);
+    unloadWallet @3 (context :Proxy.Context, name :Text) -> ();
+    listWalletDir @4 (context :Proxy.Context) -> (result :List(Text));
+    listWallets @5 (context :Proxy.Context) -> (result :List(Text));
+    getWallet @6 (context :Proxy.Context, name :Text) -> (result :Wallet);
+}

@@ -1,0 +1,121 @@
+//! The wallet process with a real node: spawned by `bitcoin-node` as its child, its RPC
+//! methods served by the node (`/wallet/<name>`), BDK wallets kept across restarts, and
+//! `-disablewallet`.
+
+use std::path::Path;
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use tests::RpcNode;
+
+const COIN: i64 = 100_000_000;
+
+const WALLET_ARGS: &[&str] = &["-fallbackfee=0.0002"];
+
+/// The pids of `parent`'s children named `name`.
+fn children(parent: u32, name: &str) -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            let Some((comm, rest)) = stat.split_once(") ") else {
+                return false;
+            };
+            let ppid = rest
+                .split_whitespace()
+                .nth(1)
+                .and_then(|p| p.parse::<u32>().ok());
+            comm.ends_with(&format!("({name}")) && ppid == Some(parent) && !rest.starts_with('Z')
+        })
+        .collect()
+}
+
+fn wallet_call(node: &RpcNode, wallet: &str, method: &str, params: Value) -> Value {
+    let reply = node.try_call_at(&format!("/wallet/{wallet}"), method, params);
+    assert!(reply["error"].is_null(), "{wallet} {method}: {reply}");
+    reply["result"].clone()
+}
+
+/// The wallet's `getbalance`, in satoshis.
+fn balance(node: &RpcNode, wallet: &str) -> i64 {
+    let value = wallet_call(node, wallet, "getbalance", json!([]));
+    (value.as_f64().expect("a number") * 1e8).round() as i64
+}
+
+fn start(dir: &Path) -> RpcNode {
+    RpcNode::start_with(dir, "regtest", WALLET_ARGS)
+}
+
+#[test]
+fn a_node_spawns_its_wallet_process_and_wallets_send_and_survive_restarts() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let node = start(dir.path());
+    assert!(
+        tests::eventually(Duration::from_secs(5), || children(
+            node.process.pid(),
+            "bitcoin-wallet"
+        )
+        .len()
+            == 1),
+        "no bitcoin-wallet child of the node"
+    );
+    for name in ["a", "b"] {
+        let created = node.call(
+            "createwallet",
+            json!({"wallet_name": name, "load_on_startup": true}),
+        );
+        assert_eq!(created["name"], json!(name));
+    }
+    let (code, _) = node.error("getbalance", json!([]));
+    assert_eq!(code, -19, "two wallets loaded: the endpoint must name one");
+    let a_addr = wallet_call(&node, "a", "getnewaddress", json!([]));
+    node.call("generatetoaddress", json!([101, a_addr]));
+    assert!(tests::eventually(Duration::from_secs(5), || balance(
+        &node, "a"
+    ) == 50 * COIN));
+    let b_addr = wallet_call(&node, "b", "getnewaddress", json!([]));
+    let txid = wallet_call(&node, "a", "sendtoaddress", json!([b_addr, 1.5]));
+    let mempool = node.call("getrawmempool", json!([]));
+    assert_eq!(
+        mempool,
+        json!([txid]),
+        "the wallet's transaction reached the node's mempool"
+    );
+    node.call("generatetoaddress", json!([1, a_addr]));
+    assert!(tests::eventually(Duration::from_secs(5), || balance(
+        &node, "b"
+    )
+        == 150_000_000));
+    // 100 mature coinbases' worth minus 1.5 sent and a fee of a few thousand satoshis.
+    let a_balance = balance(&node, "a");
+    let fee = 100 * COIN - 150_000_000 - a_balance;
+    assert!(fee > 0 && fee < 100_000, "a: {a_balance}");
+    node.stop();
+
+    // Everything restarts: the wallets reload from settings.json and disk, balances intact.
+    let node = start(dir.path());
+    assert!(tests::eventually(Duration::from_secs(10), || {
+        let reply = node.try_call_at("/wallet/b", "getbalance", json!([]));
+        reply["result"].as_f64() == Some(1.5)
+    }));
+    assert_eq!(balance(&node, "a"), a_balance);
+    let listed = node.call("listwallets", json!([]));
+    assert_eq!(listed, json!(["a", "b"]));
+    let tx = wallet_call(&node, "b", "gettransaction", json!([txid]));
+    assert_eq!(tx["confirmations"], json!(1));
+    node.stop();
+}
+
+#[test]
+fn disablewallet_runs_without_a_wallet_process() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let node = RpcNode::start_with(dir.path(), "regtest", &["-disablewallet"]);
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(children(node.process.pid(), "bitcoin-wallet").is_empty());
+    let (code, _) = node.error("createwallet", json!(["w"]));
+    assert_eq!(code, -32601, "no wallet methods without a wallet");
+    node.stop();
+}
