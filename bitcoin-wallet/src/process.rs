@@ -173,35 +173,7 @@ impl Init for WalletInit {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .push(wallets);
-        Ok(Box::new(SharedLoader(loader)))
-    }
-}
-
-/// The process's loader as the node holds it (the process keeps it too).
-struct SharedLoader(Arc<LocalWalletLoader>);
-
-impl WalletLoader for SharedLoader {
-    fn create_wallet(
-        &self,
-        name: &str,
-        passphrase: &str,
-    ) -> Result<Box<dyn interfaces::Wallet>, Error> {
-        self.0.create_wallet(name, passphrase)
-    }
-    fn load_wallet(&self, name: &str) -> Result<Box<dyn interfaces::Wallet>, Error> {
-        self.0.load_wallet(name)
-    }
-    fn unload_wallet(&self, name: &str) -> Result<(), Error> {
-        self.0.unload_wallet(name)
-    }
-    fn list_wallet_dir(&self) -> Result<Vec<String>, Error> {
-        self.0.list_wallet_dir()
-    }
-    fn list_wallets(&self) -> Result<Vec<String>, Error> {
-        self.0.list_wallets()
-    }
-    fn get_wallet(&self, name: &str) -> Result<Box<dyn interfaces::Wallet>, Error> {
-        self.0.get_wallet(name)
+        Ok(loader.interface())
     }
 }
 

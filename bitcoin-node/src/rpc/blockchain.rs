@@ -6,7 +6,7 @@
 pub mod tips;
 pub mod txout;
 
-use std::str::FromStr;
+use bitcoin::hashes::Hash as _;
 use std::sync::Arc;
 
 use bitcoin::consensus::encode::{deserialize, serialize_hex};
@@ -47,21 +47,7 @@ pub fn register(
 
 /// Parses a block hash parameter with Core's error texts.
 fn parse_hash(name: &str, text: &str) -> Result<BlockHash, RpcError> {
-    if text.len() != 64 {
-        return Err(RpcError::new(
-            RPC_INVALID_PARAMETER,
-            format!(
-                "{name} must be of length 64 (not {}, for '{text}')",
-                text.len()
-            ),
-        ));
-    }
-    BlockHash::from_str(text).map_err(|_| {
-        RpcError::new(
-            RPC_INVALID_PARAMETER,
-            format!("{name} must be hexadecimal string (not '{text}')"),
-        )
-    })
+    rpc::hex::parse_hash_v(text, name).map(BlockHash::from_byte_array)
 }
 
 fn closed() -> RpcError {

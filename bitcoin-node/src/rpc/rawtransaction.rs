@@ -23,30 +23,11 @@ use rpc::json::tx_to_univ;
 use rpc::params::Params;
 use rpc::protocol::{
     type_name, RpcError, RPC_CLIENT_NOT_CONNECTED, RPC_DESERIALIZATION_ERROR,
-    RPC_INVALID_ADDRESS_OR_KEY, RPC_INVALID_PARAMETER, RPC_MISC_ERROR,
+    RPC_INVALID_ADDRESS_OR_KEY, RPC_MISC_ERROR,
 };
 use rpc::{Method, Param, ParamType, RpcTable};
 
-/// Core's `ParseHashV`: 64 hex digits, else its length or hex error naming `name`.
-pub fn parse_hash_v(text: &str, name: &str) -> Result<[u8; 32], RpcError> {
-    match parse_hex(text).and_then(|b| <[u8; 32]>::try_from(b).ok()) {
-        Some(mut bytes) => {
-            bytes.reverse();
-            Ok(bytes)
-        }
-        None if text.len() != 64 => Err(RpcError::new(
-            RPC_INVALID_PARAMETER,
-            format!(
-                "{name} must be of length 64 (not {}, for '{text}')",
-                text.len()
-            ),
-        )),
-        None => Err(RpcError::new(
-            RPC_INVALID_PARAMETER,
-            format!("{name} must be hexadecimal string (not '{text}')"),
-        )),
-    }
-}
+pub use rpc::hex::parse_hash_v;
 
 /// Core's `CheckTxScriptsSanity`: every script parses, has only defined opcodes, and is at
 /// most 10,000 bytes (input scripts of a coinbase excepted).

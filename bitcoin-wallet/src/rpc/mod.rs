@@ -23,10 +23,7 @@ use std::sync::Arc;
 
 use bdk_wallet::bitcoin::{BlockHash, Txid};
 use rpc::help::{example_cli, example_rpc};
-use rpc::protocol::{
-    RpcError, RPC_INVALID_PARAMETER, RPC_WALLET_ERROR, RPC_WALLET_NOT_FOUND,
-    RPC_WALLET_NOT_SPECIFIED,
-};
+use rpc::protocol::{RpcError, RPC_WALLET_ERROR, RPC_WALLET_NOT_FOUND, RPC_WALLET_NOT_SPECIFIED};
 use rpc::{Params, RpcTable};
 use serde_json::{json, Value};
 
@@ -147,21 +144,8 @@ fn check_avoid_reuse(value: &Value) -> Result<(), RpcError> {
 
 /// Core's `ParseHashV` for a transaction id.
 pub fn parse_txid(name: &str, text: &str) -> Result<Txid, RpcError> {
-    if text.len() != 64 {
-        return Err(RpcError::new(
-            RPC_INVALID_PARAMETER,
-            format!(
-                "{name} must be of length 64 (not {}, for '{text}')",
-                text.len()
-            ),
-        ));
-    }
-    text.parse::<Txid>().map_err(|_| {
-        RpcError::new(
-            RPC_INVALID_PARAMETER,
-            format!("{name} must be hexadecimal string (not '{text}')"),
-        )
-    })
+    rpc::hex::parse_hash_v(text, name)
+        .map(<Txid as bdk_wallet::bitcoin::hashes::Hash>::from_byte_array)
 }
 
 /// Core's `AppendLastProcessedBlock` object.
