@@ -119,3 +119,50 @@ fn disablewallet_runs_without_a_wallet_process() {
     assert_eq!(code, -32601, "no wallet methods without a wallet");
     node.stop();
 }
+
+/// A wallet process attached to a running node (`bitcoin wallet -ipcconnect=unix`): its
+/// methods join the node's server and its wallets are used through `bitcoin rpc`; when it
+/// stops, its methods leave and the node runs on.
+#[test]
+fn an_attached_wallet_process_serves_through_the_node() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let node = RpcNode::start_with(dir.path(), "regtest", &["-disablewallet"]);
+    assert_eq!(node.error("listwallets", json!([])).0, -32601);
+    let datadir = format!("-datadir={}", dir.path().display());
+    let mut wallet = tests::Process::start(
+        &tests::bin("bitcoin"),
+        &[
+            "wallet",
+            "-regtest",
+            &datadir,
+            "-ipcconnect=unix",
+            "-printtoconsole=0",
+        ],
+    );
+    // The methods appear when the process has registered them (nothing else answers them).
+    assert!(
+        tests::eventually(tests::DEADLINE, || node.try_call("listwallets", json!([]))
+            ["error"]
+            .is_null()),
+        "the attached wallet's methods never appeared: {}",
+        wallet.stderr()
+    );
+    node.call("createwallet", json!(["attached"]));
+    let cli = tests::bin("bitcoin-cli");
+    let (code, address, stderr) = tests::run(
+        &cli,
+        &["-regtest", &datadir, "-rpcwallet=attached", "getnewaddress"],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let address = address.trim();
+    node.call("generatetoaddress", json!([101, address]));
+    assert!(tests::eventually(Duration::from_secs(5), || balance(
+        &node, "attached"
+    ) == 50 * COIN));
+    assert!(wallet.stop().success());
+    assert!(tests::eventually(Duration::from_secs(5), || node
+        .try_call("listwallets", json!([]))["error"]["code"]
+        == json!(-32601)));
+    assert_eq!(node.call("getblockcount", json!([])), json!(101));
+    node.stop();
+}
