@@ -279,7 +279,11 @@ pub struct Running {
 
 /// Starts logging, writes the pid file, serves `Init` on the bound sockets, then starts the
 /// RPC server.
-pub fn start(config: &NodeConfig, bound: Bound) -> Result<Running, NodeError> {
+pub fn start(
+    config: &NodeConfig,
+    bound: Bound,
+    wallet: Option<InProcessWallet>,
+) -> Result<Running, NodeError> {
     let log = Arc::new(
         common::logging::init(&config.log).map_err(|source| NodeError::Io {
             path: config.log.file.clone().unwrap_or_default(),
@@ -365,8 +369,17 @@ pub fn start(config: &NodeConfig, bound: Bound) -> Result<Running, NodeError> {
     );
     // The wallet registers its RPC methods before any client is served, so a client that
     // sees the socket finds them.
-    if config.process == "bitcoin-node" && !config.settings.get_bool("disablewallet", false)? {
-        running.wallet = spawn_wallet(config, local_chain);
+    if !config.settings.get_bool("disablewallet", false)? {
+        running.wallet = match wallet {
+            Some(start_wallets) => match start_wallets(Arc::new(local_chain), &config.settings) {
+                Ok(wallets) => Some(WalletChild::InProcess { _wallets: wallets }),
+                Err(e) => {
+                    tracing::error!("the wallets failed to start: {e}");
+                    None
+                }
+            },
+            None => spawn_wallet(config, local_chain),
+        };
     }
     for (path, listener) in bound.sockets {
         running
@@ -377,11 +390,26 @@ pub fn start(config: &NodeConfig, bound: Bound) -> Result<Running, NodeError> {
     Ok(running)
 }
 
-/// A wallet process spawned by the node: its loader, then the connection (dropped last,
-/// which closes the socket and ends the process).
-struct WalletChild {
-    _loader: Box<dyn interfaces::WalletLoader>,
-    _process: ipc::spawn::Spawned<ipc::InitProxy>,
+/// The wallets of `bitcoind`, started in its own process on the node's `Chain` (the wallet
+/// library's `start_wallets`); what it returns lives until the node stops.
+pub type InProcessWallet = Box<
+    dyn FnOnce(
+            Arc<dyn interfaces::Chain>,
+            &Settings,
+        ) -> Result<Box<dyn std::any::Any + Send>, String>
+        + Send,
+>;
+
+/// The node's wallets: a spawned wallet process (its loader, then the connection, dropped
+/// last, which closes the socket and ends the process), or wallets running in this process.
+enum WalletChild {
+    Spawned {
+        _loader: Box<dyn interfaces::WalletLoader>,
+        _process: ipc::spawn::Spawned<ipc::InitProxy>,
+    },
+    InProcess {
+        _wallets: Box<dyn std::any::Any + Send>,
+    },
 }
 
 /// Spawns `bitcoin-wallet` beside this executable, passes it the node's settings and a
@@ -407,7 +435,7 @@ fn spawn_wallet(config: &NodeConfig, chain: chain_interface::LocalChain) -> Opti
     match made {
         Ok(loader) => {
             tracing::info!(pid = spawned.pid, "wallet process started");
-            Some(WalletChild {
+            Some(WalletChild::Spawned {
                 _loader: loader,
                 _process: spawned,
             })
@@ -582,6 +610,17 @@ fn tune_allocator() {
 
 /// The whole `main` of `bitcoin-node` and `bitcoind`: returns the exit code.
 pub fn main(process: &'static str, usage: &str, args: &[String]) -> std::process::ExitCode {
+    main_with(process, usage, args, None)
+}
+
+/// [`main`] with the wallets run in this process by `wallet` (`bitcoind`) rather than in a
+/// spawned `bitcoin-wallet`.
+pub fn main_with(
+    process: &'static str,
+    usage: &str,
+    args: &[String],
+    wallet: Option<InProcessWallet>,
+) -> std::process::ExitCode {
     use std::process::ExitCode;
     tune_allocator();
     ipc::set_process_name(process);
@@ -620,7 +659,7 @@ pub fn main(process: &'static str, usage: &str, args: &[String]) -> std::process
         if config.daemon {
             daemonize()?;
         }
-        let running = start(&config, bound)?;
+        let running = start(&config, bound, wallet)?;
         running.wait();
         drop(running);
         Ok(())

@@ -166,3 +166,41 @@ fn an_attached_wallet_process_serves_through_the_node() {
     assert_eq!(node.call("getblockcount", json!([])), json!(101));
     node.stop();
 }
+
+/// `bitcoind` (`bitcoin -M node`): the same wallets in the node's own process, no child.
+#[test]
+fn bitcoind_runs_its_wallets_in_process() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let datadir = format!("-datadir={}", dir.path().display());
+    let socket = dir.path().join("regtest/node.sock");
+    let ready = tests::SocketWait::before_start(&socket);
+    let mut process = tests::Process::start(
+        &tests::bin("bitcoind"),
+        &[
+            "-regtest",
+            &datadir,
+            "-ipcbind=unix",
+            "-printtoconsole=0",
+            "-server=0",
+        ],
+    );
+    ready.wait(&mut process);
+    let (_conn, init) = ipc::connect_init(&socket).expect("connect");
+    let rpc = interfaces::Init::make_rpc(&init).expect("rpc");
+    let call = |uri: &str, method: &str, params: Value| -> Value {
+        let request = json!({"id": 1, "method": method, "params": params}).to_string();
+        let reply: Value =
+            serde_json::from_str(&rpc.execute_rpc(&request, uri, "").expect("rpc")).expect("json");
+        assert!(reply["error"].is_null(), "{method}: {reply}");
+        reply["result"].clone()
+    };
+    call("/", "createwallet", json!(["inproc"]));
+    let address = call("/wallet/inproc", "getnewaddress", json!([]));
+    call("/", "generatetoaddress", json!([101, address]));
+    assert!(tests::eventually(Duration::from_secs(5), || {
+        call("/wallet/inproc", "getbalance", json!([])).as_f64() == Some(50.0)
+    }));
+    assert!(children(process.pid(), "bitcoin-wallet").is_empty());
+    drop((rpc, init));
+    assert!(process.stop().success());
+}
