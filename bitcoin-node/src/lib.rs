@@ -370,16 +370,7 @@ pub fn start(
     // The wallet registers its RPC methods before any client is served, so a client that
     // sees the socket finds them.
     if !config.settings.get_bool("disablewallet", false)? {
-        running.wallet = match wallet {
-            Some(start_wallets) => match start_wallets(Arc::new(local_chain), &config.settings) {
-                Ok(wallets) => Some(WalletChild::InProcess { _wallets: wallets }),
-                Err(e) => {
-                    tracing::error!("the wallets failed to start: {e}");
-                    None
-                }
-            },
-            None => spawn_wallet(config, local_chain),
-        };
+        running.wallet = start_wallets(config, wallet, local_chain);
     }
     for (path, listener) in bound.sockets {
         running
@@ -410,6 +401,25 @@ enum WalletChild {
     InProcess {
         _wallets: Box<dyn std::any::Any + Send>,
     },
+}
+
+/// Starts the wallets: in this process with `wallet` (`bitcoind`), else in a spawned
+/// `bitcoin-wallet`. Failures are logged and the node runs without a wallet.
+fn start_wallets(
+    config: &NodeConfig,
+    wallet: Option<InProcessWallet>,
+    chain: chain_interface::LocalChain,
+) -> Option<WalletChild> {
+    match wallet {
+        Some(start) => match start(Arc::new(chain), &config.settings) {
+            Ok(wallets) => Some(WalletChild::InProcess { _wallets: wallets }),
+            Err(e) => {
+                tracing::error!("the wallets failed to start: {e}");
+                None
+            }
+        },
+        None => spawn_wallet(config, chain),
+    }
 }
 
 /// Spawns `bitcoin-wallet` beside this executable, passes it the node's settings and a
