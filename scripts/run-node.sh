@@ -11,6 +11,6 @@ scripts/setup.sh
 cargo build --release --workspace --bins
 args=("$@")
 if [[ ${#args[@]} -eq 0 ]]; then
-    args=(node -regtest -ipcbind=unix)
+    args=(node -regtest -ipcbind=unix -fallbackfee=0.0002)
 fi
 exec target/release/bitcoin "${args[@]}"
