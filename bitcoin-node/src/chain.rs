@@ -203,6 +203,11 @@ impl ChainState {
         self.chain
     }
 
+    /// Sends `event` to every subscriber (the mempool's transaction events).
+    pub(crate) fn notify(&self, event: ChainEvent) {
+        events::broadcast(&self.subscribers, event);
+    }
+
     /// Sends every later [`ChainEvent`] to `to` (until it is dropped).
     pub fn subscribe(&self, to: Sender<ChainEvent>) {
         lock(&self.subscribers).push(to);

@@ -2,9 +2,11 @@
 //! and the blocks the coins view connected or disconnected, sent to every subscriber.
 
 use std::sync::mpsc::Sender;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
-use bitcoin::BlockHash;
+use std::sync::Arc;
+
+use bitcoin::{BlockHash, Transaction, Txid};
 
 use super::lock;
 use crate::coins::{BestBlock, Step};
@@ -61,6 +63,20 @@ pub enum ChainEvent {
         hash: BlockHash,
         /// Its height.
         height: i32,
+    },
+    /// A transaction entered the mempool (sent by the mempool through the same channels, so
+    /// subscribers see chain and mempool events in one order).
+    TransactionAdded {
+        /// The transaction.
+        tx: Arc<Transaction>,
+    },
+    /// A transaction left the mempool.
+    TransactionRemoved {
+        /// Its id.
+        txid: Txid,
+        /// Why, as Core names `MemPoolRemovalReason`s (`expiry`, `sizelimit`, `reorg`,
+        /// `block`, `conflict`, `replaced`).
+        reason: &'static str,
     },
 }
 

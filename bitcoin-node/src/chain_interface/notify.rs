@@ -8,6 +8,7 @@ use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
+use bitcoin::consensus::encode::serialize;
 use bitcoin::hashes::Hash;
 use bitcoin::BlockHash;
 use interfaces::{BlockInfo, ChainNotifications, Error, Handler};
@@ -163,6 +164,12 @@ fn deliver(
                 None => Ok(()),
             },
             ChainEvent::BlockTip { .. } => notifications.updated_block_tip(),
+            ChainEvent::TransactionAdded { tx } => {
+                notifications.transaction_added_to_mempool(&serialize(&*tx))
+            }
+            ChainEvent::TransactionRemoved { txid, reason } => {
+                notifications.transaction_removed_from_mempool(txid.to_byte_array(), reason)
+            }
             _ => Ok(()),
         };
         if let Err(e) = outcome {

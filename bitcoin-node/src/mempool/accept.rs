@@ -266,6 +266,12 @@ impl Mempool {
                     );
                 }
             }
+            if let Some(entry) = state.graph.entries.get(&accepted.txid) {
+                self.chain
+                    .notify(crate::chain::ChainEvent::TransactionAdded {
+                        tx: entry.tx.clone(),
+                    });
+            }
         }
         tracing::debug!(target: "mempool", txid = %accepted.txid, vsize = accepted.vsize, fee = accepted.fee.to_sat(), "accepted");
         Ok(accepted)

@@ -158,6 +158,20 @@ pub enum RemovalReason {
     Replaced,
 }
 
+impl RemovalReason {
+    /// Core's name of the reason (`RemovalReasonToString`).
+    pub fn name(self) -> &'static str {
+        match self {
+            RemovalReason::Expiry => "expiry",
+            RemovalReason::SizeLimit => "sizelimit",
+            RemovalReason::Reorg => "reorg",
+            RemovalReason::Block => "block",
+            RemovalReason::Conflict => "conflict",
+            RemovalReason::Replaced => "replaced",
+        }
+    }
+}
+
 /// The rolling minimum fee (Core's `rollingMinimumFeeRate` and friends).
 #[derive(Debug, Default)]
 pub(crate) struct RollingFee {
@@ -443,6 +457,11 @@ impl Mempool {
         }
         for e in &removed {
             tracing::debug!(target: "mempool", txid = %e.txid, ?reason, "removed");
+            self.chain
+                .notify(crate::chain::ChainEvent::TransactionRemoved {
+                    txid: e.txid,
+                    reason: reason.name(),
+                });
         }
         self.bump_updated();
         removed

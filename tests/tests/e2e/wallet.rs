@@ -84,6 +84,11 @@ fn a_node_spawns_its_wallet_process_and_wallets_send_and_survive_restarts() {
         json!([txid]),
         "the wallet's transaction reached the node's mempool"
     );
+    // The node's mempool notification reaches the receiving wallet before any block.
+    assert!(tests::eventually(Duration::from_secs(5), || {
+        let balances = wallet_call(&node, "b", "getbalances", json!([]));
+        balances["mine"]["untrusted_pending"].as_f64() == Some(1.5)
+    }));
     node.call("generatetoaddress", json!([1, a_addr]));
     assert!(tests::eventually(Duration::from_secs(5), || balance(
         &node, "b"
