@@ -438,8 +438,8 @@ fn spawn_wallet(config: &NodeConfig, chain: chain_interface::LocalChain) -> Opti
         .map_err(|e| tracing::error!("cannot start the wallet process: {e}"))
         .ok()?;
     let args = config
-        .settings
-        .child_args(&config.log, common::args::WALLET_OPTIONS);
+        .log
+        .child_args(&config.settings, common::args::WALLET_OPTIONS);
     let made = interfaces::Init::configure(&spawned.init, &args)
         .and_then(|()| interfaces::Init::make_wallet_loader(&spawned.init, Arc::new(chain)));
     match made {

@@ -114,6 +114,26 @@ impl LogSettings {
         args
     }
 
+    /// The arguments a parent passes to a child it spawns (`Init.configure`): the chain and
+    /// data directory of `settings`, this logging, and every value of `options` that is set.
+    pub fn child_args(
+        &self,
+        settings: &Settings,
+        options: &[crate::args::OptionSpec],
+    ) -> Vec<String> {
+        let mut args = vec![
+            format!("-datadir={}", settings.datadir().display()),
+            format!("-chain={}", settings.chain()),
+        ];
+        args.extend(self.to_args());
+        for spec in options {
+            for value in settings.get_list(spec.name) {
+                args.push(format!("-{}={value}", spec.name));
+            }
+        }
+        args
+    }
+
     fn filter(&self) -> EnvFilter {
         if let Ok(env) = std::env::var("BITCOIN_LOG") {
             if let Ok(filter) = EnvFilter::try_new(&env) {

@@ -304,26 +304,6 @@ impl Settings {
         }
     }
 
-    /// The arguments a parent passes to a child it spawns (`Init.configure`): the chain, the
-    /// data directory, the logging `log` and every value of `options` that is set.
-    pub fn child_args(
-        &self,
-        log: &crate::logging::LogSettings,
-        options: &[crate::args::OptionSpec],
-    ) -> Vec<String> {
-        let mut args = vec![
-            format!("-datadir={}", self.datadir().display()),
-            format!("-chain={}", self.chain()),
-        ];
-        args.extend(log.to_args());
-        for spec in options {
-            for value in self.get_list(spec.name) {
-                args.push(format!("-{}={value}", spec.name));
-            }
-        }
-        args
-    }
-
     /// Every value of a repeatable option (`-nox` clears what came before).
     pub fn get_list(&self, name: &str) -> Vec<String> {
         let mut values = Vec::new();

@@ -20,47 +20,13 @@ use crate::wallet::files::{self, DB_FILE, KEYS_FILE};
 use crate::wallet::keys::KeyMaterial;
 use crate::wallet::local::LocalWallet;
 use crate::wallet::notify::{sync_thread, Notifications, Wake};
+use crate::wallet::shared::Shared;
 use crate::wallet::store::Store;
 use crate::wallet::sync::now;
 use crate::wallet::WalletOptions;
 
-/// What the loader, its notification subscriber and its sync thread share.
-pub(crate) struct Shared {
-    chain: Arc<dyn Chain>,
-    wallets_dir: PathBuf,
-    settings_file: PathBuf,
-    options: WalletOptions,
-    wallets: Mutex<Vec<Arc<LocalWallet>>>,
-    /// Held while a wallet is created, loaded or unloaded.
-    load_lock: Mutex<()>,
-}
-
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-impl Shared {
-    /// The loaded wallets, in load order.
-    pub(crate) fn loaded(&self) -> Vec<Arc<LocalWallet>> {
-        lock(&self.wallets).clone()
-    }
-
-    /// Syncs every loaded wallet; the first failure is returned after all were tried.
-    pub(crate) fn sync_all(&self) -> Result<(), WalletError> {
-        let mut first = Ok(());
-        for wallet in self.loaded() {
-            match wallet.sync() {
-                Ok(()) | Err(WalletError::NotLoaded) => {}
-                Err(e) => {
-                    tracing::warn!(wallet = %wallet.name(), "sync failed: {e}");
-                    if first.is_ok() {
-                        first = Err(e);
-                    }
-                }
-            }
-        }
-        first
-    }
 }
 
 /// The wallets of one wallet process (shared as `Arc<LocalWalletLoader>`).

@@ -12,7 +12,7 @@ use bdk_wallet::bitcoin::{Transaction, Txid};
 use interfaces::{BlockInfo, ChainNotifications, Error};
 
 use crate::wallet::error::WalletError;
-use crate::wallet::loader::Shared;
+use crate::wallet::shared::Shared;
 use crate::wallet::sync::now;
 
 /// What the background thread is asked to do.
