@@ -25,7 +25,6 @@ pub mod node;
 pub mod options;
 pub mod rpc;
 
-use std::os::fd::{FromRawFd, OwnedFd};
 use std::os::unix::net::UnixListener;
 use std::path::PathBuf;
 use std::sync::mpsc;
@@ -160,22 +159,12 @@ pub fn daemonize() -> Result<(), NodeError> {
     })
 }
 
-/// Blocks SIGINT and SIGTERM in the calling thread and every thread it starts afterwards, so
-/// that they are received by the shutdown waiter. Call first thing in `main`.
+/// Blocks SIGINT and SIGTERM in every thread (call first); a signal thread waits for them.
 pub fn block_shutdown_signals() -> Result<(), NodeError> {
-    shutdown_signals()
-        .thread_block()
-        .map_err(|source| NodeError::System {
-            what: "cannot block signals",
-            source,
-        })
-}
-
-fn shutdown_signals() -> nix::sys::signal::SigSet {
-    let mut set = nix::sys::signal::SigSet::empty();
-    set.add(nix::sys::signal::Signal::SIGINT);
-    set.add(nix::sys::signal::Signal::SIGTERM);
-    set
+    common::signals::block_shutdown_signals().map_err(|source| NodeError::System {
+        what: "cannot block signals",
+        source,
+    })
 }
 
 /// Why the node is stopping.
@@ -196,19 +185,13 @@ impl std::fmt::Display for Stop {
 }
 
 fn spawn_signal_waiter(stop: mpsc::Sender<Stop>) -> Result<(), NodeError> {
-    let io = |source| NodeError::Io {
+    common::signals::on_shutdown_signal(move |name| {
+        let _ = stop.send(Stop::Signal(name));
+    })
+    .map_err(|source| NodeError::Io {
         path: PathBuf::from("<signal thread>"),
         source,
-    };
-    std::thread::Builder::new()
-        .name("signals".into())
-        .spawn(move || {
-            let signal = shutdown_signals().wait();
-            let name = signal.map_or_else(|e| format!("error {e}"), |s| s.as_str().to_string());
-            let _ = stop.send(Stop::Signal(name));
-        })
-        .map(drop)
-        .map_err(io)
+    })
 }
 
 /// The RPC dispatcher with the control methods; `stop` sends [`Stop::Rpc`] to `stop`.
@@ -538,23 +521,6 @@ impl Drop for Running {
     }
 }
 
-/// If this process was spawned as `<exe> -ipcfd <N>` (exactly Core's form), the fd.
-pub fn spawned_fd(args: &[String]) -> Option<Result<i32, ArgsError>> {
-    match args {
-        [flag, fd] if flag == "-ipcfd" => Some(
-            fd.parse::<i32>()
-                .ok()
-                .filter(|fd| *fd >= 0)
-                .ok_or_else(|| ArgsError::BadValue {
-                    option: "ipcfd".into(),
-                    value: fd.clone(),
-                    reason: "expected a file descriptor number".into(),
-                }),
-        ),
-        _ => None,
-    }
-}
-
 /// Serves `Init` on inherited fd `fd` until the parent closes the socket (or a signal). Logs
 /// to stderr until the parent's `configure` says otherwise.
 pub fn serve_fd(process: &'static str, fd: i32) -> Result<(), NodeError> {
@@ -569,15 +535,7 @@ pub fn serve_fd(process: &'static str, fd: i32) -> Result<(), NodeError> {
         debug: Vec::new(),
     };
     let log = Arc::new(common::logging::init(&initial).map_err(io)?);
-    // SAFETY: borrowing only for the fstat call; fstat fails cleanly on a closed fd.
-    let borrowed = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) };
-    let stat = nix::sys::stat::fstat(borrowed).map_err(|e| io(std::io::Error::from(e)))?;
-    if stat.st_mode & libc::S_IFMT != libc::S_IFSOCK {
-        return Err(io(std::io::Error::other("not a socket")));
-    }
-    // SAFETY: the fd was handed to us by the spawning parent, is open (fstat succeeded) and
-    // nothing else in this process owns it.
-    let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+    let fd = ipc::spawn::adopt_inherited_socket(fd).map_err(io)?;
     let (stop, stopped) = mpsc::channel();
     // A spawned node learns its chain and data directory from its parent later (GUI issue);
     // until then it serves the control methods only.
@@ -642,7 +600,7 @@ pub fn main_with(
     if let Err(e) = block_shutdown_signals() {
         return fail(&e);
     }
-    if let Some(fd) = spawned_fd(args) {
+    if let Some(fd) = common::args::ipcfd_arg(args) {
         return match fd
             .map_err(NodeError::from)
             .and_then(|fd| serve_fd(process, fd))

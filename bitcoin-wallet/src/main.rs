@@ -15,16 +15,14 @@ fn main() -> ExitCode {
     if let Err(e) = process::block_shutdown_signals() {
         return fail(&e);
     }
-    if let [flag, fd] = args.as_slice() {
-        if flag == "-ipcfd" {
-            return match fd.parse::<i32>() {
-                Ok(fd) if fd >= 0 => match process::serve_fd(fd) {
-                    Ok(()) => ExitCode::SUCCESS,
-                    Err(e) => fail(&e),
-                },
-                _ => fail(&format!("-ipcfd: '{fd}' is not a file descriptor number")),
-            };
-        }
+    if let Some(fd) = common::args::ipcfd_arg(&args) {
+        return match fd
+            .map_err(|e| e.to_string())
+            .and_then(|fd| process::serve_fd(fd).map_err(|e| e.to_string()))
+        {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => fail(&e),
+        };
     }
     let options = process::all_options();
     let settings = match common::load("bitcoin-wallet", process::USAGE, &options, &args, false) {

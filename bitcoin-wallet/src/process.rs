@@ -5,7 +5,6 @@
 //! [`start_wallets`] makes the loader, registers the wallet RPC methods with the node and loads
 //! the startup wallets.
 
-use std::os::fd::{FromRawFd, OwnedFd};
 use std::path::PathBuf;
 use std::sync::{mpsc, Arc, Mutex, PoisonError};
 
@@ -59,16 +58,9 @@ pub enum ProcessError {
 }
 
 fn amount_option(settings: &Settings, name: &str, default: i64) -> Result<i64, common::ArgsError> {
-    match settings.get(name) {
-        None => Ok(default),
-        Some(text) => rpc::amount::parse_fixed_point(text.trim(), 8)
-            .filter(|sats| *sats >= 0)
-            .ok_or_else(|| common::ArgsError::BadValue {
-                option: name.into(),
-                value: text.into(),
-                reason: "invalid amount".into(),
-            }),
-    }
+    let default = u64::try_from(default).unwrap_or(0);
+    rpc::amount::amount_setting(settings, name, default)
+        .map(|sats| i64::try_from(sats).unwrap_or(i64::MAX))
 }
 
 /// The wallet options of `settings`, checked.
@@ -177,44 +169,28 @@ impl Init for WalletInit {
     }
 }
 
-fn shutdown_signals() -> nix::sys::signal::SigSet {
-    let mut set = nix::sys::signal::SigSet::empty();
-    set.add(nix::sys::signal::Signal::SIGINT);
-    set.add(nix::sys::signal::Signal::SIGTERM);
-    set
-}
-
 /// Blocks SIGINT and SIGTERM in every thread (call first): a signal thread waits for them.
 pub fn block_shutdown_signals() -> Result<(), ProcessError> {
-    shutdown_signals()
-        .thread_block()
+    common::signals::block_shutdown_signals()
         .map_err(|e| ProcessError::Other(format!("cannot block signals: {e}")))
 }
 
 /// Waits for a shutdown signal or for `connection` to close; returns why it stopped.
 fn wait(connection: ipc::Connection) -> Result<String, ProcessError> {
     let (stop, stopped) = mpsc::channel();
+    let thread_error =
+        |e: std::io::Error| ProcessError::Other(format!("cannot start a thread: {e}"));
     let signals = stop.clone();
-    let spawn = |name: &str, f: Box<dyn FnOnce() + Send>| {
-        std::thread::Builder::new()
-            .name(name.into())
-            .spawn(f)
-            .map(drop)
-            .map_err(|e| ProcessError::Other(format!("cannot start a thread: {e}")))
-    };
-    spawn(
-        "signals",
-        Box::new(move || {
-            let signal = shutdown_signals().wait();
-            let _ = signals.send(signal.map_or_else(|e| format!("error {e}"), |s| s.to_string()));
-        }),
-    )?;
-    spawn(
-        "ipc-watch",
-        Box::new(move || {
+    common::signals::on_shutdown_signal(move |name| {
+        let _ = signals.send(format!("received {name}"));
+    })
+    .map_err(thread_error)?;
+    std::thread::Builder::new()
+        .name("ipc-watch".into())
+        .spawn(move || {
             let _ = stop.send(format!("connection closed ({})", connection.wait_closed()));
-        }),
-    )?;
+        })
+        .map_err(thread_error)?;
     Ok(stopped
         .recv()
         .unwrap_or_else(|_| "watch threads ended".into()))
@@ -232,16 +208,8 @@ pub fn serve_fd(fd: i32) -> Result<(), ProcessError> {
         common::logging::init(&initial)
             .map_err(|e| ProcessError::Other(format!("logging: {e}")))?,
     );
-    // SAFETY: borrowing only for the fstat call; fstat fails cleanly on a closed fd.
-    let borrowed = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) };
-    let stat = nix::sys::stat::fstat(borrowed)
-        .map_err(|e| ProcessError::Other(format!("fd {fd}: {e}")))?;
-    if stat.st_mode & libc::S_IFMT != libc::S_IFSOCK {
-        return Err(ProcessError::Other(format!("fd {fd}: not a socket")));
-    }
-    // SAFETY: the fd was handed to us by the spawning node, is open (fstat succeeded) and
-    // nothing else in this process owns it.
-    let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+    let fd = ipc::spawn::adopt_inherited_socket(fd)
+        .map_err(|e| ProcessError::Other(format!("-ipcfd {fd}: {e}")))?;
     let init = Arc::new(WalletInit::new(log));
     let connection = ipc::serve_init_fd(fd, init.clone())?;
     let reason = wait(connection)?;

@@ -410,6 +410,24 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
     lines
 }
 
+/// If the process was spawned as `<exe> -ipcfd <N>` (exactly Bitcoin Core's form, see
+/// `ipc::spawn`), the fd; `Some(Err)` when N is not a file descriptor number.
+pub fn ipcfd_arg(args: &[String]) -> Option<Result<i32, ArgsError>> {
+    match args {
+        [flag, fd] if flag == "-ipcfd" => Some(
+            fd.parse::<i32>()
+                .ok()
+                .filter(|fd| *fd >= 0)
+                .ok_or_else(|| ArgsError::BadValue {
+                    option: "ipcfd".into(),
+                    value: fd.clone(),
+                    reason: "expected a file descriptor number".into(),
+                }),
+        ),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -19,6 +19,7 @@ pub mod chain;
 pub mod config;
 pub mod logging;
 pub mod settings;
+pub mod signals;
 
 pub use args::{ArgsError, OptionKind, OptionSpec};
 pub use chain::Chain;

@@ -1,7 +1,7 @@
 //! Spawning a process that serves `Init` on a socketpair, as Bitcoin Core does:
 //! `<exe> -ipcfd <N>`.
 
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::net::UnixStream;
 use std::os::unix::process::CommandExt;
 use std::path::Path;
@@ -65,4 +65,18 @@ pub fn spawn_process<P: RemoteInterface + Send + 'static>(
         init,
         pid,
     })
+}
+
+/// The child's side: takes ownership of the socket its parent handed it as fd `fd`, after
+/// checking it is an open socket (a wrong `-ipcfd` fails here, not in the IPC layer).
+pub fn adopt_inherited_socket(fd: i32) -> std::io::Result<OwnedFd> {
+    // SAFETY: borrowing only for the fstat call; fstat fails cleanly on a closed fd.
+    let borrowed = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) };
+    let stat = nix::sys::stat::fstat(borrowed).map_err(std::io::Error::from)?;
+    if stat.st_mode & libc::S_IFMT != libc::S_IFSOCK {
+        return Err(std::io::Error::other(format!("fd {fd} is not a socket")));
+    }
+    // SAFETY: the fd was handed to this process by its parent, is open (fstat succeeded) and
+    // nothing else in this process owns it.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }

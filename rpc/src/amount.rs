@@ -119,6 +119,26 @@ pub fn amount_from_value(value: &Value) -> Result<i64, RpcError> {
     Ok(sats)
 }
 
+/// An amount setting (`-minrelaytxfee=0.00001`, `-fallbackfee=...`) in satoshis: `default`
+/// when not given; Core's error for a value that is not an amount of at most 21 million BTC.
+pub fn amount_setting(
+    settings: &common::Settings,
+    name: &str,
+    default: u64,
+) -> Result<u64, common::ArgsError> {
+    match settings.get(name) {
+        None => Ok(default),
+        Some(v) => parse_fixed_point(v.trim(), 8)
+            .and_then(|sat| u64::try_from(sat).ok())
+            .filter(|sat| i64::try_from(*sat).is_ok_and(|sat| sat <= MAX_MONEY))
+            .ok_or_else(|| common::ArgsError::BadValue {
+                option: name.into(),
+                value: v.into(),
+                reason: format!("Invalid amount for -{name}=<amount>: '{v}'"),
+            }),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

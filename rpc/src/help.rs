@@ -300,25 +300,32 @@ pub fn table_help<'a>(methods: impl IntoIterator<Item = &'a Method>, command: &s
 pub fn arg_map<'a>(methods: impl IntoIterator<Item = &'a Method>) -> Value {
     let mut out = Vec::new();
     for m in methods {
-        if let Some(remote) = &m.remote {
-            for (i, name, is_str) in &remote.args {
-                out.push(serde_json::json!([m.name, i, name, is_str]));
-            }
-            continue;
+        for (i, name, is_str) in arg_rows(m) {
+            out.push(serde_json::json!([m.name, i, name, is_str]));
         }
-        for (i, p) in m.params.iter().enumerate() {
-            for name in p.names.split('|') {
-                let is_str = |p: &Param| matches!(p.ty, ParamType::Str | ParamType::StrHex);
-                out.push(serde_json::json!([m.name, i, name, is_str(p)]));
-                if p.ty == ParamType::ObjNamedParams {
-                    for inner in &p.inner {
-                        for inner_name in inner.names.split('|') {
-                            out.push(serde_json::json!([m.name, i, inner_name, is_str(inner)]));
-                        }
+    }
+    Value::Array(out)
+}
+
+/// One method's `[position, name, is_string]` rows of [`arg_map`]: every name of every
+/// parameter, and the members of an options object that may be passed by name.
+pub fn arg_rows(m: &Method) -> Vec<(u32, String, bool)> {
+    if let Some(remote) = &m.remote {
+        return remote.args.clone();
+    }
+    let is_str = |p: &Param| matches!(p.ty, ParamType::Str | ParamType::StrHex);
+    let mut rows = Vec::new();
+    for (i, p) in (0u32..).zip(&m.params) {
+        for name in p.names.split('|') {
+            rows.push((i, name.to_string(), is_str(p)));
+            if p.ty == ParamType::ObjNamedParams {
+                for inner in &p.inner {
+                    for inner_name in inner.names.split('|') {
+                        rows.push((i, inner_name.to_string(), is_str(inner)));
                     }
                 }
             }
         }
     }
-    Value::Array(out)
+    rows
 }

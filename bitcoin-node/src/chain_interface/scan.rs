@@ -111,11 +111,9 @@ pub fn scan(
     }
     if request.include_mempool {
         // Parents before children, so a child spending a matched parent's output is found.
-        let mut entries = mempool.entries();
-        entries.sort_by_key(|e| e.ancestors.count);
-        for entry in entries {
-            if filter.check(&entry.tx) {
-                result.mempool.push(serialize(&*entry.tx));
+        for tx in mempool.transactions_parents_first() {
+            if filter.check(&tx) {
+                result.mempool.push(serialize(&*tx));
             }
         }
     }

@@ -368,6 +368,21 @@ impl Mempool {
         all
     }
 
+    /// The pool's transactions, parents before children (by ancestor count), without copying
+    /// the entries (for `Chain::scan`).
+    pub fn transactions_parents_first(&self) -> Vec<Arc<Transaction>> {
+        let state = self.lock();
+        let mut all: Vec<(u64, Arc<Transaction>)> = state
+            .graph
+            .entries
+            .values()
+            .map(|e| (e.ancestors.count, e.tx.clone()))
+            .collect();
+        drop(state);
+        all.sort_by_key(|(count, _)| *count);
+        all.into_iter().map(|(_, tx)| tx).collect()
+    }
+
     /// The txids in the pool and the `mempool_sequence`.
     pub fn txids_with_sequence(&self) -> (Vec<Txid>, u64) {
         let state = self.lock();

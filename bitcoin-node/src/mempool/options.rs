@@ -98,19 +98,7 @@ fn non_negative(settings: &Settings, name: &str, default: u64) -> Result<u64, Ar
 
 /// A fee rate option in BTC/kvB (Core's `ParseMoney`), in sat/kvB.
 fn fee_rate(settings: &Settings, name: &str, default: u64) -> Result<u64, ArgsError> {
-    match settings.get(name) {
-        None => Ok(default),
-        Some(v) => rpc::amount::parse_fixed_point(v.trim(), 8)
-            .and_then(|sat| u64::try_from(sat).ok())
-            .filter(|sat| *sat <= 21_000_000 * 100_000_000)
-            .ok_or_else(|| {
-                bad(
-                    name,
-                    v,
-                    &format!("Invalid amount for -{name}=<amount>: '{v}'"),
-                )
-            }),
-    }
+    rpc::amount::amount_setting(settings, name, default)
 }
 
 impl MempoolOptions {
