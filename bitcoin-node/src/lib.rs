@@ -24,6 +24,8 @@ pub mod mining;
 pub mod node;
 pub mod options;
 pub mod rpc;
+mod spawned;
+pub mod wallets;
 
 use std::os::unix::net::UnixListener;
 use std::path::PathBuf;
@@ -35,6 +37,8 @@ use common::logging::{LogHandle, LogSettings};
 use common::{ArgsError, Settings};
 
 pub use init::NodeInit;
+pub use spawned::serve_fd;
+pub use wallets::{InProcessWallet, StartedWallets, WalletSlot};
 
 /// Why the node could not start or run.
 #[derive(Debug, thiserror::Error)]
@@ -60,6 +64,9 @@ pub enum NodeError {
     /// The chainstate could not be opened.
     #[error("{0}")]
     Chain(#[from] chain::ChainError),
+    /// A request that cannot be met (e.g. `-daemon` for a spawned node).
+    #[error("{0}")]
+    Refused(String),
     /// Signal handling or daemonizing failed.
     #[error("{what}: {source}")]
     System {
@@ -168,7 +175,7 @@ pub fn block_shutdown_signals() -> Result<(), NodeError> {
 }
 
 /// Why the node is stopping.
-enum Stop {
+pub(crate) enum Stop {
     Signal(String),
     Disconnected(String),
     Rpc,
@@ -184,7 +191,7 @@ impl std::fmt::Display for Stop {
     }
 }
 
-fn spawn_signal_waiter(stop: mpsc::Sender<Stop>) -> Result<(), NodeError> {
+pub(crate) fn spawn_signal_waiter(stop: mpsc::Sender<Stop>) -> Result<(), NodeError> {
     common::signals::on_shutdown_signal(move |name| {
         let _ = stop.send(Stop::Signal(name));
     })
@@ -195,7 +202,7 @@ fn spawn_signal_waiter(stop: mpsc::Sender<Stop>) -> Result<(), NodeError> {
 }
 
 /// The RPC dispatcher with the control methods; `stop` sends [`Stop::Rpc`] to `stop`.
-fn make_dispatcher(
+pub(crate) fn make_dispatcher(
     stop: mpsc::Sender<Stop>,
     log: &Arc<LogHandle>,
     node: Option<(
@@ -242,13 +249,16 @@ pub struct Running {
     rpc: Option<::rpc::Server>,
     listeners: Vec<ipc::Listener>,
     pid_file: Option<PathBuf>,
-    stopped: mpsc::Receiver<Stop>,
+    /// Where stop requests arrive (`None` when the caller waits for them itself).
+    stopped: Option<mpsc::Receiver<Stop>>,
+    /// What the node serves on IPC.
+    init: Option<Arc<dyn interfaces::Init>>,
     /// Wakes every mining wait at shutdown.
     mining: Option<Arc<mining::MiningContext>>,
     /// Set at shutdown (`Chain::shutdown_requested`).
     stopping: Option<Arc<std::sync::atomic::AtomicBool>>,
-    /// The wallet process this node spawned, and its loader.
-    wallet: Option<WalletChild>,
+    /// The wallet process this node spawned (and supervises), or its in-process wallets.
+    wallet: Option<wallets::Wallets>,
     // After the servers, so they stop before the mempool is saved and the chainstate is
     // flushed and closed.
     mempool: Option<(
@@ -273,6 +283,37 @@ pub fn start(
             source,
         })?,
     );
+    let (stop, stopped) = mpsc::channel();
+    spawn_signal_waiter(stop.clone())?;
+    start_with(
+        config,
+        bound,
+        wallet,
+        Launch {
+            log,
+            stop,
+            stopped: Some(stopped),
+        },
+    )
+}
+
+/// What [`start_with`] runs with: logging already set up, and where stop requests go.
+pub(crate) struct Launch {
+    pub(crate) log: Arc<LogHandle>,
+    pub(crate) stop: mpsc::Sender<Stop>,
+    /// `None`: the caller waits on its own receiver.
+    pub(crate) stopped: Option<mpsc::Receiver<Stop>>,
+}
+
+/// [`start`] with logging and the stop channel set up by the caller (a spawned node's parent
+/// connection also stops it).
+pub(crate) fn start_with(
+    config: &NodeConfig,
+    bound: Bound,
+    wallet: Option<InProcessWallet>,
+    launch: Launch,
+) -> Result<Running, NodeError> {
+    let Launch { log, stop, stopped } = launch;
     tracing::info!(
         datadir = %config.net_dir.display(),
         chain = %config.settings.chain(),
@@ -281,8 +322,6 @@ pub fn start(
         config.process
     );
     write_pid_file(&config.pid_file)?;
-    let (stop, stopped) = mpsc::channel();
-    spawn_signal_waiter(stop.clone())?;
     let chain = Arc::new(chain::ChainState::open_with(
         &config.net_dir,
         config.settings.chain(),
@@ -296,6 +335,7 @@ pub fn start(
         listeners: Vec::new(),
         pid_file: Some(config.pid_file.clone()),
         stopped,
+        init: None,
         mining: None,
         stopping: None,
         wallet: None,
@@ -334,11 +374,13 @@ pub fn start(
         Arc::new(std::sync::OnceLock::from(dispatcher.clone())),
         Arc::new(move || stopping.load(std::sync::atomic::Ordering::SeqCst)),
     );
+    let wallet_slot = WalletSlot::default();
     let local_node = node::LocalNode::new(
         chain.clone(),
         Some(mempool.clone()),
         dispatcher.clone(),
         shutdown,
+        wallet_slot.clone(),
     )
     .map_err(|source| NodeError::Io {
         path: PathBuf::from("<node-notify thread>"),
@@ -353,7 +395,13 @@ pub fn start(
     // The wallet registers its RPC methods before any client is served, so a client that
     // sees the socket finds them.
     if !config.settings.get_bool("disablewallet", false)? {
-        running.wallet = start_wallets(config, wallet, local_chain);
+        running.wallet = wallets::start(
+            config,
+            wallet,
+            local_chain,
+            dispatcher.clone(),
+            &wallet_slot,
+        );
     }
     for (path, listener) in bound.sockets {
         running
@@ -361,83 +409,8 @@ pub fn start(
             .push(ipc::serve_init_listener(listener, &path, init.clone())?);
     }
     running.rpc = Some(::rpc::start(&config.rpc, bound.rpc, dispatcher)?);
+    running.init = Some(init);
     Ok(running)
-}
-
-/// The wallets of `bitcoind`, started in its own process on the node's `Chain` (the wallet
-/// library's `start_wallets`); what it returns lives until the node stops.
-pub type InProcessWallet = Box<
-    dyn FnOnce(
-            Arc<dyn interfaces::Chain>,
-            &Settings,
-        ) -> Result<Box<dyn std::any::Any + Send>, String>
-        + Send,
->;
-
-/// The node's wallets: a spawned wallet process (its loader, then the connection, dropped
-/// last, which closes the socket and ends the process), or wallets running in this process.
-enum WalletChild {
-    Spawned {
-        _loader: Box<dyn interfaces::WalletLoader>,
-        _process: ipc::spawn::Spawned<ipc::InitProxy>,
-    },
-    InProcess {
-        _wallets: Box<dyn std::any::Any + Send>,
-    },
-}
-
-/// Starts the wallets: in this process with `wallet` (`bitcoind`), else in a spawned
-/// `bitcoin-wallet`. Failures are logged and the node runs without a wallet.
-fn start_wallets(
-    config: &NodeConfig,
-    wallet: Option<InProcessWallet>,
-    chain: chain_interface::LocalChain,
-) -> Option<WalletChild> {
-    match wallet {
-        Some(start) => match start(Arc::new(chain), &config.settings) {
-            Ok(wallets) => Some(WalletChild::InProcess { _wallets: wallets }),
-            Err(e) => {
-                tracing::error!("the wallets failed to start: {e}");
-                None
-            }
-        },
-        None => spawn_wallet(config, chain),
-    }
-}
-
-/// Spawns `bitcoin-wallet` beside this executable, passes it the node's settings and a
-/// `Chain`; it registers its RPC methods and loads its wallets. Failures are logged and the
-/// node runs without a wallet.
-fn spawn_wallet(config: &NodeConfig, chain: chain_interface::LocalChain) -> Option<WalletChild> {
-    let exe = std::env::current_exe()
-        .map(|e| e.with_file_name("bitcoin-wallet"))
-        .ok()
-        .filter(|e| e.exists());
-    let Some(exe) = exe else {
-        tracing::warn!("bitcoin-wallet not found beside this executable; running without a wallet");
-        return None;
-    };
-    let spawned = ipc::spawn::spawn_process::<ipc::InitProxy>(&exe)
-        .map_err(|e| tracing::error!("cannot start the wallet process: {e}"))
-        .ok()?;
-    let args = config
-        .log
-        .child_args(&config.settings, common::args::WALLET_OPTIONS);
-    let made = interfaces::Init::configure(&spawned.init, &args)
-        .and_then(|()| interfaces::Init::make_wallet_loader(&spawned.init, Arc::new(chain)));
-    match made {
-        Ok(loader) => {
-            tracing::info!(pid = spawned.pid, "wallet process started");
-            Some(WalletChild::Spawned {
-                _loader: loader,
-                _process: spawned,
-            })
-        }
-        Err(e) => {
-            tracing::error!("the wallet process failed to start: {e}");
-            None
-        }
-    }
 }
 
 /// Creates the mempool on `chain`, feeding `estimator`, and, with `-persistmempool`, loads
@@ -475,8 +448,10 @@ fn start_mempool(
 impl Running {
     /// Waits for SIGINT, SIGTERM or the `stop` RPC.
     pub fn wait(&self) {
-        let reason = self
-            .stopped
+        let Some(stopped) = &self.stopped else {
+            return;
+        };
+        let reason = stopped
             .recv()
             .map_or_else(|_| "signal thread ended".to_string(), |r| r.to_string());
         tracing::info!("shutdown requested: {reason}");
@@ -519,43 +494,6 @@ impl Drop for Running {
         }
         tracing::info!("stopped");
     }
-}
-
-/// Serves `Init` on inherited fd `fd` until the parent closes the socket (or a signal). Logs
-/// to stderr until the parent's `configure` says otherwise.
-pub fn serve_fd(process: &'static str, fd: i32) -> Result<(), NodeError> {
-    let io = |source| NodeError::Io {
-        path: PathBuf::from(format!("fd {fd}")),
-        source,
-    };
-    let initial = LogSettings {
-        process: process.to_string(),
-        file: None,
-        console: true,
-        debug: Vec::new(),
-    };
-    let log = Arc::new(common::logging::init(&initial).map_err(io)?);
-    let fd = ipc::spawn::adopt_inherited_socket(fd).map_err(io)?;
-    let (stop, stopped) = mpsc::channel();
-    // A spawned node learns its chain and data directory from its parent later (GUI issue);
-    // until then it serves the control methods only.
-    let dispatcher = make_dispatcher(stop.clone(), &log, None);
-    let init: Arc<dyn interfaces::Init> =
-        Arc::new(NodeInit::new(process, Some(log), Some(dispatcher)));
-    let connection = ipc::serve_init_fd(fd, init)?;
-    spawn_signal_waiter(stop.clone())?;
-    std::thread::Builder::new()
-        .name("ipc-watch".into())
-        .spawn(move || {
-            let reason = connection.wait_closed();
-            let _ = stop.send(Stop::Disconnected(reason));
-        })
-        .map_err(io)?;
-    let reason = stopped
-        .recv()
-        .map_or_else(|_| "watch thread ended".to_string(), |r| r.to_string());
-    tracing::info!("{process} (spawned) exiting: {reason}");
-    Ok(())
 }
 
 /// Keeps block-sized buffers (templates, serialized blocks, IPC messages of up to a few MB) in

@@ -13,6 +13,7 @@ use interfaces::{
 
 use crate::chain::{ChainEvent, ChainState};
 use crate::mempool::Mempool;
+use crate::wallets::WalletSlot;
 use rpc::{Dispatcher, LocalRpc};
 
 /// One kind of subscriber list: id and callback.
@@ -81,6 +82,7 @@ pub struct LocalNode {
     rpc: Arc<Dispatcher>,
     shutdown: Arc<dyn Fn() + Send + Sync>,
     subscribers: Arc<Subscribers>,
+    wallets: WalletSlot,
 }
 
 impl LocalNode {
@@ -91,6 +93,7 @@ impl LocalNode {
         mempool: Option<Arc<Mempool>>,
         rpc: Arc<Dispatcher>,
         shutdown: Arc<dyn Fn() + Send + Sync>,
+        wallets: WalletSlot,
     ) -> std::io::Result<Arc<LocalNode>> {
         let subscribers = Arc::new(Subscribers::default());
         let (events, received) = mpsc::channel();
@@ -105,6 +108,7 @@ impl LocalNode {
             rpc,
             shutdown,
             subscribers,
+            wallets,
         }))
     }
 }
@@ -192,6 +196,10 @@ impl Node for LocalNode {
         })
     }
 
+    fn wallet_loader(&self) -> Result<Box<dyn interfaces::WalletLoader>, Error> {
+        self.wallets.loader()
+    }
+
     fn execute_rpc(&self, request: &str, uri: &str, user: &str) -> Result<String, Error> {
         interfaces::Rpc::execute_rpc(&LocalRpc(self.rpc.clone()), request, uri, user)
     }
@@ -249,7 +257,14 @@ mod tests {
         let mut table = RpcTable::new();
         crate::rpc::blockchain::register(&mut table, &chain, None);
         let dispatcher = Arc::new(Dispatcher::new(table));
-        let node = LocalNode::new(chain.clone(), None, dispatcher, Arc::new(|| {})).expect("node");
+        let node = LocalNode::new(
+            chain.clone(),
+            None,
+            dispatcher,
+            Arc::new(|| {}),
+            WalletSlot::default(),
+        )
+        .expect("node");
         let script = bitcoin::ScriptBuf::from_bytes(vec![0x51]);
         interfaces::node_conformance::run(&*node, &|n| {
             for _ in 0..n {

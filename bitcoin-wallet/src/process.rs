@@ -161,6 +161,15 @@ impl Init for WalletInit {
             .ok_or_else(|| Error::failed("makeWalletLoader before configure"))?;
         let wallets = start_wallets(chain, &settings).map_err(|e| Error::failed(e.to_string()))?;
         let loader = wallets.loader.clone();
+        // The node restarts this process if it dies: keep the list of loaded wallets so the
+        // next one reloads them.
+        let restored = loader.keep_session();
+        if !restored.is_empty() {
+            tracing::warn!(
+                ?restored,
+                "reloaded the wallets of a wallet process that died"
+            );
+        }
         self.running
             .lock()
             .unwrap_or_else(PoisonError::into_inner)

@@ -6,7 +6,10 @@ fn main() -> std::process::ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let wallet: bitcoin_node::InProcessWallet = Box::new(|chain, settings| {
         bitcoin_wallet::process::start_wallets(chain, settings)
-            .map(|wallets| Box::new(wallets) as Box<dyn std::any::Any + Send>)
+            .map(|wallets| bitcoin_node::StartedWallets {
+                loader: std::sync::Arc::from(wallets.loader.interface()),
+                keep: Box::new(wallets),
+            })
             .map_err(|e| e.to_string())
     });
     bitcoin_node::main_with(

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use crate::Error;
+use crate::{Error, WalletLoader};
 
 /// Everything a front end shows about the node, in one call.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -117,6 +117,9 @@ pub trait Node: Send + Sync {
         &self,
         callback: Arc<dyn NotifyNumConnectionsChanged>,
     ) -> Result<Box<dyn Handler>, Error>;
+    /// The loader of the wallets this node runs (Core's `Node::walletLoader`), in the wallet
+    /// process it spawned or in its own process; fails when it runs without a wallet.
+    fn wallet_loader(&self) -> Result<Box<dyn WalletLoader>, Error>;
 }
 
 /// A shared node is a node: lets one implementation be handed out many times as
@@ -154,6 +157,9 @@ impl<T: Node + ?Sized> Node for Arc<T> {
         c: Arc<dyn NotifyNumConnectionsChanged>,
     ) -> Result<Box<dyn Handler>, Error> {
         (**self).handle_notify_num_connections_changed(c)
+    }
+    fn wallet_loader(&self) -> Result<Box<dyn WalletLoader>, Error> {
+        (**self).wallet_loader()
     }
 }
 

@@ -127,3 +127,26 @@ pub trait WalletLoader: Send + Sync {
     /// A loaded wallet.
     fn get_wallet(&self, name: &str) -> Result<Box<dyn Wallet>, Error>;
 }
+
+/// A shared loader is a loader: lets one loader (a wallet process's proxy, or the wallets
+/// of this process) be handed out many times as `Box<dyn WalletLoader>`.
+impl<T: WalletLoader + ?Sized> WalletLoader for std::sync::Arc<T> {
+    fn create_wallet(&self, name: &str, passphrase: &str) -> Result<Box<dyn Wallet>, Error> {
+        (**self).create_wallet(name, passphrase)
+    }
+    fn load_wallet(&self, name: &str) -> Result<Box<dyn Wallet>, Error> {
+        (**self).load_wallet(name)
+    }
+    fn unload_wallet(&self, name: &str) -> Result<(), Error> {
+        (**self).unload_wallet(name)
+    }
+    fn list_wallet_dir(&self) -> Result<Vec<String>, Error> {
+        (**self).list_wallet_dir()
+    }
+    fn list_wallets(&self) -> Result<Vec<String>, Error> {
+        (**self).list_wallets()
+    }
+    fn get_wallet(&self, name: &str) -> Result<Box<dyn Wallet>, Error> {
+        (**self).get_wallet(name)
+    }
+}

@@ -119,6 +119,16 @@ impl Connection {
     pub fn detach(mut self) {
         self.close_on_drop = false;
     }
+
+    /// A second handle that can wait for the close or close the connection from another
+    /// thread, and does not close it when dropped.
+    pub fn watch(&self) -> Connection {
+        Connection {
+            id: self.id,
+            shared: self.shared.clone(),
+            close_on_drop: false,
+        }
+    }
 }
 
 impl Drop for Connection {

@@ -5,7 +5,9 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::net::UnixStream;
 use std::os::unix::process::CommandExt;
 use std::path::Path;
-use std::process::Command;
+use std::process::{Command, ExitStatus};
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::time::Duration;
 
 use crate::connection::{connect_stream, Connection, RemoteInterface};
 use crate::SetupError;
@@ -18,6 +20,34 @@ pub struct Spawned<P> {
     pub init: P,
     /// The child's process id.
     pub pid: u32,
+    /// Set when the child has exited.
+    pub exit: ExitWatch,
+}
+
+/// How a spawned child ended, once it has (the reaper thread sets it).
+#[derive(Clone, Default)]
+pub struct ExitWatch(Arc<(Mutex<Option<Exit>>, Condvar)>);
+
+/// A child's exit status, or why it could not be read.
+pub type Exit = Result<ExitStatus, String>;
+
+impl ExitWatch {
+    fn set(&self, status: Exit) {
+        let (slot, changed) = &*self.0;
+        *slot.lock().unwrap_or_else(PoisonError::into_inner) = Some(status);
+        changed.notify_all();
+    }
+
+    /// Waits up to `timeout` for the child to exit; `None` if it still runs. `Err` names why
+    /// its status could not be read.
+    pub fn wait_timeout(&self, timeout: Duration) -> Option<Exit> {
+        let (slot, changed) = &*self.0;
+        let slot = slot.lock().unwrap_or_else(PoisonError::into_inner);
+        let (slot, _) = changed
+            .wait_timeout_while(slot, timeout, |s| s.is_none())
+            .unwrap_or_else(PoisonError::into_inner);
+        slot.clone()
+    }
 }
 
 /// Starts `exe -ipcfd <N>` with one end of a new socketpair as fd N, and connects to it.
@@ -52,11 +82,19 @@ pub fn spawn_process<P: RemoteInterface + Send + 'static>(
     let pid = child.id();
     tracing::info!(pid, exe = %exe.display(), "IPC: spawned process");
     let name = exe.display().to_string();
+    let exit = ExitWatch::default();
+    let reaped = exit.clone();
     let reaper = std::thread::Builder::new()
         .name("ipc-reaper".into())
         .spawn(move || match child.wait() {
-            Ok(status) => tracing::info!(pid, "IPC: process {name} exited: {status}"),
-            Err(e) => tracing::warn!(pid, "IPC: cannot wait for process {name}: {e}"),
+            Ok(status) => {
+                tracing::info!(pid, "IPC: process {name} exited: {status}");
+                reaped.set(Ok(status));
+            }
+            Err(e) => {
+                tracing::warn!(pid, "IPC: cannot wait for process {name}: {e}");
+                reaped.set(Err(e.to_string()));
+            }
         });
     reaper.map_err(io)?;
     let (connection, init) = connect_stream::<P>(ours).map_err(SetupError::Ipc)?;
@@ -64,6 +102,7 @@ pub fn spawn_process<P: RemoteInterface + Send + 'static>(
         connection,
         init,
         pid,
+        exit,
     })
 }
 

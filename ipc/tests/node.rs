@@ -112,6 +112,10 @@ impl Node for FakeNode {
         Ok(())
     }
 
+    fn wallet_loader(&self) -> Result<Box<dyn interfaces::WalletLoader>, Error> {
+        Err(Error::failed("no wallet"))
+    }
+
     fn handle_notify_block_tip(
         &self,
         callback: Arc<dyn NotifyBlockTip>,

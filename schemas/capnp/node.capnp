@@ -5,6 +5,7 @@
 @0xfc98b28df3783f40;
 
 using Proxy = import "proxy.capnp";
+using Wallet = import "wallet.capnp";
 
 struct NodeStatus {
     blockCount @0 :Int32;               # height of the active tip
@@ -38,6 +39,9 @@ interface Node {
     handleShowProgress @6 (context :Proxy.Context, callback :ShowProgressCallback) -> (result :Handler);
     handleInitMessage @7 (context :Proxy.Context, callback :InitMessageCallback) -> (result :Handler);
     handleNotifyNumConnectionsChanged @8 (context :Proxy.Context, callback :NumConnectionsChangedCallback) -> (result :Handler);
+    walletLoader @9 (context :Proxy.Context) -> (result :Wallet.WalletLoader);
+    # The loader of the wallets the node runs (in the wallet process it spawned); fails when
+    # the node runs without a wallet.
 }
 
 interface Handler {

@@ -121,6 +121,27 @@ impl Drop for SocketWait {
     }
 }
 
+/// The pids of `parent`'s live children whose command name starts with `name` (from `/proc`).
+pub fn children(parent: u32, name: &str) -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            let Some((comm, rest)) = stat.split_once(") ") else {
+                return false;
+            };
+            let ppid = rest
+                .split_whitespace()
+                .nth(1)
+                .and_then(|p| p.parse::<u32>().ok());
+            comm.ends_with(&format!("({name}")) && ppid == Some(parent) && !rest.starts_with('Z')
+        })
+        .collect()
+}
+
 /// A running process that is stopped when dropped. Its stderr goes to a temporary file (a
 /// pipe nobody drains could fill up and block a chatty process).
 pub struct Process {

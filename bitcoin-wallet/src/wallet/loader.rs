@@ -20,6 +20,7 @@ use crate::wallet::files::{self, DB_FILE, KEYS_FILE};
 use crate::wallet::keys::KeyMaterial;
 use crate::wallet::local::LocalWallet;
 use crate::wallet::notify::{sync_thread, Notifications, Wake};
+use crate::wallet::session;
 use crate::wallet::shared::Shared;
 use crate::wallet::store::Store;
 use crate::wallet::sync::now;
@@ -35,6 +36,8 @@ pub struct LocalWalletLoader {
     wake: Mutex<Sender<Wake>>,
     handler: Mutex<Option<Box<dyn Handler>>>,
     thread: Mutex<Option<JoinHandle<()>>>,
+    /// The session file, once [`LocalWalletLoader::keep_session`] was called.
+    session: Mutex<Option<PathBuf>>,
 }
 
 impl std::fmt::Debug for LocalWalletLoader {
@@ -129,6 +132,7 @@ impl LocalWalletLoader {
             wake: Mutex::new(wake),
             handler: Mutex::new(handler),
             thread: Mutex::new(thread),
+            session: Mutex::new(None),
         })
     }
 
@@ -184,6 +188,34 @@ impl LocalWalletLoader {
 
     fn register(&self, wallet: Arc<LocalWallet>) {
         lock(&self.shared.wallets).push(wallet);
+        self.save_session();
+    }
+
+    /// Keeps the session file listing the loaded wallets from now on, after loading the
+    /// wallets a process that died had listed there (see [`crate::wallet::session`]).
+    /// Returns the names it reloaded.
+    pub fn keep_session(&self) -> Vec<String> {
+        let path = session::path(&self.shared.wallets_dir);
+        let mut restored = Vec::new();
+        for name in session::read(&path) {
+            if self.get(&name).is_ok() {
+                continue;
+            }
+            match self.load_wallet_with(&name, None) {
+                Ok(_) => restored.push(name),
+                Err(e) => tracing::warn!(wallet = %name, "cannot reload wallet: {e}"),
+            }
+        }
+        *lock(&self.session) = Some(path);
+        self.save_session();
+        restored
+    }
+
+    fn save_session(&self) {
+        if let Some(path) = lock(&self.session).as_ref() {
+            let names: Vec<String> = self.loaded().iter().map(|w| w.name().to_string()).collect();
+            session::write(path, &names);
+        }
     }
 
     /// Creates wallet `name` (Core's `createwallet`) and loads it; `load_on_startup` adds
@@ -310,6 +342,7 @@ impl LocalWalletLoader {
             wallets.remove(index)
         };
         wallet.mark_unloaded();
+        self.save_session();
         tracing::info!(wallet = %name, "unloaded wallet");
         Ok(self
             .update_settings(name, load_on_startup)
@@ -345,6 +378,9 @@ impl LocalWalletLoader {
 
 impl Drop for LocalWalletLoader {
     fn drop(&mut self) {
+        if let Some(path) = lock(&self.session).take() {
+            session::remove(&path);
+        }
         drop(lock(&self.handler).take());
         let _ = lock(&self.wake).send(Wake::Stop);
         if let Some(thread) = lock(&self.thread).take() {

@@ -22,6 +22,7 @@ pub mod loader;
 pub mod local;
 pub mod notify;
 pub mod send;
+pub mod session;
 mod shared;
 pub mod store;
 pub mod sync;

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use super::wallet::{WalletLoaderProxy, WalletLoaderServer};
 use interfaces::{
     BlockTip, Handler, InitMessage, NodeStatus, NotifyBlockTip, NotifyHeaderTip,
     NotifyNumConnectionsChanged, ShowProgress,
@@ -21,6 +22,7 @@ crate::interface! {
         fn handle_show_progress(callback: Arc<dyn ShowProgress> => [cap_arc ShowProgressProxy ShowProgressServer]) -> Box<dyn Handler> => [cap_box HandlerProxy HandlerServer];
         fn handle_init_message(callback: Arc<dyn InitMessage> => [cap_arc InitMessageProxy InitMessageServer]) -> Box<dyn Handler> => [cap_box HandlerProxy HandlerServer];
         fn handle_notify_num_connections_changed(callback: Arc<dyn NotifyNumConnectionsChanged> => [cap_arc NumConnectionsChangedProxy NumConnectionsChangedServer]) -> Box<dyn Handler> => [cap_box HandlerProxy HandlerServer];
+        fn wallet_loader() -> Box<dyn interfaces::WalletLoader> => [cap_box WalletLoaderProxy WalletLoaderServer];
     }
 }
 

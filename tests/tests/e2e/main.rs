@@ -18,4 +18,5 @@ mod rawtx;
 mod rpc;
 mod spawn;
 mod wallet;
+mod wallet_faults;
 mod wrapper;

@@ -12,27 +12,6 @@ const COIN: i64 = 100_000_000;
 
 const WALLET_ARGS: &[&str] = &["-fallbackfee=0.0002"];
 
-/// The pids of `parent`'s children named `name`.
-fn children(parent: u32, name: &str) -> Vec<u32> {
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return Vec::new();
-    };
-    entries
-        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
-        .filter(|pid| {
-            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-            let Some((comm, rest)) = stat.split_once(") ") else {
-                return false;
-            };
-            let ppid = rest
-                .split_whitespace()
-                .nth(1)
-                .and_then(|p| p.parse::<u32>().ok());
-            comm.ends_with(&format!("({name}")) && ppid == Some(parent) && !rest.starts_with('Z')
-        })
-        .collect()
-}
-
 fn wallet_call(node: &RpcNode, wallet: &str, method: &str, params: Value) -> Value {
     let reply = node.try_call_at(&format!("/wallet/{wallet}"), method, params);
     assert!(reply["error"].is_null(), "{wallet} {method}: {reply}");
@@ -54,7 +33,7 @@ fn a_node_spawns_its_wallet_process_and_wallets_send_and_survive_restarts() {
     let dir = tempfile::tempdir().expect("tempdir");
     let node = start(dir.path());
     assert!(
-        tests::eventually(Duration::from_secs(5), || children(
+        tests::eventually(Duration::from_secs(5), || tests::children(
             node.process.pid(),
             "bitcoin-wallet"
         )
@@ -119,7 +98,7 @@ fn disablewallet_runs_without_a_wallet_process() {
     let dir = tempfile::tempdir().expect("tempdir");
     let node = RpcNode::start_with(dir.path(), "regtest", &["-disablewallet"]);
     std::thread::sleep(Duration::from_millis(300));
-    assert!(children(node.process.pid(), "bitcoin-wallet").is_empty());
+    assert!(tests::children(node.process.pid(), "bitcoin-wallet").is_empty());
     let (code, _) = node.error("createwallet", json!(["w"]));
     assert_eq!(code, -32601, "no wallet methods without a wallet");
     node.stop();
@@ -205,7 +184,7 @@ fn bitcoind_runs_its_wallets_in_process() {
     assert!(tests::eventually(Duration::from_secs(5), || {
         call("/wallet/inproc", "getbalance", json!([])).as_f64() == Some(50.0)
     }));
-    assert!(children(process.pid(), "bitcoin-wallet").is_empty());
+    assert!(tests::children(process.pid(), "bitcoin-wallet").is_empty());
     drop((rpc, init));
     assert!(process.stop().success());
 }
