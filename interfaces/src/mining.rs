@@ -186,6 +186,21 @@ pub trait BlockTemplate: Send + Sync {
         coinbase: &[u8],
     ) -> Result<BlockVerdict, Error>;
 
+    /// Bitcoin Core v31's `submitSolution` (ordinal 7; `submitSolutionOld7` in v32's schema):
+    /// submits as [`BlockTemplate::submit_solution`] does and answers with v31's bool, that of
+    /// Core's `ProcessNewBlock`: true when the block was accepted, was already known, or is
+    /// valid but not on the best chain; false when it was rejected.
+    fn submit_solution_old7(
+        &self,
+        version: u32,
+        timestamp: u32,
+        nonce: u32,
+        coinbase: &[u8],
+    ) -> Result<bool, Error> {
+        let verdict = self.submit_solution(version, timestamp, nonce, coinbase)?;
+        Ok(verdict.result || matches!(verdict.reason.as_str(), "duplicate" | "inconclusive"))
+    }
+
     /// Waits for a better template: on a new tip, or when fees rose by
     /// `options.fee_threshold`; `None` on timeout or after [`BlockTemplate::interrupt_wait`].
     fn wait_next(

@@ -41,9 +41,7 @@ pub use paste;
 pub use connection::{connect_stream, serve_stream, Connection, RemoteInterface};
 pub use interfaces::echo::{EchoProxy, EchoServer};
 pub use interfaces::init::{InitProxy, InitServer, MINING_OLD2_ERROR};
-pub use interfaces::mining::{
-    BlockTemplateProxy, BlockTemplateServer, MiningProxy, MiningServer, SUBMIT_SOLUTION_OLD7_ERROR,
-};
+pub use interfaces::mining::{BlockTemplateProxy, BlockTemplateServer, MiningProxy, MiningServer};
 pub use interfaces::node::{HandlerProxy, NodeProxy, NodeServer};
 pub use interfaces::rpc::{RpcProxy, RpcServer};
 pub use proxy::live_server_objects;

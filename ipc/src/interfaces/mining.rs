@@ -5,10 +5,6 @@ use interfaces::{
     BlockCheckOptions, BlockCreateOptions, BlockRef, BlockTemplate, BlockWaitOptions, CoinbaseTx,
 };
 
-/// Error text of the retired `submitSolutionOld7` (ordinal 7), as Bitcoin Core words it.
-pub const SUBMIT_SOLUTION_OLD7_ERROR: &str =
-    "Old submitSolution (@7) not supported. Please update your client!";
-
 crate::interface! {
     /// An [`interfaces::Mining`] served by another process.
     MiningProxy, MiningServer: dyn interfaces::Mining, schemas::mining_capnp::mining;
@@ -40,18 +36,10 @@ crate::interface! {
         fn get_coinbase_tx() -> CoinbaseTx => [struct CoinbaseTx];
         fn get_coinbase_merkle_path() -> Vec<Vec<u8>> => [list_data];
         fn submit_solution(version: u32 => [prim], timestamp: u32 => [prim], nonce: u32 => [prim], coinbase: &[u8] => [data]) -> interfaces::BlockVerdict => [verdict];
+        fn submit_solution_old7(version: u32 => [prim], timestamp: u32 => [prim], nonce: u32 => [prim], coinbase: &[u8] => [data]) -> bool => [prim];
         fn wait_next(options: &BlockWaitOptions => [struct BlockWaitOptions]) -> Option<Box<dyn BlockTemplate>> => [opt_cap_box BlockTemplateProxy BlockTemplateServer];
     }
     loop_methods {
         fn interrupt_wait() -> () => [unit];
-    }
-    server_extra {
-        fn submit_solution_old7(
-            self: ::std::rc::Rc<Self>,
-            _: block_template_proxy_capnp::SubmitSolutionOld7Params,
-            _: block_template_proxy_capnp::SubmitSolutionOld7Results,
-        ) -> impl ::std::future::Future<Output = Result<(), ::capnp::Error>> + 'static {
-            ::std::future::ready(Err(::capnp::Error::failed(SUBMIT_SOLUTION_OLD7_ERROR.to_string())))
-        }
     }
 }

@@ -344,6 +344,47 @@ fn template_provider_flow() {
 }
 
 /// The message of a `create_new_block` that must fail.
+/// One node serves template providers written against Core v31 (`submitSolution @7 -> Bool`)
+/// and v32 (`submitSolution @10 -> (reason, debug, result)`); bad input fails the call only.
+#[test]
+fn v31_and_v32_solutions_on_one_node() {
+    let node = start_node();
+    let (conn, mining) = connect(&node.socket());
+    let old = tip(&*mining);
+    let template = new_template(&*mining);
+    let mut work = Work::new(&*template, 31);
+    let version = u32::from_ne_bytes(work.header.version.to_consensus().to_ne_bytes());
+    let coinbase = serialize(&work.coinbase);
+    let submit_v31 = |work: &Work| {
+        template
+            .submit_solution_old7(version, work.header.time, work.header.nonce, &coinbase)
+            .expect("submitSolution @7")
+    };
+    work.grind(false);
+    assert!(
+        !submit_v31(&work),
+        "v31: a block without proof of work is refused"
+    );
+    assert_eq!(tip(&*mining), old);
+    let error = template
+        .submit_solution_old7(version, work.header.time, work.header.nonce, &[0xff, 0x00])
+        .expect_err("an undecodable coinbase");
+    assert!(error.to_string().contains("coinbase"), "{error}");
+    work.grind(true);
+    assert!(submit_v31(&work), "v31: the solved block is accepted");
+    assert_eq!(tip(&*mining).hash, work.hash());
+    assert!(
+        submit_v31(&work),
+        "v31: a known valid block is true (ProcessNewBlock)"
+    );
+    let v32 = work.submit(&*template);
+    assert_eq!((v32.result, v32.reason.as_str()), (false, "duplicate"));
+    assert_eq!(tip(&*mining).height, old.height + 1);
+    drop(template);
+    drop(mining);
+    drop(conn);
+}
+
 fn create_error(mining: &dyn Mining, options: BlockCreateOptions) -> Error {
     match mining.create_new_block(&options, false) {
         Ok(_) => panic!("create_new_block({options:?}) succeeded"),
