@@ -5,6 +5,7 @@
 #
 #   scripts/setup.sh            # build needs: capnproto, cmake, Boost headers, g++, capnpc-rust
 #   scripts/setup.sh --tests    # ... and the Python test venv (pycapnp, pytest) in target/python-venv
+#   scripts/setup.sh --gui      # ... and Xvfb and the X/GL libraries bitcoin-gui needs (scripts/screenshots.sh)
 #
 # Needs root or sudo only when a Debian package is missing.
 set -euo pipefail
@@ -16,10 +17,12 @@ fail() {
 }
 
 want_tests=false
+want_gui=false
 for arg in "$@"; do
     case "$arg" in
         --tests) want_tests=true ;;
-        *) fail "unknown argument '$arg' (expected --tests)" ;;
+        --gui) want_gui=true ;;
+        *) fail "unknown argument '$arg' (expected --tests or --gui)" ;;
     esac
 done
 
@@ -35,6 +38,17 @@ command -v g++ >/dev/null || missing+=(g++)
 command -v python3 >/dev/null || missing+=(python3)
 if $want_tests; then
     python3 -c 'import venv, ensurepip' 2>/dev/null || missing+=(python3-venv)
+fi
+if $want_gui; then
+    # bitcoin-gui loads these at run time (winit and glutin dlopen them); Xvfb runs it headless.
+    command -v Xvfb >/dev/null || missing+=(xvfb)
+    libs="$(/sbin/ldconfig -p)"
+    [[ $libs == *libxkbcommon-x11.so.0* ]] || missing+=(libxkbcommon-x11-0)
+    [[ $libs == *libXcursor.so.1* ]] || missing+=(libxcursor1)
+    [[ $libs == *libXi.so.6* ]] || missing+=(libxi6)
+    [[ $libs == *libXrandr.so.2* ]] || missing+=(libxrandr2)
+    [[ $libs == *libEGL.so.1* ]] || missing+=(libegl1)
+    [[ -d /usr/lib/x86_64-linux-gnu/dri || -d /usr/lib/aarch64-linux-gnu/dri ]] || missing+=(libgl1-mesa-dri)
 fi
 if [[ ${#missing[@]} -gt 0 ]]; then
     sudo=()

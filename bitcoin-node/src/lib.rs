@@ -88,6 +88,8 @@ pub struct NodeConfig {
     pub net_dir: PathBuf,
     /// Socket paths from `-ipcbind`.
     pub sockets: Vec<PathBuf>,
+    /// `-ipcmaxconnections` and `-ipcallowuid`.
+    pub ipc_limits: ipc::ListenLimits,
     /// `-daemon`.
     pub daemon: bool,
     /// The pid file.
@@ -110,6 +112,7 @@ pub fn configure(process: &'static str, settings: Settings) -> Result<NodeConfig
     for address in settings.get_list("ipcbind") {
         sockets.push(ipc::socket_path(&net_dir, &address)?);
     }
+    let ipc_limits = options::ipc_limits(&settings)?;
     let daemon = settings.get_bool("daemon", false)?;
     let pid_file = net_dir.join(
         settings
@@ -128,6 +131,7 @@ pub fn configure(process: &'static str, settings: Settings) -> Result<NodeConfig
         settings,
         net_dir,
         sockets,
+        ipc_limits,
         daemon,
         pid_file,
         log,
@@ -404,9 +408,12 @@ pub(crate) fn start_with(
         );
     }
     for (path, listener) in bound.sockets {
-        running
-            .listeners
-            .push(ipc::serve_init_listener(listener, &path, init.clone())?);
+        running.listeners.push(ipc::serve_init_listener(
+            listener,
+            &path,
+            config.ipc_limits.clone(),
+            init.clone(),
+        )?);
     }
     running.rpc = Some(::rpc::start(&config.rpc, bound.rpc, dispatcher)?);
     running.init = Some(init);
@@ -467,6 +474,14 @@ impl Drop for Running {
         self.wallet.take();
         if let Some(mining) = self.mining.take() {
             mining.watcher.shutdown();
+        }
+        // Every client's waits have ended: close their connections, within a second.
+        let deadline = Instant::now() + std::time::Duration::from_secs(1);
+        for listener in &self.listeners {
+            let left = listener.close_clients(deadline);
+            if left > 0 {
+                tracing::warn!(left, path = %listener.path().display(), "IPC clients still connected at shutdown");
+            }
         }
         self.rpc.take();
         self.listeners.clear();

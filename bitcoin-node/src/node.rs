@@ -200,6 +200,10 @@ impl Node for LocalNode {
         self.wallets.loader()
     }
 
+    fn get_ipc_info(&self) -> Result<Vec<interfaces::IpcConnectionInfo>, Error> {
+        Ok(ipc::stats::connections())
+    }
+
     fn execute_rpc(&self, request: &str, uri: &str, user: &str) -> Result<String, Error> {
         interfaces::Rpc::execute_rpc(&LocalRpc(self.rpc.clone()), request, uri, user)
     }

@@ -120,7 +120,56 @@ pub const NODE_OPTIONS: &[OptionSpec] = &[
         IPC,
         "Bind to Unix socket address and listen for incoming connections. Valid address values are \"unix\" to listen on the default path, <datadir>/<chain>/node.sock, or \"unix:/custom/path\" to specify a custom path (relative paths are relative to the network directory). Can be specified multiple times to listen on multiple paths. Default behavior is not to listen on any path.",
     ),
+    OptionSpec::value(
+        "ipcmaxconnections",
+        "<n>",
+        IPC,
+        "Serve at most <n> IPC clients at once on the -ipcbind sockets; more are refused and logged (default: 64)",
+    ),
+    OptionSpec::multi(
+        "ipcallowuid",
+        "<uid>",
+        IPC,
+        "Accept IPC clients only from this user id (checked with SO_PEERCRED, whatever the socket file's mode allows). Can be specified multiple times. Default: any user the socket file's mode lets in",
+    ),
 ];
+
+/// `-ipcmaxconnections`' default.
+pub const DEFAULT_IPC_MAX_CONNECTIONS: usize = 64;
+
+/// The `-ipcbind` sockets' limits: `-ipcmaxconnections` and `-ipcallowuid`, checked.
+pub fn ipc_limits(settings: &common::Settings) -> Result<ipc::ListenLimits, common::ArgsError> {
+    let bad = |option: &str, value: &str, reason: &str| common::ArgsError::BadValue {
+        option: option.into(),
+        value: value.into(),
+        reason: reason.into(),
+    };
+    let max = match settings.get("ipcmaxconnections") {
+        None => DEFAULT_IPC_MAX_CONNECTIONS,
+        Some(text) => text
+            .parse::<usize>()
+            .ok()
+            .filter(|n| *n >= 1)
+            .ok_or_else(|| {
+                bad(
+                    "ipcmaxconnections",
+                    text,
+                    "expected a number of connections, at least 1",
+                )
+            })?,
+    };
+    let mut allowed_uids = Vec::new();
+    for text in settings.get_list("ipcallowuid") {
+        let uid = text
+            .parse::<u32>()
+            .map_err(|_| bad("ipcallowuid", &text, "expected a numeric user id"))?;
+        allowed_uids.push(uid);
+    }
+    Ok(ipc::ListenLimits {
+        max_connections: Some(max),
+        allowed_uids,
+    })
+}
 
 /// Every option of the node: the common ones, the node's and the RPC server's.
 pub fn all() -> Vec<OptionSpec> {

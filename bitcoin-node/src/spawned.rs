@@ -56,6 +56,7 @@ impl SpawnedInit {
                 path: config.log.file.clone().unwrap_or_default(),
                 source,
             })?;
+        tracing::info!(?args, "configured by parent: starting the node");
         let bound = bind(&config)?;
         let launch = Launch {
             log: self.log.clone(),

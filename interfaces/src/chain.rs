@@ -198,3 +198,140 @@ pub trait ChainNotifications: Send + Sync {
     /// The tip changed (after the block notifications of the change).
     fn updated_block_tip(&self) -> Result<(), Error>;
 }
+
+/// A conformance suite every [`Chain`] implementation passes, local or over IPC.
+#[cfg(feature = "test-utils")]
+pub mod conformance {
+    use std::sync::{mpsc, Arc};
+    use std::time::Duration;
+
+    use super::{BlockInfo, Chain, ChainNotifications, ScanRequest};
+    use crate::{BlockRef, Error};
+
+    struct Forward(mpsc::Sender<(bool, BlockInfo)>);
+
+    impl ChainNotifications for Forward {
+        fn block_connected(&self, block: &BlockInfo) -> Result<(), Error> {
+            let _ = self.0.send((true, *block));
+            Ok(())
+        }
+        fn block_disconnected(&self, block: &BlockInfo) -> Result<(), Error> {
+            let _ = self.0.send((false, *block));
+            Ok(())
+        }
+        fn transaction_added_to_mempool(&self, _tx: &[u8]) -> Result<(), Error> {
+            Ok(())
+        }
+        fn transaction_removed_from_mempool(&self, _: [u8; 32], _: &str) -> Result<(), Error> {
+            Ok(())
+        }
+        fn updated_block_tip(&self) -> Result<(), Error> {
+            Ok(())
+        }
+    }
+
+    fn tip(chain: &dyn Chain) -> BlockRef {
+        chain.get_tip().expect("get_tip").expect("a tip")
+    }
+
+    /// Runs the checks. `advance(n)` must mine `n` blocks whose coinbases pay to `script`
+    /// and return their hashes, in order, once the chain has them.
+    pub fn run(chain: &dyn Chain, script: &[u8], advance: &dyn Fn(u32) -> Vec<[u8; 32]>) {
+        let start = tip(chain);
+        let mined = advance(3);
+        assert_eq!(mined.len(), 3);
+        let now = tip(chain);
+        assert_eq!(now.height, start.height + 3);
+        assert_eq!(Some(now.hash), mined.last().copied());
+        for (i, hash) in mined.iter().enumerate() {
+            let height = start.height + 1 + i32::try_from(i).expect("small");
+            assert_eq!(chain.get_block_hash(height).expect("hash"), Some(*hash));
+            let info = chain.find_block(*hash).expect("find").expect("known");
+            assert_eq!((info.hash, info.height), (*hash, height));
+        }
+        let first = chain.find_block(mined[0]).expect("find").expect("known");
+        assert_eq!(first.prev_hash, start.hash);
+        assert_eq!(chain.get_block_hash(now.height + 1).expect("beyond"), None);
+        assert_eq!(chain.find_block([0xee; 32]).expect("unknown"), None);
+
+        // Forks: the best known block of a locator.
+        let genesis = BlockRef {
+            hash: chain.get_block_hash(0).expect("genesis").expect("genesis"),
+            height: 0,
+        };
+        let unknown = BlockRef {
+            hash: [0xee; 32],
+            height: now.height + 5,
+        };
+        let second = BlockRef {
+            hash: mined[1],
+            height: start.height + 2,
+        };
+        assert_eq!(chain.find_fork(&[now, genesis]).expect("fork"), Some(now));
+        assert_eq!(
+            chain.find_fork(&[unknown, second, genesis]).expect("fork"),
+            Some(second)
+        );
+
+        // The node filters: only the coinbases paying to `script`, with their places.
+        let request = ScanRequest {
+            start_height: start.height + 1,
+            stop_height: Some(now.height),
+            scripts: vec![script.to_vec()],
+            ..ScanRequest::default()
+        };
+        let found = chain.scan(&request).expect("scan");
+        assert_eq!(found.matches.len(), 3, "one coinbase per mined block");
+        for (m, hash) in found.matches.iter().zip(&mined) {
+            assert_eq!((m.block.hash, m.position), (*hash, 0));
+        }
+        assert_eq!(found.last_scanned, now);
+        assert_eq!(found.blocks_scanned, 3);
+        let other = ScanRequest {
+            scripts: vec![vec![0x6a, 0x01, 0x99]],
+            ..request
+        };
+        assert!(chain.scan(&other).expect("scan").matches.is_empty());
+
+        // Notifications, in order, until the handler goes.
+        let (tx, rx) = mpsc::channel();
+        let handler = chain
+            .handle_notifications(Arc::new(Forward(tx)))
+            .expect("subscribe");
+        let more = advance(2);
+        chain.wait_for_notifications().expect("wait");
+        let connected: Vec<(bool, [u8; 32], i32)> = rx
+            .try_iter()
+            .map(|(up, b)| (up, b.hash, b.height))
+            .collect();
+        assert_eq!(
+            connected,
+            vec![
+                (true, more[0], now.height + 1),
+                (true, more[1], now.height + 2)
+            ],
+            "each new block, in order, delivered before wait_for_notifications returns"
+        );
+        drop(handler);
+        advance(1);
+        chain.wait_for_notifications().expect("wait");
+        assert!(
+            rx.recv_timeout(Duration::from_millis(200)).is_err(),
+            "notified after the handler was dropped"
+        );
+
+        // The rest answers sensibly.
+        assert!(!chain.is_in_mempool([0xee; 32]).expect("mempool"));
+        assert!(!chain.shutdown_requested().expect("shutdown state"));
+        let fees = chain.relay_fees().expect("relay fees");
+        assert!(
+            fees.min_relay > 0 && fees.incremental > 0 && fees.dust_relay > 0,
+            "{fees:?}"
+        );
+        chain
+            .estimate_smart_fee(6, false)
+            .expect("an estimate or none");
+        let bad = chain.broadcast_transaction(&[0x01, 0x02], 0);
+        assert!(bad.is_err(), "an undecodable transaction was broadcast");
+    }
+}

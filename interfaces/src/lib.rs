@@ -24,6 +24,8 @@ mod node;
 mod rpc;
 mod wallet;
 
+#[cfg(feature = "test-utils")]
+pub use chain::conformance as chain_conformance;
 pub use chain::{
     BlockInfo, Chain, ChainNotifications, FeeEstimate, Outpoint, RelayFees, RpcArgInfo,
     RpcMethodInfo, ScanMatch, ScanRequest, ScanResult,
@@ -42,11 +44,11 @@ pub use mining::{
 #[cfg(feature = "test-utils")]
 pub use node::conformance as node_conformance;
 pub use node::{
-    BlockTip, Handler, InitMessage, Node, NodeStatus, NotifyBlockTip, NotifyHeaderTip,
-    NotifyNumConnectionsChanged, ShowProgress,
+    BlockTip, Handler, InitMessage, IpcConnectionInfo, IpcMethodStats, IpcObjectCount, Node,
+    NodeStatus, NotifyBlockTip, NotifyHeaderTip, NotifyNumConnectionsChanged, ShowProgress,
 };
 pub use rpc::Rpc;
 pub use wallet::{
-    Recipient, SendRequest, SentTransaction, Wallet, WalletBalances, WalletInfo, WalletLoader,
-    WalletTransaction,
+    LoadWalletNotify, Recipient, SendRequest, SentTransaction, Wallet, WalletBalances, WalletInfo,
+    WalletLoader, WalletNotifications, WalletTransaction,
 };

@@ -48,6 +48,57 @@ pub struct BlockTip {
     pub verification_progress: f64,
 }
 
+/// Calls of one method on one IPC connection (this suite's own; Core has no such figures).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IpcMethodStats {
+    /// The method's name (the Rust trait's, e.g. `create_new_block`).
+    pub name: String,
+    /// Calls served.
+    pub calls: u64,
+    /// Latency percentiles of the most recent calls (up to 1024), in microseconds, from
+    /// the request reaching the server thread to the reply leaving it.
+    pub p50_us: u64,
+    /// 90th percentile, microseconds.
+    pub p90_us: u64,
+    /// 99th percentile, microseconds.
+    pub p99_us: u64,
+    /// The slowest call ever, microseconds.
+    pub max_us: u64,
+}
+
+/// Objects of one interface served on a connection.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IpcObjectCount {
+    /// The interface (`Mining`, `BlockTemplate`, ...).
+    pub interface: String,
+    /// How many are alive.
+    pub count: u64,
+}
+
+/// One IPC connection of a process, as `getipcinfo` shows it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IpcConnectionInfo {
+    /// The connection's id within the process.
+    pub id: u64,
+    /// How it came: `listener <path>`, `spawned <exe> (pid N)`, `parent (fd N)`,
+    /// `connected <path>`.
+    pub origin: String,
+    /// The peer's process id (`SO_PEERCRED`), -1 when unknown.
+    pub peer_pid: i64,
+    /// The peer's user id (`SO_PEERCRED`), -1 when unknown.
+    pub peer_uid: i64,
+    /// When it connected (seconds since the epoch).
+    pub connected_since: i64,
+    /// Server threads made for the peer's threads (`makeThread`) and pool workers.
+    pub server_threads: u32,
+    /// Objects served to the peer now, by interface.
+    pub objects: Vec<IpcObjectCount>,
+    /// Calls being served now.
+    pub calls_in_flight: u32,
+    /// Calls served, by method.
+    pub methods: Vec<IpcMethodStats>,
+}
+
 /// A registered notification. Dropping it (or calling [`Handler::disconnect`]) unsubscribes.
 pub trait Handler: Send + Sync {
     /// Unsubscribes now; later notifications are not delivered.
@@ -120,6 +171,8 @@ pub trait Node: Send + Sync {
     /// The loader of the wallets this node runs (Core's `Node::walletLoader`), in the wallet
     /// process it spawned or in its own process; fails when it runs without a wallet.
     fn wallet_loader(&self) -> Result<Box<dyn WalletLoader>, Error>;
+    /// The node's IPC connections, with their figures (what `getipcinfo` shows).
+    fn get_ipc_info(&self) -> Result<Vec<IpcConnectionInfo>, Error>;
 }
 
 /// A shared node is a node: lets one implementation be handed out many times as
@@ -160,6 +213,9 @@ impl<T: Node + ?Sized> Node for Arc<T> {
     }
     fn wallet_loader(&self) -> Result<Box<dyn WalletLoader>, Error> {
         (**self).wallet_loader()
+    }
+    fn get_ipc_info(&self) -> Result<Vec<IpcConnectionInfo>, Error> {
+        (**self).get_ipc_info()
     }
 }
 

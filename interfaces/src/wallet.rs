@@ -3,7 +3,9 @@
 //! shaped for IPC: balances come in one call, a send is one call that builds, signs, commits
 //! and broadcasts.
 
-use crate::{BlockRef, Error};
+use std::sync::Arc;
+
+use crate::{BlockRef, Error, Handler};
 
 /// A wallet's balances in satoshis (Core's `WalletBalances`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -109,6 +111,45 @@ pub trait Wallet: Send + Sync {
     fn list_transactions(&self, count: u32, skip: u32) -> Result<Vec<WalletTransaction>, Error>;
     /// Its state.
     fn get_info(&self) -> Result<WalletInfo, Error>;
+    /// Subscribes `notifications` to this wallet's changes until the returned handler is
+    /// dropped or disconnected (Core's `Wallet::handle*` callbacks, as one subscription).
+    fn handle_notifications(
+        &self,
+        notifications: Arc<dyn WalletNotifications>,
+    ) -> Result<Box<dyn Handler>, Error>;
+    /// Encrypts the wallet's private keys with `passphrase` (Core's `encryptwallet`); the
+    /// wallet is locked afterwards.
+    fn encrypt(&self, passphrase: &str) -> Result<(), Error>;
+    /// Forgets the decrypted keys (Core's `walletlock`).
+    fn lock(&self) -> Result<(), Error>;
+    /// Decrypts the keys for `timeout_secs` seconds (Core's `walletpassphrase`).
+    fn unlock(&self, passphrase: &str, timeout_secs: u64) -> Result<(), Error>;
+    /// Re-encrypts the keys under `new` (Core's `walletpassphrasechange`).
+    fn change_passphrase(&self, old: &str, new: &str) -> Result<(), Error>;
+}
+
+/// Pushed by a wallet to a subscriber (Core's `Wallet::handle*` callbacks, as one
+/// interface). Calls arrive in order, from a thread of the wallet's own (never while the
+/// wallet is locked); an error of kind [`Error::Disconnected`] drops the subscriber.
+pub trait WalletNotifications: Send + Sync {
+    /// Transaction `txid` (internal byte order) is new, confirmed, unconfirmed by a reorg,
+    /// replaced or abandoned.
+    fn transaction_changed(&self, txid: [u8; 32]) -> Result<(), Error>;
+    /// The balances changed (sent only when they actually did).
+    fn balance_changed(&self, balances: &WalletBalances) -> Result<(), Error>;
+    /// The wallet was encrypted, locked or unlocked.
+    fn status_changed(&self) -> Result<(), Error>;
+    /// Progress of a long operation such as a rescan (`progress` 0 to 100).
+    fn show_progress(&self, title: &str, progress: i32) -> Result<(), Error>;
+    /// The wallet was unloaded; nothing follows.
+    fn unloaded(&self) -> Result<(), Error>;
+}
+
+/// Called with each wallet loaded or created after subscribing (Core's
+/// `WalletLoader::handleLoadWallet`).
+pub trait LoadWalletNotify: Send + Sync {
+    /// `wallet` was loaded or created.
+    fn call(&self, wallet: Box<dyn Wallet>) -> Result<(), Error>;
 }
 
 /// Creates, loads and lists the wallets of one wallet process.
@@ -126,11 +167,17 @@ pub trait WalletLoader: Send + Sync {
     fn list_wallets(&self) -> Result<Vec<String>, Error>;
     /// A loaded wallet.
     fn get_wallet(&self, name: &str) -> Result<Box<dyn Wallet>, Error>;
+    /// Calls `callback` with each wallet loaded or created from now on, until the returned
+    /// handler is dropped or disconnected.
+    fn handle_load_wallet(
+        &self,
+        callback: Arc<dyn LoadWalletNotify>,
+    ) -> Result<Box<dyn Handler>, Error>;
 }
 
 /// A shared loader is a loader: lets one loader (a wallet process's proxy, or the wallets
 /// of this process) be handed out many times as `Box<dyn WalletLoader>`.
-impl<T: WalletLoader + ?Sized> WalletLoader for std::sync::Arc<T> {
+impl<T: WalletLoader + ?Sized> WalletLoader for Arc<T> {
     fn create_wallet(&self, name: &str, passphrase: &str) -> Result<Box<dyn Wallet>, Error> {
         (**self).create_wallet(name, passphrase)
     }
@@ -148,5 +195,11 @@ impl<T: WalletLoader + ?Sized> WalletLoader for std::sync::Arc<T> {
     }
     fn get_wallet(&self, name: &str) -> Result<Box<dyn Wallet>, Error> {
         (**self).get_wallet(name)
+    }
+    fn handle_load_wallet(
+        &self,
+        callback: Arc<dyn LoadWalletNotify>,
+    ) -> Result<Box<dyn Handler>, Error> {
+        (**self).handle_load_wallet(callback)
     }
 }

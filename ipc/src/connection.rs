@@ -96,18 +96,7 @@ impl Connection {
     /// Closes the connection: pending calls on both sides fail, objects served on it are freed.
     pub fn close(&self) {
         let id = self.id;
-        let run = move || {
-            with_state(|s| {
-                let stop = s
-                    .conns
-                    .borrow_mut()
-                    .get_mut(&id)
-                    .and_then(|c| c.disconnect.take());
-                if let Some(stop) = stop {
-                    let _ = stop.send(());
-                }
-            })
-        };
+        let run = move || with_state(|s| s.disconnect(id));
         if on_loop_thread() {
             run();
         } else {
@@ -144,8 +133,11 @@ impl Drop for Connection {
 fn start(
     stream: tokio::net::UnixStream,
     bootstrap: Option<Box<dyn FnOnce(u64) -> capnp::capability::Client>>,
+    origin: String,
+    hold: Option<Box<dyn std::any::Any>>,
 ) -> (u64, Arc<Shared>, Option<capnp::capability::Client>) {
     let shared = Arc::new(Shared::default());
+    let peer = crate::stats::Peer::of(&stream);
     let (reader, writer) = stream.into_split();
     let side = if bootstrap.is_some() {
         Side::Server
@@ -163,6 +155,7 @@ fn start(
         let id = s.new_id();
         let state = ConnState {
             disconnect: Some(stop),
+            stats: Some(crate::stats::opened(id, origin, peer)),
             ..ConnState::default()
         };
         s.conns.borrow_mut().insert(id, state);
@@ -179,6 +172,8 @@ fn start(
         };
         tracing::info!(conn = id, "IPC: socket disconnected ({reason})");
         with_state(|s| s.remove_conn(id));
+        crate::stats::closed(id);
+        drop(hold);
         *done.closed.lock().unwrap_or_else(PoisonError::into_inner) = Some(reason);
         done.changed.notify_all();
     });
@@ -214,9 +209,18 @@ pub fn serve_stream(
     stream: UnixStream,
     bootstrap: impl FnOnce(u64) -> capnp::capability::Client + Send + 'static,
 ) -> Result<Connection, Error> {
+    serve_stream_as(stream, "stream".into(), bootstrap)
+}
+
+/// [`serve_stream`], naming how the connection came (`getipcinfo`'s `origin`).
+pub fn serve_stream_as(
+    stream: UnixStream,
+    origin: String,
+    bootstrap: impl FnOnce(u64) -> capnp::capability::Client + Send + 'static,
+) -> Result<Connection, Error> {
     on_loop(move || {
         let stream = into_tokio(stream).map_err(|e| Error::failed(format!("ipc socket: {e}")))?;
-        let (id, shared, _) = start(stream, Some(Box::new(bootstrap)));
+        let (id, shared, _) = start(stream, Some(Box::new(bootstrap)), origin, None);
         tracing::debug!(conn = id, "IPC server: serving connection");
         Ok(Connection {
             id,
@@ -226,13 +230,17 @@ pub fn serve_stream(
     })
 }
 
-/// Serves a connection accepted on the loop (by a listener).
+/// Serves a connection accepted on the loop (by a listener); `hold` is dropped when it
+/// closes. Returns its id.
 pub(crate) fn serve_accepted(
     stream: tokio::net::UnixStream,
     bootstrap: Box<dyn FnOnce(u64) -> capnp::capability::Client>,
-) {
-    let (id, _, _) = start(stream, Some(bootstrap));
+    origin: String,
+    hold: Box<dyn std::any::Any>,
+) -> u64 {
+    let (id, _, _) = start(stream, Some(bootstrap), origin, Some(hold));
     tracing::debug!(conn = id, "IPC server: accepted connection");
+    id
 }
 
 /// A remote interface a proxy can be made for (implemented by the generated proxies).
@@ -248,9 +256,17 @@ pub trait RemoteInterface: Sized {
 pub fn connect_stream<P: RemoteInterface + Send + 'static>(
     stream: UnixStream,
 ) -> Result<(Connection, P), Error> {
+    connect_stream_as(stream, "connected".into())
+}
+
+/// [`connect_stream`], naming how the connection came (`getipcinfo`'s `origin`).
+pub fn connect_stream_as<P: RemoteInterface + Send + 'static>(
+    stream: UnixStream,
+    origin: String,
+) -> Result<(Connection, P), Error> {
     on_loop(move || {
         let stream = into_tokio(stream).map_err(|e| Error::failed(format!("ipc socket: {e}")))?;
-        let (id, shared, remote) = start(stream, None);
+        let (id, shared, remote) = start(stream, None, origin, None);
         let remote = remote.ok_or_else(|| Error::failed("no bootstrap capability"))?;
         send_construct(id, &remote, P::INTERFACE_ID);
         tracing::debug!(conn = id, "IPC client: connected");

@@ -26,6 +26,7 @@ pub mod proxy;
 pub mod runtime;
 pub mod socket;
 pub mod spawn;
+pub mod stats;
 pub mod threads;
 mod waiter;
 mod workers;
@@ -38,14 +39,17 @@ use std::sync::{Arc, OnceLock};
 #[doc(hidden)]
 pub use paste;
 
-pub use connection::{connect_stream, serve_stream, Connection, RemoteInterface};
+pub use connection::{
+    connect_stream, connect_stream_as, serve_stream, serve_stream_as, Connection, RemoteInterface,
+};
 pub use interfaces::echo::{EchoProxy, EchoServer};
+pub use interfaces::handler::HandlerProxy;
 pub use interfaces::init::{InitProxy, InitServer, MINING_OLD2_ERROR};
 pub use interfaces::mining::{BlockTemplateProxy, BlockTemplateServer, MiningProxy, MiningServer};
-pub use interfaces::node::{HandlerProxy, NodeProxy, NodeServer};
+pub use interfaces::node::{NodeProxy, NodeServer};
 pub use interfaces::rpc::{RpcProxy, RpcServer};
 pub use proxy::live_server_objects;
-pub use socket::{socket_path, IpcConnect, Listener, DEFAULT_SOCKET_NAME};
+pub use socket::{socket_path, IpcConnect, ListenLimits, Listener, DEFAULT_SOCKET_NAME};
 pub use spawn::{spawn_process, Spawned};
 pub use waiter::{call_canceled, thread_id};
 
@@ -119,25 +123,29 @@ pub fn serve_init_fd(
     fd: OwnedFd,
     init: Arc<dyn ::interfaces::Init>,
 ) -> Result<Connection, SetupError> {
-    serve_stream(UnixStream::from(fd), move |conn| {
-        InitServer::bootstrap(init, conn)
-    })
+    serve_stream_as(
+        UnixStream::from(fd),
+        "parent (inherited fd)".into(),
+        move |conn| InitServer::bootstrap(init, conn),
+    )
     .map_err(SetupError::Ipc)
 }
 
 /// Connects to the `Init` served at `path` (a node's `-ipcbind` socket).
 pub fn connect_init(path: &Path) -> Result<(Connection, InitProxy), SetupError> {
     let stream = socket::connect(path)?;
-    connect_stream::<InitProxy>(stream).map_err(SetupError::Ipc)
+    connect_stream_as::<InitProxy>(stream, format!("connected {}", path.display()))
+        .map_err(SetupError::Ipc)
 }
 
-/// Serves `init` on a socket bound with [`socket::bind`].
+/// Serves `init` on a socket bound with [`socket::bind`], to the clients `limits` admits.
 pub fn serve_init_listener(
     listener: std::os::unix::net::UnixListener,
     path: &Path,
+    limits: ListenLimits,
     init: Arc<dyn ::interfaces::Init>,
 ) -> Result<Listener, SetupError> {
-    socket::serve_listener(listener, path, move |conn| {
+    socket::serve_listener(listener, path, limits, move |conn| {
         InitServer::bootstrap(init.clone(), conn)
     })
 }

@@ -128,13 +128,24 @@ pub fn live_server_objects() -> usize {
 }
 
 /// Counts one live server adapter while it exists.
-pub struct LiveServer(());
+pub struct LiveServer {
+    _objects: Option<crate::stats::ObjectGuard>,
+}
 
 impl LiveServer {
     /// Counts a new adapter.
     pub fn new() -> LiveServer {
         LIVE_SERVERS.fetch_add(1, Ordering::SeqCst);
-        LiveServer(())
+        LiveServer { _objects: None }
+    }
+
+    /// Counts a new adapter serving an object of `interface` on connection `conn` (shown by
+    /// [`crate::stats::connections`]).
+    pub fn on(conn: u64, interface: &'static str) -> LiveServer {
+        LIVE_SERVERS.fetch_add(1, Ordering::SeqCst);
+        LiveServer {
+            _objects: Some(crate::stats::ObjectGuard::new(conn, interface)),
+        }
     }
 }
 
@@ -488,7 +499,9 @@ macro_rules! interface {
         impl $Server {
             /// Serves `imp` on connection `conn`.
             pub fn new(imp: ::std::sync::Arc<dyn $Trait>, conn: u64) -> Self {
-                $Server { imp: ::std::cell::RefCell::new(Some(imp)), conn, _live: $crate::proxy::LiveServer::new() }
+                let interface = stringify!($Proxy);
+                let interface = interface.strip_suffix("Proxy").unwrap_or(interface);
+                $Server { imp: ::std::cell::RefCell::new(Some(imp)), conn, _live: $crate::proxy::LiveServer::on(conn, interface) }
             }
 
             fn imp(&self) -> ::capnp::Result<::std::sync::Arc<dyn $Trait>> {

@@ -87,6 +87,8 @@ pub(crate) struct ConnState {
     pub(crate) remote_threads: HashMap<ThreadKey, thread::Client>,
     /// Worker pool for calls that name no thread (`makePool`).
     pub(crate) pool: Option<Pool>,
+    /// The connection's figures (`getipcinfo`).
+    pub(crate) stats: Option<std::sync::Arc<crate::stats::Record>>,
     /// Set once the connection is gone, with the reason.
     pub(crate) closed: Option<String>,
     /// The peer's `callbackThread` capabilities seen so far, by capnp client pointer, stored
@@ -187,6 +189,23 @@ impl LoopState {
             }
         }
         (id, false)
+    }
+
+    /// Asks connection `conn`'s RPC system to shut down (its calls then fail on both sides).
+    pub(crate) fn disconnect(&self, conn: u64) {
+        let stop = self
+            .conns
+            .borrow_mut()
+            .get_mut(&conn)
+            .and_then(|c| c.disconnect.take());
+        if let Some(stop) = stop {
+            let _ = stop.send(());
+        }
+    }
+
+    /// The figures of connection `conn`.
+    pub(crate) fn stats(&self, conn: u64) -> Option<std::sync::Arc<crate::stats::Record>> {
+        self.conns.borrow().get(&conn).and_then(|c| c.stats.clone())
     }
 
     /// A receiver whose `changed()` fails once connection `conn` is gone.

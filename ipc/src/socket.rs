@@ -1,8 +1,10 @@
 //! Unix socket addresses, binding and listening, as Bitcoin Core's `-ipcbind` does it.
 
+use std::collections::HashSet;
 use std::os::unix::fs::{FileTypeExt, PermissionsExt};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 
 use crate::SetupError;
 
@@ -129,17 +131,86 @@ pub fn connect(path: &Path) -> Result<UnixStream, SetupError> {
     })
 }
 
+/// Who may connect to a listener, and how many at once.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListenLimits {
+    /// At most this many clients at once (`-ipcmaxconnections`); `None`: no limit.
+    pub max_connections: Option<usize>,
+    /// Only peers with these user ids (`-ipcallowuid`); empty: whoever the socket file's
+    /// mode lets in.
+    pub allowed_uids: Vec<u32>,
+}
+
+/// The connections a listener accepted that are still open.
+#[derive(Default)]
+struct Clients {
+    open: Mutex<HashSet<u64>>,
+    changed: Condvar,
+}
+
+impl Clients {
+    fn open(&self) -> MutexGuard<'_, HashSet<u64>> {
+        self.open.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// Forgets a client when its connection closes.
+struct ClientGuard {
+    clients: Arc<Clients>,
+    id: Option<u64>,
+}
+
+impl Drop for ClientGuard {
+    fn drop(&mut self) {
+        if let Some(id) = self.id {
+            self.clients.open().remove(&id);
+            self.clients.changed.notify_all();
+        }
+    }
+}
+
 /// A socket accepting connections on the event loop. Dropping it stops accepting and removes
-/// the socket file; connections already accepted go on.
+/// the socket file; connections already accepted go on (see [`Listener::close_clients`]).
 pub struct Listener {
     path: PathBuf,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
+    clients: Arc<Clients>,
 }
 
 impl Listener {
     /// The socket's path.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// How many accepted clients are connected now.
+    pub fn clients(&self) -> usize {
+        self.clients.open().len()
+    }
+
+    /// Closes every connection this listener accepted (their pending calls fail at once on
+    /// both sides) and waits until `deadline` for them to be gone. Returns how many were
+    /// still open at the deadline.
+    pub fn close_clients(&self, deadline: std::time::Instant) -> usize {
+        let ids: Vec<u64> = self.clients.open().iter().copied().collect();
+        if !ids.is_empty() {
+            tracing::info!(path = %self.path.display(), clients = ids.len(), "IPC: closing client connections");
+            crate::runtime::post(move || {
+                crate::runtime::with_state(|s| {
+                    for id in ids {
+                        s.disconnect(id);
+                    }
+                })
+            });
+        }
+        let open = self.clients.open();
+        let timeout = deadline.saturating_duration_since(std::time::Instant::now());
+        let (open, _) = self
+            .clients
+            .changed
+            .wait_timeout_while(open, timeout, |o| !o.is_empty())
+            .unwrap_or_else(PoisonError::into_inner);
+        open.len()
     }
 }
 
@@ -160,7 +231,7 @@ pub fn listen(
     bootstrap: impl Fn(u64) -> capnp::capability::Client + Send + Sync + 'static,
 ) -> Result<Listener, SetupError> {
     let listener = bind(path)?;
-    serve_listener(listener, path, bootstrap)
+    serve_listener(listener, path, ListenLimits::default(), bootstrap)
 }
 
 /// Serves `bootstrap(conn)` on an already bound socket (see [`bind`]; binding first lets a
@@ -169,6 +240,7 @@ pub fn listen(
 pub fn serve_listener(
     listener: UnixListener,
     path: &Path,
+    limits: ListenLimits,
     bootstrap: impl Fn(u64) -> capnp::capability::Client + Send + Sync + 'static,
 ) -> Result<Listener, SetupError> {
     let io = |source| SetupError::Io {
@@ -177,11 +249,16 @@ pub fn serve_listener(
     };
     listener.set_nonblocking(true).map_err(io)?;
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let shown = path.display().to_string();
+    let clients = Arc::new(Clients::default());
+    let accepting = Accepting {
+        path: path.display().to_string(),
+        limits,
+        clients: clients.clone(),
+    };
     let started = crate::connection::on_loop(move || {
         let listener = tokio::net::UnixListener::from_std(listener)
             .map_err(|e| interfaces::Error::failed(format!("ipc listen: {e}")))?;
-        tokio::task::spawn_local(accept_loop(listener, bootstrap, stopped, shown));
+        tokio::task::spawn_local(accept_loop(listener, bootstrap, stopped, accepting));
         Ok(())
     });
     started.map_err(SetupError::Ipc)?;
@@ -189,24 +266,75 @@ pub fn serve_listener(
     Ok(Listener {
         path: path.to_path_buf(),
         stop: Some(stop),
+        clients,
     })
+}
+
+/// What an accept loop needs besides the socket.
+struct Accepting {
+    path: String,
+    limits: ListenLimits,
+    clients: Arc<Clients>,
+}
+
+impl Accepting {
+    /// Why a new client must be refused, if it must.
+    fn refusal(&self, peer: crate::stats::Peer) -> Option<String> {
+        let allowed = &self.limits.allowed_uids;
+        if !allowed.is_empty() && !peer.uid.is_some_and(|uid| allowed.contains(&uid)) {
+            return Some(format!(
+                "uid {} is not allowed (-ipcallowuid)",
+                peer.uid.map_or("unknown".into(), |u| u.to_string())
+            ));
+        }
+        let max = self.limits.max_connections?;
+        (self.clients.open().len() >= max)
+            .then(|| format!("{max} clients already connected (-ipcmaxconnections)"))
+    }
+
+    fn serve(
+        &self,
+        stream: tokio::net::UnixStream,
+        bootstrap: &std::rc::Rc<impl Fn(u64) -> capnp::capability::Client + 'static>,
+    ) {
+        let peer = crate::stats::Peer::of(&stream);
+        if let Some(why) = self.refusal(peer) {
+            tracing::warn!(
+                path = %self.path,
+                pid = peer.pid.unwrap_or(-1),
+                "IPC: refused a connection: {why}"
+            );
+            return;
+        }
+        let make = bootstrap.clone();
+        let guard = Arc::new(Mutex::new(ClientGuard {
+            clients: self.clients.clone(),
+            id: None,
+        }));
+        let id = crate::connection::serve_accepted(
+            stream,
+            Box::new(move |conn| make(conn)),
+            format!("listener {}", self.path),
+            Box::new(guard.clone()),
+        );
+        self.clients.open().insert(id);
+        guard.lock().unwrap_or_else(PoisonError::into_inner).id = Some(id);
+    }
 }
 
 async fn accept_loop(
     listener: tokio::net::UnixListener,
     bootstrap: impl Fn(u64) -> capnp::capability::Client + 'static,
     mut stopped: tokio::sync::oneshot::Receiver<()>,
-    path: String,
+    accepting: Accepting,
 ) {
     let bootstrap = std::rc::Rc::new(bootstrap);
+    let path = accepting.path.clone();
     loop {
         tokio::select! {
             _ = &mut stopped => break,
             accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => {
-                    let make = bootstrap.clone();
-                    crate::connection::serve_accepted(stream, Box::new(move |conn| make(conn)));
-                }
+                Ok((stream, _)) => accepting.serve(stream, &bootstrap),
                 Err(e) => {
                     tracing::warn!(path, "IPC: accept failed: {e}");
                     tokio::time::sleep(std::time::Duration::from_millis(50)).await;

@@ -9,7 +9,7 @@ use std::process::{Command, ExitStatus};
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::Duration;
 
-use crate::connection::{connect_stream, Connection, RemoteInterface};
+use crate::connection::{connect_stream_as, Connection, RemoteInterface};
 use crate::SetupError;
 
 /// A child process serving its bootstrap interface to us.
@@ -97,7 +97,9 @@ pub fn spawn_process<P: RemoteInterface + Send + 'static>(
             }
         });
     reaper.map_err(io)?;
-    let (connection, init) = connect_stream::<P>(ours).map_err(SetupError::Ipc)?;
+    let origin = format!("spawned {} (pid {pid})", exe.display());
+    let (connection, init) = connect_stream_as::<P>(ours, origin).map_err(SetupError::Ipc)?;
+    crate::stats::set_peer_pid(connection.id(), pid);
     Ok(Spawned {
         connection,
         init,

@@ -31,6 +31,7 @@ impl thread_map::Server for ThreadMapServer {
             let waiter = Arc::new(Waiter::default());
             spawn_worker(&name, waiter.clone())?;
             tracing::debug!(thread = %name, conn = self.conn, "IPC server: made thread");
+            crate::stats::thread(self.conn, false);
             let server = ThreadServer::for_worker(name, waiter, self.conn);
             let client = with_state(|s| s.thread_servers.borrow_mut().new_client(server));
             results.get().set_result(client);
@@ -51,7 +52,7 @@ impl thread_map::Server for ThreadMapServer {
                 let conn = conns
                     .get_mut(&self.conn)
                     .ok_or_else(|| capnp::Error::disconnected("connection closed".into()))?;
-                let pool = conn.pool.get_or_insert_with(Pool::default);
+                let pool = conn.pool.get_or_insert_with(|| Pool::new(self.conn));
                 pool.grow_to(count.min(MAX_POOL))
             })
         })();
@@ -112,6 +113,8 @@ pub(crate) fn run_in_context<R: Send + 'static>(
     work: impl FnOnce() -> R + Send + 'static,
 ) -> Promise<R, capnp::Error> {
     Promise::from_future(async move {
+        // From the request's arrival to its reply: what the caller waits for, less the socket.
+        let _call = crate::stats::call(with_state(|s| s.stats(conn)), method);
         let waiter = target_waiter(conn, ctx.thread).await?;
         let cached = ctx
             .callback_thread
@@ -134,7 +137,16 @@ pub(crate) fn run_in_context<R: Send + 'static>(
                 },
                 Arc::new(move || probe.is_closed()),
             );
+            let started = std::time::Instant::now();
             let result = work();
+            tracing::debug!(
+                target: "ipc::calls",
+                conn,
+                method,
+                thread = std::thread::current().name().unwrap_or("?"),
+                duration_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
+                "IPC call"
+            );
             drop(guard);
             let Ok(reply) = Arc::try_unwrap(reply) else {
                 tracing::warn!(method, "IPC server: reply still shared after the call");

@@ -53,6 +53,9 @@ impl ThreadServer {
 impl Drop for ThreadServer {
     fn drop(&mut self) {
         if self.owns_worker {
+            if let Some(conn) = self.conn {
+                crate::stats::thread(conn, true);
+            }
             tracing::debug!(thread = %self.name, "IPC server: thread released, worker exits");
             self.waiter.close();
         }
@@ -84,13 +87,22 @@ fn truncate_thread_name(name: &str) -> String {
 }
 
 /// Shared workers serving the calls of one connection that name no thread.
-#[derive(Default)]
 pub(crate) struct Pool {
     waiter: Arc<Waiter>,
     size: u32,
+    conn: u64,
 }
 
 impl Pool {
+    /// An empty pool for connection `conn`.
+    pub(crate) fn new(conn: u64) -> Pool {
+        Pool {
+            waiter: Arc::default(),
+            size: 0,
+            conn,
+        }
+    }
+
     /// The queue the pool's workers share.
     pub(crate) fn waiter(&self) -> &Arc<Waiter> {
         &self.waiter
@@ -100,6 +112,7 @@ impl Pool {
     pub(crate) fn grow_to(&mut self, wanted: u32) -> Result<(), capnp::Error> {
         while self.size < wanted {
             spawn_worker(&format!("ipc-pool-{}", self.size), self.waiter.clone())?;
+            crate::stats::thread(self.conn, false);
             self.size += 1;
         }
         Ok(())
@@ -108,6 +121,9 @@ impl Pool {
 
 impl Drop for Pool {
     fn drop(&mut self) {
+        for _ in 0..self.size {
+            crate::stats::thread(self.conn, true);
+        }
         self.waiter.close();
     }
 }

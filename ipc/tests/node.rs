@@ -116,6 +116,10 @@ impl Node for FakeNode {
         Err(Error::failed("no wallet"))
     }
 
+    fn get_ipc_info(&self) -> Result<Vec<interfaces::IpcConnectionInfo>, Error> {
+        Ok(ipc::stats::connections())
+    }
+
     fn handle_notify_block_tip(
         &self,
         callback: Arc<dyn NotifyBlockTip>,

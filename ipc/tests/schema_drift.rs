@@ -90,6 +90,16 @@ fn chain_and_wallet_proxies_cover_their_schemas() {
         ipc::interfaces::wallet::WalletProxy::METHODS,
         &[],
     );
+    check(
+        schemas::wallet_capnp::wallet_notifications::Client::TYPE_ID,
+        ipc::interfaces::wallet::WalletNotificationsProxy::METHODS,
+        &[],
+    );
+    check(
+        schemas::wallet_capnp::load_wallet_callback::Client::TYPE_ID,
+        ipc::interfaces::wallet::LoadWalletNotifyProxy::METHODS,
+        &[],
+    );
 }
 
 #[test]

@@ -22,6 +22,32 @@ struct NodeStatus {
     totalBytesSent @11 :UInt64;
 }
 
+struct IpcMethodStats {
+    name @0 :Text;
+    calls @1 :UInt64;
+    p50Us @2 :UInt64;                   # latency percentiles of the recent calls, microseconds
+    p90Us @3 :UInt64;
+    p99Us @4 :UInt64;
+    maxUs @5 :UInt64;
+}
+
+struct IpcObjectCount {
+    interface @0 :Text;
+    count @1 :UInt64;
+}
+
+struct IpcConnection {
+    id @0 :UInt64;
+    origin @1 :Text;                    # "listener <path>", "spawned <exe> (pid N)", ...
+    peerPid @2 :Int64;                  # SO_PEERCRED; -1 when unknown
+    peerUid @3 :Int64;
+    connectedSince @4 :Int64;           # seconds since the epoch
+    serverThreads @5 :UInt32;
+    objects @6 :List(IpcObjectCount);
+    callsInFlight @7 :UInt32;
+    methods @8 :List(IpcMethodStats);
+}
+
 struct BlockTip {
     height @0 :Int32;
     hash @1 :Data;                      # 32 bytes, internal byte order
@@ -42,6 +68,8 @@ interface Node {
     walletLoader @9 (context :Proxy.Context) -> (result :Wallet.WalletLoader);
     # The loader of the wallets the node runs (in the wallet process it spawned); fails when
     # the node runs without a wallet.
+    getIpcInfo @10 (context :Proxy.Context) -> (result :List(IpcConnection));
+    # The node's IPC connections with their figures (what the getipcinfo RPC shows).
 }
 
 interface Handler {

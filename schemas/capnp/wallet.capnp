@@ -7,6 +7,7 @@
 
 using Proxy = import "proxy.capnp";
 using Common = import "common.capnp";
+using Node = import "node.capnp";
 
 struct WalletBalances {
     trusted @0 :Int64;          # satoshis
@@ -66,6 +67,11 @@ interface Wallet {
     send @5 (context :Proxy.Context, request :SendRequest) -> (result :SentTransaction);
     listTransactions @6 (context :Proxy.Context, count :UInt32, skip :UInt32) -> (result :List(WalletTransaction));
     getInfo @7 (context :Proxy.Context) -> (result :WalletInfo);
+    handleNotifications @8 (context :Proxy.Context, notifications :WalletNotifications) -> (result :Node.Handler);
+    encrypt @9 (context :Proxy.Context, passphrase :Text) -> ();
+    lock @10 (context :Proxy.Context) -> ();
+    unlock @11 (context :Proxy.Context, passphrase :Text, timeoutSecs :UInt64) -> ();
+    changePassphrase @12 (context :Proxy.Context, old :Text, new :Text) -> ();
 }
 
 interface WalletLoader {
@@ -76,4 +82,19 @@ interface WalletLoader {
     listWalletDir @4 (context :Proxy.Context) -> (result :List(Text));
     listWallets @5 (context :Proxy.Context) -> (result :List(Text));
     getWallet @6 (context :Proxy.Context, name :Text) -> (result :Wallet);
+    handleLoadWallet @7 (context :Proxy.Context, callback :LoadWalletCallback) -> (result :Node.Handler);
+}
+
+interface WalletNotifications {
+    # Served by the subscriber; the wallet calls it, in order, from a thread of its own.
+    transactionChanged @0 (context :Proxy.Context, txid :Data) -> ();
+    balanceChanged @1 (context :Proxy.Context, balances :WalletBalances) -> ();
+    statusChanged @2 (context :Proxy.Context) -> ();
+    showProgress @3 (context :Proxy.Context, title :Text, progress :Int32) -> ();
+    unloaded @4 (context :Proxy.Context) -> ();
+}
+
+interface LoadWalletCallback {
+    # Served by the subscriber; called with each wallet loaded or created.
+    call @0 (context :Proxy.Context, wallet :Wallet) -> ();
 }

@@ -84,3 +84,22 @@ async def expect_failure(awaitable, message):
         assert e.type == "FAILED", f"expected type FAILED, got {e.type!r} ({e.description!r})"
         return e
     raise AssertionError(f"call unexpectedly succeeded (expected failure {message!r}): {result}")
+
+
+node_capnp = _load("node")
+wallet_capnp = _load("wallet")
+
+
+async def make_node(init, ctx):
+    """init.makeNode(ctx) -> the node's `Node` capability."""
+    return (await init.makeNode(ctx)).result
+
+
+async def node_rpc(node, ctx, method, *params, uri="/"):
+    """Core's JSON-RPC `method` through `Node.executeRpc`; returns the result, asserting no error."""
+    import json
+
+    request = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)})
+    reply = json.loads((await node.executeRpc(ctx, request, uri, "")).result)
+    assert reply.get("error") is None, reply
+    return reply["result"]

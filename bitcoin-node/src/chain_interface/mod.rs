@@ -8,6 +8,8 @@
 pub mod forward;
 pub mod notify;
 pub mod scan;
+#[cfg(test)]
+mod tests;
 
 use std::sync::{Arc, OnceLock};
 

@@ -308,6 +308,12 @@ impl Mining for LocalMining {
         current_tip: &[u8],
         timeout: f64,
     ) -> Result<Option<BlockRef>, Error> {
+        if current_tip.len() != 32 {
+            return Err(Error::failed(format!(
+                "current_tip must be a 32-byte block hash, not {} bytes",
+                current_tip.len()
+            )));
+        }
         Ok(self.wait_tip_changed_from(current_tip, deadline(timeout)))
     }
 

@@ -367,11 +367,72 @@ fn generateblock(miner: Miner) -> Method {
         })
 }
 
+fn connection_json(c: &interfaces::IpcConnectionInfo) -> Value {
+    let objects: serde_json::Map<String, Value> = c
+        .objects
+        .iter()
+        .map(|o| (o.interface.clone(), json!(o.count)))
+        .collect();
+    let methods: serde_json::Map<String, Value> = c
+        .methods
+        .iter()
+        .map(|m| {
+            let figures = json!({"calls": m.calls, "p50_us": m.p50_us, "p90_us": m.p90_us, "p99_us": m.p99_us, "max_us": m.max_us});
+            (m.name.clone(), figures)
+        })
+        .collect();
+    json!({
+        "id": c.id,
+        "origin": c.origin,
+        "peer_pid": c.peer_pid,
+        "peer_uid": c.peer_uid,
+        "connected_since": c.connected_since,
+        "server_threads": c.server_threads,
+        "objects": objects,
+        "calls_in_flight": c.calls_in_flight,
+        "methods": methods,
+    })
+}
+
+const IPCINFO_RESULT: &str = "{
+  \"objects\" : n,                 (numeric) objects served to IPC clients
+  \"block_templates\" : n,         (numeric) block templates held by clients
+  \"connections\" : [              (json array) one object per open IPC connection
+    {
+      \"id\" : n,                  (numeric) the connection's id in this process
+      \"origin\" : \"str\",          (string) how it came: \"listener <path>\", \"spawned <exe> (pid n)\", \"parent (inherited fd)\", \"connected <path>\"
+      \"peer_pid\" : n,            (numeric) the peer's process id (SO_PEERCRED), -1 when unknown
+      \"peer_uid\" : n,            (numeric) the peer's user id (SO_PEERCRED), -1 when unknown
+      \"connected_since\" : xxx,   (numeric) when it connected, UNIX epoch time
+      \"server_threads\" : n,      (numeric) server threads made for the peer's threads
+      \"objects\" : {              (json object) objects served to the peer now
+        \"interface\" : n,         (numeric) how many of that interface
+        ...
+      },
+      \"calls_in_flight\" : n,     (numeric) calls being served now
+      \"methods\" : {              (json object) calls served, by method
+        \"method\" : {             (json object)
+          \"calls\" : n,           (numeric) calls served
+          \"p50_us\" : n,          (numeric) median latency of the recent calls, microseconds
+          \"p90_us\" : n,          (numeric) 90th percentile, microseconds
+          \"p99_us\" : n,          (numeric) 99th percentile, microseconds
+          \"max_us\" : n           (numeric) slowest call, microseconds
+        },
+        ...
+      }
+    },
+    ...
+  ]
+}";
+
 fn getipcinfo(mining: Arc<MiningContext>) -> Method {
-    Method::new("getipcinfo", "control", "Returns what IPC clients hold on this node (not in Bitcoin Core): objects served to\nother processes and block templates alive.")
-        .result("{\n  \"objects\" : n,           (numeric) objects served to IPC clients\n  \"block_templates\" : n    (numeric) block templates held by clients\n}")
+    Method::new("getipcinfo", "control", "Returns what IPC clients hold on this node and do with it (not in Bitcoin Core): objects served\nto other processes, block templates alive, and each connection with its peer, threads, objects,\ncalls in flight and per-method call counts and latencies.")
+        .result(IPCINFO_RESULT)
         .examples(example_cli("getipcinfo", "") + &example_rpc("getipcinfo", ""))
-        .handler(move |_| Ok(json!({"objects": ipc::live_server_objects(), "block_templates": mining.live_templates()})))
+        .handler(move |_| {
+            let connections: Vec<Value> = ipc::stats::connections().iter().map(connection_json).collect();
+            Ok(json!({"objects": ipc::live_server_objects(), "block_templates": mining.live_templates(), "connections": connections}))
+        })
 }
 
 /// Registers `getmininginfo`, `getnetworkhashps`, `generatetoaddress`, `generatetodescriptor`,

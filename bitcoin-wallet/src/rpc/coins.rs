@@ -1,9 +1,10 @@
 //! Balances and coins (Core's `wallet/rpc/coins.cpp`): `getbalance`, `getbalances`,
-//! `listunspent`.
+//! `listunspent`, `lockunspent`, `listlockunspent`.
 
 use std::collections::HashSet;
 use std::sync::Arc;
 
+use bdk_wallet::bitcoin::OutPoint;
 use bdk_wallet::KeychainKind;
 use rpc::amount::{amount_from_value, amount_to_value};
 use rpc::hex::hex;
@@ -12,8 +13,8 @@ use rpc::{Method, Param, ParamType, Params, RpcResult};
 use serde_json::{json, Map, Value};
 
 use crate::rpc::{
-    check_avoid_reuse, examples, last_processed_json, last_processed_rows, layout, synced_wallet,
-    wallet_error, RPC_METHOD_DEPRECATED,
+    check_avoid_reuse, examples, last_processed_json, last_processed_rows, layout, parse_txid,
+    selected_wallet, synced_wallet, wallet_error, RPC_METHOD_DEPRECATED,
 };
 use crate::wallet::history::{descriptor_text, to_i64};
 use crate::wallet::{common_chain, LocalWallet, LocalWalletLoader, UnspentRecord};
@@ -206,6 +207,7 @@ fn list_unspent(loader: &LocalWalletLoader, p: &Params<'_>) -> RpcResult {
             || (u.confirmations == 0 && !u.in_mempool)
             || (u.immature && !query.include_immature)
             || (!u.safe && !include_unsafe)
+            || u.locked
             || value < query.minimum_amount
             || query.maximum_amount.is_some_and(|m| value > m)
             || filter
@@ -317,4 +319,113 @@ pub(crate) fn parent_descriptors(
         descriptor_text(w.public_descriptor(KeychainKind::External)),
         descriptor_text(w.public_descriptor(KeychainKind::Internal)),
     ])
+}
+
+/// The outpoint of Core's examples.
+const EXAMPLE_OUTPOINT: &str =
+    "\"[{\\\"txid\\\":\\\"a08e6907dbbd3d809776dbfc5d82e371b764ed838b5655e72f463568df1aadf0\\\",\\\"vout\\\":1}]\"";
+
+/// Core's `lockunspent`/`listlockunspent` examples.
+fn lock_examples() -> String {
+    format!(
+        "\nList the unspent transactions\n{}\nLock an unspent transaction\n{}\nList the locked transactions\n{}\nUnlock the transaction again\n{}",
+        rpc::help::example_cli("listunspent", ""),
+        rpc::help::example_cli("lockunspent", &format!("false {EXAMPLE_OUTPOINT}")),
+        rpc::help::example_cli("listlockunspent", ""),
+        rpc::help::example_cli("lockunspent", &format!("true {EXAMPLE_OUTPOINT}")),
+    )
+}
+
+/// Core's `RPCTypeCheckObj` of `{"txid": str, "vout": num}` and `ParseHashO`.
+fn outpoint_of(item: &Value) -> Result<OutPoint, RpcError> {
+    let object = item.as_object().ok_or_else(|| {
+        RpcError::type_error(format!(
+            "JSON value of type {} is not of expected type object",
+            rpc::protocol::type_name(item)
+        ))
+    })?;
+    for (key, expected) in [("txid", "string"), ("vout", "number")] {
+        let value = object
+            .get(key)
+            .ok_or_else(|| RpcError::type_error(format!("Missing {key}")))?;
+        let actual = rpc::protocol::type_name(value);
+        if actual != expected {
+            return Err(RpcError::type_error(format!(
+                "JSON value of type {actual} for field {key} is not of expected type {expected}"
+            )));
+        }
+    }
+    let txid = parse_txid("txid", object["txid"].as_str().unwrap_or_default())?;
+    let vout = object["vout"]
+        .as_i64()
+        .ok_or_else(|| RpcError::type_error("JSON integer out of range"))?;
+    if vout < 0 {
+        return Err(RpcError::new(
+            RPC_INVALID_PARAMETER,
+            "Invalid parameter, vout cannot be negative",
+        ));
+    }
+    let vout =
+        u32::try_from(vout).map_err(|_| RpcError::type_error("JSON integer out of range"))?;
+    Ok(OutPoint::new(txid, vout))
+}
+
+/// `lockunspent`.
+pub fn lockunspent(loader: Arc<LocalWalletLoader>) -> Method {
+    let outpoint = vec![Param::optional("", ParamType::Obj, "").inner(vec![
+        Param::required("txid", ParamType::StrHex, "The transaction id"),
+        Param::required("vout", ParamType::Num, "The output number"),
+    ])];
+    Method::new("lockunspent", "wallet", "Updates list of temporarily unspendable outputs.\nTemporarily lock (unlock=false) or unlock (unlock=true) specified transaction outputs.\nIf no transaction outputs are specified when unlocking then all current locked transaction outputs are unlocked.\nA locked transaction output will not be chosen by automatic coin selection, when spending bitcoins.\nManually selected coins are automatically unlocked.\nLocks are stored in memory only, unless persistent=true, in which case they will be written to the\nwallet database and loaded on node start. Unwritten (persistent=false) locks are always cleared\n(by virtue of process exit) when a node stops or fails. Unlocking will clear both persistent and not.\nAlso see the listunspent call")
+        .param(Param::required("unlock", ParamType::Bool, "Whether to unlock (true) or lock (false) the specified transactions"))
+        .param(Param::default("transactions", ParamType::Arr, json!([]), "The transaction outputs and within each, the txid (string) vout (numeric).").inner(outpoint))
+        .param(Param::default("persistent", ParamType::Bool, false, "Whether to write/erase this lock in the wallet database, or keep the change in memory only. Ignored for unlocking."))
+        .result("true|false    (boolean) Whether the command was successful or not")
+        .examples(format!(
+            "{}\nLock the transaction persistently in the wallet database\n{}\nAs a JSON-RPC call\n{}",
+            lock_examples(),
+            rpc::help::example_cli("lockunspent", &format!("false {EXAMPLE_OUTPOINT} true")),
+            rpc::help::example_rpc("lockunspent", &format!("false, {EXAMPLE_OUTPOINT}")),
+        ))
+        .handler(move |p| {
+            let wallet = synced_wallet(&loader, p)?;
+            let unlock = p.arg::<bool>("unlock")?;
+            let persistent = p.maybe_arg::<bool>("persistent")?.unwrap_or(false);
+            let Some(items) = p.at(1).as_array() else {
+                if unlock {
+                    wallet.unlock_all_coins().map_err(wallet_error)?;
+                }
+                return Ok(true.into());
+            };
+            let outpoints = items.iter().map(outpoint_of).collect::<Result<Vec<_>, _>>()?;
+            wallet.lock_coins(unlock, &outpoints, persistent).map_err(wallet_error)?;
+            Ok(true.into())
+        })
+}
+
+/// `listlockunspent`.
+pub fn listlockunspent(loader: Arc<LocalWalletLoader>) -> Method {
+    Method::new("listlockunspent", "wallet", "Returns list of temporarily unspendable outputs.\nSee the lockunspent call to lock and unlock transactions for spending.")
+        .result(&super::rows(&[
+            ("[", "(json array)"),
+            ("  {", "(json object)"),
+            ("    \"txid\" : \"hex\",", "(string) The transaction id locked"),
+            ("    \"vout\" : n", "(numeric) The vout value"),
+            ("  },", ""),
+            ("  ...", ""),
+            ("]", ""),
+        ]))
+        .examples(format!(
+            "{}\nAs a JSON-RPC call\n{}",
+            lock_examples(),
+            rpc::help::example_rpc("listlockunspent", ""),
+        ))
+        .handler(move |p| {
+            let wallet = selected_wallet(&loader, p.uri())?;
+            let coins = wallet.locked_coins().map_err(wallet_error)?;
+            Ok(coins
+                .iter()
+                .map(|o| json!({"txid": o.txid.to_string(), "vout": o.vout}))
+                .collect())
+        })
 }

@@ -5,19 +5,31 @@
 //!
 //! - [`wallets`] — `createwallet`, `loadwallet`, `unloadwallet`, `listwallets`,
 //!   `listwalletdir`, `getwalletinfo`;
-//! - [`addresses`] — `getnewaddress`, `getrawchangeaddress`;
-//! - [`coins`] — `getbalance`, `getbalances`, `listunspent`;
-//! - [`send`] — `sendtoaddress`;
-//! - [`transactions`] — `listtransactions`, `gettransaction`.
+//! - [`addresses`] — `getnewaddress`, `getrawchangeaddress`, `getaddressinfo`;
+//! - [`coins`] — `getbalance`, `getbalances`, `listunspent`, `lockunspent`,
+//!   `listlockunspent`;
+//! - [`send`] — `sendtoaddress`, `sendmany`;
+//! - [`funded`] — `send`;
+//! - [`bump`] — `bumpfee`;
+//! - [`descriptors`] — `listdescriptors`, `rescanblockchain`;
+//! - [`psbt`] — `walletcreatefundedpsbt`, `walletprocesspsbt`;
+//! - [`transactions`] — `listtransactions`, `listsinceblock`, `gettransaction`,
+//!   `abandontransaction`.
 
 pub mod addresses;
+pub mod bump;
 pub mod coins;
+pub mod descriptors;
+pub mod funded;
+pub mod psbt;
 pub mod send;
 pub mod transactions;
 pub mod wallets;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_spend;
 
 use std::sync::Arc;
 
@@ -177,11 +189,23 @@ pub fn wallet_table(loader: Arc<LocalWalletLoader>) -> RpcTable {
         .register(wallets::getwalletinfo(loader.clone()))
         .register(addresses::getnewaddress(loader.clone()))
         .register(addresses::getrawchangeaddress(loader.clone()))
+        .register(addresses::getaddressinfo(loader.clone()))
         .register(coins::getbalance(loader.clone()))
         .register(coins::getbalances(loader.clone()))
         .register(coins::listunspent(loader.clone()))
+        .register(coins::lockunspent(loader.clone()))
+        .register(coins::listlockunspent(loader.clone()))
         .register(send::sendtoaddress(loader.clone()))
+        .register(send::sendmany(loader.clone()))
+        .register(funded::send_method(loader.clone()))
+        .register(bump::bumpfee(loader.clone()))
         .register(transactions::listtransactions(loader.clone()))
+        .register(psbt::walletcreatefundedpsbt(loader.clone()))
+        .register(psbt::walletprocesspsbt(loader.clone()))
+        .register(descriptors::listdescriptors(loader.clone()))
+        .register(descriptors::rescanblockchain(loader.clone()))
+        .register(transactions::listsinceblock(loader.clone()))
+        .register(transactions::abandontransaction(loader.clone()))
         .register(transactions::gettransaction(loader));
     table
 }

@@ -1,25 +1,28 @@
-//! Sending (Core's `wallet/rpc/spend.cpp`): `sendtoaddress`, with Core's fee options
-//! (`conf_target`/`estimate_mode` or `fee_rate` in sat/vB, never both) and Core's errors.
+//! Sending (Core's `wallet/rpc/spend.cpp`): `sendtoaddress`, `sendmany`, with Core's fee
+//! options (`conf_target`/`estimate_mode` or `fee_rate` in sat/vB, never both) and Core's
+//! errors.
 
 use std::sync::Arc;
 
 use interfaces::{Recipient, SendRequest};
 use rpc::amount::{amount_from_value, parse_fixed_point};
 use rpc::help::example_cli;
-use rpc::protocol::{RpcError, RPC_INVALID_PARAMETER};
-use rpc::{Method, Param, ParamType};
+use rpc::protocol::{RpcError, RPC_INVALID_ADDRESS_OR_KEY, RPC_INVALID_PARAMETER};
+use rpc::{Method, Param, ParamType, Params, RpcResult};
 use serde_json::{json, Value};
 
 use crate::rpc::{check_avoid_reuse, synced_wallet, wallet_error};
-use crate::wallet::{FeeMode, LocalWalletLoader, TxComments};
+use crate::wallet::{common_chain, FeeMode, LocalWallet, LocalWalletLoader, TxComments};
 
 /// Core's `estimateMaxBlocks` for the confirmation target check.
 const MAX_CONF_TARGET: i64 = 1008;
 /// Core's `EXAMPLE_ADDRESS[0]`.
 const EXAMPLE_ADDRESS: &str = "bc1q09vm5lfy0j5reeulh4x5752q25uqqvz34hufdl";
+/// Core's `EXAMPLE_ADDRESS[1]`.
+const EXAMPLE_ADDRESS_2: &str = "bc1q02ad21edsxd23d32dfgqqsz4vv4nmtfzuklhy3";
 
 /// Core's `FeeModesDetail` for `sendtoaddress`.
-const ESTIMATE_MODE_DESC: &str = "The fee estimate mode, must be one of (case insensitive):\nunset, economical, conservative \nunset means no mode set (economical mode is used if the transaction is replaceable;\notherwise, conservative mode is used). \neconomical estimates use a shorter time horizon, making them more\nresponsive to short-term drops in the prevailing fee market. This mode\npotentially returns a lower fee rate estimate.\nconservative estimates use a longer time horizon, making them\nless responsive to short-term drops in the prevailing fee market. This mode\npotentially returns a higher fee rate estimate.\n";
+pub(crate) const ESTIMATE_MODE_DESC: &str = "The fee estimate mode, must be one of (case insensitive):\nunset, economical, conservative \nunset means no mode set (economical mode is used if the transaction is replaceable;\notherwise, conservative mode is used). \neconomical estimates use a shorter time horizon, making them more\nresponsive to short-term drops in the prevailing fee market. This mode\npotentially returns a lower fee rate estimate.\nconservative estimates use a longer time horizon, making them\nless responsive to short-term drops in the prevailing fee market. This mode\npotentially returns a higher fee rate estimate.\n";
 
 /// Core's `FeeModeFromString`.
 fn fee_mode(text: &str) -> Result<FeeMode, RpcError> {
@@ -32,7 +35,7 @@ fn fee_mode(text: &str) -> Result<FeeMode, RpcError> {
 }
 
 /// Core's `SetFeeEstimateMode`: the explicit fee rate (sat/kvB), or the mode and target.
-fn fee_settings(
+pub(crate) fn fee_settings(
     conf_target: &Value,
     estimate_mode: &Value,
     fee_rate: &Value,
@@ -143,6 +146,164 @@ pub fn sendtoaddress(loader: Arc<LocalWalletLoader>) -> Method {
             }
             Ok(sent.txid.to_string().into())
         })
+}
+
+/// Core's `ParseOutputs` for a wallet send: `{address: amount}` in the given order, with
+/// Core's errors for a bad or repeated address.
+pub(crate) fn parse_amounts(
+    wallet: &LocalWallet,
+    amounts: &Value,
+) -> Result<Vec<(String, i64)>, RpcError> {
+    let object = amounts
+        .as_object()
+        .ok_or_else(|| RpcError::type_error("JSON value is not an object as expected"))?;
+    let chain = common_chain(wallet.options().network);
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    for (address, amount) in object {
+        if address == "data" {
+            return Err(RpcError::new(
+                RPC_INVALID_PARAMETER,
+                "Invalid parameter, data outputs are not supported by this wallet",
+            ));
+        }
+        let destination = rpc::address::decode_destination(address, chain).map_err(|_| {
+            RpcError::new(
+                RPC_INVALID_ADDRESS_OR_KEY,
+                format!("Invalid Bitcoin address: {address}"),
+            )
+        })?;
+        if !seen.insert(destination.script_pubkey()) {
+            return Err(RpcError::new(
+                RPC_INVALID_PARAMETER,
+                format!("Invalid parameter, duplicated address: {address}"),
+            ));
+        }
+        out.push((address.clone(), amount_from_value(amount)?));
+    }
+    Ok(out)
+}
+
+/// Core's `InterpretSubtractFeeFromOutputInstructions`: positions, or addresses among
+/// `destinations`.
+pub(crate) fn sffo_positions(
+    instructions: &Value,
+    destinations: &[String],
+) -> Result<Vec<usize>, RpcError> {
+    let invalid = |m: String| {
+        RpcError::new(
+            RPC_INVALID_PARAMETER,
+            format!("Invalid parameter 'subtract fee from output', {m}"),
+        )
+    };
+    let Some(items) = instructions.as_array() else {
+        return Ok(Vec::new());
+    };
+    let mut set = Vec::new();
+    for item in items {
+        let position = match item {
+            Value::String(text) => destinations
+                .iter()
+                .position(|d| d == text)
+                .map(|p| i64::try_from(p).unwrap_or(i64::MAX))
+                .ok_or_else(|| invalid(format!("destination {text} not found in tx outputs")))?,
+            Value::Number(n) => n
+                .as_i64()
+                .ok_or_else(|| RpcError::type_error("JSON integer out of range"))?,
+            other => {
+                return Err(invalid(format!(
+                    "invalid value type: {}",
+                    rpc::protocol::type_name(other)
+                )))
+            }
+        };
+        if set.iter().any(|p| i64::try_from(*p).ok() == Some(position)) {
+            return Err(invalid(format!("duplicated position: {position}")));
+        }
+        if position < 0 {
+            return Err(invalid(format!("negative position: {position}")));
+        }
+        let index = usize::try_from(position).unwrap_or(usize::MAX);
+        if index >= destinations.len() {
+            return Err(invalid(format!("position too large: {position}")));
+        }
+        set.push(index);
+    }
+    Ok(set)
+}
+
+/// `sendmany`'s handler.
+fn send_many(loader: &LocalWalletLoader, p: &Params<'_>) -> RpcResult {
+    let wallet = synced_wallet(loader, p)?;
+    if p.at(0).as_str().is_some_and(|d| !d.is_empty()) {
+        return Err(RpcError::new(
+            RPC_INVALID_PARAMETER,
+            "Dummy value must be set to \"\"",
+        ));
+    }
+    let comments = TxComments {
+        comment: nonempty(p.maybe_arg::<String>("comment")?),
+        comment_to: None,
+    };
+    let replaceable = p.maybe_arg::<bool>("replaceable")?.unwrap_or(true);
+    let (fee_per_kvb, conf_target, mode) = fee_settings(p.at(6), p.at(7), p.at(8))?;
+    let amounts = parse_amounts(&wallet, p.at(1))?;
+    let destinations: Vec<String> = amounts.iter().map(|(a, _)| a.clone()).collect();
+    let sffo = sffo_positions(p.at(4), &destinations)?;
+    let recipients = amounts
+        .into_iter()
+        .enumerate()
+        .map(|(i, (address, amount))| Recipient {
+            address,
+            amount,
+            subtract_fee: sffo.contains(&i),
+        })
+        .collect();
+    let request = SendRequest {
+        recipients,
+        fee_per_kvb,
+        conf_target,
+        replaceable,
+    };
+    let sent = wallet
+        .send_with(&request, mode, comments)
+        .map_err(wallet_error)?;
+    if p.arg::<bool>("verbose")? {
+        return Ok(json!({"txid": sent.txid.to_string(), "fee_reason": sent.fee_reason}));
+    }
+    Ok(sent.txid.to_string().into())
+}
+
+/// `sendmany`.
+pub fn sendmany(loader: Arc<LocalWalletLoader>) -> Method {
+    let pair = format!("\\\"{EXAMPLE_ADDRESS}\\\":0.01,\\\"{EXAMPLE_ADDRESS_2}\\\":0.02");
+    let txid_desc = "(string) The transaction id for the send. Only 1 transaction is created regardless of\nthe number of addresses.";
+    Method::new("sendmany", "wallet", "Send multiple times. Amounts are double-precision floating point numbers.\nRequires wallet passphrase to be set with walletpassphrase call if wallet is encrypted.")
+        .param(Param::default("dummy", ParamType::Str, "\"\"", "Must be set to \"\" for backwards compatibility.").oneline("\"\""))
+        .param(Param::required("amounts", ParamType::ObjUserKeys, "The addresses and amounts").inner(vec![Param::required("address", ParamType::Amount, "The bitcoin address is the key, the numeric amount (can be string) in BTC is the value")]))
+        .param(Param::optional("minconf", ParamType::Num, "Ignored dummy value"))
+        .param(Param::optional("comment", ParamType::Str, "A comment"))
+        .param(Param::optional("subtractfeefrom", ParamType::Arr, "The addresses.\nThe fee will be equally deducted from the amount of each selected address.\nThose recipients will receive less bitcoins than you enter in their corresponding amount field.\nIf no addresses are specified here, the sender pays the fee.").inner(vec![Param::optional("address", ParamType::Str, "Subtract fee from this address")]))
+        .param(Param::hint("replaceable", ParamType::Bool, "wallet default", "Signal that this transaction can be replaced by a transaction (BIP 125)"))
+        .param(Param::hint("conf_target", ParamType::Num, "wallet -txconfirmtarget", "Confirmation target in blocks"))
+        .param(Param::default("estimate_mode", ParamType::Str, "unset", ESTIMATE_MODE_DESC))
+        .param(Param::hint("fee_rate", ParamType::Amount, "not set, fall back to wallet fee estimation", "Specify a fee rate in sat/vB."))
+        .param(Param::default("verbose", ParamType::Bool, false, "If true, return extra information about the transaction."))
+        .result_when("if verbose is not set or set to false", &format!("\"hex\"    {txid_desc}"))
+        .result_when("if verbose is set to true", &crate::rpc::rows(&[
+            ("{", "(json object)"),
+            ("  \"txid\" : \"hex\",", txid_desc),
+            ("  \"fee_reason\" : \"str\"", "(string) The transaction fee reason."),
+            ("}", ""),
+        ]))
+        .examples(format!(
+            "\nSend two amounts to two different addresses:\n{}\nSend two amounts to two different addresses setting the confirmation and comment:\n{}\nSend two amounts to two different addresses, subtract fee from amount:\n{}\nAs a JSON-RPC call\n{}",
+            example_cli("sendmany", &format!("\"\" \"{{{pair}}}\"")),
+            example_cli("sendmany", &format!("\"\" \"{{{pair}}}\" 6 \"testing\"")),
+            example_cli("sendmany", &format!("\"\" \"{{{pair}}}\" 1 \"\" \"[\\\"{EXAMPLE_ADDRESS}\\\",\\\"{EXAMPLE_ADDRESS_2}\\\"]\"")),
+            rpc::help::example_rpc("sendmany", &format!("\"\", {{\"{EXAMPLE_ADDRESS}\":0.01,\"{EXAMPLE_ADDRESS_2}\":0.02}}, 6, \"testing\"")),
+        ))
+        .handler(move |p| send_many(&loader, p))
 }
 
 #[cfg(test)]

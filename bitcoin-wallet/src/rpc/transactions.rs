@@ -1,16 +1,19 @@
-//! The wallet's transactions (Core's `wallet/rpc/transactions.cpp`): `listtransactions` and
-//! `gettransaction`, with Core's entries (`ListTransactions`, `WalletTxToJSON`).
+//! The wallet's transactions (Core's `wallet/rpc/transactions.cpp`): `listtransactions`,
+//! `listsinceblock`, `gettransaction` and `abandontransaction`, with Core's entries
+//! (`ListTransactions`, `WalletTxToJSON`).
 
 use std::sync::Arc;
 
 use rpc::amount::amount_to_value;
 use rpc::protocol::{RpcError, RPC_INVALID_ADDRESS_OR_KEY, RPC_INVALID_PARAMETER};
-use rpc::{Method, Param, ParamType};
+use rpc::{Method, Param, ParamType, Params, RpcResult};
 use serde_json::{json, Map, Value};
 
 use crate::rpc::{examples, label_from, parse_txid, rows, synced_wallet, wallet_error};
 use crate::wallet::history::{to_i64, OutputRecord, TxRecord};
 use crate::wallet::{LocalWallet, LocalWalletLoader};
+use bdk_wallet::bitcoin::hashes::Hash as _;
+use bdk_wallet::bitcoin::BlockHash;
 
 /// Core's `WalletTxToJSON`.
 fn push_wallet_tx(entry: &mut Map<String, Value>, r: &TxRecord) {
@@ -276,5 +279,112 @@ pub fn gettransaction(loader: Arc<LocalWalletLoader>) -> Method {
                 .map_err(wallet_error)?
                 .ok_or_else(|| RpcError::new(RPC_INVALID_ADDRESS_OR_KEY, "Invalid or non-wallet transaction id"))?;
             Ok(transaction_json(&wallet, &record, verbose))
+        })
+}
+
+/// Core's example transaction id.
+const EXAMPLE_TXID: &str = "\"1075db55d416d3ca199f55b6084e2115b9345e16c5cf302fc80e9d5fbf5d48d\"";
+/// Core's example block of `listsinceblock`.
+const EXAMPLE_BLOCK: &str = "\"000000000000000bacf66f7497b7dc45ef753ee9a7d38571037cdb1a57f663ad\"";
+
+/// `listsinceblock`'s handler.
+fn list_since_block(loader: &LocalWalletLoader, p: &Params<'_>) -> RpcResult {
+    let wallet = synced_wallet(loader, p)?;
+    let since = match p.maybe_arg::<&str>("blockhash")? {
+        Some(text) if !text.is_empty() => {
+            let hash = BlockHash::from_byte_array(rpc::hex::parse_hash_v(text, "blockhash")?);
+            let fork = wallet.fork_point(&hash).map_err(wallet_error)?;
+            Some(fork.ok_or_else(|| RpcError::new(RPC_INVALID_ADDRESS_OR_KEY, "Block not found"))?)
+        }
+        _ => None,
+    };
+    let target = p.arg::<i64>("target_confirmations")?;
+    if target < 1 {
+        return Err(RpcError::new(RPC_INVALID_PARAMETER, "Invalid parameter"));
+    }
+    let include_removed = p.arg::<bool>("include_removed")?;
+    if p.arg::<bool>("include_change")? {
+        return Err(RpcError::new(
+            RPC_INVALID_PARAMETER,
+            "include_change is not supported by this wallet",
+        ));
+    }
+    let label = p
+        .maybe_arg::<&str>("label")?
+        .map(|l| label_from(Some(l)))
+        .transpose()?;
+    let tip_height = wallet.last_processed().map_err(wallet_error)?.1;
+    let depth = since.map(|(fork, _)| i64::from(tip_height) + 1 - i64::from(fork));
+    let mut transactions = Vec::new();
+    for record in wallet.history().map_err(wallet_error)? {
+        if depth.is_none_or(|d| i64::from(record.confirmations) < d) {
+            entries(&record, true, label.as_deref(), &mut transactions);
+        }
+    }
+    let target = u32::try_from(target)
+        .unwrap_or(u32::MAX)
+        .min(tip_height + 1);
+    let last = wallet
+        .block_hash_at(tip_height + 1 - target)
+        .map_err(wallet_error)?;
+    let mut out = Map::new();
+    out.insert("transactions".into(), Value::Array(transactions));
+    if include_removed {
+        // Blocks that left the chain are forgotten by the wallet: nothing to list from them.
+        out.insert("removed".into(), json!([]));
+    }
+    out.insert("lastblock".into(), last.to_string().into());
+    Ok(Value::Object(out))
+}
+
+/// `listsinceblock`.
+pub fn listsinceblock(loader: Arc<LocalWalletLoader>) -> Method {
+    let indented: Vec<(String, &str)> = ENTRY_ROWS
+        .iter()
+        .map(|(l, r)| (format!("  {l}"), *r))
+        .collect();
+    let mut result: Vec<(String, String)> = vec![
+        ("{".into(), "(json object)".into()),
+        ("  \"transactions\" : [".into(), "(json array)".into()),
+        ("    {".into(), "(json object)".into()),
+    ];
+    result.extend(indented.into_iter().map(|(l, r)| (l, r.to_string())));
+    result.extend([
+        ("    },", ""),
+        ("    ...", ""),
+        ("  ],", ""),
+        ("  \"removed\" : [", "(json array, optional) <structure is the same as \"transactions\" above, only present if include_removed=true>\nNote: transactions that were re-added in the active chain will appear as-is in this array, and may thus have a positive confirmation count."),
+        ("    ...", ""),
+        ("  ],", ""),
+        ("  \"lastblock\" : \"hex\"", "(string) The hash of the block (target_confirmations-1) from the best block on the main chain, or the genesis hash if the referenced block does not exist yet. This is used to detect new blocks."),
+        ("}", ""),
+    ].map(|(l, r)| (l.to_string(), r.to_string())));
+    Method::new("listsinceblock", "wallet", "Get all transactions in blocks since block [blockhash], or all transactions if omitted.\nIf \"blockhash\" is no longer a part of the main chain, transactions from the fork point onward are included.\nAdditionally, if include_removed is set, transactions affecting the wallet which were removed are returned in the \"removed\" array.")
+        .param(Param::optional("blockhash", ParamType::Str, "If set, the block hash to list transactions since, otherwise list all transactions."))
+        .param(Param::default("target_confirmations", ParamType::Num, 1, "Return the nth block hash from the main chain. e.g. 1 would mean the best block hash. Note: this is not used as a filter, but only affects [lastblock] in the return value"))
+        .param(Param::default("include_watchonly", ParamType::Bool, false, "(DEPRECATED) No longer used"))
+        .param(Param::default("include_removed", ParamType::Bool, true, "Show transactions that were removed due to a reorg in the \"removed\" array\n(not guaranteed to work on pruned nodes)"))
+        .param(Param::default("include_change", ParamType::Bool, false, "Also add entries for change outputs.\n"))
+        .param(Param::optional("label", ParamType::Str, "Return only incoming transactions paying to addresses with the specified label.\n"))
+        .result(&crate::rpc::layout(&result))
+        .examples(
+            rpc::help::example_cli("listsinceblock", "")
+                + &rpc::help::example_cli("listsinceblock", &format!("{EXAMPLE_BLOCK} 6"))
+                + &rpc::help::example_rpc("listsinceblock", &format!("{EXAMPLE_BLOCK}, 6")),
+        )
+        .handler(move |p| list_since_block(&loader, p))
+}
+
+/// `abandontransaction`.
+pub fn abandontransaction(loader: Arc<LocalWalletLoader>) -> Method {
+    Method::new("abandontransaction", "wallet", "Mark in-wallet transaction <txid> as abandoned\nThis will mark this transaction and all its in-wallet descendants as abandoned which will allow\nfor their inputs to be respent.  It can be used to replace \"stuck\" or evicted transactions.\nIt only works on transactions which are not included in a block and are not currently in the mempool.\nIt has no effect on transactions which are already abandoned.")
+        .param(Param::required("txid", ParamType::StrHex, "The transaction id"))
+        .result("null    (json null)")
+        .examples(examples("abandontransaction", EXAMPLE_TXID, EXAMPLE_TXID))
+        .handler(move |p| {
+            let wallet = synced_wallet(&loader, p)?;
+            let txid = parse_txid("txid", p.arg::<&str>("txid")?)?;
+            wallet.abandon_transaction(&txid).map_err(wallet_error)?;
+            Ok(Value::Null)
         })
 }

@@ -254,13 +254,18 @@ pub fn getwalletinfo(loader: Arc<LocalWalletLoader>) -> Method {
     .handler(move |p| {
         let wallet = synced_wallet(&loader, p)?;
         let d = wallet.details().map_err(wallet_error)?;
-        Ok(json!({
+        let mut info = json!({
             "walletname": d.name,
             "walletversion": 169900,
             "format": "sqlite",
             "txcount": d.tx_count,
             "keypoolsize": d.keypool_size,
             "keypoolsize_hd_internal": d.keypool_size_internal,
+        });
+        if wallet.vault.is_encrypted() {
+            info["unlocked_until"] = json!(wallet.vault.unlocked_until());
+        }
+        let rest = json!({
             "private_keys_enabled": true,
             "avoid_reuse": false,
             "scanning": false,
@@ -270,6 +275,10 @@ pub fn getwalletinfo(loader: Arc<LocalWalletLoader>) -> Method {
             "birthtime": d.birthtime,
             "flags": ["last_hardened_xpub_cached", "descriptor_wallet"],
             "lastprocessedblock": last_processed_json(d.last_processed),
-        }))
+        });
+        if let (Some(info), Value::Object(rest)) = (info.as_object_mut(), rest) {
+            info.extend(rest);
+        }
+        Ok(info)
     })
 }

@@ -20,6 +20,14 @@ const NOT_FOUND: i32 = -18;
 const ALREADY_LOADED: i32 = -35;
 /// Core's `RPC_MISC_ERROR`.
 const MISC_ERROR: i32 = -1;
+/// Core's `RPC_INVALID_PARAMETER`.
+const INVALID_PARAMETER: i32 = -8;
+/// Core's `RPC_WALLET_UNLOCK_NEEDED`.
+const UNLOCK_NEEDED: i32 = -13;
+/// Core's `RPC_WALLET_PASSPHRASE_INCORRECT`.
+const PASSPHRASE_INCORRECT: i32 = -14;
+/// Core's `RPC_WALLET_WRONG_ENC_STATE`.
+const WRONG_ENC_STATE: i32 = -15;
 
 /// Why a wallet operation failed, in Core's words.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -84,6 +92,31 @@ pub enum WalletError {
     /// Reading or writing the wallet's files or database failed.
     #[error("{0}")]
     Storage(String),
+    /// A request the wallet's state rules out (Core's `RPC_INVALID_PARAMETER` cases:
+    /// unknown transaction, output already locked, ...).
+    #[error("{0}")]
+    InvalidParameter(String),
+    /// A transaction the wallet does not hold (Core's `Invalid or non-wallet transaction id`).
+    #[error("Invalid or non-wallet transaction id")]
+    UnknownTransaction,
+    /// A wallet transaction the operation does not apply to (Core's
+    /// `Transaction not eligible for abandonment`).
+    #[error("{0}")]
+    NotEligible(String),
+    /// An operation the wallet's state refuses (Core's `RPC_WALLET_ERROR` cases of
+    /// `bumpfee`: already mined, already bumped, inputs not the wallet's).
+    #[error("{0}")]
+    Refused(String),
+    /// Signing needs the keys of a locked wallet.
+    #[error("Error: Please enter the wallet passphrase with walletpassphrase first.")]
+    Locked,
+    /// The passphrase does not decrypt the keys.
+    #[error("Error: The wallet passphrase entered was incorrect.")]
+    WrongPassphrase,
+    /// An encryption operation the wallet's state rules out (encrypting an encrypted
+    /// wallet, unlocking an unencrypted one); the text is Core's.
+    #[error("{0}")]
+    WrongEncryptionState(String),
 }
 
 impl WalletError {
@@ -104,6 +137,12 @@ impl WalletError {
             }
             WalletError::AlreadyLoaded(_) => ALREADY_LOADED,
             WalletError::Chain(_) => MISC_ERROR,
+            WalletError::InvalidParameter(_) => INVALID_PARAMETER,
+            WalletError::UnknownTransaction | WalletError::NotEligible(_) => INVALID_ADDRESS_OR_KEY,
+            WalletError::Refused(_) => WALLET_ERROR,
+            WalletError::Locked => UNLOCK_NEEDED,
+            WalletError::WrongPassphrase => PASSPHRASE_INCORRECT,
+            WalletError::WrongEncryptionState(_) => WRONG_ENC_STATE,
             WalletError::InvalidName(_)
             | WalletError::AlreadyExists(_)
             | WalletError::Corrupt { .. }

@@ -109,6 +109,8 @@ pub struct UnspentRecord {
     pub address: Option<String>,
     /// The address's label.
     pub label: Option<String>,
+    /// Whether the user locked it (`lockunspent`): coin selection and `listunspent` skip it.
+    pub locked: bool,
 }
 
 /// Satoshis as `i64`, saturating.
@@ -354,6 +356,7 @@ impl<'a> Ledger<'a> {
                 in_mempool: confirmations == 0 && self.in_mempool.contains_key(&txid),
                 address,
                 label,
+                locked: self.store.is_locked(&utxo.outpoint),
                 txout: utxo.txout,
             });
         }

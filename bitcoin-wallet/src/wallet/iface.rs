@@ -7,8 +7,8 @@ use std::sync::Arc;
 use bdk_wallet::bitcoin::consensus::serialize;
 use bdk_wallet::bitcoin::hashes::Hash;
 use interfaces::{
-    BlockRef, Error, SendRequest, SentTransaction, Wallet, WalletBalances, WalletInfo,
-    WalletLoader, WalletTransaction,
+    BlockRef, Error, Handler, LoadWalletNotify, SendRequest, SentTransaction, Wallet,
+    WalletBalances, WalletInfo, WalletLoader, WalletNotifications, WalletTransaction,
 };
 
 use crate::wallet::files;
@@ -69,6 +69,29 @@ impl Wallet for LocalWallet {
     fn get_info(&self) -> Result<WalletInfo, Error> {
         Ok(self.info()?)
     }
+
+    fn handle_notifications(
+        &self,
+        notifications: Arc<dyn WalletNotifications>,
+    ) -> Result<Box<dyn Handler>, Error> {
+        self.subscribe(notifications)
+    }
+
+    fn encrypt(&self, passphrase: &str) -> Result<(), Error> {
+        Ok(self.encrypt_keys(passphrase)?)
+    }
+
+    fn lock(&self) -> Result<(), Error> {
+        Ok(self.lock_keys()?)
+    }
+
+    fn unlock(&self, passphrase: &str, timeout_secs: u64) -> Result<(), Error> {
+        Ok(self.unlock_keys(passphrase, timeout_secs)?)
+    }
+
+    fn change_passphrase(&self, old: &str, new: &str) -> Result<(), Error> {
+        Ok(self.change_passphrase_of_keys(old, new)?)
+    }
 }
 
 /// A loaded wallet as the loader hands it out.
@@ -95,6 +118,24 @@ impl Wallet for SharedWallet {
     }
     fn get_info(&self) -> Result<WalletInfo, Error> {
         self.0.get_info()
+    }
+    fn handle_notifications(
+        &self,
+        notifications: Arc<dyn WalletNotifications>,
+    ) -> Result<Box<dyn Handler>, Error> {
+        self.0.handle_notifications(notifications)
+    }
+    fn encrypt(&self, passphrase: &str) -> Result<(), Error> {
+        self.0.encrypt(passphrase)
+    }
+    fn lock(&self) -> Result<(), Error> {
+        Wallet::lock(self.0.as_ref())
+    }
+    fn unlock(&self, passphrase: &str, timeout_secs: u64) -> Result<(), Error> {
+        self.0.unlock(passphrase, timeout_secs)
+    }
+    fn change_passphrase(&self, old: &str, new: &str) -> Result<(), Error> {
+        self.0.change_passphrase(old, new)
     }
 }
 
@@ -132,6 +173,12 @@ impl WalletLoader for SharedLoader {
     fn get_wallet(&self, name: &str) -> Result<Box<dyn Wallet>, Error> {
         self.0.get_wallet(name)
     }
+    fn handle_load_wallet(
+        &self,
+        callback: Arc<dyn LoadWalletNotify>,
+    ) -> Result<Box<dyn Handler>, Error> {
+        self.0.handle_load_wallet(callback)
+    }
 }
 
 impl WalletLoader for LocalWalletLoader {
@@ -158,5 +205,16 @@ impl WalletLoader for LocalWalletLoader {
 
     fn get_wallet(&self, name: &str) -> Result<Box<dyn Wallet>, Error> {
         Ok(boxed(self.get(name)?))
+    }
+
+    fn handle_load_wallet(
+        &self,
+        callback: Arc<dyn LoadWalletNotify>,
+    ) -> Result<Box<dyn Handler>, Error> {
+        self.shared_state()
+            .load_subscribers
+            .subscribe("wallet-load-notify", move |wallet| {
+                callback.call(boxed(wallet.clone()))
+            })
     }
 }

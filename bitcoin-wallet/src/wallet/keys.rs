@@ -1,6 +1,9 @@
 //! A wallet's private key material: the BIP84 descriptors derived from a random seed, kept in
 //! `keys.json` (mode 0600, written atomically) next to the BDK store, which holds only the
 //! public descriptors. Signing uses signers built from these descriptors.
+//!
+//! Once a passphrase is set the file holds the public descriptors in the clear and the
+//! private ones sealed ([`crate::wallet::crypt`]; format version 2).
 
 use std::path::Path;
 
@@ -12,21 +15,28 @@ use bdk_wallet::signer::SignersContainer;
 use bdk_wallet::KeychainKind;
 use serde_json::{json, Value};
 
+use crate::wallet::crypt::Sealed;
 use crate::wallet::error::WalletError;
 use crate::wallet::files::{write_atomic, KEYS_FILE};
 
-/// The format version written to `keys.json`.
+/// The format version of `keys.json` with private descriptors in the clear.
 const KEYS_VERSION: u64 = 1;
+/// The format version of `keys.json` with the private descriptors encrypted.
+const SEALED_KEYS_VERSION: u64 = 2;
 
-/// The private descriptors of one wallet and when it was made.
+/// The descriptors of one wallet and when it was made: private ones in the clear, or
+/// public ones with the private ones sealed under a passphrase.
 #[derive(Clone, PartialEq, Eq)]
 pub struct KeyMaterial {
-    /// The receiving descriptor (`wpkh(xprv/84h/<coin>h/0h/0/*)`).
+    /// The receiving descriptor (`wpkh(xprv/84h/<coin>h/0h/0/*)`, or its public form when
+    /// `sealed`).
     pub external: String,
     /// The change descriptor (`.../1/*`).
     pub internal: String,
     /// When the wallet was created (seconds since the epoch; Core's `birthtime`).
     pub birthtime: i64,
+    /// The private descriptors, encrypted (`None`: `external`/`internal` are private).
+    pub sealed: Option<Sealed>,
 }
 
 impl std::fmt::Debug for KeyMaterial {
@@ -59,6 +69,68 @@ impl KeyMaterial {
             external: format!("wpkh({master}/84h/{coin}h/0h/0/*)"),
             internal: format!("wpkh({master}/84h/{coin}h/0h/1/*)"),
             birthtime,
+            sealed: None,
+        })
+    }
+
+    /// Whether the private descriptors are encrypted.
+    pub fn is_encrypted(&self) -> bool {
+        self.sealed.is_some()
+    }
+
+    /// The same keys with public descriptors only (what the store is opened with).
+    pub fn public(
+        &self,
+        secp: &Secp256k1<All>,
+        network: Network,
+        wallet_name: &str,
+    ) -> Result<KeyMaterial, WalletError> {
+        let public = |descriptor: &str| {
+            descriptor
+                .into_wallet_descriptor(secp, NetworkKind::from(network))
+                .map(|(d, _)| d.to_string())
+                .map_err(|e| WalletError::corrupt(wallet_name, format!("{KEYS_FILE}: {e}")))
+        };
+        Ok(KeyMaterial {
+            external: public(&self.external)?,
+            internal: public(&self.internal)?,
+            birthtime: self.birthtime,
+            sealed: self.sealed.clone(),
+        })
+    }
+
+    /// These (private) keys sealed under `passphrase`: public descriptors in the clear.
+    pub fn seal(
+        &self,
+        passphrase: &str,
+        secp: &Secp256k1<All>,
+        network: Network,
+        wallet_name: &str,
+    ) -> Result<KeyMaterial, WalletError> {
+        let secret = json!({"external": self.external, "internal": self.internal}).to_string();
+        let sealed = Sealed::seal(secret.as_bytes(), passphrase)?;
+        let mut public = self.public(secp, network, wallet_name)?;
+        public.sealed = Some(sealed);
+        Ok(public)
+    }
+
+    /// The private keys of sealed keys, decrypted with `passphrase`
+    /// ([`WalletError::WrongPassphrase`] when it is not the one they were sealed under).
+    pub fn unseal(&self, passphrase: &str, wallet_name: &str) -> Result<KeyMaterial, WalletError> {
+        let Some(sealed) = &self.sealed else {
+            return Ok(self.clone());
+        };
+        let mut secret = sealed.open(passphrase)?;
+        let value: Result<Value, _> = serde_json::from_slice(&secret);
+        secret.fill(0);
+        let corrupt = || WalletError::corrupt(wallet_name, format!("{KEYS_FILE}: bad sealed keys"));
+        let value = value.map_err(|_| corrupt())?;
+        let field = |key: &str| value.get(key).and_then(Value::as_str).map(str::to_string);
+        Ok(KeyMaterial {
+            external: field("external").ok_or_else(corrupt)?,
+            internal: field("internal").ok_or_else(corrupt)?,
+            birthtime: self.birthtime,
+            sealed: None,
         })
     }
 
@@ -92,12 +164,16 @@ impl KeyMaterial {
 
     /// Writes `keys.json` into `dir` (mode 0600, atomically).
     pub fn write(&self, dir: &Path) -> Result<(), WalletError> {
-        let value = json!({
+        let mut value = json!({
             "version": KEYS_VERSION,
             "external": self.external,
             "internal": self.internal,
             "birthtime": self.birthtime,
         });
+        if let Some(sealed) = &self.sealed {
+            value["version"] = json!(SEALED_KEYS_VERSION);
+            value["sealed"] = sealed.to_json();
+        }
         let text = serde_json::to_string_pretty(&value)
             .map_err(|e| WalletError::Storage(e.to_string()))?;
         write_atomic(&dir.join(KEYS_FILE), format!("{text}\n").as_bytes(), 0o600)
@@ -111,9 +187,16 @@ impl KeyMaterial {
             .map_err(|e| corrupt(format!("cannot read {KEYS_FILE}: {e}")))?;
         let value: Value = serde_json::from_str(&text)
             .map_err(|e| corrupt(format!("{KEYS_FILE} is not valid JSON: {e}")))?;
-        if value.get("version").and_then(Value::as_u64) != Some(KEYS_VERSION) {
-            return Err(corrupt(format!("{KEYS_FILE} has an unknown version")));
-        }
+        let sealed = match value.get("version").and_then(Value::as_u64) {
+            Some(KEYS_VERSION) => None,
+            Some(SEALED_KEYS_VERSION) => Some(
+                value
+                    .get("sealed")
+                    .and_then(Sealed::from_json)
+                    .ok_or_else(|| corrupt(format!("{KEYS_FILE} has bad sealed keys")))?,
+            ),
+            _ => return Err(corrupt(format!("{KEYS_FILE} has an unknown version"))),
+        };
         let text_field = |key: &str| {
             value
                 .get(key)
@@ -125,6 +208,7 @@ impl KeyMaterial {
             external: text_field("external")?,
             internal: text_field("internal")?,
             birthtime: value.get("birthtime").and_then(Value::as_i64).unwrap_or(0),
+            sealed,
         })
     }
 }
@@ -160,5 +244,24 @@ mod tests {
         std::fs::write(dir.path().join(KEYS_FILE), "{\"version\": 1}").expect("write");
         let e = KeyMaterial::read(dir.path(), "w").expect_err("corrupt");
         assert!(e.to_string().contains("Wallet corrupted"), "{e}");
+    }
+
+    #[test]
+    fn sealed_keys_hold_no_private_key() {
+        let secp = Secp256k1::new();
+        let keys = KeyMaterial::generate(Network::Regtest, 7).expect("keys");
+        let sealed = keys
+            .seal("pass", &secp, Network::Regtest, "w")
+            .expect("seal");
+        assert!(sealed.is_encrypted() && !keys.is_encrypted());
+        assert!(sealed.external.contains("tpub") && !sealed.external.contains("tprv"));
+        let dir = tempfile::tempdir().expect("tempdir");
+        sealed.write(dir.path()).expect("write");
+        let text = std::fs::read_to_string(dir.path().join(KEYS_FILE)).expect("read");
+        assert!(!text.contains("tprv"), "{text}");
+        let read = KeyMaterial::read(dir.path(), "w").expect("read");
+        assert_eq!(read, sealed);
+        assert_eq!(read.unseal("pass", "w").expect("unseal"), keys);
+        assert_eq!(read.unseal("wrong", "w"), Err(WalletError::WrongPassphrase));
     }
 }

@@ -16,6 +16,7 @@ use bdk_wallet::Update;
 use interfaces::{Chain, Handler};
 
 use crate::wallet::error::WalletError;
+use crate::wallet::events::Subscribers;
 use crate::wallet::files::{self, DB_FILE, KEYS_FILE};
 use crate::wallet::keys::KeyMaterial;
 use crate::wallet::local::LocalWallet;
@@ -111,6 +112,7 @@ impl LocalWalletLoader {
             options,
             wallets: Mutex::new(Vec::new()),
             load_lock: Mutex::new(()),
+            load_subscribers: Subscribers::default(),
         });
         let (wake, wakes) = mpsc::channel();
         let thread_shared = shared.clone();
@@ -139,6 +141,11 @@ impl LocalWalletLoader {
     /// The wallets directory.
     pub fn wallets_dir(&self) -> &Path {
         &self.shared.wallets_dir
+    }
+
+    /// What the loader, its notification subscriber and its sync thread share.
+    pub(crate) fn shared_state(&self) -> &Shared {
+        &self.shared
     }
 
     /// The options every wallet is loaded with.
@@ -187,8 +194,9 @@ impl LocalWalletLoader {
     }
 
     fn register(&self, wallet: Arc<LocalWallet>) {
-        lock(&self.shared.wallets).push(wallet);
+        lock(&self.shared.wallets).push(wallet.clone());
         self.save_session();
+        self.shared.load_subscribers.publish(&wallet);
     }
 
     /// Keeps the session file listing the loaded wallets from now on, after loading the
@@ -227,11 +235,6 @@ impl LocalWalletLoader {
         load_on_startup: Option<bool>,
     ) -> Result<(Arc<LocalWallet>, Vec<String>), WalletError> {
         files::validate_name(name)?;
-        if !passphrase.is_empty() {
-            return Err(WalletError::Unsupported(
-                "encryption not supported yet".into(),
-            ));
-        }
         let _loading = lock(&self.shared.load_lock);
         let dir = files::wallet_dir(&self.shared.wallets_dir, name);
         if dir.join(DB_FILE).exists() || dir.join(KEYS_FILE).exists() {
@@ -239,7 +242,7 @@ impl LocalWalletLoader {
         }
         let created_dir = !dir.exists();
         fs::create_dir_all(&dir).map_err(|e| WalletError::storage("Failed to create", &dir, e))?;
-        let made = self.make_wallet(name, &dir);
+        let made = self.make_wallet(name, &dir, passphrase);
         let wallet = match made {
             Ok(wallet) => wallet,
             Err(e) => {
@@ -263,10 +266,19 @@ impl LocalWalletLoader {
         ))
     }
 
-    fn make_wallet(&self, name: &str, dir: &Path) -> Result<Arc<LocalWallet>, WalletError> {
+    fn make_wallet(
+        &self,
+        name: &str,
+        dir: &Path,
+        passphrase: &str,
+    ) -> Result<Arc<LocalWallet>, WalletError> {
         let network = self.shared.options.network;
         let birthtime = i64::try_from(now()).unwrap_or(0);
-        let keys = KeyMaterial::generate(network, birthtime)?;
+        let mut keys = KeyMaterial::generate(network, birthtime)?;
+        if !passphrase.is_empty() {
+            let secp = bdk_wallet::bitcoin::secp256k1::Secp256k1::new();
+            keys = keys.seal(passphrase, &secp, network, name)?;
+        }
         keys.write(dir)?;
         let mut store = Store::create(dir, name, &keys, network)?;
         start_at_tip(&mut store, self.shared.chain.as_ref())?;

@@ -8,14 +8,15 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use bdk_wallet::bitcoin::hashes::Hash as _;
 use bdk_wallet::bitcoin::{BlockHash, Transaction, Txid};
-use bdk_wallet::signer::SignersContainer;
 use bdk_wallet::KeychainKind;
 use interfaces::{BlockRef, Chain, WalletBalances, WalletInfo};
 
 use crate::wallet::error::WalletError;
+use crate::wallet::events::Notifier;
 use crate::wallet::history::{to_i64, Ledger, TxRecord, UnspentRecord};
 use crate::wallet::keys::KeyMaterial;
 use crate::wallet::store::{Store, LOOKAHEAD};
+use crate::wallet::vault::Vault;
 use crate::wallet::WalletOptions;
 
 /// The mutable state of a loaded wallet.
@@ -34,11 +35,15 @@ pub struct LocalWallet {
     pub(crate) dir: PathBuf,
     pub(crate) chain: Arc<dyn Chain>,
     pub(crate) options: WalletOptions,
+    /// Its keys with public descriptors (the private ones are in `vault`).
     pub(crate) keys: KeyMaterial,
-    pub(crate) signers: [SignersContainer; 2],
+    /// Its signing keys, while available.
+    pub(crate) vault: Vault,
     pub(crate) state: Mutex<State>,
     /// Held while syncing or sending, so that neither interleaves with the other.
     pub(crate) sync_lock: Mutex<()>,
+    /// Its notification subscribers.
+    pub(crate) notifier: Arc<Notifier>,
 }
 
 impl std::fmt::Debug for LocalWallet {
@@ -88,20 +93,22 @@ impl LocalWallet {
         keys: KeyMaterial,
         store: Store,
     ) -> Result<LocalWallet, WalletError> {
-        let signers = keys.signers(store.wallet.secp_ctx(), options.network, name)?;
+        let public = keys.public(store.wallet.secp_ctx(), options.network, name)?;
+        let vault = Vault::new(keys, options.network, name)?;
         Ok(LocalWallet {
             name: name.to_string(),
             dir: dir.to_path_buf(),
             chain,
             options,
-            keys,
-            signers,
+            keys: public,
+            vault,
             state: Mutex::new(State {
                 store,
                 in_mempool: HashMap::new(),
                 unloaded: false,
             }),
             sync_lock: Mutex::new(()),
+            notifier: Arc::default(),
         })
     }
 
@@ -136,6 +143,8 @@ impl LocalWallet {
             tracing::warn!(wallet = %self.name, "saving before unload failed: {e}");
         }
         state.unloaded = true;
+        drop(state);
+        self.notifier.close();
     }
 
     /// A new receiving address (Core's `getnewaddress`), labelled `label`.
@@ -276,8 +285,8 @@ impl LocalWallet {
                 hash: details.last_processed.0.to_byte_array(),
                 height: i32::try_from(details.last_processed.1).unwrap_or(i32::MAX),
             },
-            encrypted: false,
-            unlocked_until: 0,
+            encrypted: self.vault.is_encrypted(),
+            unlocked_until: self.vault.unlocked_until(),
             private_keys_enabled: true,
         })
     }

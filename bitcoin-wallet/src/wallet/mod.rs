@@ -13,19 +13,28 @@
 //!   (`keys.json`), [`store`] (`wallet.sqlite`);
 //! - [`WalletError`] ([`error`]): Core's messages with Core's RPC codes.
 
+pub mod address_info;
+pub mod bump;
+pub mod crypt;
 pub mod error;
+pub mod events;
 pub mod files;
 pub mod history;
 mod iface;
 pub mod keys;
 pub mod loader;
 pub mod local;
+pub mod locks;
 pub mod notify;
+pub mod passphrase;
+pub mod psbt;
 pub mod send;
 pub mod session;
 mod shared;
 pub mod store;
 pub mod sync;
+pub mod tx_ops;
+pub mod vault;
 
 #[cfg(test)]
 pub(crate) mod test_chain;
@@ -34,6 +43,7 @@ pub(crate) mod tests;
 
 use bdk_wallet::bitcoin::Network;
 
+pub use bump::{BumpOutcome, BumpRequest};
 pub use error::WalletError;
 pub use history::{BlockPlace, OutputRecord, TxRecord, UnspentRecord};
 pub use loader::LocalWalletLoader;
@@ -89,4 +99,11 @@ pub fn common_chain(network: Network) -> common::Chain {
         Network::Signet => common::Chain::Signet,
         _ => common::Chain::Regtest,
     }
+}
+
+/// Seconds since the epoch.
+pub(crate) fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }

@@ -9,9 +9,11 @@ use std::sync::{Arc, Weak};
 use bdk_wallet::bitcoin::consensus::deserialize;
 use bdk_wallet::bitcoin::hashes::Hash;
 use bdk_wallet::bitcoin::{Transaction, Txid};
-use interfaces::{BlockInfo, ChainNotifications, Error};
+use interfaces::{BlockInfo, ChainNotifications, Error, Handler, WalletNotifications};
 
 use crate::wallet::error::WalletError;
+use crate::wallet::events::{observe, Told, WalletEvent};
+use crate::wallet::local::LocalWallet;
 use crate::wallet::shared::Shared;
 use crate::wallet::sync::now;
 
@@ -63,7 +65,8 @@ impl ChainNotifications for Notifications {
         for wallet in shared.loaded() {
             match wallet.apply_mempool_tx(&tx, seen) {
                 Ok(true) => {
-                    tracing::debug!(wallet = %wallet.name(), txid = %tx.compute_txid(), "mempool transaction")
+                    tracing::debug!(wallet = %wallet.name(), txid = %tx.compute_txid(), "mempool transaction");
+                    wallet.publish_changes();
                 }
                 Ok(false) | Err(WalletError::NotLoaded) => {}
                 Err(e) => {
@@ -79,6 +82,7 @@ impl ChainNotifications for Notifications {
             let txid = Txid::from_byte_array(txid);
             for wallet in shared.loaded() {
                 wallet.mempool_removed(&txid);
+                wallet.publish_changes();
             }
         }
         Ok(())
@@ -106,5 +110,51 @@ pub(crate) fn sync_thread(shared: Arc<Shared>, wakes: Receiver<Wake>) {
         if let Err(e) = shared.sync_all() {
             tracing::warn!("wallet sync failed: {e}");
         }
+        for wallet in shared.loaded() {
+            wallet.publish_changes();
+        }
+    }
+}
+
+impl LocalWallet {
+    /// Subscribes `notifications` to this wallet (Core's `Wallet::handle*`).
+    pub fn subscribe(
+        &self,
+        notifications: Arc<dyn WalletNotifications>,
+    ) -> Result<Box<dyn Handler>, Error> {
+        drop(self.lock()?);
+        let name = format!("wallet-notify-{}", self.name);
+        self.notifier
+            .subscribe(&name, notifications, || self.observe())
+    }
+
+    /// The wallet's transactions and balances now, unless it was unloaded.
+    fn observe(&self) -> Option<Told> {
+        let state = self.lock().ok()?;
+        Some(observe(
+            &state.store,
+            &state.in_mempool,
+            self.options.network,
+        ))
+    }
+
+    /// Tells subscribers what changed since they were last told (nothing without
+    /// subscribers). Called after every change of the wallet's transactions; the wallet is
+    /// locked only to look, and subscribers are called from their own threads.
+    pub fn publish_changes(&self) {
+        if self.notifier.wanted() {
+            self.notifier.tell(|| self.observe());
+        }
+    }
+
+    /// Tells subscribers of a status change (encrypted, locked, unlocked).
+    pub fn publish_status(&self) {
+        self.notifier.publish(&WalletEvent::StatusChanged);
+    }
+
+    /// Tells subscribers of the progress of `title` (0 to 100).
+    pub fn publish_progress(&self, title: &str, progress: i32) {
+        self.notifier
+            .publish(&WalletEvent::ShowProgress(title.to_string(), progress));
     }
 }

@@ -54,7 +54,7 @@ fn sat_per_vb(per_kvb: i64) -> String {
     format!("{}.{:03} sat/vB", per_kvb / 1000, per_kvb % 1000)
 }
 
-fn create_error(e: CreateTxError) -> WalletError {
+pub(crate) fn create_error(e: CreateTxError) -> WalletError {
     match e {
         CreateTxError::CoinSelection(_) => WalletError::InsufficientFunds,
         CreateTxError::OutputBelowDustLimit(_) => {
@@ -126,7 +126,7 @@ fn subtract_fee(
 
 impl LocalWallet {
     /// Core's fee rate for a send (satoshis per 1000 vbytes) and its `fee_reason`.
-    fn fee_rate_for(
+    pub(crate) fn fee_rate_for(
         &self,
         request: &SendRequest,
         mode: FeeMode,
@@ -209,7 +209,7 @@ impl LocalWallet {
             ledger
                 .unspent()
                 .into_iter()
-                .filter(|u| u.immature || !u.safe)
+                .filter(|u| u.immature || !u.safe || u.locked)
                 .map(|u| u.outpoint)
                 .collect()
         };
@@ -271,20 +271,30 @@ impl LocalWallet {
             }
             last.ok_or(WalletError::InsufficientFunds)?
         };
-        let signers = [&self.signers[0], &self.signers[1]];
-        let finalized = state
-            .store
-            .wallet
-            .sign_with_signers(&mut psbt, &signers, SignOptions::default())
-            .map_err(|e| {
-                WalletError::CreateTransaction(format!("Signing transaction failed: {e}"))
-            })?;
+        let finalized = self.sign_psbt(state, &mut psbt, SignOptions::default())?;
         if !finalized {
             return Err(WalletError::CreateTransaction(
                 "Signing transaction failed".into(),
             ));
         }
         Ok(psbt)
+    }
+
+    /// Signs `psbt` with the wallet's keys (the one place every signer goes through:
+    /// `send`, `bumpfee`, `walletprocesspsbt`); whether it is now finalized.
+    pub(crate) fn sign_psbt(
+        &self,
+        state: &State,
+        psbt: &mut Psbt,
+        options: SignOptions,
+    ) -> Result<bool, WalletError> {
+        let signers = self.vault.signers()?;
+        let signers = [&signers[0], &signers[1]];
+        state
+            .store
+            .wallet
+            .sign_with_signers(psbt, &signers, options)
+            .map_err(|e| WalletError::CreateTransaction(format!("Signing transaction failed: {e}")))
     }
 
     /// Builds, signs, broadcasts and records a transaction paying `request`'s recipients
@@ -330,6 +340,8 @@ impl LocalWallet {
         state.store.note_order([txid])?;
         state.store.set_comments(txid, comments)?;
         state.in_mempool.insert(txid, seen);
+        drop(state);
+        self.publish_changes();
         tracing::info!(wallet = %self.name, %txid, fee, "sent transaction");
         Ok(SendOutcome {
             txid,

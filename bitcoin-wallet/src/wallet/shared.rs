@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use interfaces::Chain;
 
 use crate::wallet::error::WalletError;
+use crate::wallet::events::Subscribers;
 use crate::wallet::local::LocalWallet;
 use crate::wallet::WalletOptions;
 
@@ -19,6 +20,8 @@ pub(crate) struct Shared {
     pub(crate) wallets: Mutex<Vec<Arc<LocalWallet>>>,
     /// Held while a wallet is created, loaded or unloaded.
     pub(crate) load_lock: Mutex<()>,
+    /// Subscribers to wallets being loaded or created.
+    pub(crate) load_subscribers: Subscribers<Arc<LocalWallet>>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {

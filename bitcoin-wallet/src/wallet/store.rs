@@ -1,12 +1,13 @@
 //! A wallet's `wallet.sqlite`: BDK's tables (descriptors, chain, transactions, index) plus
-//! four of ours — address labels, send comments, the position of each confirmed transaction
-//! in its block and the order in which the wallet learnt of its transactions (Core's
-//! `nOrderPos`) — kept in memory and written through.
+//! five of ours — address labels, send comments, the position of each confirmed transaction
+//! in its block, the order in which the wallet learnt of its transactions (Core's
+//! `nOrderPos`) and the persistent coin locks (Core's `lockunspent ... true`) — kept in
+//! memory and written through. Locks that are not persistent live in memory only.
 
 use std::collections::HashMap;
 use std::path::Path;
 
-use bdk_wallet::bitcoin::{BlockHash, Network, Txid};
+use bdk_wallet::bitcoin::{BlockHash, Network, OutPoint, Txid};
 use bdk_wallet::rusqlite::{params, Connection};
 use bdk_wallet::{ChangeSet, KeychainKind, PersistedWallet, Wallet, WalletPersister};
 
@@ -21,7 +22,8 @@ pub const LOOKAHEAD: u32 = 1000;
 const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS rbw_labels (address TEXT PRIMARY KEY NOT NULL, label TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS rbw_comments (txid TEXT PRIMARY KEY NOT NULL, comment TEXT, comment_to TEXT);
 CREATE TABLE IF NOT EXISTS rbw_positions (txid TEXT PRIMARY KEY NOT NULL, block TEXT NOT NULL, position INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS rbw_order (txid TEXT PRIMARY KEY NOT NULL, seq INTEGER NOT NULL);";
+CREATE TABLE IF NOT EXISTS rbw_order (txid TEXT PRIMARY KEY NOT NULL, seq INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS rbw_locked (txid TEXT NOT NULL, vout INTEGER NOT NULL, PRIMARY KEY (txid, vout));";
 
 /// What the user wrote about a transaction it sent (`sendtoaddress`'s `comment`, `comment_to`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -41,6 +43,8 @@ pub struct Store {
     comments: HashMap<Txid, TxComments>,
     positions: HashMap<Txid, (BlockHash, u32)>,
     order: HashMap<Txid, u64>,
+    /// Locked coins, each with whether its lock is written to the database.
+    locked: HashMap<OutPoint, bool>,
 }
 
 fn db_error(name: &str, e: impl std::fmt::Display) -> WalletError {
@@ -101,6 +105,7 @@ impl Store {
             comments: HashMap::new(),
             positions: HashMap::new(),
             order: HashMap::new(),
+            locked: HashMap::new(),
         };
         store.read_metadata().map_err(|e| db_error(name, e))?;
         Ok(store)
@@ -150,6 +155,15 @@ impl Store {
             let (txid, seq) = row?;
             if let (Ok(txid), Ok(seq)) = (txid.parse::<Txid>(), u64::try_from(seq)) {
                 self.order.insert(txid, seq);
+            }
+        }
+        let mut statement = self.conn.prepare("SELECT txid, vout FROM rbw_locked")?;
+        let rows =
+            statement.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, u32>(1)?)))?;
+        for row in rows {
+            let (txid, vout) = row?;
+            if let Ok(txid) = txid.parse::<Txid>() {
+                self.locked.insert(OutPoint::new(txid, vout), true);
             }
         }
         Ok(())
@@ -305,6 +319,65 @@ impl Store {
             WalletError::Storage(format!("Failed to write the transaction order: {e}"))
         })?;
         self.order.extend(fresh);
+        Ok(())
+    }
+}
+
+/// Coin locks (Core's `LockCoin`, `UnlockCoin`, `UnlockAllCoins`, `ListLockedCoins`).
+impl Store {
+    /// Whether `outpoint` is locked.
+    pub fn is_locked(&self, outpoint: &OutPoint) -> bool {
+        self.locked.contains_key(outpoint)
+    }
+
+    /// Every locked coin, in outpoint order.
+    pub fn locked_coins(&self) -> Vec<OutPoint> {
+        let mut coins: Vec<OutPoint> = self.locked.keys().copied().collect();
+        coins.sort();
+        coins
+    }
+
+    /// Locks `outpoint`; a `persistent` lock is written before this returns.
+    pub fn lock_coin(&mut self, outpoint: OutPoint, persistent: bool) -> Result<(), WalletError> {
+        if persistent {
+            self.conn
+                .execute(
+                    "REPLACE INTO rbw_locked (txid, vout) VALUES (?1, ?2)",
+                    params![outpoint.txid.to_string(), outpoint.vout],
+                )
+                .map_err(|e| WalletError::Storage(format!("Failed to write a coin lock: {e}")))?;
+        }
+        let entry = self.locked.entry(outpoint).or_insert(false);
+        *entry |= persistent;
+        Ok(())
+    }
+
+    /// Unlocks `outpoint` (erasing a persistent lock first); whether it was locked.
+    pub fn unlock_coin(&mut self, outpoint: &OutPoint) -> Result<bool, WalletError> {
+        match self.locked.get(outpoint) {
+            None => return Ok(false),
+            Some(true) => {
+                self.conn
+                    .execute(
+                        "DELETE FROM rbw_locked WHERE txid = ?1 AND vout = ?2",
+                        params![outpoint.txid.to_string(), outpoint.vout],
+                    )
+                    .map_err(|e| {
+                        WalletError::Storage(format!("Failed to erase a coin lock: {e}"))
+                    })?;
+            }
+            Some(false) => {}
+        }
+        self.locked.remove(outpoint);
+        Ok(true)
+    }
+
+    /// Unlocks every coin.
+    pub fn unlock_all_coins(&mut self) -> Result<(), WalletError> {
+        self.conn
+            .execute("DELETE FROM rbw_locked", [])
+            .map_err(|e| WalletError::Storage(format!("Failed to erase the coin locks: {e}")))?;
+        self.locked.clear();
         Ok(())
     }
 }

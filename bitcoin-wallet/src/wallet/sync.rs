@@ -8,7 +8,6 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, PoisonError};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use bdk_wallet::bitcoin::consensus::deserialize;
 use bdk_wallet::bitcoin::hashes::Hash;
@@ -25,12 +24,7 @@ const DENSE_LOCATOR: usize = 32;
 /// Scans of one sync at most (each one finds addresses used beyond the previous lookahead).
 const MAX_ROUNDS: usize = 20;
 
-/// Seconds since the epoch.
-pub(crate) fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
-}
+pub(crate) use crate::wallet::now;
 
 /// The wallet's checkpoints as a locator: the newest ones, then exponentially sparser ones,
 /// and always the genesis block.
@@ -254,6 +248,40 @@ impl LocalWallet {
         }
         tracing::warn!(wallet = %self.name, "sync did not settle; will continue on the next block");
         Ok(())
+    }
+
+    /// Core's `ScanForWalletTransactions` for `rescanblockchain`: the node scans blocks
+    /// `start..=stop` (to its tip without `stop`) for the wallet's scripts, repeating while
+    /// the matches reveal scripts beyond the lookahead; the matches are persisted before this
+    /// returns. The heights scanned.
+    pub fn rescan(&self, start: u32, stop: Option<u32>) -> Result<(u32, Option<u32>), WalletError> {
+        let _guard = self
+            .sync_lock
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let mut last = None;
+        for _ in 0..MAX_ROUNDS {
+            let (mut request, scripts_before) = {
+                let state = self.lock()?;
+                let count = state.store.wallet.spk_index().inner().all_spks().len();
+                (scan_request(&state, start), count)
+            };
+            request.stop_height = stop.map(|s| i32::try_from(s).unwrap_or(i32::MAX));
+            let scan_time = now();
+            let result = self.chain.scan(&request)?;
+            let applied = apply_scan(&mut *self.lock()?, &result, request.start_height, scan_time)?;
+            if result.last_scanned.height >= request.start_height {
+                last = Some(height(result.last_scanned.height)?);
+            }
+            match applied {
+                Applied::Done(scripts) if scripts == scripts_before => {
+                    tracing::info!(wallet = %self.name, start, stop = ?last, matches = result.matches.len(), "rescanned");
+                    return Ok((start, last));
+                }
+                Applied::Done(_) | Applied::Retry => {}
+            }
+        }
+        Ok((start, last))
     }
 
     /// Core's `BlockUntilSyncedToCurrentChain`: waits for the node's queued notifications,

@@ -1,9 +1,9 @@
 //! `NodeStatus` and `BlockTip` (node.capnp).
 
-use interfaces::{BlockTip, NodeStatus};
-use schemas::node_capnp::{block_tip, node_status};
+use interfaces::{BlockTip, IpcConnectionInfo, IpcMethodStats, IpcObjectCount, NodeStatus};
+use schemas::node_capnp::{block_tip, ipc_connection, node_status};
 
-use crate::proxy::{read_hash, WireStruct};
+use crate::proxy::{list_len, read_hash, read_text, WireStruct};
 
 impl WireStruct for NodeStatus {
     type Wire = node_status::Owned;
@@ -38,6 +38,70 @@ impl WireStruct for NodeStatus {
         b.set_network_active(self.network_active);
         b.set_total_bytes_recv(self.total_bytes_recv);
         b.set_total_bytes_sent(self.total_bytes_sent);
+    }
+}
+
+impl WireStruct for IpcConnectionInfo {
+    type Wire = ipc_connection::Owned;
+
+    fn read(r: ipc_connection::Reader<'_>) -> capnp::Result<IpcConnectionInfo> {
+        let mut objects = Vec::new();
+        for o in r.get_objects()? {
+            objects.push(IpcObjectCount {
+                interface: read_text(o.get_interface())?,
+                count: o.get_count(),
+            });
+        }
+        let mut methods = Vec::new();
+        for m in r.get_methods()? {
+            methods.push(IpcMethodStats {
+                name: read_text(m.get_name())?,
+                calls: m.get_calls(),
+                p50_us: m.get_p50_us(),
+                p90_us: m.get_p90_us(),
+                p99_us: m.get_p99_us(),
+                max_us: m.get_max_us(),
+            });
+        }
+        Ok(IpcConnectionInfo {
+            id: r.get_id(),
+            origin: read_text(r.get_origin())?,
+            peer_pid: r.get_peer_pid(),
+            peer_uid: r.get_peer_uid(),
+            connected_since: r.get_connected_since(),
+            server_threads: r.get_server_threads(),
+            objects,
+            calls_in_flight: r.get_calls_in_flight(),
+            methods,
+        })
+    }
+
+    fn write(&self, mut b: ipc_connection::Builder<'_>) {
+        b.set_id(self.id);
+        b.set_origin(self.origin.as_str());
+        b.set_peer_pid(self.peer_pid);
+        b.set_peer_uid(self.peer_uid);
+        b.set_connected_since(self.connected_since);
+        b.set_server_threads(self.server_threads);
+        b.set_calls_in_flight(self.calls_in_flight);
+        let mut objects = b
+            .reborrow()
+            .init_objects(list_len(self.objects.len()).unwrap_or(u32::MAX));
+        for (i, o) in (0u32..).zip(&self.objects) {
+            let mut w = objects.reborrow().get(i);
+            w.set_interface(o.interface.as_str());
+            w.set_count(o.count);
+        }
+        let mut methods = b.init_methods(list_len(self.methods.len()).unwrap_or(u32::MAX));
+        for (i, m) in (0u32..).zip(&self.methods) {
+            let mut w = methods.reborrow().get(i);
+            w.set_name(m.name.as_str());
+            w.set_calls(m.calls);
+            w.set_p50_us(m.p50_us);
+            w.set_p90_us(m.p90_us);
+            w.set_p99_us(m.p99_us);
+            w.set_max_us(m.max_us);
+        }
     }
 }
 
@@ -100,5 +164,33 @@ mod tests {
         b.set_hash(&[1, 2, 3]);
         let e = BlockTip::read(b.into_reader()).expect_err("short hash");
         assert!(e.to_string().contains("hash must be 32 bytes"), "{e}");
+    }
+
+    #[test]
+    fn connection_figures_survive_the_wire() {
+        let info = IpcConnectionInfo {
+            id: 7,
+            origin: "listener /tmp/node.sock".into(),
+            peer_pid: 1234,
+            peer_uid: -1,
+            connected_since: 1_700_000_000,
+            server_threads: 3,
+            objects: vec![IpcObjectCount {
+                interface: "BlockTemplate".into(),
+                count: 2,
+            }],
+            calls_in_flight: 1,
+            methods: vec![IpcMethodStats {
+                name: "create_new_block".into(),
+                calls: 10,
+                p50_us: 100,
+                p90_us: 200,
+                p99_us: 300,
+                max_us: 400,
+            }],
+        };
+        assert_eq!(round_trip(&info), info);
+        let empty = IpcConnectionInfo::default();
+        assert_eq!(round_trip(&empty), empty);
     }
 }

@@ -8,7 +8,7 @@ use interfaces::{
     ScanRequest, ScanResult,
 };
 
-use crate::interfaces::node::{HandlerProxy, HandlerServer};
+use crate::interfaces::handler::{HandlerProxy, HandlerServer};
 use crate::interfaces::rpc::{RpcProxy, RpcServer};
 
 crate::interface! {

@@ -2,6 +2,7 @@
 
 pub mod chain;
 pub mod echo;
+pub mod handler;
 pub mod init;
 pub mod mining;
 pub mod node;

@@ -3,9 +3,10 @@
 
 use std::sync::Arc;
 
+use super::handler::{HandlerProxy, HandlerServer};
 use super::wallet::{WalletLoaderProxy, WalletLoaderServer};
 use interfaces::{
-    BlockTip, Handler, InitMessage, NodeStatus, NotifyBlockTip, NotifyHeaderTip,
+    BlockTip, Handler, InitMessage, IpcConnectionInfo, NodeStatus, NotifyBlockTip, NotifyHeaderTip,
     NotifyNumConnectionsChanged, ShowProgress,
 };
 
@@ -23,15 +24,7 @@ crate::interface! {
         fn handle_init_message(callback: Arc<dyn InitMessage> => [cap_arc InitMessageProxy InitMessageServer]) -> Box<dyn Handler> => [cap_box HandlerProxy HandlerServer];
         fn handle_notify_num_connections_changed(callback: Arc<dyn NotifyNumConnectionsChanged> => [cap_arc NumConnectionsChangedProxy NumConnectionsChangedServer]) -> Box<dyn Handler> => [cap_box HandlerProxy HandlerServer];
         fn wallet_loader() -> Box<dyn interfaces::WalletLoader> => [cap_box WalletLoaderProxy WalletLoaderServer];
-    }
-}
-
-crate::interface! {
-    /// A notification subscription held in another process.
-    HandlerProxy, HandlerServer: dyn Handler, schemas::node_capnp::handler;
-    [destroy]
-    methods {
-        fn disconnect() -> () => [unit];
+        fn get_ipc_info() -> Vec<IpcConnectionInfo> => [list_struct IpcConnectionInfo];
     }
 }
 

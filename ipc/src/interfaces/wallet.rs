@@ -1,9 +1,23 @@
 //! `WalletLoader` and `Wallet` over IPC (`wallet.capnp`): a wallet process's wallets, used by
-//! the node that spawned it and by front ends.
+//! the node that spawned it and by front ends, and the wallet notifications whose callbacks
+//! run in the subscriber's process.
+
+use std::sync::Arc;
 
 use interfaces::{
-    SendRequest, SentTransaction, Wallet, WalletBalances, WalletInfo, WalletTransaction,
+    Handler, LoadWalletNotify, SendRequest, SentTransaction, Wallet, WalletBalances, WalletInfo,
+    WalletNotifications, WalletTransaction,
 };
+
+use crate::interfaces::handler::{HandlerProxy, HandlerServer};
+
+/// A wallet handed to a load callback crosses to the loop thread as it is.
+impl crate::proxy::IntoSend for Box<dyn Wallet> {
+    type Owned = Box<dyn Wallet>;
+    fn into_send(self) -> Box<dyn Wallet> {
+        self
+    }
+}
 
 crate::interface! {
     /// An [`interfaces::WalletLoader`] served by a wallet process.
@@ -16,6 +30,7 @@ crate::interface! {
         fn list_wallet_dir() -> Vec<String> => [list_text];
         fn list_wallets() -> Vec<String> => [list_text];
         fn get_wallet(name: &str => [text]) -> Box<dyn Wallet> => [cap_box WalletProxy WalletServer];
+        fn handle_load_wallet(callback: Arc<dyn LoadWalletNotify> => [cap_arc LoadWalletNotifyProxy LoadWalletNotifyServer]) -> Box<dyn Handler> => [cap_box HandlerProxy HandlerServer];
     }
 }
 
@@ -31,5 +46,30 @@ crate::interface! {
         fn send(request: &SendRequest => [struct SendRequest]) -> SentTransaction => [struct SentTransaction];
         fn list_transactions(count: u32 => [prim], skip: u32 => [prim]) -> Vec<WalletTransaction> => [list_struct WalletTransaction];
         fn get_info() -> WalletInfo => [struct WalletInfo];
+        fn handle_notifications(notifications: Arc<dyn WalletNotifications> => [cap_arc WalletNotificationsProxy WalletNotificationsServer]) -> Box<dyn Handler> => [cap_box HandlerProxy HandlerServer];
+        fn encrypt(passphrase: &str => [text]) -> () => [unit];
+        fn lock() -> () => [unit];
+        fn unlock(passphrase: &str => [text], timeout_secs: u64 => [prim]) -> () => [unit];
+        fn change_passphrase(old: &str => [text], new: &str => [text]) -> () => [unit];
+    }
+}
+
+crate::interface! {
+    /// Wallet notifications delivered to another process.
+    WalletNotificationsProxy, WalletNotificationsServer: dyn WalletNotifications, schemas::wallet_capnp::wallet_notifications;
+    methods {
+        fn transaction_changed(txid: [u8; 32] => [hash]) -> () => [unit];
+        fn balance_changed(balances: &WalletBalances => [struct WalletBalances]) -> () => [unit];
+        fn status_changed() -> () => [unit];
+        fn show_progress(title: &str => [text], progress: i32 => [prim]) -> () => [unit];
+        fn unloaded() -> () => [unit];
+    }
+}
+
+crate::interface! {
+    /// A wallet-load callback living in another process.
+    LoadWalletNotifyProxy, LoadWalletNotifyServer: dyn LoadWalletNotify, schemas::wallet_capnp::load_wallet_callback;
+    methods {
+        fn call(wallet: Box<dyn Wallet> => [cap_box WalletProxy WalletServer]) -> () => [unit];
     }
 }

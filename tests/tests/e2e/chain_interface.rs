@@ -215,3 +215,25 @@ fn rpc_methods_of_a_client_join_the_node_and_leave_with_it() {
     }));
     drop((again, chain, rpc, init));
 }
+
+#[test]
+fn chain_over_ipc_passes_the_conformance_suite() {
+    let node = Node::start(&["-printtoconsole=0", "-disablewallet"]);
+    let (_conn, init) = ipc::connect_init(&node.socket()).expect("connect");
+    let chain = init.make_chain().expect("make_chain");
+    let rpc = init.make_rpc().expect("make_rpc");
+    let paid = script(7);
+    let advance = |n: u32| -> Vec<[u8; 32]> {
+        let hashes = result(&*rpc, "generatetoaddress", json!([n, address(7)]));
+        hashes
+            .as_array()
+            .expect("hashes")
+            .iter()
+            .map(|h| {
+                let hash: bitcoin::BlockHash = h.as_str().expect("hex").parse().expect("a hash");
+                bitcoin::hashes::Hash::to_byte_array(hash)
+            })
+            .collect()
+    };
+    interfaces::chain_conformance::run(&*chain, paid.as_bytes(), &advance);
+}

@@ -217,9 +217,13 @@ fn spawned_child_takes_its_log_settings_from_the_parent_over_ipc() {
     let child_log = dir.path().join("child.log");
     let spawned = ipc::spawn_process::<ipc::InitProxy>(&bin("bitcoin-node")).expect("spawn");
     let args = vec![
+        "-regtest".to_string(),
+        format!("-datadir={}", dir.path().display()),
         format!("-debuglogfile={}", child_log.display()),
         "-printtoconsole=0".to_string(),
         "-debug=ipc".to_string(),
+        "-disablewallet".to_string(),
+        "-server=0".to_string(),
     ];
     spawned.init.configure(&args).expect("configure");
     // A call from a new client thread makes the child create a server thread, which it logs
@@ -243,12 +247,32 @@ fn spawned_child_takes_its_log_settings_from_the_parent_over_ipc() {
     let log = std::fs::read_to_string(&child_log).expect("child log");
     assert!(log.lines().all(|l| l.contains(" bitcoin-node ")), "{log}");
     assert!(log.contains("configured by parent"), "{log}");
-    let err = init
-        .configure(&["-debug=bogus".to_string()])
+    let again = init
+        .configure(&args)
+        .expect_err("a running node is not configured twice");
+    assert!(again.message().contains("already running"), "{again}");
+    // Bad settings fail configure with the reason, and the child keeps serving.
+    let fresh = ipc::spawn_process::<ipc::InitProxy>(&bin("bitcoin-node")).expect("spawn");
+    let err = fresh
+        .init
+        .configure(&[
+            "-regtest".to_string(),
+            format!("-datadir={}", dir.path().display()),
+            "-debug=bogus".to_string(),
+        ])
         .expect_err("bad settings");
     assert!(
         err.message().contains("unsupported logging category"),
         "{err}"
+    );
+    assert_eq!(
+        fresh
+            .init
+            .make_echo()
+            .expect("echo")
+            .echo("still")
+            .expect("echo"),
+        "still"
     );
 }
 

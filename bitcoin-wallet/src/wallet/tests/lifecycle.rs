@@ -71,11 +71,10 @@ fn create_and_reload_keep_addresses_keys_and_balances() {
             .ends_with("/wallets/nope'. Path does not exist."),
         "{e}"
     );
-    let e = loader
+    let (x, _) = loader
         .create_wallet_with("x", "secret", None)
-        .expect_err("passphrase");
-    assert_eq!(e.to_string(), "encryption not supported yet");
-    assert!(!env.dir.path().join("wallets/x").exists());
+        .expect("encrypted wallet");
+    assert!(x.info().expect("info").encrypted);
     assert!(matches!(
         wallet.new_address("", "bech32m"),
         Err(WalletError::NoAddressesOfType(_))

@@ -6,6 +6,7 @@
 
 mod following;
 mod lifecycle;
+mod notifications;
 mod spending;
 
 use std::path::Path;

@@ -1,0 +1,212 @@
+//! One connection to a node: attaching to its socket or spawning it, the `Node` proxy, its
+//! wallet loader, and the notification subscriptions that feed the model thread.
+
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::Sender;
+use std::sync::Arc;
+use std::time::Duration;
+
+use interfaces::{
+    BlockTip, Error, Handler, Init, InitMessage, Node, NotifyBlockTip, NotifyHeaderTip,
+    NotifyNumConnectionsChanged, ShowProgress, Wallet, WalletLoader,
+};
+use ipc::spawn::ExitWatch;
+
+use super::Event;
+
+/// How the model reaches its node.
+pub enum Backend {
+    /// Attach to the node listening at this socket; wait for it to come back if it goes.
+    Attach(PathBuf),
+    /// Spawn `exe -ipcfd N` and start it with `args` (`Init.configure`); own its life.
+    Spawn {
+        /// The `bitcoin-node` executable.
+        exe: PathBuf,
+        /// Core-style arguments for the node (`-regtest`, `-datadir=...`).
+        args: Vec<String>,
+    },
+    /// A node given by the caller (embedding, tests); no reconnection.
+    Given(Box<dyn Node>),
+}
+
+/// A spawned node's process.
+pub struct Child {
+    /// Its process id.
+    pub pid: u32,
+    /// Set once it has exited.
+    pub exit: ExitWatch,
+}
+
+/// A live connection to a node.
+pub struct Session {
+    /// Counts connections, so a late close report of an old one is ignored.
+    pub generation: u64,
+    /// The IPC connection (none for a given node).
+    pub connection: Option<ipc::Connection>,
+    /// The node's `Init`, kept alive with the connection.
+    pub _init: Option<ipc::InitProxy>,
+    /// The node.
+    pub node: Box<dyn Node>,
+    /// Its wallet loader (`None` when the node runs without wallets).
+    pub loader: Option<Box<dyn WalletLoader>>,
+    /// The wallet shown.
+    pub wallet: Option<Box<dyn Wallet>>,
+    /// Notification subscriptions; dropping them unsubscribes.
+    pub handlers: Vec<Box<dyn Handler>>,
+    /// The node's process, when this GUI spawned it.
+    pub child: Option<Child>,
+    /// Where it is, for the status line.
+    pub description: String,
+}
+
+/// Attaches to the node listening at `path`.
+pub fn attach(path: &Path, generation: u64) -> Result<Session, String> {
+    let (connection, init) = ipc::connect_init(path).map_err(|e| e.to_string())?;
+    let node = init.make_node().map_err(|e| format!("makeNode: {e}"))?;
+    Ok(Session {
+        generation,
+        connection: Some(connection),
+        _init: Some(init),
+        node,
+        loader: None,
+        wallet: None,
+        handlers: Vec::new(),
+        child: None,
+        description: format!("attached to {}", path.display()),
+    })
+}
+
+/// Spawns `exe` and starts it with `args`; returns once the node runs.
+pub fn spawn(exe: &Path, args: &[String], generation: u64) -> Result<Session, String> {
+    let spawned = ipc::spawn_process::<ipc::InitProxy>(exe)
+        .map_err(|e| format!("cannot start {}: {e}", exe.display()))?;
+    let pid = spawned.pid;
+    if let Err(e) = Init::configure(&spawned.init, args) {
+        let status = spawned
+            .exit
+            .wait_timeout(Duration::from_secs(2))
+            .map(|s| exit_text(&s))
+            .unwrap_or_default();
+        return Err(format!("bitcoin-node failed to start: {e}{status}"));
+    }
+    let node = spawned
+        .init
+        .make_node()
+        .map_err(|e| format!("makeNode: {e}"))?;
+    Ok(Session {
+        generation,
+        connection: Some(spawned.connection),
+        _init: Some(spawned.init),
+        node,
+        loader: None,
+        wallet: None,
+        handlers: Vec::new(),
+        child: Some(Child {
+            pid,
+            exit: spawned.exit,
+        }),
+        description: format!("bitcoin-node started by this GUI (pid {pid})"),
+    })
+}
+
+/// `" (exited with ...)"` for a child's exit.
+pub fn exit_text(exit: &ipc::spawn::Exit) -> String {
+    match exit {
+        Ok(status) => format!(" (bitcoin-node {status})"),
+        Err(e) => format!(" (exit status unknown: {e})"),
+    }
+}
+
+impl Session {
+    /// Subscribes to the node's notifications, forwarding them to the model thread.
+    pub fn subscribe(&mut self, events: &Sender<Event>) -> Result<(), Error> {
+        let forward = Arc::new(Forward(events.clone()));
+        self.handlers = vec![
+            self.node.handle_notify_block_tip(forward.clone())?,
+            self.node.handle_notify_header_tip(forward.clone())?,
+            self.node.handle_show_progress(forward.clone())?,
+            self.node.handle_init_message(forward.clone())?,
+            self.node.handle_notify_num_connections_changed(forward)?,
+        ];
+        Ok(())
+    }
+
+    /// Starts a thread that reports when the connection closes.
+    pub fn watch_close(&self, events: &Sender<Event>) {
+        let Some(connection) = &self.connection else {
+            return;
+        };
+        let watch = connection.watch();
+        let events = events.clone();
+        let generation = self.generation;
+        let started = std::thread::Builder::new()
+            .name("gui-conn-watch".into())
+            .spawn(move || {
+                let reason = watch.wait_closed();
+                let _ = events.send(Event::Closed(generation, reason));
+            });
+        if let Err(e) = started {
+            tracing::error!("cannot start the connection watcher: {e}");
+        }
+    }
+
+    /// Stops a node this GUI spawned (`startShutdown`, then waits for the process); leaves
+    /// an attached node alone. Returns the child's exit, if it had one.
+    pub fn close(mut self, wait: Duration) -> Option<String> {
+        self.handlers.clear();
+        self.wallet = None;
+        self.loader = None;
+        let child = self.child.take()?;
+        if let Err(e) = self.node.start_shutdown() {
+            tracing::warn!("startShutdown: {e}");
+        }
+        let exit = child.exit.wait_timeout(wait);
+        drop(self);
+        let exit = exit.or_else(|| child.exit.wait_timeout(wait));
+        Some(match exit {
+            Some(exit) => exit_text(&exit),
+            None => {
+                tracing::warn!(pid = child.pid, "bitcoin-node did not stop in time");
+                " (still running)".into()
+            }
+        })
+    }
+}
+
+/// Forwards every node notification to the model thread as an [`Event`].
+struct Forward(Sender<Event>);
+
+impl NotifyBlockTip for Forward {
+    fn call(&self, initial_download: bool, tip: &BlockTip) -> Result<(), Error> {
+        let _ = self.0.send(Event::BlockTip(initial_download, *tip));
+        Ok(())
+    }
+}
+
+impl NotifyHeaderTip for Forward {
+    fn call(&self, _initial_download: bool, tip: &BlockTip, _presync: bool) -> Result<(), Error> {
+        let _ = self.0.send(Event::HeaderTip(*tip));
+        Ok(())
+    }
+}
+
+impl ShowProgress for Forward {
+    fn call(&self, title: &str, progress: i32, _resume_possible: bool) -> Result<(), Error> {
+        let _ = self.0.send(Event::Progress(title.to_string(), progress));
+        Ok(())
+    }
+}
+
+impl InitMessage for Forward {
+    fn call(&self, message: &str) -> Result<(), Error> {
+        let _ = self.0.send(Event::InitMessage(message.to_string()));
+        Ok(())
+    }
+}
+
+impl NotifyNumConnectionsChanged for Forward {
+    fn call(&self, _num_connections: u32) -> Result<(), Error> {
+        let _ = self.0.send(Event::Connections);
+        Ok(())
+    }
+}

@@ -1,0 +1,205 @@
+//! What the UI draws: an immutable [`Snapshot`] of the node and wallet state, replaced as a
+//! whole by the model thread whenever something changes.
+
+use interfaces::{BlockTip, NodeStatus, WalletInfo};
+
+/// How the GUI is connected to its node.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum ConnectionState {
+    /// Connecting or starting the node; the text says what is happening.
+    #[default]
+    Starting,
+    /// Talking to the node.
+    Connected {
+        /// Whether the GUI attached to a running node (else it spawned it).
+        attached: bool,
+        /// Where the node is (socket path, or the spawned process id).
+        description: String,
+    },
+    /// The attached node went away; the GUI waits for it to come back.
+    Disconnected {
+        /// Why (the connection's close reason).
+        reason: String,
+        /// The socket being watched for the node's return.
+        watching: String,
+    },
+    /// The node the GUI spawned has exited (or could not start); nothing more will happen.
+    Failed(String),
+}
+
+/// One transaction row of the wallet.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct TxRow {
+    /// Transaction id, hex as Core shows it.
+    pub txid: String,
+    /// First seen or block time (seconds since the epoch).
+    pub time: i64,
+    /// Net effect on the wallet, satoshis.
+    pub amount: i64,
+    /// Fee the wallet paid, satoshis.
+    pub fee: Option<i64>,
+    /// Confirmations (0: mempool, negative: conflicted).
+    pub confirmations: i32,
+    /// "Mined", "Received", "Sent" or "Payment to yourself" (Core's `TransactionRecord`).
+    pub kind: &'static str,
+    /// Output addresses (for the details view and the filter).
+    pub addresses: Vec<String>,
+    /// Whether it signals BIP125 replaceability.
+    pub replaceable: bool,
+    /// Block height, when confirmed.
+    pub height: Option<i32>,
+    /// Size in virtual bytes.
+    pub vsize: u64,
+}
+
+impl TxRow {
+    /// Whether "bump fee" applies: an unconfirmed replaceable send paid by this wallet.
+    pub fn can_bump(&self) -> bool {
+        self.confirmations == 0 && self.replaceable && self.fee.is_some() && self.amount < 0
+    }
+}
+
+/// A payment request made in the Receive view (Core's `RecentRequestEntry`).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ReceiveRequest {
+    /// When it was made (seconds since the epoch).
+    pub time: i64,
+    /// The new address.
+    pub address: String,
+    /// Its label.
+    pub label: String,
+    /// Requested amount, satoshis.
+    pub amount: Option<i64>,
+    /// Message for the payer.
+    pub message: String,
+}
+
+impl ReceiveRequest {
+    /// The BIP21 URI of the request.
+    pub fn uri(&self) -> String {
+        let mut params = Vec::new();
+        if let Some(sats) = self.amount {
+            params.push(format!(
+                "amount={}",
+                crate::units::Unit::Btc.format_plain(sats)
+            ));
+        }
+        if !self.label.is_empty() {
+            params.push(format!("label={}", uri_escape(&self.label)));
+        }
+        if !self.message.is_empty() {
+            params.push(format!("message={}", uri_escape(&self.message)));
+        }
+        let mut uri = format!("bitcoin:{}", self.address);
+        if !params.is_empty() {
+            uri.push('?');
+            uri.push_str(&params.join("&"));
+        }
+        uri
+    }
+}
+
+fn uri_escape(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// One command of the RPC console and its reply.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConsoleEntry {
+    /// What the user typed.
+    pub command: String,
+    /// The result (pretty JSON) or the error.
+    pub reply: Result<String, String>,
+}
+
+/// A traffic sample for the network graph.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct TrafficSample {
+    /// Seconds since the model started.
+    pub at: f64,
+    /// Total bytes received so far.
+    pub recv: u64,
+    /// Total bytes sent so far.
+    pub sent: u64,
+}
+
+/// The result of a command the UI sent, matched by the id [`super::Model::send`] returned.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outcome {
+    /// The command's id.
+    pub id: u64,
+    /// A message for the user on success, or the error.
+    pub result: Result<String, String>,
+}
+
+/// The wallet being shown.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct WalletState {
+    /// Its state and balances.
+    pub info: WalletInfo,
+    /// Its most recent transactions, newest first.
+    pub transactions: Vec<TxRow>,
+}
+
+/// Everything the UI shows, as of one moment.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Snapshot {
+    /// Bumped at every publication.
+    pub seq: u64,
+    /// The connection.
+    pub connection: ConnectionState,
+    /// The last startup message ("Starting bitcoin-node...", "Loading wallets...").
+    pub init_message: String,
+    /// The node's status, once connected.
+    pub node: Option<NodeStatus>,
+    /// The best header.
+    pub header_tip: Option<BlockTip>,
+    /// A long operation's progress (title, percent), while one runs.
+    pub progress: Option<(String, i32)>,
+    /// Traffic history, oldest first.
+    pub traffic: Vec<TrafficSample>,
+    /// Loaded wallets.
+    pub loaded_wallets: Vec<String>,
+    /// Wallets in the wallet directory.
+    pub wallet_dir: Vec<String>,
+    /// Whether the node has a wallet process at all.
+    pub wallets_enabled: bool,
+    /// The wallet shown (`None` when no wallet is loaded).
+    pub wallet: Option<WalletState>,
+    /// Payment requests made in this session, newest first.
+    pub receive_requests: Vec<ReceiveRequest>,
+    /// RPC console history, oldest first.
+    pub console: Vec<ConsoleEntry>,
+    /// RPC method names (for console completion).
+    pub rpc_methods: Vec<String>,
+    /// Results of recent commands.
+    pub outcomes: Vec<Outcome>,
+}
+
+impl Snapshot {
+    /// The outcome of command `id`, once it has one.
+    pub fn outcome(&self, id: u64) -> Option<&Result<String, String>> {
+        self.outcomes
+            .iter()
+            .rev()
+            .find(|o| o.id == id)
+            .map(|o| &o.result)
+    }
+
+    /// Whether the GUI is talking to a node now.
+    pub fn connected(&self) -> bool {
+        matches!(self.connection, ConnectionState::Connected { .. })
+    }
+
+    /// The name of the wallet shown.
+    pub fn wallet_name(&self) -> Option<&str> {
+        self.wallet.as_ref().map(|w| w.info.name.as_str())
+    }
+}

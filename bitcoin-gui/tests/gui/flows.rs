@@ -1,0 +1,167 @@
+//! The user's flows through the views: create a wallet, receive, see the balance, send to a
+//! second wallet, see it in Transactions, the node window, the console.
+
+use egui_kittest::kittest::Queryable;
+use serde_json::json;
+
+use bitcoin_gui::views::send::FeeMode;
+use bitcoin_gui::views::Tab;
+
+use super::{attached, burn_address, control, rpc, wait_for};
+
+const COIN: i64 = 100_000_000;
+
+#[test]
+fn receive_mine_send_and_see_it_everywhere() {
+    let node = tests::Node::start(&["-printtoconsole=0"]);
+    let (_conn, ctl) = control(&node.socket());
+    let mut gui = attached(&node.socket());
+    wait_for(&mut gui, "connection", |app| app.snapshot().connected());
+
+    // Wallets: create "alice".
+    gui.get_by_label("Wallets").click();
+    gui.step();
+    gui.state_mut().wallets.new_name = "alice".into();
+    gui.step();
+    gui.get_by_label("Create").click();
+    wait_for(&mut gui, "wallet alice", |app| {
+        app.snapshot().wallet_name() == Some("alice")
+    });
+
+    // Receive: a new address, with its URI and QR code.
+    gui.get_by_label("Receive").click();
+    gui.step();
+    gui.state_mut().receive.label = "mining".into();
+    gui.step();
+    gui.get_by_label("Create new receiving address").click();
+    wait_for(&mut gui, "a new address", |app| {
+        !app.snapshot().receive_requests.is_empty()
+    });
+    let address = gui.state().snapshot().receive_requests[0].address.clone();
+    assert!(address.starts_with("bcrt1"), "{address}");
+    gui.get_by_label_contains(&format!("bitcoin:{address}?label=mining"));
+    gui.get_by_label("Copy URI");
+
+    // Mine to it; the balance shows on the Overview.
+    rpc(&*ctl, "/", "generatetoaddress", json!([101, address]));
+    gui.get_by_label("Overview").click();
+    wait_for(&mut gui, "the mined balance", |app| {
+        app.snapshot()
+            .wallet
+            .as_ref()
+            .is_some_and(|w| w.info.balances.trusted == 50 * COIN)
+    });
+    // Available, total, and the mined rows of the recent transactions.
+    assert!(gui.get_all_by_label("50.00000000 BTC").count() >= 2);
+    gui.get_by_label("Available:");
+
+    // A second wallet, and a send to it through the Send view.
+    rpc(&*ctl, "/", "createwallet", json!(["bob"]));
+    let bob = rpc(&*ctl, "/wallet/bob", "getnewaddress", json!([]));
+    let bob = bob.as_str().expect("address").to_string();
+    send_through_the_view(&mut gui, &bob);
+
+    // Transactions shows the send.
+    gui.get_by_label("Transactions").click();
+    wait_for(&mut gui, "the send in the table", |app| {
+        app.snapshot()
+            .wallet
+            .as_ref()
+            .is_some_and(|w| w.transactions.iter().any(|t| t.kind == "Sent"))
+    });
+    gui.get_by_label("Sent");
+    gui.get_all_by_label("unconfirmed")
+        .next()
+        .expect("an unconfirmed row");
+
+    // Mined: bob has it.
+    rpc(&*ctl, "/", "generatetoaddress", json!([1, burn_address()]));
+    let balances = rpc(&*ctl, "/wallet/bob", "getbalances", json!([]));
+    assert_eq!(
+        balances["mine"]["trusted"].as_f64(),
+        Some(1.5),
+        "{balances}"
+    );
+
+    node_window_shows_the_height(&mut gui, 102);
+}
+
+fn send_through_the_view(gui: &mut egui_kittest::Harness<'_, bitcoin_gui::GuiApp>, to: &str) {
+    gui.get_by_label("Send").click();
+    gui.step();
+    {
+        let send = &mut gui.state_mut().send;
+        send.address = "bcrt1qnotanaddress".into();
+    }
+    gui.step();
+    gui.get_by_label_contains("invalid address");
+    {
+        let send = &mut gui.state_mut().send;
+        send.address = to.to_string();
+        send.amount = "1.5".into();
+        send.fee_mode = FeeMode::Rate;
+        send.fee_rate = "2".into();
+    }
+    gui.step();
+    gui.get_by_label("Send coins").click();
+    gui.run_steps(3);
+    gui.get_by_label("Confirm send coins");
+    gui.get_by_label_contains("Transaction fee: about");
+    gui.get_by_label("Confirm").click();
+    gui.step();
+    assert!(gui.state().send.pending.is_some(), "confirmed");
+    wait_for(gui, "the send's result", |app| {
+        let snap = app.snapshot();
+        app.send.pending.and_then(|id| snap.outcome(id)).is_some()
+    });
+    let id = gui.state().send.pending.expect("pending");
+    let outcome = gui
+        .state()
+        .snapshot()
+        .outcome(id)
+        .cloned()
+        .expect("outcome");
+    let text = outcome.expect("send succeeded");
+    assert!(text.starts_with("sent "), "{text}");
+    gui.get_by_label(&text);
+}
+
+fn node_window_shows_the_height(
+    gui: &mut egui_kittest::Harness<'_, bitcoin_gui::GuiApp>,
+    height: i32,
+) {
+    gui.state_mut().tab = Tab::Node;
+    wait_for(gui, "the height", |app| {
+        app.snapshot()
+            .node
+            .as_ref()
+            .is_some_and(|n| n.block_count == height)
+    });
+    gui.get_by_label("Current block height:");
+    gui.get_all_by_label(&height.to_string())
+        .next()
+        .expect("the height shown");
+    gui.get_by_label(&format!("Height {height}"));
+    gui.get_by_label("regtest");
+
+    // The console: a command and its reply.
+    gui.get_by_label("Console").click();
+    gui.step();
+    gui.state_mut().node.input = "getblockcount".into();
+    gui.state_mut().submit_console();
+    wait_for(gui, "the console's reply", |app| {
+        app.snapshot()
+            .console
+            .iter()
+            .any(|e| e.reply == Ok(height.to_string()))
+    });
+    gui.get_by_label("> getblockcount");
+    assert!(
+        gui.state()
+            .snapshot()
+            .rpc_methods
+            .iter()
+            .any(|m| m == "getblockchaininfo"),
+        "completion knows the node's methods"
+    );
+}

@@ -1,0 +1,173 @@
+//! PSBTs (Core's `walletcreatefundedpsbt`, `walletprocesspsbt`): a funded, unsigned PSBT
+//! built by BDK from the wallet's spendable coins (the change address it reveals is
+//! persisted), and signing or finalizing a PSBT through the wallet's one signing helper.
+
+use bdk_wallet::bitcoin::absolute::LockTime;
+use bdk_wallet::bitcoin::consensus::serialize;
+use bdk_wallet::bitcoin::Transaction;
+use bdk_wallet::bitcoin::{Amount, FeeRate, OutPoint, Psbt, ScriptBuf, Sequence};
+use bdk_wallet::SignOptions;
+
+use crate::wallet::error::WalletError;
+use crate::wallet::history::Ledger;
+use crate::wallet::local::LocalWallet;
+use crate::wallet::sync::now;
+
+/// What `walletcreatefundedpsbt` asks for.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PsbtRequest {
+    /// Output scripts and amounts, in order.
+    pub outputs: Vec<(ScriptBuf, u64)>,
+    /// Inputs that must be spent.
+    pub inputs: Vec<OutPoint>,
+    /// Whether coin selection may add inputs beyond `inputs`.
+    pub add_inputs: bool,
+    /// Fee rate, satoshis per 1000 vbytes.
+    pub rate_kvb: i64,
+    /// Signal BIP125.
+    pub replaceable: bool,
+    /// The lock time (0: none).
+    pub locktime: u32,
+    /// Lock the selected inputs (in memory) so later sends leave them alone.
+    pub lock_unspents: bool,
+}
+
+/// A funded PSBT.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FundedPsbt {
+    /// The PSBT (unsigned, with the wallet's UTXO and derivation data).
+    pub psbt: Psbt,
+    /// The fee it pays, satoshis.
+    pub fee: u64,
+    /// The index of its change output, if it has one.
+    pub change_pos: Option<usize>,
+}
+
+impl LocalWallet {
+    /// Core's `walletcreatefundedpsbt`: funds `request`'s outputs from the wallet's
+    /// spendable coins (never locked, immature or unsafe ones) without signing.
+    pub fn create_funded_psbt(&self, request: &PsbtRequest) -> Result<FundedPsbt, WalletError> {
+        let mut state = self.lock()?;
+        let unspendable: Vec<OutPoint> = {
+            let ledger = Ledger::new(&state.store, self.options.network, &state.in_mempool);
+            ledger
+                .unspent()
+                .into_iter()
+                .filter(|u| u.immature || !u.safe || u.locked)
+                .filter(|u| !request.inputs.contains(&u.outpoint))
+                .map(|u| u.outpoint)
+                .collect()
+        };
+        let rate =
+            FeeRate::from_sat_per_kwu(u64::try_from(request.rate_kvb).unwrap_or(0).div_ceil(4));
+        let sequence = if request.replaceable {
+            Sequence::ENABLE_RBF_NO_LOCKTIME
+        } else {
+            Sequence::ENABLE_LOCKTIME_NO_RBF
+        };
+        let mut builder = state.store.wallet.build_tx();
+        for (script, amount) in &request.outputs {
+            builder.add_recipient(script.clone(), Amount::from_sat(*amount));
+        }
+        builder
+            .fee_rate(rate)
+            .set_exact_sequence(sequence)
+            .unspendable(unspendable)
+            .ordering(bdk_wallet::TxOrdering::Untouched)
+            .nlocktime(LockTime::from_consensus(request.locktime));
+        if !request.inputs.is_empty() {
+            builder
+                .add_utxos(&request.inputs)
+                .map_err(|e| WalletError::InvalidParameter(format!("Invalid parameter, {e}")))?;
+            if !request.add_inputs {
+                builder.manually_selected_only();
+            }
+        }
+        let built = builder.finish();
+        state.store.persist()?;
+        let psbt = built.map_err(crate::wallet::send::create_error)?;
+        let fee = psbt
+            .fee()
+            .map(|a| a.to_sat())
+            .map_err(|e| WalletError::CreateTransaction(e.to_string()))?;
+        let change_pos = psbt.unsigned_tx.output.iter().position(|o| {
+            state
+                .store
+                .wallet
+                .spk_index()
+                .index_of_spk(o.script_pubkey.clone())
+                .is_some_and(|(k, _)| *k == bdk_wallet::KeychainKind::Internal)
+        });
+        if request.lock_unspents {
+            for input in &psbt.unsigned_tx.input {
+                state.store.lock_coin(input.previous_output, false)?;
+            }
+        }
+        Ok(FundedPsbt {
+            psbt,
+            fee,
+            change_pos,
+        })
+    }
+
+    /// Core's `walletprocesspsbt`: signs the inputs the wallet can sign (when `sign`) and
+    /// finalizes what it can (when `finalize`); whether the PSBT is complete.
+    pub fn process_psbt(
+        &self,
+        psbt: &mut Psbt,
+        sign: bool,
+        finalize: bool,
+    ) -> Result<bool, WalletError> {
+        let state = self.lock()?;
+        let options = SignOptions {
+            trust_witness_utxo: true,
+            try_finalize: finalize,
+            ..SignOptions::default()
+        };
+        if sign {
+            return self.sign_psbt(&state, psbt, options);
+        }
+        if !finalize {
+            return Ok(false);
+        }
+        state
+            .store
+            .wallet
+            .finalize_psbt(psbt, options)
+            .map_err(|e| WalletError::CreateTransaction(format!("Finalizing failed: {e}")))
+    }
+}
+
+impl LocalWallet {
+    /// Core's `CommitTransaction` of a signed transaction built here (`send`): checked
+    /// against `-maxtxfee`, broadcast by the node, then recorded and persisted.
+    pub fn commit_transaction(&self, tx: &Transaction, fee: u64) -> Result<(), WalletError> {
+        let max = u64::try_from(self.options.max_tx_fee).unwrap_or(0);
+        if max > 0 && fee > max {
+            return Err(WalletError::CreateTransaction(
+                "Fee exceeds maximum configured by user (e.g. -maxtxfee, maxfeerate)".into(),
+            ));
+        }
+        let txid = tx.compute_txid();
+        self.chain
+            .broadcast_transaction(&serialize(tx), self.options.max_tx_fee)
+            .map_err(|e| WalletError::Broadcast(e.message().to_string()))?;
+        let seen = now();
+        let mut state = self.lock()?;
+        state
+            .store
+            .wallet
+            .apply_unconfirmed_txs([(tx.clone(), seen)]);
+        state.store.persist()?;
+        state.store.note_order([txid])?;
+        state.in_mempool.insert(txid, seen);
+        // Core: manually selected (locked) coins are unlocked once spent.
+        for input in &tx.input {
+            state.store.unlock_coin(&input.previous_output)?;
+        }
+        drop(state);
+        self.publish_changes();
+        tracing::info!(wallet = %self.name, %txid, fee, "sent transaction");
+        Ok(())
+    }
+}

@@ -1,0 +1,231 @@
+//! The wallet's coin-control, address and fee-bump methods through a real node and its
+//! spawned wallet process: a locked coin that `sendtoaddress` avoids (and a persistent lock
+//! that survives a restart), `getaddressinfo`, `sendmany`, `bumpfee` whose replacement lands
+//! in the node's mempool, and `listsinceblock` across a mined block; `bitcoin-cli` sends the
+//! JSON arguments through its conversion table.
+
+use std::path::Path;
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use tests::RpcNode;
+
+const COIN: i64 = 100_000_000;
+
+fn wallet_call(node: &RpcNode, method: &str, params: Value) -> Value {
+    let reply = node.try_call_at("/wallet/w", method, params);
+    assert!(reply["error"].is_null(), "{method}: {reply}");
+    reply["result"].clone()
+}
+
+fn wallet_error(node: &RpcNode, method: &str, params: Value) -> (i64, String) {
+    let reply = node.try_call_at("/wallet/w", method, params);
+    let error = &reply["error"];
+    assert!(!error.is_null(), "{method} succeeded: {reply}");
+    (
+        error["code"].as_i64().expect("code"),
+        error["message"].as_str().unwrap_or_default().to_string(),
+    )
+}
+
+fn balance(node: &RpcNode) -> i64 {
+    let value = wallet_call(node, "getbalance", json!([]));
+    (value.as_f64().expect("a number") * 1e8).round() as i64
+}
+
+fn start(dir: &Path) -> RpcNode {
+    RpcNode::start_with(dir, "regtest", &["-fallbackfee=0.0002"])
+}
+
+/// `bitcoin-cli -rpcwallet=w` over the node's socket; its stdout, trimmed.
+fn cli(dir: &Path, args: &[&str]) -> String {
+    let datadir = format!("-datadir={}", dir.display());
+    let mut all = vec!["-regtest", datadir.as_str(), "-rpcwallet=w"];
+    all.extend_from_slice(args);
+    let (code, out, err) = tests::run(&tests::bin("bitcoin-cli"), &all);
+    assert_eq!(code, 0, "bitcoin-cli {args:?}: {err}");
+    out.trim().to_string()
+}
+
+/// The outpoints a wallet transaction spends.
+fn spent_by(node: &RpcNode, txid: &Value) -> Vec<(String, u64)> {
+    let tx = wallet_call(node, "gettransaction", json!([txid, false, true]));
+    tx["decoded"]["vin"]
+        .as_array()
+        .expect("vin")
+        .iter()
+        .map(|i| {
+            (
+                i["txid"].as_str().unwrap_or_default().to_string(),
+                i["vout"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect()
+}
+
+/// Locks one of the two mature coins persistently through `bitcoin-cli`; a send avoids it.
+/// The lock and the send's id.
+fn lock_a_coin_and_send(node: &RpcNode, dir: &Path) -> (Value, Value) {
+    // Lock one of the two mature coins (persistently, through bitcoin-cli's JSON conversion).
+    let unspent = wallet_call(node, "listunspent", json!([]));
+    assert_eq!(unspent.as_array().map(Vec::len), Some(2), "{unspent}");
+    let locked = json!({"txid": unspent[0]["txid"], "vout": unspent[0]["vout"]});
+    let arg = json!([locked]).to_string();
+    assert_eq!(cli(dir, &["lockunspent", "false", &arg, "true"]), "true");
+    let listed: Value = serde_json::from_str(&cli(dir, &["listlockunspent"])).expect("json");
+    assert_eq!(listed, json!([locked]));
+    assert_eq!(
+        wallet_call(node, "listunspent", json!([]))
+            .as_array()
+            .map(Vec::len),
+        Some(1)
+    );
+    // Sending 60 needs both coins: refused while one is locked.
+    let other = wallet_call(node, "getnewaddress", json!([]));
+    assert_eq!(
+        wallet_error(node, "sendtoaddress", json!([other, 60])).0,
+        -6
+    );
+    let txid = wallet_call(node, "sendtoaddress", json!([other, 10]));
+    let locked_outpoint = (
+        locked["txid"].as_str().unwrap_or_default().to_string(),
+        locked["vout"].as_u64().unwrap_or(0),
+    );
+    assert!(
+        !spent_by(node, &txid).contains(&locked_outpoint),
+        "the send spent the locked coin"
+    );
+    (locked, txid)
+}
+
+/// `bumpfee` replaces `txid` in the node's mempool; `listsinceblock` across a mined block.
+fn bump_and_list_since(node: &RpcNode, txid: &Value, mine: &Value) {
+    // bumpfee: the replacement takes the original's place in the node's mempool.
+    let bumped = wallet_call(node, "bumpfee", json!([txid]));
+    let replacement = bumped["txid"].clone();
+    assert!(
+        bumped["fee"].as_f64() > bumped["origfee"].as_f64(),
+        "{bumped}"
+    );
+    assert_eq!(bumped["errors"], json!([]));
+    assert_eq!(node.call("getrawmempool", json!([])), json!([replacement]));
+    let (code, message) = wallet_error(node, "bumpfee", json!([txid]));
+    assert_eq!(code, -4, "{message}");
+
+    // listsinceblock across a mined block.
+    let before = node.call("getbestblockhash", json!([]));
+    let since = wallet_call(node, "listsinceblock", json!([before]));
+    assert!(since["transactions"]
+        .as_array()
+        .expect("array")
+        .iter()
+        .any(|t| t["txid"] == replacement));
+    node.call("generatetoaddress", json!([1, mine]));
+    let tip = node.call("getbestblockhash", json!([]));
+    let since = wallet_call(node, "listsinceblock", json!([before]));
+    assert_eq!(since["lastblock"], tip);
+    let entry = since["transactions"]
+        .as_array()
+        .expect("array")
+        .iter()
+        .find(|t| t["txid"] == replacement)
+        .cloned()
+        .expect("the replacement is listed");
+    assert_eq!(entry["confirmations"], 1);
+    assert_eq!(
+        wallet_error(node, "abandontransaction", json!([replacement])).0,
+        -5
+    );
+}
+
+/// `sendmany` with the fee from one recipient; a PSBT round trip; rescan; descriptors.
+fn sendmany_psbt_and_rescan(node: &RpcNode) {
+    // sendmany to two addresses, the fee taken from the first.
+    let a = wallet_call(node, "getnewaddress", json!([]));
+    let b = wallet_call(node, "getnewaddress", json!([]));
+    let (a, b) = (
+        a.as_str().unwrap_or_default(),
+        b.as_str().unwrap_or_default(),
+    );
+    let amounts = json!({a: 1, b: "0.5"});
+    let many = wallet_call(
+        node,
+        "sendmany",
+        json!({"dummy": "", "amounts": amounts, "subtractfeefrom": [a]}),
+    );
+    assert_eq!(node.call("getrawmempool", json!([])), json!([many]));
+    let decoded = wallet_call(node, "gettransaction", json!([many, false, true]));
+    let values: Vec<f64> = decoded["decoded"]["vout"]
+        .as_array()
+        .expect("vout")
+        .iter()
+        .filter_map(|o| o["value"].as_f64())
+        .collect();
+    assert!(values.contains(&0.5), "{values:?}");
+    assert!(values.iter().any(|v| *v < 1.0 && *v > 0.999), "{values:?}");
+    // A PSBT round trip: funded by the wallet, signed by it, broadcast by the node.
+    let funded = wallet_call(
+        node,
+        "walletcreatefundedpsbt",
+        json!({"outputs": [{a: 2}], "fee_rate": 3}),
+    );
+    let signed = wallet_call(node, "walletprocesspsbt", json!([funded["psbt"]]));
+    assert_eq!(signed["complete"], true, "{signed}");
+    let sent = node.call("sendrawtransaction", json!([signed["hex"]]));
+    assert!(tests::eventually(Duration::from_secs(5), || {
+        node.call("getrawmempool", json!([]))
+            .as_array()
+            .is_some_and(|m| m.contains(&sent))
+    }));
+    // `send` broadcasts through the node unless asked to hand the transaction back.
+    let sent = wallet_call(node, "send", json!({"outputs": {a: 0.1}, "fee_rate": 2}));
+    assert_eq!(sent["complete"], true, "{sent}");
+    let mempool = node.call("getrawmempool", json!([]));
+    assert!(
+        mempool
+            .as_array()
+            .is_some_and(|m| m.contains(&sent["txid"])),
+        "{mempool}"
+    );
+    let rescan = wallet_call(node, "rescanblockchain", json!([100]));
+    assert_eq!(rescan, json!({"start_height": 100, "stop_height": 103}));
+    let descriptors = wallet_call(node, "listdescriptors", json!([]));
+    assert_eq!(descriptors["descriptors"].as_array().map(Vec::len), Some(2));
+}
+
+#[test]
+fn coin_locks_bumpfee_and_listsinceblock_through_the_node() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let node = start(dir.path());
+    node.call(
+        "createwallet",
+        json!({"wallet_name": "w", "load_on_startup": true}),
+    );
+    let mine = wallet_call(&node, "getnewaddress", json!(["mining"]));
+    node.call("generatetoaddress", json!([102, mine]));
+    assert!(tests::eventually(Duration::from_secs(10), || balance(
+        &node
+    ) == 100
+        * COIN));
+
+    let info = wallet_call(&node, "getaddressinfo", json!([mine]));
+    assert_eq!(
+        (info["ismine"].as_bool(), info["labels"].clone()),
+        (Some(true), json!(["mining"]))
+    );
+    assert!(info["hdkeypath"]
+        .as_str()
+        .is_some_and(|p| p.starts_with("m/84h/1h/0h/0/")));
+
+    let (locked, txid) = lock_a_coin_and_send(&node, dir.path());
+    bump_and_list_since(&node, &txid, &mine);
+    sendmany_psbt_and_rescan(&node);
+    node.stop();
+
+    // The persistent lock survives the restart of node and wallet.
+    let node = start(dir.path());
+    assert!(tests::eventually(Duration::from_secs(10), || {
+        node.try_call_at("/wallet/w", "listlockunspent", json!([]))["result"] == json!([locked])
+    }));
+    node.stop();
+}
