@@ -274,6 +274,17 @@ fn spawned_child_takes_its_log_settings_from_the_parent_over_ipc() {
             .expect("echo"),
         "still"
     );
+    // Both children exit once their parent's connection closes.
+    for (connection, exit) in [
+        (&fresh.connection, &fresh.exit),
+        (&spawned.connection, &spawned.exit),
+    ] {
+        connection.close();
+        assert!(
+            exit.wait_timeout(DEADLINE).is_some(),
+            "a spawned node outlived its connection"
+        );
+    }
 }
 
 #[test]
