@@ -6,7 +6,6 @@
 
 use std::sync::PoisonError;
 
-use bdk_wallet::bitcoin::consensus::serialize;
 use bdk_wallet::bitcoin::hashes::Hash as _;
 use bdk_wallet::bitcoin::{FeeRate, Transaction, Txid};
 use bdk_wallet::error::{BuildFeeBumpError, CreateTxError};
@@ -16,7 +15,6 @@ use interfaces::SendRequest;
 use crate::wallet::error::WalletError;
 use crate::wallet::local::{LocalWallet, State};
 use crate::wallet::send::FeeMode;
-use crate::wallet::sync::now;
 
 /// Satoshis per bitcoin.
 const COIN: i64 = 100_000_000;
@@ -229,21 +227,9 @@ impl LocalWallet {
                 format_money(self.options.max_tx_fee)
             )));
         }
-        let new_txid = tx.compute_txid();
-        self.chain
-            .broadcast_transaction(&serialize(&tx), self.options.max_tx_fee)
-            .map_err(|e| WalletError::Broadcast(e.message().to_string()))?;
         // Seen after the original, so that the replacement wins BDK's canonical choice.
-        let seen = now().max(old_seen + 1);
-        let mut state = self.lock()?;
-        state
-            .store
-            .wallet
-            .apply_unconfirmed_txs([(tx.clone(), seen)]);
-        state.store.persist()?;
-        state.store.note_order([new_txid])?;
+        let (new_txid, mut state) = self.broadcast_and_record(&tx, old_seen)?;
         state.in_mempool.remove(txid);
-        state.in_mempool.insert(new_txid, seen);
         drop(state);
         self.publish_changes();
         tracing::info!(wallet = %self.name, %txid, replacement = %new_txid, old_fee, fee, "bumped fee");

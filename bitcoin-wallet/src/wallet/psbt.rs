@@ -3,7 +3,6 @@
 //! persisted), and signing or finalizing a PSBT through the wallet's one signing helper.
 
 use bdk_wallet::bitcoin::absolute::LockTime;
-use bdk_wallet::bitcoin::consensus::serialize;
 use bdk_wallet::bitcoin::Transaction;
 use bdk_wallet::bitcoin::{Amount, FeeRate, OutPoint, Psbt, ScriptBuf, Sequence};
 use bdk_wallet::SignOptions;
@@ -11,7 +10,6 @@ use bdk_wallet::SignOptions;
 use crate::wallet::error::WalletError;
 use crate::wallet::history::Ledger;
 use crate::wallet::local::LocalWallet;
-use crate::wallet::sync::now;
 
 /// What `walletcreatefundedpsbt` asks for.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -148,19 +146,7 @@ impl LocalWallet {
                 "Fee exceeds maximum configured by user (e.g. -maxtxfee, maxfeerate)".into(),
             ));
         }
-        let txid = tx.compute_txid();
-        self.chain
-            .broadcast_transaction(&serialize(tx), self.options.max_tx_fee)
-            .map_err(|e| WalletError::Broadcast(e.message().to_string()))?;
-        let seen = now();
-        let mut state = self.lock()?;
-        state
-            .store
-            .wallet
-            .apply_unconfirmed_txs([(tx.clone(), seen)]);
-        state.store.persist()?;
-        state.store.note_order([txid])?;
-        state.in_mempool.insert(txid, seen);
+        let (txid, mut state) = self.broadcast_and_record(tx, 0)?;
         // Core: manually selected (locked) coins are unlocked once spent.
         for input in &tx.input {
             state.store.unlock_coin(&input.previous_output)?;

@@ -297,6 +297,30 @@ impl LocalWallet {
             .map_err(|e| WalletError::CreateTransaction(format!("Signing transaction failed: {e}")))
     }
 
+    /// Hands `tx` to the node (with `-maxtxfee`) and records it as unconfirmed, seen now or at
+    /// `seen_after + 1` if later, persisted; returns its id and the wallet's state, still
+    /// locked, for the caller's own bookkeeping.
+    pub(crate) fn broadcast_and_record(
+        &self,
+        tx: &Transaction,
+        seen_after: u64,
+    ) -> Result<(Txid, std::sync::MutexGuard<'_, State>), WalletError> {
+        let txid = tx.compute_txid();
+        self.chain
+            .broadcast_transaction(&serialize(tx), self.options.max_tx_fee)
+            .map_err(|e| WalletError::Broadcast(e.message().to_string()))?;
+        let seen = now().max(seen_after.saturating_add(1));
+        let mut state = self.lock()?;
+        state
+            .store
+            .wallet
+            .apply_unconfirmed_txs([(tx.clone(), seen)]);
+        state.store.persist()?;
+        state.store.note_order([txid])?;
+        state.in_mempool.insert(txid, seen);
+        Ok((txid, state))
+    }
+
     /// Builds, signs, broadcasts and records a transaction paying `request`'s recipients
     /// (Core's `sendtoaddress`/`sendmany`), with `mode` for the fee estimate and the user's
     /// `comments` kept with it.
@@ -326,20 +350,8 @@ impl LocalWallet {
             }
             (psbt.extract_tx_unchecked_fee_rate(), fee)
         };
-        let txid = tx.compute_txid();
-        self.chain
-            .broadcast_transaction(&serialize(&tx), self.options.max_tx_fee)
-            .map_err(|e| WalletError::Broadcast(e.message().to_string()))?;
-        let seen = now();
-        let mut state = self.lock()?;
-        state
-            .store
-            .wallet
-            .apply_unconfirmed_txs([(tx.clone(), seen)]);
-        state.store.persist()?;
-        state.store.note_order([txid])?;
+        let (txid, mut state) = self.broadcast_and_record(&tx, 0)?;
         state.store.set_comments(txid, comments)?;
-        state.in_mempool.insert(txid, seen);
         drop(state);
         self.publish_changes();
         tracing::info!(wallet = %self.name, %txid, fee, "sent transaction");
