@@ -126,9 +126,11 @@ pub(crate) fn start(
 struct Child {
     loader: Arc<dyn WalletLoader>,
     process: ipc::spawn::Spawned<ipc::InitProxy>,
-    /// The wallet RPC methods it registered (their help and rows, for stand-ins while it is
-    /// restarted).
-    methods: Vec<Arc<Method>>,
+    /// Stand-ins for the wallet RPC methods it registered, merged beneath them: the instant
+    /// its methods leave (its connection closed), these answer with `why`.
+    stand_ins: MergedMethods,
+    /// What the stand-ins answer.
+    why: Arc<Mutex<String>>,
 }
 
 /// What a (re)spawn needs.
@@ -154,9 +156,15 @@ impl Launcher {
                 let loader: Arc<dyn WalletLoader> = Arc::from(loader);
                 self.slot.set(SlotState::Ready(loader.clone()));
                 tracing::info!(pid = process.pid, "wallet process started");
+                let why = Arc::new(Mutex::new(format!(
+                    "Wallet process (pid {}) disconnected; it is being restarted, try again shortly",
+                    process.pid
+                )));
+                let methods = remote_wallet_methods(self.dispatcher.table());
                 Child {
                     loader,
-                    methods: remote_wallet_methods(self.dispatcher.table()),
+                    stand_ins: self.dispatcher.merge_beneath(stand_ins(&methods, &why)),
+                    why,
                     process,
                 }
             })
@@ -175,10 +183,10 @@ fn remote_wallet_methods(table: &RpcTable) -> Vec<Arc<Method>> {
 
 /// Stand-ins for `methods` while their process is restarted: the same help, and an
 /// immediate error saying why.
-fn stand_ins(methods: &[Arc<Method>], why: &str) -> RpcTable {
+fn stand_ins(methods: &[Arc<Method>], why: &Arc<Mutex<String>>) -> RpcTable {
     let mut table = RpcTable::new();
     for method in methods {
-        let why = why.to_string();
+        let why = why.clone();
         table.register(Method::remote(
             method.name.to_string(),
             method.category.to_string(),
@@ -186,7 +194,7 @@ fn stand_ins(methods: &[Arc<Method>], why: &str) -> RpcTable {
             move |_| {
                 Err(rpc::protocol::RpcError::new(
                     rpc::protocol::RPC_WALLET_ERROR,
-                    why.clone(),
+                    lock(&why).clone(),
                 ))
             },
         ));
@@ -280,8 +288,15 @@ fn supervise(launcher: &Launcher, state: &(Mutex<State>, Condvar), first: Child)
         );
         tracing::error!(pid = dead.process.pid, %reason, "the wallet process exited ({status}); restarting it");
         launcher.slot.set(SlotState::Restarting(why.clone()));
-        let _stand_ins: MergedMethods = launcher.dispatcher.merge(stand_ins(&dead.methods, &why));
-        drop(dead);
+        *lock(&dead.why) = why;
+        // Its stand-ins answer until the next process's methods cover them.
+        let Child {
+            loader,
+            process,
+            stand_ins: _stand_ins,
+            why: _,
+        } = dead;
+        drop((loader, process));
         loop {
             let now = Instant::now();
             restarts.retain(|t| now.duration_since(*t) < Duration::from_secs(60));
@@ -311,6 +326,7 @@ impl Drop for Supervisor {
         self.state.1.notify_all();
         // Closing the socket ends the wallet process cleanly.
         if let Some(child) = current {
+            *lock(&child.why) = "the node is shutting down".into();
             drop(child.loader);
             child.process.connection.close();
             let _ = child.process.exit.wait_timeout(Duration::from_secs(10));

@@ -118,6 +118,12 @@ impl Dispatcher {
         self.table.merge(table)
     }
 
+    /// Adds the methods of `table` beneath those of the same name (see
+    /// [`RpcTable::merge_beneath`]).
+    pub fn merge_beneath(&self, table: RpcTable) -> MergedMethods {
+        self.table.merge_beneath(table)
+    }
+
     /// While `Some(status)`, every call fails with `RPC_IN_WARMUP` and that status (Core's
     /// `SetRPCWarmupStatus`); `None` ends the warm-up.
     pub fn set_warmup(&self, status: Option<String>) {

@@ -107,6 +107,18 @@ impl RpcTable {
     /// with its help and its handler's errors as they are; they serve until the returned
     /// [`MergedMethods`] is dropped. This is how a wallet process's methods join the node's.
     pub fn merge(self: &Arc<Self>, other: RpcTable) -> MergedMethods {
+        self.merge_at(other, false)
+    }
+
+    /// Like [`RpcTable::merge`], but beneath any method of the same name: they serve only
+    /// once the methods above them leave. A node puts stand-ins for a wallet process's
+    /// methods beneath them, so a call made the instant that process is gone gets the
+    /// stand-in's answer, never "Method not found".
+    pub fn merge_beneath(self: &Arc<Self>, other: RpcTable) -> MergedMethods {
+        self.merge_at(other, true)
+    }
+
+    fn merge_at(self: &Arc<Self>, other: RpcTable, beneath: bool) -> MergedMethods {
         let other = other
             .methods
             .into_inner()
@@ -114,13 +126,15 @@ impl RpcTable {
         let added: Vec<Arc<Method>> = other.into_values().flatten().collect();
         let mut methods = self.methods_write();
         for method in &added {
-            methods
-                .entry(method.name.to_string())
-                .or_default()
-                .push(method.clone());
+            let stack = methods.entry(method.name.to_string()).or_default();
+            if beneath {
+                stack.insert(0, method.clone());
+            } else {
+                stack.push(method.clone());
+            }
         }
         drop(methods);
-        tracing::debug!(target: "rpc", count = added.len(), "RPC methods merged");
+        tracing::debug!(target: "rpc", count = added.len(), beneath, "RPC methods merged");
         MergedMethods {
             table: Arc::downgrade(self),
             methods: added,

@@ -424,6 +424,19 @@ fn a_second_table_merges_in_and_leaves() {
         call(r#"{"method":"getanswer","id":1}"#)["result"],
         json!(42)
     );
+    // One merged beneath serves only once the one above leaves.
+    let beneath = d.merge_beneath(second(-1));
+    assert_eq!(
+        call(r#"{"method":"getanswer","id":1}"#)["result"],
+        json!(42)
+    );
+    first.remove();
+    assert_eq!(
+        call(r#"{"method":"getanswer","id":1}"#)["result"],
+        json!(-1)
+    );
+    let first = d.merge(second(42));
+    drop(beneath);
 
     first.remove();
     assert_eq!(
