@@ -388,6 +388,44 @@ impl RpcNode {
         )
     }
 
+    /// The whole reply to wallet method `method` of wallet `wallet` (`/wallet/<wallet>`).
+    pub fn wallet_reply(
+        &self,
+        wallet: &str,
+        method: &str,
+        params: serde_json::Value,
+    ) -> serde_json::Value {
+        self.try_call_at(&format!("/wallet/{wallet}"), method, params)
+    }
+
+    /// The result of wallet `wallet`'s `method`, panicking on an RPC error.
+    pub fn wallet_call(
+        &self,
+        wallet: &str,
+        method: &str,
+        params: serde_json::Value,
+    ) -> serde_json::Value {
+        let reply = self.wallet_reply(wallet, method, params);
+        assert!(reply["error"].is_null(), "{wallet} {method}: {reply}");
+        reply["result"].clone()
+    }
+
+    /// The error code and message of wallet `wallet`'s `method`, panicking if it succeeds.
+    pub fn wallet_error(
+        &self,
+        wallet: &str,
+        method: &str,
+        params: serde_json::Value,
+    ) -> (i64, String) {
+        let reply = self.wallet_reply(wallet, method, params);
+        let error = &reply["error"];
+        assert!(!error.is_null(), "{wallet} {method} succeeded: {reply}");
+        (
+            error["code"].as_i64().expect("code"),
+            error["message"].as_str().unwrap_or_default().to_string(),
+        )
+    }
+
     /// Stops the node with SIGTERM and checks it exits cleanly.
     pub fn stop(mut self) {
         assert!(self.process.stop().success());

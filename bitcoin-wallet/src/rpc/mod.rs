@@ -14,12 +14,17 @@
 //! - [`descriptors`] — `listdescriptors`, `rescanblockchain`;
 //! - [`psbt`] — `walletcreatefundedpsbt`, `walletprocesspsbt`;
 //! - [`transactions`] — `listtransactions`, `listsinceblock`, `gettransaction`,
-//!   `abandontransaction`.
+//!   `abandontransaction`;
+//! - [`encryption`] — `encryptwallet`, `walletpassphrase`, `walletlock`,
+//!   `walletpassphrasechange`;
+//! - [`backup`] — `backupwallet`, `restorewallet`.
 
 pub mod addresses;
+pub mod backup;
 pub mod bump;
 pub mod coins;
 pub mod descriptors;
+pub mod encryption;
 pub mod funded;
 pub mod psbt;
 pub mod send;
@@ -206,6 +211,12 @@ pub fn wallet_table(loader: Arc<LocalWalletLoader>) -> RpcTable {
         .register(descriptors::rescanblockchain(loader.clone()))
         .register(transactions::listsinceblock(loader.clone()))
         .register(transactions::abandontransaction(loader.clone()))
+        .register(encryption::encryptwallet(loader.clone()))
+        .register(encryption::walletpassphrase(loader.clone()))
+        .register(encryption::walletlock(loader.clone()))
+        .register(encryption::walletpassphrasechange(loader.clone()))
+        .register(backup::backupwallet(loader.clone()))
+        .register(backup::restorewallet(loader.clone()))
         .register(transactions::gettransaction(loader));
     table
 }

@@ -1,7 +1,8 @@
 //! The coin-control, address, multi-recipient, history and fee-bump methods through an
 //! `RpcTable` over the test chain: `lockunspent`/`listlockunspent` (persistent locks across
 //! a reload), `getaddressinfo`, `sendmany`, `listsinceblock` across a reorg,
-//! `abandontransaction` and `bumpfee`, with Core's error codes.
+//! `abandontransaction` and `bumpfee`, the encryption methods and `backupwallet` /
+//! `restorewallet`, with Core's error codes.
 
 use std::sync::Arc;
 
@@ -26,9 +27,13 @@ impl Rpc {
     }
 
     fn call(&self, method: &str, params: Value) -> Result<Value, (i32, String)> {
+        self.call_at("/wallet/w", method, params)
+    }
+
+    fn call_at(&self, uri: &str, method: &str, params: Value) -> Result<Value, (i32, String)> {
         let m = self.table.get(method).expect("method");
         self.table
-            .execute(&m, &params, "/wallet/w", "")
+            .execute(&m, &params, uri, "")
             .map_err(|e| (e.code, e.message))
     }
 
@@ -485,4 +490,123 @@ fn send_broadcasts_or_hands_back_the_transaction() {
         rpc.code("send", json!({"outputs": outputs, "conf_target": 2})),
         -8
     );
+}
+
+#[test]
+fn encryption_methods_in_cores_order_with_cores_codes() {
+    let rpc = Rpc::funded();
+    let send = || rpc.call("sendtoaddress", json!([other_address(), 1]));
+    for method in ["walletlock", "walletpassphrasechange", "walletpassphrase"] {
+        let params = match method {
+            "walletlock" => json!([]),
+            "walletpassphrase" => json!(["x", 10]),
+            _ => json!(["x", "y"]),
+        };
+        assert_eq!(
+            rpc.call(method, params).expect_err(method),
+            (
+                -15,
+                format!("Error: running with an unencrypted wallet, but {method} was called.")
+            )
+        );
+    }
+    assert_eq!(rpc.code("encryptwallet", json!([""])), -8);
+    let text = rpc.ok("encryptwallet", json!(["pw"]));
+    assert!(
+        text.as_str()
+            .is_some_and(|t| t.starts_with("wallet encrypted")),
+        "{text}"
+    );
+    assert_eq!(rpc.code("encryptwallet", json!(["pw"])), -15);
+    assert_eq!(
+        rpc.ok("getwalletinfo", json!([]))["unlocked_until"].as_i64(),
+        Some(0)
+    );
+    assert_eq!(send().expect_err("locked").0, -13);
+
+    assert_eq!(rpc.code("walletpassphrase", json!(["bad", 60])), -14);
+    assert_eq!(
+        rpc.call("walletpassphrase", json!(["pw", -1]))
+            .expect_err("negative"),
+        (-8, "Timeout cannot be negative.".into())
+    );
+    assert_eq!(rpc.code("walletpassphrase", json!(["", 60])), -8);
+    assert_eq!(rpc.ok("walletpassphrase", json!(["pw", 600])), Value::Null);
+    assert!(rpc.ok("getwalletinfo", json!([]))["unlocked_until"].as_i64() > Some(0));
+    send().expect("unlocked wallet sends");
+    assert_eq!(rpc.ok("walletlock", json!([])), Value::Null);
+    assert_eq!(send().expect_err("locked again").0, -13);
+
+    assert_eq!(
+        rpc.code("walletpassphrasechange", json!(["bad", "new"])),
+        -14
+    );
+    assert_eq!(rpc.code("walletpassphrasechange", json!(["pw", ""])), -8);
+    assert_eq!(
+        rpc.ok("walletpassphrasechange", json!(["pw", "new"])),
+        Value::Null
+    );
+    assert_eq!(rpc.code("walletpassphrase", json!(["pw", 60])), -14);
+    rpc.ok("walletpassphrase", json!(["new", 60]));
+    send().expect("unlocked with the new passphrase");
+}
+
+#[test]
+fn a_backup_restores_as_another_wallet_with_its_history_and_encryption() {
+    let rpc = Rpc::funded();
+    let txid = rpc.ok("sendtoaddress", json!([other_address(), 1]));
+    rpc.mine(1);
+    rpc.ok("encryptwallet", json!(["pw"]));
+    let backups = tempfile::tempdir().expect("tempdir");
+    let file = backups.path().join("w.dat");
+    assert_eq!(rpc.ok("backupwallet", json!([file.to_str()])), Value::Null);
+    // Into a directory: the file is named after the wallet; an existing file is replaced.
+    rpc.ok("backupwallet", json!([backups.path().to_str()]));
+    rpc.ok("backupwallet", json!([backups.path().to_str()]));
+    assert!(backups.path().join("w.bak").is_file());
+    let own = rpc.env.loader.wallets_dir().join("w").join("wallet.sqlite");
+    assert_eq!(
+        rpc.call("backupwallet", json!([own.to_str()]))
+            .expect_err("own file"),
+        (-4, "Error: Wallet backup failed!".into())
+    );
+
+    let restored = rpc.ok("restorewallet", json!(["r", file.to_str()]));
+    assert_eq!(restored, json!({"name": "r"}));
+    let at_r = |method: &str, params: Value| rpc.call_at("/wallet/r", method, params);
+    assert_eq!(
+        at_r("getbalance", json!([])).expect("balance"),
+        rpc.ok("getbalance", json!([]))
+    );
+    let tx = at_r("gettransaction", json!([txid])).expect("the sent transaction");
+    assert_eq!(tx["confirmations"].as_i64(), Some(1));
+    // Still encrypted: it sends once unlocked with the wallet's passphrase.
+    assert_eq!(
+        at_r("sendtoaddress", json!([other_address(), 1]))
+            .expect_err("locked")
+            .0,
+        -13
+    );
+    at_r("walletpassphrase", json!(["pw", 60])).expect("unlock");
+    at_r("sendtoaddress", json!([other_address(), 1])).expect("restored wallet sends");
+
+    let (code, message) = rpc
+        .call("restorewallet", json!(["r", file.to_str()]))
+        .expect_err("exists");
+    assert_eq!(code, -8);
+    assert!(message.ends_with("Database already exists."), "{message}");
+    let missing = backups.path().join("missing");
+    assert_eq!(
+        rpc.call("restorewallet", json!(["x", missing.to_str()]))
+            .expect_err("missing"),
+        (-8, "Backup file does not exist".into())
+    );
+    let junk = backups.path().join("junk");
+    std::fs::write(&junk, b"not a wallet").expect("write");
+    let (code, message) = rpc
+        .call("restorewallet", json!(["y", junk.to_str()]))
+        .expect_err("junk");
+    assert_eq!(code, -8);
+    assert!(message.contains("is not a wallet backup"), "{message}");
+    assert!(!rpc.env.loader.wallets_dir().join("y").exists());
 }

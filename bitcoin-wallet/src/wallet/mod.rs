@@ -14,6 +14,7 @@
 //! - [`WalletError`] ([`error`]): Core's messages with Core's RPC codes.
 
 pub mod address_info;
+pub mod backup;
 pub mod bump;
 pub mod crypt;
 pub mod error;

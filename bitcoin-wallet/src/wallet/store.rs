@@ -169,6 +169,19 @@ impl Store {
         Ok(())
     }
 
+    /// Writes the wallet's staged changes, then a consistent copy of the database to `path`
+    /// (which must not exist).
+    pub fn copy_into(&mut self, path: &Path) -> Result<(), WalletError> {
+        self.persist()?;
+        let path = path
+            .to_str()
+            .ok_or_else(|| WalletError::Storage(format!("{} is not UTF-8", path.display())))?;
+        self.conn
+            .execute("VACUUM INTO ?1", params![path])
+            .map(|_| ())
+            .map_err(|e| WalletError::Storage(format!("Failed to copy the wallet database: {e}")))
+    }
+
     /// Writes the wallet's staged changes.
     pub fn persist(&mut self) -> Result<(), WalletError> {
         self.wallet

@@ -12,15 +12,9 @@ const COIN: i64 = 100_000_000;
 
 const WALLET_ARGS: &[&str] = &["-fallbackfee=0.0002"];
 
-fn wallet_call(node: &RpcNode, wallet: &str, method: &str, params: Value) -> Value {
-    let reply = node.try_call_at(&format!("/wallet/{wallet}"), method, params);
-    assert!(reply["error"].is_null(), "{wallet} {method}: {reply}");
-    reply["result"].clone()
-}
-
 /// The wallet's `getbalance`, in satoshis.
 fn balance(node: &RpcNode, wallet: &str) -> i64 {
-    let value = wallet_call(node, wallet, "getbalance", json!([]));
+    let value = node.wallet_call(wallet, "getbalance", json!([]));
     (value.as_f64().expect("a number") * 1e8).round() as i64
 }
 
@@ -50,13 +44,13 @@ fn a_node_spawns_its_wallet_process_and_wallets_send_and_survive_restarts() {
     }
     let (code, _) = node.error("getbalance", json!([]));
     assert_eq!(code, -19, "two wallets loaded: the endpoint must name one");
-    let a_addr = wallet_call(&node, "a", "getnewaddress", json!([]));
+    let a_addr = node.wallet_call("a", "getnewaddress", json!([]));
     node.call("generatetoaddress", json!([101, a_addr]));
     assert!(tests::eventually(Duration::from_secs(5), || balance(
         &node, "a"
     ) == 50 * COIN));
-    let b_addr = wallet_call(&node, "b", "getnewaddress", json!([]));
-    let txid = wallet_call(&node, "a", "sendtoaddress", json!([b_addr, 1.5]));
+    let b_addr = node.wallet_call("b", "getnewaddress", json!([]));
+    let txid = node.wallet_call("a", "sendtoaddress", json!([b_addr, 1.5]));
     let mempool = node.call("getrawmempool", json!([]));
     assert_eq!(
         mempool,
@@ -65,7 +59,7 @@ fn a_node_spawns_its_wallet_process_and_wallets_send_and_survive_restarts() {
     );
     // The node's mempool notification reaches the receiving wallet before any block.
     assert!(tests::eventually(Duration::from_secs(5), || {
-        let balances = wallet_call(&node, "b", "getbalances", json!([]));
+        let balances = node.wallet_call("b", "getbalances", json!([]));
         balances["mine"]["untrusted_pending"].as_f64() == Some(1.5)
     }));
     node.call("generatetoaddress", json!([1, a_addr]));
@@ -88,7 +82,7 @@ fn a_node_spawns_its_wallet_process_and_wallets_send_and_survive_restarts() {
     assert_eq!(balance(&node, "a"), a_balance);
     let listed = node.call("listwallets", json!([]));
     assert_eq!(listed, json!(["a", "b"]));
-    let tx = wallet_call(&node, "b", "gettransaction", json!([txid]));
+    let tx = node.wallet_call("b", "gettransaction", json!([txid]));
     assert_eq!(tx["confirmations"], json!(1));
     node.stop();
 }

@@ -14,16 +14,6 @@ use tests::RpcNode;
 
 const COIN: i64 = 100_000_000;
 
-fn wallet_reply(node: &RpcNode, wallet: &str, method: &str, params: Value) -> Value {
-    node.try_call_at(&format!("/wallet/{wallet}"), method, params)
-}
-
-fn wallet_call(node: &RpcNode, wallet: &str, method: &str, params: Value) -> Value {
-    let reply = wallet_reply(node, wallet, method, params);
-    assert!(reply["error"].is_null(), "{wallet} {method}: {reply}");
-    reply["result"].clone()
-}
-
 fn sats(value: &Value) -> i64 {
     (value.as_f64().expect("a number") * 1e8).round() as i64
 }
@@ -51,11 +41,11 @@ fn a_killed_wallet_process_is_restarted_with_its_wallets_and_loses_nothing() {
     for name in ["a", "b"] {
         node.call("createwallet", json!([name]));
     }
-    let a_addr = wallet_call(&node, "a", "getnewaddress", json!([]));
+    let a_addr = node.wallet_call("a", "getnewaddress", json!([]));
     node.call("generatetoaddress", json!([101, a_addr]));
-    let b_addr = wallet_call(&node, "b", "getnewaddress", json!([]));
-    let txid = wallet_call(&node, "a", "sendtoaddress", json!([b_addr, 2]));
-    let a_after_send = sats(&wallet_call(&node, "a", "getbalance", json!([])));
+    let b_addr = node.wallet_call("b", "getnewaddress", json!([]));
+    let txid = node.wallet_call("a", "sendtoaddress", json!([b_addr, 2]));
+    let a_after_send = sats(&node.wallet_call("a", "getbalance", json!([])));
 
     kill(Pid::from_raw(first as i32), Signal::SIGKILL).expect("kill");
     assert!(
@@ -66,7 +56,7 @@ fn a_killed_wallet_process_is_restarted_with_its_wallets_and_loses_nothing() {
     // (the restart waits a second).
     assert!(node.call("getblockcount", json!([])).as_i64() == Some(101));
     let asked = Instant::now();
-    let reply = wallet_reply(&node, "a", "getbalance", json!([]));
+    let reply = node.wallet_reply("a", "getbalance", json!([]));
     assert!(
         asked.elapsed() < Duration::from_secs(2),
         "a wallet call hung"
@@ -91,31 +81,29 @@ fn a_killed_wallet_process_is_restarted_with_its_wallets_and_loses_nothing() {
                 .first()
                 .copied()
                 .unwrap_or(first);
-            second != first
-                && wallet_reply(&node, "b", "getwalletinfo", json!([]))["error"].is_null()
+            second != first && node.wallet_reply("b", "getwalletinfo", json!([]))["error"].is_null()
         }),
         "the wallet process was not restarted with its wallets"
     );
     let listed = node.call("listwallets", json!([]));
     assert_eq!(listed, json!(["a", "b"]));
     assert_eq!(
-        sats(&wallet_call(&node, "a", "getbalance", json!([]))),
+        sats(&node.wallet_call("a", "getbalance", json!([]))),
         a_after_send
     );
-    let tx = wallet_call(&node, "a", "gettransaction", json!([txid]));
+    let tx = node.wallet_call("a", "gettransaction", json!([txid]));
     assert_eq!(tx["confirmations"].as_i64(), Some(0));
-    let miner = wallet_call(&node, "a", "getnewaddress", json!([]));
+    let miner = node.wallet_call("a", "getnewaddress", json!([]));
     node.call("generatetoaddress", json!([1, miner]));
     assert!(
-        tests::eventually(Duration::from_secs(10), || sats(&wallet_call(
-            &node,
+        tests::eventually(Duration::from_secs(10), || sats(&node.wallet_call(
             "b",
             "getbalance",
             json!([])
         )) == 2 * COIN),
         "the payment to b did not confirm"
     );
-    let tx = wallet_call(&node, "a", "gettransaction", json!([txid]));
+    let tx = node.wallet_call("a", "gettransaction", json!([txid]));
     assert_eq!(tx["confirmations"].as_i64(), Some(1));
     node.stop();
     assert!(

@@ -10,19 +10,13 @@ use tests::RpcNode;
 
 const COIN: i64 = 100_000_000;
 
-fn wallet_call(node: &RpcNode, wallet: &str, method: &str, params: Value) -> Value {
-    let reply = node.try_call_at(&format!("/wallet/{wallet}"), method, params);
-    assert!(reply["error"].is_null(), "{wallet} {method}: {reply}");
-    reply["result"].clone()
-}
-
 fn sats(value: &Value) -> i64 {
     (value.as_f64().unwrap_or(f64::NAN) * 1e8).round() as i64
 }
 
 /// `getbalances`' `mine` part, in satoshis: (trusted, untrusted_pending, immature).
 fn balances(node: &RpcNode, wallet: &str) -> (i64, i64, i64) {
-    let mine = wallet_call(node, wallet, "getbalances", json!([]))["mine"].clone();
+    let mine = node.wallet_call(wallet, "getbalances", json!([]))["mine"].clone();
     (
         sats(&mine["trusted"]),
         sats(&mine["untrusted_pending"]),
@@ -40,7 +34,7 @@ fn synced_info(node: &RpcNode, wallet: &str) -> Value {
     let tip = node.call("getbestblockhash", json!([]));
     let mut info = Value::Null;
     let synced = tests::eventually(Duration::from_secs(10), || {
-        info = wallet_call(node, wallet, "getwalletinfo", json!([]));
+        info = node.wallet_call(wallet, "getwalletinfo", json!([]));
         info["lastprocessedblock"]["hash"] == tip
     });
     assert!(synced, "{wallet} did not reach the tip {tip}: {info}");
@@ -69,7 +63,7 @@ fn a_reorg_unconfirms_a_send_and_a_new_block_confirms_it_again() {
     for name in ["a", "b"] {
         node.call("createwallet", json!([name]));
     }
-    let a_addr = wallet_call(&node, "a", "getnewaddress", json!([]));
+    let a_addr = node.wallet_call("a", "getnewaddress", json!([]));
     node.call("generatetoaddress", json!([101, a_addr]));
     synced_info(&node, "a");
     assert_eq!(balances(&node, "a"), (50 * COIN, 0, 100 * 50 * COIN));
@@ -79,14 +73,14 @@ fn a_reorg_unconfirms_a_send_and_a_new_block_confirms_it_again() {
     let copied = copy_blocks(&node, &other, 1, 101);
     assert!(copied.iter().all(Value::is_null), "{copied:?}");
 
-    let b_addr = wallet_call(&node, "b", "getnewaddress", json!([]));
-    let txid = wallet_call(&node, "a", "sendtoaddress", json!([b_addr, 2]));
-    let fee = -sats(&wallet_call(&node, "a", "gettransaction", json!([txid]))["fee"]);
+    let b_addr = node.wallet_call("b", "getnewaddress", json!([]));
+    let txid = node.wallet_call("a", "sendtoaddress", json!([b_addr, 2]));
+    let fee = -sats(&node.wallet_call("a", "gettransaction", json!([txid]))["fee"]);
     assert!(fee > 0 && fee < COIN / 100, "fee {fee}");
     let mined = node.call("generatetoaddress", json!([1, outside_address(1)]));
     let block_n = mined[0].clone();
     synced_info(&node, "b");
-    let tx = wallet_call(&node, "a", "gettransaction", json!([txid]));
+    let tx = node.wallet_call("a", "gettransaction", json!([txid]));
     assert_eq!(
         (
             tx["confirmations"].clone(),
@@ -120,7 +114,7 @@ fn a_reorg_unconfirms_a_send_and_a_new_block_confirms_it_again() {
     assert_eq!(info["lastprocessedblock"]["height"], 103, "{info}");
     assert_eq!(synced_info(&node, "b")["lastprocessedblock"]["height"], 103);
     for wallet in ["a", "b"] {
-        let tx = wallet_call(&node, wallet, "gettransaction", json!([txid]));
+        let tx = node.wallet_call(wallet, "gettransaction", json!([txid]));
         assert_eq!(tx["confirmations"], 0, "{wallet}: {tx}");
         assert!(tx["blockhash"].is_null(), "{wallet}: {tx}");
     }
@@ -139,7 +133,7 @@ fn a_reorg_unconfirms_a_send_and_a_new_block_confirms_it_again() {
     let again = node.call("generatetoaddress", json!([1, outside_address(3)]));
     let info = synced_info(&node, "b");
     assert_eq!(info["lastprocessedblock"]["height"], 104, "{info}");
-    let tx = wallet_call(&node, "b", "gettransaction", json!([txid]));
+    let tx = node.wallet_call("b", "gettransaction", json!([txid]));
     assert_eq!(
         (
             tx["confirmations"].clone(),

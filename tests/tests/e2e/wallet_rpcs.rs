@@ -12,24 +12,8 @@ use tests::RpcNode;
 
 const COIN: i64 = 100_000_000;
 
-fn wallet_call(node: &RpcNode, method: &str, params: Value) -> Value {
-    let reply = node.try_call_at("/wallet/w", method, params);
-    assert!(reply["error"].is_null(), "{method}: {reply}");
-    reply["result"].clone()
-}
-
-fn wallet_error(node: &RpcNode, method: &str, params: Value) -> (i64, String) {
-    let reply = node.try_call_at("/wallet/w", method, params);
-    let error = &reply["error"];
-    assert!(!error.is_null(), "{method} succeeded: {reply}");
-    (
-        error["code"].as_i64().expect("code"),
-        error["message"].as_str().unwrap_or_default().to_string(),
-    )
-}
-
 fn balance(node: &RpcNode) -> i64 {
-    let value = wallet_call(node, "getbalance", json!([]));
+    let value = node.wallet_call("w", "getbalance", json!([]));
     (value.as_f64().expect("a number") * 1e8).round() as i64
 }
 
@@ -49,7 +33,7 @@ fn cli(dir: &Path, args: &[&str]) -> String {
 
 /// The outpoints a wallet transaction spends.
 fn spent_by(node: &RpcNode, txid: &Value) -> Vec<(String, u64)> {
-    let tx = wallet_call(node, "gettransaction", json!([txid, false, true]));
+    let tx = node.wallet_call("w", "gettransaction", json!([txid, false, true]));
     tx["decoded"]["vin"]
         .as_array()
         .expect("vin")
@@ -67,7 +51,7 @@ fn spent_by(node: &RpcNode, txid: &Value) -> Vec<(String, u64)> {
 /// The lock and the send's id.
 fn lock_a_coin_and_send(node: &RpcNode, dir: &Path) -> (Value, Value) {
     // Lock one of the two mature coins (persistently, through bitcoin-cli's JSON conversion).
-    let unspent = wallet_call(node, "listunspent", json!([]));
+    let unspent = node.wallet_call("w", "listunspent", json!([]));
     assert_eq!(unspent.as_array().map(Vec::len), Some(2), "{unspent}");
     let locked = json!({"txid": unspent[0]["txid"], "vout": unspent[0]["vout"]});
     let arg = json!([locked]).to_string();
@@ -75,18 +59,19 @@ fn lock_a_coin_and_send(node: &RpcNode, dir: &Path) -> (Value, Value) {
     let listed: Value = serde_json::from_str(&cli(dir, &["listlockunspent"])).expect("json");
     assert_eq!(listed, json!([locked]));
     assert_eq!(
-        wallet_call(node, "listunspent", json!([]))
+        node.wallet_call("w", "listunspent", json!([]))
             .as_array()
             .map(Vec::len),
         Some(1)
     );
     // Sending 60 needs both coins: refused while one is locked.
-    let other = wallet_call(node, "getnewaddress", json!([]));
+    let other = node.wallet_call("w", "getnewaddress", json!([]));
     assert_eq!(
-        wallet_error(node, "sendtoaddress", json!([other, 60])).0,
+        node.wallet_error("w", "sendtoaddress", json!([other, 60]))
+            .0,
         -6
     );
-    let txid = wallet_call(node, "sendtoaddress", json!([other, 10]));
+    let txid = node.wallet_call("w", "sendtoaddress", json!([other, 10]));
     let locked_outpoint = (
         locked["txid"].as_str().unwrap_or_default().to_string(),
         locked["vout"].as_u64().unwrap_or(0),
@@ -101,7 +86,7 @@ fn lock_a_coin_and_send(node: &RpcNode, dir: &Path) -> (Value, Value) {
 /// `bumpfee` replaces `txid` in the node's mempool; `listsinceblock` across a mined block.
 fn bump_and_list_since(node: &RpcNode, txid: &Value, mine: &Value) {
     // bumpfee: the replacement takes the original's place in the node's mempool.
-    let bumped = wallet_call(node, "bumpfee", json!([txid]));
+    let bumped = node.wallet_call("w", "bumpfee", json!([txid]));
     let replacement = bumped["txid"].clone();
     assert!(
         bumped["fee"].as_f64() > bumped["origfee"].as_f64(),
@@ -109,12 +94,12 @@ fn bump_and_list_since(node: &RpcNode, txid: &Value, mine: &Value) {
     );
     assert_eq!(bumped["errors"], json!([]));
     assert_eq!(node.call("getrawmempool", json!([])), json!([replacement]));
-    let (code, message) = wallet_error(node, "bumpfee", json!([txid]));
+    let (code, message) = node.wallet_error("w", "bumpfee", json!([txid]));
     assert_eq!(code, -4, "{message}");
 
     // listsinceblock across a mined block.
     let before = node.call("getbestblockhash", json!([]));
-    let since = wallet_call(node, "listsinceblock", json!([before]));
+    let since = node.wallet_call("w", "listsinceblock", json!([before]));
     assert!(since["transactions"]
         .as_array()
         .expect("array")
@@ -122,7 +107,7 @@ fn bump_and_list_since(node: &RpcNode, txid: &Value, mine: &Value) {
         .any(|t| t["txid"] == replacement));
     node.call("generatetoaddress", json!([1, mine]));
     let tip = node.call("getbestblockhash", json!([]));
-    let since = wallet_call(node, "listsinceblock", json!([before]));
+    let since = node.wallet_call("w", "listsinceblock", json!([before]));
     assert_eq!(since["lastblock"], tip);
     let entry = since["transactions"]
         .as_array()
@@ -133,7 +118,8 @@ fn bump_and_list_since(node: &RpcNode, txid: &Value, mine: &Value) {
         .expect("the replacement is listed");
     assert_eq!(entry["confirmations"], 1);
     assert_eq!(
-        wallet_error(node, "abandontransaction", json!([replacement])).0,
+        node.wallet_error("w", "abandontransaction", json!([replacement]))
+            .0,
         -5
     );
 }
@@ -141,20 +127,20 @@ fn bump_and_list_since(node: &RpcNode, txid: &Value, mine: &Value) {
 /// `sendmany` with the fee from one recipient; a PSBT round trip; rescan; descriptors.
 fn sendmany_psbt_and_rescan(node: &RpcNode) {
     // sendmany to two addresses, the fee taken from the first.
-    let a = wallet_call(node, "getnewaddress", json!([]));
-    let b = wallet_call(node, "getnewaddress", json!([]));
+    let a = node.wallet_call("w", "getnewaddress", json!([]));
+    let b = node.wallet_call("w", "getnewaddress", json!([]));
     let (a, b) = (
         a.as_str().unwrap_or_default(),
         b.as_str().unwrap_or_default(),
     );
     let amounts = json!({a: 1, b: "0.5"});
-    let many = wallet_call(
-        node,
+    let many = node.wallet_call(
+        "w",
         "sendmany",
         json!({"dummy": "", "amounts": amounts, "subtractfeefrom": [a]}),
     );
     assert_eq!(node.call("getrawmempool", json!([])), json!([many]));
-    let decoded = wallet_call(node, "gettransaction", json!([many, false, true]));
+    let decoded = node.wallet_call("w", "gettransaction", json!([many, false, true]));
     let values: Vec<f64> = decoded["decoded"]["vout"]
         .as_array()
         .expect("vout")
@@ -164,12 +150,12 @@ fn sendmany_psbt_and_rescan(node: &RpcNode) {
     assert!(values.contains(&0.5), "{values:?}");
     assert!(values.iter().any(|v| *v < 1.0 && *v > 0.999), "{values:?}");
     // A PSBT round trip: funded by the wallet, signed by it, broadcast by the node.
-    let funded = wallet_call(
-        node,
+    let funded = node.wallet_call(
+        "w",
         "walletcreatefundedpsbt",
         json!({"outputs": [{a: 2}], "fee_rate": 3}),
     );
-    let signed = wallet_call(node, "walletprocesspsbt", json!([funded["psbt"]]));
+    let signed = node.wallet_call("w", "walletprocesspsbt", json!([funded["psbt"]]));
     assert_eq!(signed["complete"], true, "{signed}");
     let sent = node.call("sendrawtransaction", json!([signed["hex"]]));
     assert!(tests::eventually(Duration::from_secs(5), || {
@@ -178,7 +164,7 @@ fn sendmany_psbt_and_rescan(node: &RpcNode) {
             .is_some_and(|m| m.contains(&sent))
     }));
     // `send` broadcasts through the node unless asked to hand the transaction back.
-    let sent = wallet_call(node, "send", json!({"outputs": {a: 0.1}, "fee_rate": 2}));
+    let sent = node.wallet_call("w", "send", json!({"outputs": {a: 0.1}, "fee_rate": 2}));
     assert_eq!(sent["complete"], true, "{sent}");
     let mempool = node.call("getrawmempool", json!([]));
     assert!(
@@ -187,9 +173,9 @@ fn sendmany_psbt_and_rescan(node: &RpcNode) {
             .is_some_and(|m| m.contains(&sent["txid"])),
         "{mempool}"
     );
-    let rescan = wallet_call(node, "rescanblockchain", json!([100]));
+    let rescan = node.wallet_call("w", "rescanblockchain", json!([100]));
     assert_eq!(rescan, json!({"start_height": 100, "stop_height": 103}));
-    let descriptors = wallet_call(node, "listdescriptors", json!([]));
+    let descriptors = node.wallet_call("w", "listdescriptors", json!([]));
     assert_eq!(descriptors["descriptors"].as_array().map(Vec::len), Some(2));
 }
 
@@ -201,14 +187,14 @@ fn coin_locks_bumpfee_and_listsinceblock_through_the_node() {
         "createwallet",
         json!({"wallet_name": "w", "load_on_startup": true}),
     );
-    let mine = wallet_call(&node, "getnewaddress", json!(["mining"]));
+    let mine = node.wallet_call("w", "getnewaddress", json!(["mining"]));
     node.call("generatetoaddress", json!([102, mine]));
     assert!(tests::eventually(Duration::from_secs(10), || balance(
         &node
     ) == 100
         * COIN));
 
-    let info = wallet_call(&node, "getaddressinfo", json!([mine]));
+    let info = node.wallet_call("w", "getaddressinfo", json!([mine]));
     assert_eq!(
         (info["ismine"].as_bool(), info["labels"].clone()),
         (Some(true), json!(["mining"]))
@@ -227,5 +213,61 @@ fn coin_locks_bumpfee_and_listsinceblock_through_the_node() {
     assert!(tests::eventually(Duration::from_secs(10), || {
         node.try_call_at("/wallet/w", "listlockunspent", json!([]))["result"] == json!([locked])
     }));
+    node.stop();
+}
+
+/// Encryption and backups through the node and its wallet process: an encrypted wallet
+/// refuses to send until `walletpassphrase` (also through `bitcoin-cli`, whose table sends
+/// the timeout as a number), stays encrypted across a restart, and a backup restores as a
+/// second wallet with the same balance.
+#[test]
+fn encryption_and_backups_through_the_node() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let node = start(dir.path());
+    node.call(
+        "createwallet",
+        json!({"wallet_name": "w", "load_on_startup": true}),
+    );
+    let mine = node.wallet_call("w", "getnewaddress", json!([]));
+    node.call("generatetoaddress", json!([101, mine]));
+    assert!(tests::eventually(Duration::from_secs(10), || balance(
+        &node
+    ) == 50
+        * COIN));
+    node.wallet_call("w", "encryptwallet", json!(["secret"]));
+    let other = node.wallet_call("w", "getnewaddress", json!([]));
+    assert_eq!(
+        node.wallet_error("w", "sendtoaddress", json!([other, 1])).0,
+        -13
+    );
+    assert_eq!(
+        node.wallet_error("w", "walletpassphrase", json!(["wrong", 60])),
+        (
+            -14,
+            "Error: The wallet passphrase entered was incorrect.".into()
+        )
+    );
+    cli(dir.path(), &["walletpassphrase", "secret", "600"]);
+    node.wallet_call("w", "sendtoaddress", json!([other, 1]));
+    let backup = dir.path().join("w.backup");
+    node.wallet_call("w", "backupwallet", json!([backup.to_str()]));
+    node.stop();
+
+    let node = start(dir.path());
+    assert!(tests::eventually(Duration::from_secs(10), || {
+        node.wallet_reply("w", "getwalletinfo", json!([]))["result"]["unlocked_until"].as_i64()
+            == Some(0)
+    }));
+    assert_eq!(
+        node.wallet_error("w", "sendtoaddress", json!([other, 1])).0,
+        -13,
+        "a restarted wallet is locked"
+    );
+    let restored = node.call("restorewallet", json!(["copy", backup.to_str()]));
+    assert_eq!(restored["name"], json!("copy"));
+    assert_eq!(
+        node.wallet_call("copy", "getbalance", json!([])),
+        node.wallet_call("w", "getbalance", json!([]))
+    );
     node.stop();
 }
