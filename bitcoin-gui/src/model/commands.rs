@@ -12,13 +12,16 @@ use super::{Command, ReceiveRequest, TxRow, WalletState};
 /// Transactions shown (the newest).
 const TX_LIMIT: u32 = 200;
 
-/// Finds the wallets of a new connection and opens `previous` (the one shown before a
-/// reconnection) or the first loaded one.
+/// Finds the wallets of a new connection, subscribes to wallet loads and to each loaded
+/// wallet's notifications, and shows `previous` (the one shown before a reconnection) or
+/// the first loaded one.
 pub(super) fn open_wallets(worker: &mut State, previous: Option<String>) {
+    let events = worker.events.clone();
     let Some(session) = worker.session.as_mut() else {
         return;
     };
-    session.wallet = None;
+    session.wallets.clear();
+    session.shown = None;
     session.loader = match session.node.wallet_loader() {
         Ok(loader) => Some(loader),
         Err(e) => {
@@ -27,18 +30,61 @@ pub(super) fn open_wallets(worker: &mut State, previous: Option<String>) {
         }
     };
     worker.snap.wallets_enabled = session.loader.is_some();
+    session.subscribe_loads(&events);
     let Some(loader) = &session.loader else {
         worker.snap.wallet = None;
         return;
     };
     let loaded = loader.list_wallets().unwrap_or_default();
-    let pick = previous
-        .filter(|name| loaded.contains(name))
-        .or_else(|| loaded.first().cloned());
-    session.wallet = pick.and_then(|name| loader.get_wallet(&name).ok());
-    if session.wallet.is_none() {
+    let wallets: Vec<_> = loaded
+        .iter()
+        .filter_map(|name| match loader.get_wallet(name) {
+            Ok(wallet) => Some(wallet),
+            Err(e) => {
+                tracing::warn!(wallet = %name, "getWallet: {e}");
+                None
+            }
+        })
+        .collect();
+    for wallet in wallets {
+        if let Err(e) = session.open_wallet(wallet, &events) {
+            tracing::warn!("cannot open a loaded wallet: {e}");
+        }
+    }
+    session.shown = previous
+        .filter(|name| session.wallet_named(name).is_some())
+        .or_else(|| session.wallets.first().map(|w| w.name.clone()));
+    if session.shown.is_none() {
         worker.snap.wallet = None;
     }
+    worker.dirty_lists = true;
+}
+
+/// A wallet loaded by anyone: keep it open (subscribed); show it if none is shown.
+pub(super) fn wallet_loaded(worker: &mut State, wallet: Box<dyn Wallet>) {
+    let events = worker.events.clone();
+    let Some(session) = worker.session.as_mut() else {
+        return;
+    };
+    match session.open_wallet(wallet, &events) {
+        Ok(name) => {
+            if session.shown.is_none() {
+                session.shown = Some(name);
+                worker.dirty_wallet = true;
+            }
+        }
+        Err(e) => tracing::warn!("cannot open a newly loaded wallet: {e}"),
+    }
+    worker.dirty_lists = true;
+}
+
+/// A wallet was unloaded (by anyone): forget it.
+pub(super) fn wallet_unloaded(worker: &mut State, name: &str) {
+    if let Some(session) = worker.session.as_mut() {
+        session.forget_wallet(name);
+    }
+    worker.dirty_lists = true;
+    worker.dirty_wallet = true;
 }
 
 /// The node's RPC method names, from `help`.
@@ -58,6 +104,8 @@ pub(super) fn rpc_methods(worker: &State) -> Vec<String> {
 
 /// Runs one command and records its outcome.
 pub(super) fn run(worker: &mut State, id: u64, command: Command) {
+    // A fee preview changes nothing; every other command may change the wallet shown.
+    let changes = !matches!(command, Command::PreviewFee(_));
     let result = match command {
         Command::Rpc(line) => console(worker, line),
         Command::NewAddress {
@@ -69,71 +117,144 @@ pub(super) fn run(worker: &mut State, id: u64, command: Command) {
             let txid = txid_hex(sent.txid);
             format!("sent {txid} (fee {} sat)", sent.fee)
         }),
+        Command::PreviewFee(request) => {
+            let fee = preview_fee(worker, &request);
+            worker.snap.fee_preview = Some((id, fee.clone()));
+            fee.map(|sats| format!("fee {sats} sat"))
+        }
+        // `interfaces::Wallet` has no bump fee: RPC `bumpfee`.
         Command::BumpFee(txid) => call_rpc(worker, "bumpfee", json!([txid]), true)
             .map(|v| format!("fee bumped: new transaction {}", v["txid"])),
-        Command::Encrypt(pass) => call_rpc(worker, "encryptwallet", json!([pass]), true)
-            .map(|_| "wallet encrypted".into()),
+        Command::SendUnlocked {
+            request,
+            passphrase,
+        } => send_unlocked(worker, &request, &passphrase),
+        // RPC stays only for what `interfaces::Wallet` lacks: `bumpfee` (above) and the
+        // console. Encryption and locking go through the trait.
+        Command::Encrypt(pass) => {
+            with_wallet(worker, |w| w.encrypt(&pass)).map(|()| "wallet encrypted".into())
+        }
+        Command::ChangePassphrase { old, new } => {
+            with_wallet(worker, |w| w.change_passphrase(&old, &new))
+                .map(|()| "passphrase changed".into())
+        }
         Command::Unlock {
             passphrase,
             timeout,
-        } => call_rpc(
-            worker,
-            "walletpassphrase",
-            json!([passphrase, timeout]),
-            true,
-        )
-        .map(|_| format!("wallet unlocked for {timeout} s")),
-        Command::Lock => {
-            call_rpc(worker, "walletlock", json!([]), true).map(|_| "wallet locked".into())
-        }
+        } => with_wallet(worker, |w| w.unlock(&passphrase, u64::from(timeout)))
+            .map(|()| format!("wallet unlocked for {timeout} s")),
+        Command::Lock => with_wallet(worker, |w| w.lock()).map(|()| "wallet locked".into()),
         other => wallet_command(worker, other),
     };
     if let Err(e) = &result {
         tracing::info!(id, "command failed: {e}");
     }
     worker.outcome(id, result);
-    worker.dirty_wallet = true;
+    worker.dirty_wallet |= changes;
+}
+
+/// How long a send that asked for the passphrase unlocks the wallet (it is locked again
+/// right after, as Core's `WalletModel::UnlockContext` does).
+const SEND_UNLOCK_SECS: u64 = 60;
+
+/// Unlocks the wallet shown with `passphrase`, sends, and locks it again.
+fn send_unlocked(
+    worker: &State,
+    request: &interfaces::SendRequest,
+    passphrase: &str,
+) -> Result<String, String> {
+    with_wallet(worker, |w| w.unlock(passphrase, SEND_UNLOCK_SECS))?;
+    let sent = with_wallet(worker, |w| w.send(request));
+    if let Err(e) = with_wallet(worker, |w| w.lock()) {
+        tracing::warn!("cannot lock the wallet again after sending: {e}");
+    }
+    sent.map(|sent| {
+        let txid = txid_hex(sent.txid);
+        format!("sent {txid} (fee {} sat)", sent.fee)
+    })
+}
+
+/// The fee the wallet would pay for `request`, from RPC `walletcreatefundedpsbt` (funds a
+/// PSBT with the same recipients and fee settings, locks nothing, sends nothing;
+/// `interfaces::Wallet` has no such preview).
+fn preview_fee(worker: &State, request: &interfaces::SendRequest) -> Result<i64, String> {
+    if request.recipients.iter().any(|r| r.subtract_fee) {
+        return Err("no preview when the fee is subtracted from the amount".into());
+    }
+    let outputs: Vec<Value> = request
+        .recipients
+        .iter()
+        .map(|r| {
+            let btc: Value = crate::units::Unit::Btc
+                .format_plain(r.amount)
+                .parse()
+                .map_err(|e| format!("amount: {e}"))?;
+            Ok(json!({ r.address.clone(): btc }))
+        })
+        .collect::<Result<_, String>>()?;
+    let mut options = json!({"replaceable": request.replaceable});
+    match (request.fee_per_kvb, request.conf_target) {
+        (Some(kvb), _) => {
+            let sat_vb: Value = format!("{}.{:03}", kvb / 1000, kvb % 1000)
+                .parse()
+                .map_err(|e| format!("fee rate: {e}"))?;
+            options["fee_rate"] = sat_vb;
+        }
+        (None, Some(target)) => options["conf_target"] = json!(target),
+        (None, None) => {}
+    }
+    let funded = call_rpc(
+        worker,
+        "walletcreatefundedpsbt",
+        json!([[], outputs, 0, options]),
+        true,
+    )?;
+    crate::units::Unit::Btc
+        .parse(&funded["fee"].to_string())
+        .map_err(|e| format!("bad fee in the reply ({}): {e}", funded["fee"]))
 }
 
 /// Commands on the wallet loader.
 fn wallet_command(worker: &mut State, command: Command) -> Result<String, String> {
+    let events = worker.events.clone();
     let session = worker.session.as_mut().ok_or("not connected to a node")?;
     let loader = session
         .loader
         .as_ref()
         .ok_or("the node runs without wallets")?;
     let text = |e: interfaces::Error| e.to_string();
-    match command {
+    let (wallet, done) = match command {
         Command::SelectWallet(name) => {
+            if session.wallet_named(&name).is_some() {
+                session.shown = Some(name.clone());
+                return Ok(format!("wallet {name} selected"));
+            }
             let wallet = loader
                 .get_wallet(&name)
                 .or_else(|_| loader.load_wallet(&name))
                 .map_err(text)?;
-            session.wallet = Some(wallet);
-            Ok(format!("wallet {name} selected"))
+            (wallet, format!("wallet {name} selected"))
         }
-        Command::CreateWallet { name, passphrase } => {
-            session.wallet = Some(loader.create_wallet(&name, &passphrase).map_err(text)?);
-            Ok(format!("wallet {name} created"))
-        }
-        Command::LoadWallet(name) => {
-            session.wallet = Some(loader.load_wallet(&name).map_err(text)?);
-            Ok(format!("wallet {name} loaded"))
-        }
+        Command::CreateWallet { name, passphrase } => (
+            loader.create_wallet(&name, &passphrase).map_err(text)?,
+            format!("wallet {name} created"),
+        ),
+        Command::LoadWallet(name) => (
+            loader.load_wallet(&name).map_err(text)?,
+            format!("wallet {name} loaded"),
+        ),
         Command::UnloadWallet(name) => {
-            let shown = session.wallet.as_ref().and_then(|w| w.get_name().ok());
-            if shown.as_deref() == Some(name.as_str()) {
-                session.wallet = None;
-            }
             loader.unload_wallet(&name).map_err(text)?;
-            if session.wallet.is_none() {
-                let next = loader.list_wallets().unwrap_or_default();
-                session.wallet = next.first().and_then(|n| loader.get_wallet(n).ok());
-            }
-            Ok(format!("wallet {name} closed"))
+            session.forget_wallet(&name);
+            worker.dirty_lists = true;
+            return Ok(format!("wallet {name} closed"));
         }
-        _ => Err("unsupported command".into()),
-    }
+        _ => return Err("unsupported command".into()),
+    };
+    let name = session.open_wallet(wallet, &events).map_err(text)?;
+    session.shown = Some(name);
+    worker.dirty_lists = true;
+    Ok(done)
 }
 
 fn with_wallet<T>(
@@ -143,7 +264,7 @@ fn with_wallet<T>(
     let wallet = worker
         .session
         .as_ref()
-        .and_then(|s| s.wallet.as_deref())
+        .and_then(|s| s.shown_wallet())
         .ok_or("no wallet is open")?;
     f(wallet).map_err(|e| e.to_string())
 }
@@ -258,17 +379,25 @@ pub(crate) fn split_words(line: &str) -> Vec<String> {
     words
 }
 
-/// Re-reads the wallet shown and the wallet lists.
+/// Re-reads the wallet lists (after a load or unload).
+pub(super) fn refresh_lists(worker: &mut State) {
+    let Some(session) = &worker.session else {
+        return;
+    };
+    worker.snap.loaded_wallets = session.wallets.iter().map(|w| w.name.clone()).collect();
+    worker.snap.loaded_wallets.sort();
+    if let Some(loader) = &session.loader {
+        worker.snap.wallet_dir = loader.list_wallet_dir().unwrap_or_default();
+    }
+}
+
+/// Re-reads the wallet shown: its state, balances and transactions.
 pub(super) fn refresh_wallet(worker: &mut State) {
     let network = worker.network;
     let Some(session) = &worker.session else {
         return;
     };
-    if let Some(loader) = &session.loader {
-        worker.snap.loaded_wallets = loader.list_wallets().unwrap_or_default();
-        worker.snap.wallet_dir = loader.list_wallet_dir().unwrap_or_default();
-    }
-    let Some(wallet) = &session.wallet else {
+    let Some(wallet) = session.shown_wallet() else {
         worker.snap.wallet = None;
         return;
     };
@@ -287,6 +416,19 @@ pub(super) fn refresh_wallet(worker: &mut State) {
         }
     };
     worker.snap.wallet = Some(WalletState { info, transactions });
+}
+
+/// A new tip: the confirmations of the transactions shown follow from it, without asking
+/// the wallet (whatever else changes, the wallet notifies).
+pub(super) fn tip_moved(worker: &mut State, height: i32) {
+    let Some(wallet) = &mut worker.snap.wallet else {
+        return;
+    };
+    for tx in &mut wallet.transactions {
+        if let Some(at) = tx.height {
+            tx.confirmations = height - at + 1;
+        }
+    }
 }
 
 /// One transaction as the table shows it (Core's `TransactionRecord`, simplified).

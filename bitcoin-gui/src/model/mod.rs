@@ -1,8 +1,10 @@
 //! The model thread: the only thread that calls IPC. It owns the node's and wallets' proxies,
-//! subscribes to the node's notifications (pushed over IPC), runs the UI's commands, and
-//! publishes an immutable [`Snapshot`] after every change, then asks the UI to repaint. The
-//! UI thread only reads snapshots and sends [`Command`]s, so a slow or dead node never
-//! freezes the window.
+//! subscribes to the node's notifications, to wallet loads and to every open wallet's
+//! notifications (all pushed over IPC), runs the UI's commands, and publishes an immutable
+//! [`Snapshot`] after every change, then asks the UI to repaint. Wallet state is re-read only
+//! when the wallet notifies a change or a command touched it, never on a timer; a new tip
+//! only updates the confirmations shown. The UI thread only reads snapshots and sends
+//! [`Command`]s, so a slow or dead node never freezes the window.
 
 mod commands;
 mod session;
@@ -52,6 +54,9 @@ pub enum Command {
     },
     /// Send a transaction.
     Send(SendRequest),
+    /// Work out the fee `send` would pay without sending (RPC `walletcreatefundedpsbt`);
+    /// the result lands in [`Snapshot::fee_preview`].
+    PreviewFee(SendRequest),
     /// Replace an unconfirmed transaction with a higher fee (RPC `bumpfee`).
     BumpFee(String),
     /// Run a line of the RPC console.
@@ -67,6 +72,21 @@ pub enum Command {
     },
     /// Lock the wallet shown.
     Lock,
+    /// Change the passphrase of the wallet shown.
+    ChangePassphrase {
+        /// The current passphrase.
+        old: String,
+        /// The new one.
+        new: String,
+    },
+    /// Unlock the (locked) wallet shown with `passphrase`, send, and lock it again (what
+    /// sending from a locked wallet asks for, as Core's `WalletModel::requestUnlock`).
+    SendUnlocked {
+        /// The send.
+        request: SendRequest,
+        /// The wallet's passphrase.
+        passphrase: String,
+    },
 }
 
 /// What reaches the model thread.
@@ -81,6 +101,14 @@ pub(crate) enum Event {
     Progress(String, i32),
     /// A startup message.
     InitMessage(String),
+    /// Wallet `name` notified a change (transaction, balances, lock status).
+    WalletChanged(String),
+    /// Wallet `name` reported the progress of a long operation (title, percent).
+    WalletProgress(String, String, i32),
+    /// Wallet `name` was unloaded.
+    WalletUnloaded(String),
+    /// A wallet was loaded (by this GUI or anyone else).
+    WalletLoaded(Box<dyn interfaces::Wallet>),
     /// The number of connections changed.
     Connections,
     /// Connection `generation` closed, for this reason.

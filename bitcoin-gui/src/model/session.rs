@@ -7,8 +7,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use interfaces::{
-    BlockTip, Error, Handler, Init, InitMessage, Node, NotifyBlockTip, NotifyHeaderTip,
-    NotifyNumConnectionsChanged, ShowProgress, Wallet, WalletLoader,
+    BlockTip, Error, Handler, Init, InitMessage, LoadWalletNotify, Node, NotifyBlockTip,
+    NotifyHeaderTip, NotifyNumConnectionsChanged, ShowProgress, Wallet, WalletBalances,
+    WalletLoader, WalletNotifications,
 };
 use ipc::spawn::ExitWatch;
 
@@ -49,8 +50,12 @@ pub struct Session {
     pub node: Box<dyn Node>,
     /// Its wallet loader (`None` when the node runs without wallets).
     pub loader: Option<Box<dyn WalletLoader>>,
-    /// The wallet shown.
-    pub wallet: Option<Box<dyn Wallet>>,
+    /// The open (loaded) wallets, each with its notification subscription.
+    pub wallets: Vec<OpenWallet>,
+    /// The name of the wallet shown.
+    pub shown: Option<String>,
+    /// The subscription to wallets loaded by anyone (`handleLoadWallet`).
+    pub load_handler: Option<Box<dyn Handler>>,
     /// Notification subscriptions; dropping them unsubscribes.
     pub handlers: Vec<Box<dyn Handler>>,
     /// The node's process, when this GUI spawned it.
@@ -69,18 +74,29 @@ pub fn attach(path: &Path, generation: u64) -> Result<Session, String> {
         _init: Some(init),
         node,
         loader: None,
-        wallet: None,
+        wallets: Vec::new(),
+        shown: None,
+        load_handler: None,
         handlers: Vec::new(),
         child: None,
         description: format!("attached to {}", path.display()),
     })
 }
 
-/// Spawns `exe` and starts it with `args`; returns once the node runs.
-pub fn spawn(exe: &Path, args: &[String], generation: u64) -> Result<Session, String> {
+/// Spawns `exe` and starts it with `args`; returns once the node runs. `stage` is told of
+/// each startup stage as it begins (the node itself sends no init messages before
+/// `Init.configure` returns, so these are the stages the GUI knows).
+pub fn spawn(
+    exe: &Path,
+    args: &[String],
+    generation: u64,
+    stage: &mut dyn FnMut(&str),
+) -> Result<Session, String> {
+    stage("Spawning bitcoin-node...");
     let spawned = ipc::spawn_process::<ipc::InitProxy>(exe)
         .map_err(|e| format!("cannot start {}: {e}", exe.display()))?;
     let pid = spawned.pid;
+    stage("Starting the node (Init.configure: chainstate, wallets process)...");
     if let Err(e) = Init::configure(&spawned.init, args) {
         let status = spawned
             .exit
@@ -89,6 +105,7 @@ pub fn spawn(exe: &Path, args: &[String], generation: u64) -> Result<Session, St
             .unwrap_or_default();
         return Err(format!("bitcoin-node failed to start: {e}{status}"));
     }
+    stage("Connecting to the node (makeNode)...");
     let node = spawned
         .init
         .make_node()
@@ -99,7 +116,9 @@ pub fn spawn(exe: &Path, args: &[String], generation: u64) -> Result<Session, St
         _init: Some(spawned.init),
         node,
         loader: None,
-        wallet: None,
+        wallets: Vec::new(),
+        shown: None,
+        load_handler: None,
         handlers: Vec::new(),
         child: Some(Child {
             pid,
@@ -107,6 +126,18 @@ pub fn spawn(exe: &Path, args: &[String], generation: u64) -> Result<Session, St
         }),
         description: format!("bitcoin-node started by this GUI (pid {pid})"),
     })
+}
+
+/// A loaded wallet the model keeps open, and its subscription: the wallet's notifications
+/// reach the model thread for as long as this lives.
+pub struct OpenWallet {
+    /// Its name.
+    pub name: String,
+    /// The wallet.
+    pub wallet: Box<dyn Wallet>,
+    /// Its notification subscription (dropping it unsubscribes); `None` if subscribing
+    /// failed.
+    pub _handler: Option<Box<dyn Handler>>,
 }
 
 /// `" (exited with ...)"` for a child's exit.
@@ -129,6 +160,69 @@ impl Session {
             self.node.handle_notify_num_connections_changed(forward)?,
         ];
         Ok(())
+    }
+
+    /// Subscribes to wallets loaded from now on by anyone (the GUI, RPC `loadwallet`).
+    pub fn subscribe_loads(&mut self, events: &Sender<Event>) {
+        let Some(loader) = &self.loader else {
+            return;
+        };
+        match loader.handle_load_wallet(Arc::new(LoadForward(events.clone()))) {
+            Ok(handler) => self.load_handler = Some(handler),
+            Err(e) => tracing::warn!("cannot subscribe to wallet loads: {e}"),
+        }
+    }
+
+    /// Keeps `wallet` open and subscribes to its notifications (once per name: a wallet
+    /// already open stays as it is); returns its name.
+    pub fn open_wallet(
+        &mut self,
+        wallet: Box<dyn Wallet>,
+        events: &Sender<Event>,
+    ) -> Result<String, Error> {
+        let name = wallet.get_name()?;
+        if self.wallet_named(&name).is_some() {
+            return Ok(name);
+        }
+        let forward = Arc::new(WalletForward {
+            name: name.clone(),
+            events: events.clone(),
+        });
+        let handler = match wallet.handle_notifications(forward) {
+            Ok(handler) => Some(handler),
+            Err(e) => {
+                tracing::warn!(wallet = %name, "cannot subscribe to wallet notifications: {e}");
+                None
+            }
+        };
+        tracing::debug!(wallet = %name, "wallet open, notifications subscribed");
+        self.wallets.push(OpenWallet {
+            name: name.clone(),
+            wallet,
+            _handler: handler,
+        });
+        Ok(name)
+    }
+
+    /// Forgets wallet `name` (unsubscribing); shows another open wallet if it was shown.
+    pub fn forget_wallet(&mut self, name: &str) {
+        self.wallets.retain(|w| w.name != name);
+        if self.shown.as_deref() == Some(name) {
+            self.shown = self.wallets.first().map(|w| w.name.clone());
+        }
+    }
+
+    /// The open wallet `name`.
+    pub fn wallet_named(&self, name: &str) -> Option<&dyn Wallet> {
+        self.wallets
+            .iter()
+            .find(|w| w.name == name)
+            .map(|w| w.wallet.as_ref())
+    }
+
+    /// The wallet shown.
+    pub fn shown_wallet(&self) -> Option<&dyn Wallet> {
+        self.wallet_named(self.shown.as_deref()?)
     }
 
     /// Starts a thread that reports when the connection closes.
@@ -154,7 +248,8 @@ impl Session {
     /// an attached node alone. Returns the child's exit, if it had one.
     pub fn close(mut self, wait: Duration) -> Option<String> {
         self.handlers.clear();
-        self.wallet = None;
+        self.load_handler = None;
+        self.wallets.clear();
         self.loader = None;
         let child = self.child.take()?;
         if let Err(e) = self.node.start_shutdown() {
@@ -208,5 +303,56 @@ impl NotifyNumConnectionsChanged for Forward {
     fn call(&self, _num_connections: u32) -> Result<(), Error> {
         let _ = self.0.send(Event::Connections);
         Ok(())
+    }
+}
+
+/// Forwards one wallet's notifications to the model thread, tagged with its name.
+struct WalletForward {
+    name: String,
+    events: Sender<Event>,
+}
+
+impl WalletForward {
+    fn send(&self, event: Event) -> Result<(), Error> {
+        self.events
+            .send(event)
+            .map_err(|_| Error::Disconnected("the GUI's model thread has ended".into()))
+    }
+}
+
+impl WalletNotifications for WalletForward {
+    fn transaction_changed(&self, _txid: [u8; 32]) -> Result<(), Error> {
+        self.send(Event::WalletChanged(self.name.clone()))
+    }
+
+    fn balance_changed(&self, _balances: &WalletBalances) -> Result<(), Error> {
+        self.send(Event::WalletChanged(self.name.clone()))
+    }
+
+    fn status_changed(&self) -> Result<(), Error> {
+        self.send(Event::WalletChanged(self.name.clone()))
+    }
+
+    fn show_progress(&self, title: &str, progress: i32) -> Result<(), Error> {
+        self.send(Event::WalletProgress(
+            self.name.clone(),
+            title.to_string(),
+            progress,
+        ))
+    }
+
+    fn unloaded(&self) -> Result<(), Error> {
+        self.send(Event::WalletUnloaded(self.name.clone()))
+    }
+}
+
+/// Forwards wallets loaded by anyone to the model thread.
+struct LoadForward(Sender<Event>);
+
+impl LoadWalletNotify for LoadForward {
+    fn call(&self, wallet: Box<dyn Wallet>) -> Result<(), Error> {
+        self.0
+            .send(Event::WalletLoaded(wallet))
+            .map_err(|_| Error::Disconnected("the GUI's model thread has ended".into()))
     }
 }

@@ -148,6 +148,16 @@ pub struct WalletState {
     pub transactions: Vec<TxRow>,
 }
 
+impl WalletState {
+    /// Whether its keys are encrypted and locked now (sending needs the passphrase).
+    pub fn is_locked(&self) -> bool {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64);
+        self.info.encrypted && self.info.unlocked_until <= now
+    }
+}
+
 /// Everything the UI shows, as of one moment.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Snapshot {
@@ -157,12 +167,21 @@ pub struct Snapshot {
     pub connection: ConnectionState,
     /// The last startup message ("Starting bitcoin-node...", "Loading wallets...").
     pub init_message: String,
+    /// Startup stages begun so far, oldest first (the last one is under way while the
+    /// connection is [`ConnectionState::Starting`]).
+    pub init_stages: Vec<String>,
     /// The node's status, once connected.
     pub node: Option<NodeStatus>,
     /// The best header.
     pub header_tip: Option<BlockTip>,
     /// A long operation's progress (title, percent), while one runs.
     pub progress: Option<(String, i32)>,
+    /// A wallet's long operation (title with the wallet's name, percent), while one runs
+    /// (the wallet's `showProgress`, e.g. a rescan).
+    pub wallet_progress: Option<(String, i32)>,
+    /// How many times the wallet shown was re-read because the wallet notified a change
+    /// (never by polling); tests and benchmarks read it.
+    pub notified_refreshes: u64,
     /// Traffic history, oldest first.
     pub traffic: Vec<TrafficSample>,
     /// Loaded wallets.
@@ -181,6 +200,9 @@ pub struct Snapshot {
     pub rpc_methods: Vec<String>,
     /// Results of recent commands.
     pub outcomes: Vec<Outcome>,
+    /// The last fee preview: the [`super::Command::PreviewFee`] command's id and the fee in
+    /// satoshis the wallet would pay, or why there is none.
+    pub fee_preview: Option<(u64, Result<i64, String>)>,
 }
 
 impl Snapshot {

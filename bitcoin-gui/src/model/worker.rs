@@ -47,8 +47,8 @@ impl Worker {
     ) -> Worker {
         Worker {
             shared,
+            state: State::new(network, events.clone()),
             events,
-            state: State::new(network),
             generation: 0,
             mode: Mode::Given,
             watch: None,
@@ -82,20 +82,25 @@ impl Worker {
         self.stop();
     }
 
-    fn first_connect(&mut self, backend: Backend) {
-        self.state.snap.init_message = "Connecting to bitcoin-node...".into();
+    /// Shows startup stage `text` on the splash (published at once).
+    fn stage(&mut self, text: &str) {
+        self.state.snap.init_message = text.to_string();
+        self.state.snap.init_stages.push(text.to_string());
         self.publish();
+    }
+
+    fn first_connect(&mut self, backend: Backend) {
         self.generation += 1;
         let result = match backend {
             Backend::Attach(path) => {
                 self.mode = Mode::Attach(path.clone());
+                self.stage("Connecting to bitcoin-node...");
                 session::attach(&path, self.generation)
             }
             Backend::Spawn { exe, args } => {
                 self.mode = Mode::Spawn;
-                self.state.snap.init_message = "Starting bitcoin-node...".into();
-                self.publish();
-                session::spawn(&exe, &args, self.generation)
+                let generation = self.generation;
+                session::spawn(&exe, &args, generation, &mut |text| self.stage(text))
             }
             Backend::Given(node) => {
                 self.mode = Mode::Given;
@@ -105,7 +110,9 @@ impl Worker {
                     _init: None,
                     node,
                     loader: None,
-                    wallet: None,
+                    wallets: Vec::new(),
+                    shown: None,
+                    load_handler: None,
                     handlers: Vec::new(),
                     child: None,
                     description: "in-process node".into(),
@@ -134,18 +141,27 @@ impl Worker {
             tracing::warn!("cannot subscribe to node notifications: {e}");
         }
         session.watch_close(&self.events);
-        self.state.snap.connection = ConnectionState::Connected {
-            attached: matches!(self.mode, Mode::Attach(_)),
-            description: session.description.clone(),
-        };
-        self.state.snap.init_message = "Done loading".into();
+        if self.state.snap.connection == ConnectionState::Starting {
+            self.stage("Loading wallets...");
+        }
         self.watch = None;
         let previous = self.state.snap.wallet_name().map(str::to_string);
+        let description = session.description.clone();
         self.state.session = Some(session);
         commands::open_wallets(&mut self.state, previous);
-        self.state.snap.rpc_methods = commands::rpc_methods(&self.state);
         self.state.dirty_node = true;
         self.state.dirty_wallet = true;
+        self.refresh();
+        self.state.snap.connection = ConnectionState::Connected {
+            attached: matches!(self.mode, Mode::Attach(_)),
+            description,
+        };
+        self.state.snap.init_message = "Done loading".into();
+        self.state.snap.wallet_progress = None;
+        // The first usable snapshot (node status, wallets, balances) goes out before the
+        // console's method list is fetched.
+        self.publish();
+        self.state.snap.rpc_methods = commands::rpc_methods(&self.state);
     }
 
     fn wait_for_node(&mut self, reason: String, path: PathBuf) {
@@ -170,14 +186,24 @@ impl Worker {
                     node.verification_progress = tip.verification_progress;
                     node.initial_block_download = initial_download;
                 }
+                commands::tip_moved(&mut self.state, tip.height);
                 self.state.dirty_node = true;
-                self.state.dirty_wallet = true;
             }
             Event::HeaderTip(tip) => self.state.snap.header_tip = Some(tip),
             Event::Progress(title, percent) => {
                 self.state.snap.progress = (0..100).contains(&percent).then_some((title, percent));
             }
             Event::InitMessage(message) => self.state.snap.init_message = message,
+            Event::WalletChanged(name) => {
+                self.state.notified.insert(name);
+            }
+            Event::WalletProgress(name, title, percent) => {
+                self.state.snap.wallet_progress = (0..100)
+                    .contains(&percent)
+                    .then(|| (format!("{title} ({name})"), percent));
+            }
+            Event::WalletUnloaded(name) => commands::wallet_unloaded(&mut self.state, &name),
+            Event::WalletLoaded(wallet) => commands::wallet_loaded(&mut self.state, wallet),
             Event::Connections => self.state.dirty_node = true,
             Event::Closed(generation, reason) => self.closed(generation, reason),
             Event::NodeBack => self.reconnect(),
@@ -233,8 +259,17 @@ impl Worker {
         if std::mem::take(&mut self.state.dirty_node) {
             self.refresh_node();
         }
-        if std::mem::take(&mut self.state.dirty_wallet) {
+        if std::mem::take(&mut self.state.dirty_lists) {
+            commands::refresh_lists(&mut self.state);
+        }
+        let notified = std::mem::take(&mut self.state.notified);
+        let shown = self.state.session.as_ref().and_then(|s| s.shown.clone());
+        let by_notification = shown.is_some_and(|name| notified.contains(&name));
+        if std::mem::take(&mut self.state.dirty_wallet) || by_notification {
             commands::refresh_wallet(&mut self.state);
+            if by_notification {
+                self.state.snap.notified_refreshes += 1;
+            }
         }
     }
 

@@ -66,14 +66,28 @@ pub struct ViewCtx<'a> {
     pub unit: Unit,
 }
 
-/// The splash while the node starts: its init messages.
+/// The splash while the node starts: the startup stages done (ticked) and the one under
+/// way, then the node's own init message if it sent one.
 pub fn splash(ui: &mut egui::Ui, snap: &Snapshot) {
     ui.vertical_centered(|ui| {
         ui.add_space(80.0);
         ui.heading("Bitcoin");
         ui.add_space(20.0);
-        ui.spinner();
-        ui.label(&snap.init_message);
+        let count = snap.init_stages.len();
+        for (i, stage) in snap.init_stages.iter().enumerate() {
+            if i + 1 < count {
+                ui.label(format!("✔ {stage}"));
+            } else {
+                ui.horizontal(|ui| {
+                    ui.spinner();
+                    ui.label(stage);
+                });
+            }
+        }
+        if snap.init_stages.last() != Some(&snap.init_message) {
+            ui.spinner();
+            ui.label(&snap.init_message);
+        }
     });
 }
 
@@ -126,15 +140,28 @@ pub fn status_line(ui: &mut egui::Ui, snap: &Snapshot) {
                 .text(format!("{title} {percent}%")),
         );
     }
+    if let Some((title, percent)) = &snap.wallet_progress {
+        ui.separator();
+        wallet_progress(ui, title, *percent);
+    }
     if let Some(wallet) = &snap.wallet {
         ui.separator();
-        let lock = match (wallet.info.encrypted, wallet.info.unlocked_until) {
+        let lock = match (wallet.info.encrypted, wallet.is_locked()) {
             (false, _) => "not encrypted",
-            (true, 0) => "locked",
-            (true, _) => "unlocked",
+            (true, true) => "locked",
+            (true, false) => "unlocked",
         };
         ui.label(format!("{} ({lock})", wallet.info.name));
     }
+}
+
+/// A wallet's long operation (a rescan) as a progress bar.
+pub fn wallet_progress(ui: &mut egui::Ui, title: &str, percent: i32) {
+    ui.add(
+        egui::ProgressBar::new(percent as f32 / 100.0)
+            .desired_width(200.0)
+            .text(format!("{title} {percent}%")),
+    );
 }
 
 /// A small filled circle (the connection light).

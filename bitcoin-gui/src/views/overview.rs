@@ -22,6 +22,9 @@ pub fn show(ui: &mut egui::Ui, view: &ViewCtx<'_>) {
         });
         return;
     };
+    if let Some((title, percent)) = &snap.wallet_progress {
+        super::wallet_progress(ui, title, *percent);
+    }
     let b = wallet.info.balances;
     ui.add_space(8.0);
     ui.label(egui::RichText::new(format!("Wallet {}", wallet.info.name)).strong());

@@ -9,8 +9,8 @@ use interfaces::{Recipient, SendRequest};
 use crate::model::Command;
 use crate::views::ViewCtx;
 
-/// Virtual size of a one-input, two-output P2WPKH transaction, for the fee estimate shown
-/// before sending (the wallet computes the real fee).
+/// Virtual size of a one-input, two-output P2WPKH transaction, for the rough fee shown when
+/// the wallet gives no exact preview (the wallet computes the real fee).
 const TYPICAL_VSIZE: i64 = 141;
 
 /// How the fee is chosen.
@@ -44,6 +44,10 @@ pub struct SendView {
     pub confirming: Option<SendRequest>,
     /// The send in flight or done.
     pub pending: Option<u64>,
+    /// The wallet's passphrase, asked for in the confirmation dialog when it is locked.
+    pub passphrase: String,
+    /// The fee preview asked for when the dialog opened.
+    pub preview: Option<u64>,
 }
 
 impl Default for SendView {
@@ -58,6 +62,8 @@ impl Default for SendView {
             replaceable: true,
             confirming: None,
             pending: None,
+            passphrase: String::new(),
+            preview: None,
         }
     }
 }
@@ -123,6 +129,10 @@ impl SendView {
             let send = ui.add_enabled(request.is_ok(), egui::Button::new("Send coins"));
             if send.clicked() {
                 self.confirming = request.as_ref().ok().cloned();
+                self.preview = self
+                    .confirming
+                    .clone()
+                    .map(|r| view.model.send(Command::PreviewFee(r)));
             }
             if ui.button("Clear").clicked() {
                 *self = SendView::default();
@@ -194,6 +204,10 @@ impl SendView {
             return;
         };
         let recipient = request.recipients.first().cloned().unwrap_or_default();
+        let preview = self.preview.and_then(|id| match &view.snap.fee_preview {
+            Some((got, result)) if *got == id => Some(result.clone()),
+            _ => None,
+        });
         let fee = request.fee_per_kvb.map(|kvb| kvb * TYPICAL_VSIZE / 1000);
         egui::Window::new("Confirm send coins")
             .collapsible(false)
@@ -206,8 +220,21 @@ impl SendView {
                     view.unit.format(recipient.amount),
                     recipient.address
                 ));
-                match fee {
-                    Some(fee) => {
+                match (&preview, fee) {
+                    (Some(Ok(fee)), _) => {
+                        ui.label(format!("Transaction fee: {}", view.unit.format(*fee)));
+                        ui.label(format!(
+                            "Total amount: {}",
+                            view.unit.format(recipient.amount + fee)
+                        ));
+                    }
+                    (None, _) if self.preview.is_some() && !recipient.subtract_fee => {
+                        ui.horizontal(|ui| {
+                            ui.spinner();
+                            ui.label("Transaction fee: calculating...");
+                        });
+                    }
+                    (_, Some(fee)) => {
                         ui.label(format!("Transaction fee: about {}", view.unit.format(fee)));
                         let total = if recipient.subtract_fee {
                             recipient.amount
@@ -216,7 +243,7 @@ impl SendView {
                         };
                         ui.label(format!("Total amount: about {}", view.unit.format(total)));
                     }
-                    None => {
+                    (_, None) => {
                         ui.label(format!(
                             "Transaction fee: estimated by the wallet for {} blocks",
                             request.conf_target.unwrap_or(6)
@@ -227,19 +254,47 @@ impl SendView {
                         ));
                     }
                 }
+                if let Some(Err(e)) = &preview {
+                    if !recipient.subtract_fee {
+                        ui.label(format!("(No exact fee: {e})"));
+                    }
+                }
                 if recipient.subtract_fee {
                     ui.label("The fee will be deducted from the amount.");
                 }
                 if request.replaceable {
                     ui.label("This transaction signals replaceability (RBF).");
                 }
+                let locked = view.snap.wallet.as_ref().is_some_and(|w| w.is_locked());
+                if locked {
+                    ui.separator();
+                    ui.label("This operation needs your wallet passphrase to unlock the wallet.");
+                    ui.horizontal(|ui| {
+                        let l = ui.label("Wallet passphrase:");
+                        ui.add(egui::TextEdit::singleline(&mut self.passphrase).password(true))
+                            .labelled_by(l.id);
+                    });
+                }
                 ui.horizontal(|ui| {
-                    if ui.button("Confirm").clicked() {
-                        self.pending = Some(view.model.send(Command::Send(request.clone())));
+                    let ready = !locked || !self.passphrase.is_empty();
+                    if ui
+                        .add_enabled(ready, egui::Button::new("Confirm"))
+                        .clicked()
+                    {
+                        let command = if locked {
+                            Command::SendUnlocked {
+                                request: request.clone(),
+                                passphrase: std::mem::take(&mut self.passphrase),
+                            }
+                        } else {
+                            Command::Send(request.clone())
+                        };
+                        self.pending = Some(view.model.send(command));
                         self.confirming = None;
                     }
                     if ui.button("Cancel").clicked() {
                         self.confirming = None;
+                        self.passphrase.clear();
                     }
                 });
             });

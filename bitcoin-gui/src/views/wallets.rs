@@ -15,6 +15,10 @@ pub struct WalletsView {
     pub encrypt_passphrase: String,
     /// Passphrase to unlock the wallet shown.
     pub unlock_passphrase: String,
+    /// The current passphrase, to change it.
+    pub old_passphrase: String,
+    /// The new passphrase.
+    pub new_passphrase_change: String,
     /// The last command sent from this view.
     pub pending: Option<u64>,
 }
@@ -130,6 +134,24 @@ impl WalletsView {
             }
             if ui.button("Lock").clicked() {
                 self.pending = Some(view.model.send(Command::Lock));
+            }
+        });
+        ui.horizontal(|ui| {
+            let l = ui.label("Old passphrase:");
+            ui.add(egui::TextEdit::singleline(&mut self.old_passphrase).password(true))
+                .labelled_by(l.id);
+            let l = ui.label("New passphrase:");
+            ui.add(egui::TextEdit::singleline(&mut self.new_passphrase_change).password(true))
+                .labelled_by(l.id);
+            let ok = !self.old_passphrase.is_empty() && !self.new_passphrase_change.is_empty();
+            if ui
+                .add_enabled(ok, egui::Button::new("Change Passphrase"))
+                .clicked()
+            {
+                self.pending = Some(view.model.send(Command::ChangePassphrase {
+                    old: std::mem::take(&mut self.old_passphrase),
+                    new: std::mem::take(&mut self.new_passphrase_change),
+                }));
             }
         });
     }

@@ -159,8 +159,10 @@ fn the_window_keeps_rendering_while_an_ipc_call_is_blocked() {
     while started.elapsed() < Duration::from_secs(2) {
         let frame = Instant::now();
         gui.step();
+        // A frame waiting on the 3 s call would take seconds; under a loaded 2-core machine
+        // a debug frame can take a few hundred milliseconds without waiting on anything.
         assert!(
-            frame.elapsed() < Duration::from_millis(200),
+            frame.elapsed() < Duration::from_secs(1),
             "a frame took {:?}",
             frame.elapsed()
         );
@@ -171,7 +173,7 @@ fn the_window_keeps_rendering_while_an_ipc_call_is_blocked() {
         gui.state().snapshot().outcome(id).is_none(),
         "the call should still be running"
     );
-    assert!(frames > 50, "only {frames} frames in 2 s");
+    assert!(frames > 20, "only {frames} frames in 2 s");
     wait_for(&mut gui, "the slow call's result", |app| {
         app.snapshot().outcome(id).is_some()
     });
@@ -221,4 +223,50 @@ fn a_spawned_node_is_reported_when_it_dies_and_stopped_cleanly_on_close() {
         "{:?}",
         model.snapshot().connection
     );
+}
+
+#[test]
+fn the_splash_shows_the_startup_stages_of_a_spawned_node() {
+    let datadir = tempfile::tempdir().expect("tempdir");
+    let model = Model::start(
+        Backend::Spawn {
+            exe: tests::bin("bitcoin-node"),
+            args: vec![
+                "-regtest".into(),
+                format!("-datadir={}", datadir.path().display()),
+                "-printtoconsole=0".into(),
+            ],
+        },
+        bitcoin::Network::Regtest,
+    )
+    .expect("model");
+    let mut gui = window(model);
+    let mut shown = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !gui.state().snapshot().connected() {
+        assert!(Instant::now() < deadline, "the node did not start");
+        gui.step();
+        if gui.state().snapshot().connection == ConnectionState::Starting {
+            for stage in gui.state().snapshot().init_stages.clone() {
+                if gui.query_all_by_label_contains(&stage).next().is_some()
+                    && !shown.contains(&stage)
+                {
+                    shown.push(stage);
+                }
+            }
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let stages = gui.state().snapshot().init_stages.clone();
+    assert_eq!(stages.len(), 4, "{stages:?}");
+    assert!(stages[0].starts_with("Spawning bitcoin-node"), "{stages:?}");
+    assert!(stages[1].starts_with("Starting the node"), "{stages:?}");
+    assert!(
+        stages[2].starts_with("Connecting to the node"),
+        "{stages:?}"
+    );
+    assert!(stages[3].starts_with("Loading wallets"), "{stages:?}");
+    assert!(!shown.is_empty(), "the splash never showed a stage");
+    gui.step();
+    gui.get_by_label("Connected");
 }

@@ -42,21 +42,34 @@ fn receive_mine_send_and_see_it_everywhere() {
     gui.get_by_label_contains(&format!("bitcoin:{address}?label=mining"));
     gui.get_by_label("Copy URI");
 
-    // Mine to it; the balance shows on the Overview.
-    rpc(&*ctl, "/", "generatetoaddress", json!([101, address]));
+    // Mine to it; the balance shows on the Overview, re-read because the wallet notified
+    // (a block tip only updates confirmations; nothing polls the wallet).
     gui.get_by_label("Overview").click();
+    wait_for(&mut gui, "the command's refresh", |app| {
+        app.snapshot().outcomes.len() >= 2
+    });
+    let notified_before = gui.state().snapshot().notified_refreshes;
+    rpc(&*ctl, "/", "generatetoaddress", json!([101, address]));
     wait_for(&mut gui, "the mined balance", |app| {
         app.snapshot()
             .wallet
             .as_ref()
             .is_some_and(|w| w.info.balances.trusted == 50 * COIN)
     });
+    assert!(
+        gui.state().snapshot().notified_refreshes > notified_before,
+        "the balance came from a wallet notification"
+    );
     // Available, total, and the mined rows of the recent transactions.
     assert!(gui.get_all_by_label("50.00000000 BTC").count() >= 2);
     gui.get_by_label("Available:");
 
     // A second wallet, and a send to it through the Send view.
     rpc(&*ctl, "/", "createwallet", json!(["bob"]));
+    // Loaded by RPC, not by this GUI: the loader's load notification brings it in.
+    wait_for(&mut gui, "bob in the wallet list", |app| {
+        app.snapshot().loaded_wallets.iter().any(|w| w == "bob")
+    });
     let bob = rpc(&*ctl, "/wallet/bob", "getnewaddress", json!([]));
     let bob = bob.as_str().expect("address").to_string();
     send_through_the_view(&mut gui, &bob);
@@ -83,6 +96,13 @@ fn receive_mine_send_and_see_it_everywhere() {
         "{balances}"
     );
 
+    // Unloaded by RPC: the wallet's `unloaded` notification takes it off the list.
+    rpc(&*ctl, "/", "unloadwallet", json!(["bob"]));
+    wait_for(&mut gui, "bob off the wallet list", |app| {
+        !app.snapshot().loaded_wallets.iter().any(|w| w == "bob")
+    });
+    assert_eq!(gui.state().snapshot().wallet_name(), Some("alice"));
+
     node_window_shows_the_height(&mut gui, 102);
 }
 
@@ -106,7 +126,27 @@ fn send_through_the_view(gui: &mut egui_kittest::Harness<'_, bitcoin_gui::GuiApp
     gui.get_by_label("Send coins").click();
     gui.run_steps(3);
     gui.get_by_label("Confirm send coins");
-    gui.get_by_label_contains("Transaction fee: about");
+    // The exact fee, from the wallet (RPC walletcreatefundedpsbt), before sending.
+    let preview = gui.state().send.preview.expect("a fee preview asked for");
+    wait_for(gui, "the fee preview", |app| {
+        app.snapshot()
+            .fee_preview
+            .as_ref()
+            .is_some_and(|(id, _)| *id == preview)
+    });
+    let previewed = gui
+        .state()
+        .snapshot()
+        .fee_preview
+        .clone()
+        .and_then(|(_, fee)| fee.ok())
+        .expect("a previewed fee");
+    let fee_text = bitcoin_gui::units::Unit::Btc.format(previewed);
+    gui.get_by_label(&format!("Transaction fee: {fee_text}"));
+    gui.get_by_label(&format!(
+        "Total amount: {}",
+        bitcoin_gui::units::Unit::Btc.format(150_000_000 + previewed)
+    ));
     gui.get_by_label("Confirm").click();
     gui.step();
     assert!(gui.state().send.pending.is_some(), "confirmed");
@@ -124,6 +164,10 @@ fn send_through_the_view(gui: &mut egui_kittest::Harness<'_, bitcoin_gui::GuiApp
     let text = outcome.expect("send succeeded");
     assert!(text.starts_with("sent "), "{text}");
     gui.get_by_label(&text);
+    assert!(
+        text.ends_with(&format!("(fee {previewed} sat)")),
+        "the previewed fee {previewed} is the fee paid: {text}"
+    );
 }
 
 fn node_window_shows_the_height(
@@ -164,4 +208,115 @@ fn node_window_shows_the_height(
             .any(|m| m == "getblockchaininfo"),
         "completion knows the node's methods"
     );
+}
+
+/// Creates wallet `name` through the Wallets view and mines 101 blocks to it by RPC; waits
+/// for the balance, which only a wallet notification brings.
+fn funded_wallet(
+    gui: &mut egui_kittest::Harness<'_, bitcoin_gui::GuiApp>,
+    ctl: &dyn interfaces::Node,
+    name: &str,
+) {
+    gui.get_by_label("Wallets").click();
+    gui.step();
+    gui.state_mut().wallets.new_name = name.into();
+    gui.step();
+    gui.get_by_label("Create").click();
+    wait_for(gui, "the new wallet", |app| {
+        app.snapshot().wallet_name() == Some(name)
+    });
+    let notified_before = gui.state().snapshot().notified_refreshes;
+    let address = rpc(ctl, &format!("/wallet/{name}"), "getnewaddress", json!([]));
+    rpc(ctl, "/", "generatetoaddress", json!([101, address]));
+    wait_for(gui, "the mined balance", |app| {
+        app.snapshot()
+            .wallet
+            .as_ref()
+            .is_some_and(|w| w.info.balances.trusted == 50 * COIN)
+    });
+    assert!(gui.state().snapshot().notified_refreshes > notified_before);
+}
+
+/// Fills the Send view with a payment of 1 BTC to a burn address and opens the
+/// confirmation dialog.
+fn start_a_send(gui: &mut egui_kittest::Harness<'_, bitcoin_gui::GuiApp>) {
+    gui.state_mut().tab = Tab::Send;
+    gui.step();
+    {
+        let send = &mut gui.state_mut().send;
+        send.address = burn_address();
+        send.amount = "1".into();
+        send.fee_mode = FeeMode::Rate;
+        send.fee_rate = "2".into();
+    }
+    gui.step();
+    gui.get_by_label("Send coins").click();
+    gui.run_steps(3);
+    gui.get_by_label("Confirm send coins");
+}
+
+/// Confirms the dialog with `passphrase`; the send's outcome.
+fn confirm_with(
+    gui: &mut egui_kittest::Harness<'_, bitcoin_gui::GuiApp>,
+    passphrase: &str,
+) -> Result<String, String> {
+    gui.get_by_label_contains("needs your wallet passphrase");
+    gui.state_mut().send.passphrase = passphrase.into();
+    gui.step();
+    gui.get_by_label("Confirm").click();
+    gui.step();
+    let id = gui.state().send.pending.expect("a send in flight");
+    wait_for(gui, "the send's outcome", |app| {
+        app.snapshot().outcome(id).is_some()
+    });
+    gui.state()
+        .snapshot()
+        .outcome(id)
+        .cloned()
+        .expect("outcome")
+}
+
+#[test]
+fn an_encrypted_wallet_asks_for_its_passphrase_to_send() {
+    let node = tests::Node::start(&["-printtoconsole=0"]);
+    let (_conn, ctl) = control(&node.socket());
+    let mut gui = attached(&node.socket());
+    wait_for(&mut gui, "connection", |app| app.snapshot().connected());
+    funded_wallet(&mut gui, &*ctl, "carol");
+
+    // Encrypt from the Wallets view (Wallet::encrypt); the wallet is locked afterwards.
+    gui.state_mut().tab = Tab::Wallets;
+    gui.step();
+    gui.state_mut().wallets.encrypt_passphrase = "correct horse".into();
+    gui.step();
+    gui.get_by_label("Encrypt Wallet").click();
+    wait_for(&mut gui, "the encrypted, locked wallet", |app| {
+        app.snapshot()
+            .wallet
+            .as_ref()
+            .is_some_and(|w| w.info.encrypted && w.is_locked())
+    });
+    gui.get_by_label("wallet encrypted");
+    gui.get_by_label("carol (locked)");
+
+    // A wrong passphrase: Core's error, nothing sent.
+    start_a_send(&mut gui);
+    let wrong = confirm_with(&mut gui, "wrong horse").expect_err("a wrong passphrase fails");
+    assert!(
+        wrong.contains("The wallet passphrase entered was incorrect."),
+        "{wrong}"
+    );
+    gui.get_by_label_contains("The wallet passphrase entered was incorrect.");
+
+    // The right one: sent, and the wallet is locked again.
+    start_a_send(&mut gui);
+    let sent = confirm_with(&mut gui, "correct horse").expect("the send succeeds");
+    assert!(sent.starts_with("sent "), "{sent}");
+    gui.get_by_label(&sent);
+    wait_for(&mut gui, "the send in the wallet, locked again", |app| {
+        app.snapshot()
+            .wallet
+            .as_ref()
+            .is_some_and(|w| w.is_locked() && w.transactions.iter().any(|t| t.kind == "Sent"))
+    });
 }
