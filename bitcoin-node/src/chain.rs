@@ -346,6 +346,9 @@ impl ChainState {
 }
 
 mod events;
+mod headers;
+#[cfg(test)]
+mod headers_tests;
 mod open;
 mod options;
 mod read;

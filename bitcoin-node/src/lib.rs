@@ -21,6 +21,7 @@ pub mod fees;
 mod init;
 pub mod mempool;
 pub mod mining;
+pub mod net;
 pub mod node;
 pub mod options;
 pub mod rpc;
@@ -47,6 +48,9 @@ pub enum NodeError {
     /// Bad arguments or configuration.
     #[error("{0}")]
     Args(#[from] ArgsError),
+    /// The P2P network could not start.
+    #[error("{0}")]
+    Net(#[from] p2p::NetError),
     /// A file could not be written or read.
     #[error("{}: {source}", path.display())]
     Io {
@@ -102,6 +106,8 @@ pub struct NodeConfig {
     pub chain: chain::ChainOptions,
     /// `-maxmempool`, `-minrelaytxfee`, `-persistmempool`, ...
     pub mempool: mempool::MempoolOptions,
+    /// `-listen`, `-bind`, `-port`, `-connect`, `-addnode`, `-maxconnections`.
+    pub net: net::NetOptions,
 }
 
 /// Checks the settings and resolves paths; then creates the data and network directories
@@ -124,6 +130,7 @@ pub fn configure(process: &'static str, settings: Settings) -> Result<NodeConfig
     let rpc = ::rpc::RpcConfig::from_settings(&settings)?;
     let chain = chain::ChainOptions::from_settings(&settings)?;
     let mempool = mempool::MempoolOptions::from_settings(&settings)?;
+    let net = net::NetOptions::from_settings(&settings, user_agent())?;
     // Everything is checked: only now create anything.
     settings.create_dirs()?;
     Ok(NodeConfig {
@@ -138,7 +145,13 @@ pub fn configure(process: &'static str, settings: Settings) -> Result<NodeConfig
         rpc,
         chain,
         mempool,
+        net,
     })
+}
+
+/// Our BIP14 user agent.
+pub fn user_agent() -> String {
+    format!("/bitcoin-node:{}/", env!("CARGO_PKG_VERSION"))
 }
 
 /// The sockets [`bind`] made.
@@ -214,6 +227,7 @@ pub(crate) fn make_dispatcher(
         &Arc<mempool::Mempool>,
         &Arc<mempool::estimator::SharedEstimator>,
     )>,
+    net: Option<&Arc<p2p::Net>>,
 ) -> Arc<::rpc::Dispatcher> {
     let control = ::rpc::Control {
         started: Instant::now(),
@@ -230,6 +244,9 @@ pub(crate) fn make_dispatcher(
         rpc::mempool::register(&mut table, mempool, chain);
         rpc::fees::register(&mut table, estimator, mempool);
         rpc::mining::register(&mut table, mining);
+    }
+    if let Some(net) = net {
+        net::rpc::register(&mut table, net, &user_agent());
     }
     Arc::new(::rpc::Dispatcher::new(table))
 }
@@ -250,6 +267,8 @@ fn write_pid_file(path: &std::path::Path) -> Result<(), NodeError> {
 /// A started node; dropping it stops the RPC server and removes its cookie, sockets and pid
 /// file.
 pub struct Running {
+    /// The P2P network (stopped first).
+    net: Option<net::NetService>,
     rpc: Option<::rpc::Server>,
     listeners: Vec<ipc::Listener>,
     pid_file: Option<PathBuf>,
@@ -326,15 +345,9 @@ pub(crate) fn start_with(
         config.process
     );
     write_pid_file(&config.pid_file)?;
-    let chain = Arc::new(chain::ChainState::open_with(
-        &config.net_dir,
-        config.settings.chain(),
-        &config.chain,
-    )?);
-    if let Some(tip) = chain.tip() {
-        tracing::info!(height = tip.height, hash = %tip.hash, "chainstate loaded");
-    }
+    let chain = open_chain(config)?;
     let mut running = Running {
+        net: None,
         rpc: None,
         listeners: Vec::new(),
         pid_file: Some(config.pid_file.clone()),
@@ -368,7 +381,14 @@ pub(crate) fn start_with(
     let block_min_fee = mempool.options().block_min_fee;
     let mining = mining::MiningContext::new(chain.clone(), source, watcher, block_min_fee);
     running.mining = Some(mining.clone());
-    let dispatcher = make_dispatcher(stop, &log, Some((&mining, &mempool, &estimator)));
+    let network = net::NetService::start(&config.net, &chain, &mempool)?;
+    let dispatcher = make_dispatcher(
+        stop,
+        &log,
+        Some((&mining, &mempool, &estimator)),
+        Some(network.net()),
+    );
+    running.net = Some(network);
     let stopping = Arc::new(std::sync::atomic::AtomicBool::new(false));
     running.stopping = Some(stopping.clone());
     let local_chain = chain_interface::LocalChain::new(
@@ -379,17 +399,14 @@ pub(crate) fn start_with(
         Arc::new(move || stopping.load(std::sync::atomic::Ordering::SeqCst)),
     );
     let wallet_slot = WalletSlot::default();
-    let local_node = node::LocalNode::new(
-        chain.clone(),
-        Some(mempool.clone()),
-        dispatcher.clone(),
+    let local_node = local_node(
+        &chain,
+        &mempool,
+        &dispatcher,
         shutdown,
-        wallet_slot.clone(),
-    )
-    .map_err(|source| NodeError::Io {
-        path: PathBuf::from("<node-notify thread>"),
-        source,
-    })?;
+        &wallet_slot,
+        running.net.as_ref(),
+    )?;
     let init: Arc<dyn interfaces::Init> = Arc::new(
         NodeInit::new(config.process, Some(log), Some(dispatcher.clone()))
             .with_node(local_node)
@@ -418,6 +435,50 @@ pub(crate) fn start_with(
     running.rpc = Some(::rpc::start(&config.rpc, bound.rpc, dispatcher)?);
     running.init = Some(init);
     Ok(running)
+}
+
+/// The `Node` served on IPC, reporting `net`'s connections and traffic.
+fn local_node(
+    chain: &Arc<chain::ChainState>,
+    mempool: &Arc<mempool::Mempool>,
+    dispatcher: &Arc<::rpc::Dispatcher>,
+    shutdown: Arc<dyn Fn() + Send + Sync>,
+    wallet_slot: &WalletSlot,
+    net: Option<&net::NetService>,
+) -> Result<Arc<node::LocalNode>, NodeError> {
+    let local_node = node::LocalNode::new(
+        chain.clone(),
+        Some(mempool.clone()),
+        dispatcher.clone(),
+        shutdown,
+        wallet_slot.clone(),
+    )
+    .map_err(|source| NodeError::Io {
+        path: PathBuf::from("<node-notify thread>"),
+        source,
+    })?;
+    if let Some(network) = net {
+        local_node
+            .set_net(network.net().clone())
+            .map_err(|source| NodeError::Io {
+                path: PathBuf::from("<node-net-notify thread>"),
+                source,
+            })?;
+    }
+    Ok(local_node)
+}
+
+/// Opens the chainstate and logs its tip.
+fn open_chain(config: &NodeConfig) -> Result<Arc<chain::ChainState>, NodeError> {
+    let chain = Arc::new(chain::ChainState::open_with(
+        &config.net_dir,
+        config.settings.chain(),
+        &config.chain,
+    )?);
+    if let Some(tip) = chain.tip() {
+        tracing::info!(height = tip.height, hash = %tip.hash, "chainstate loaded");
+    }
+    Ok(chain)
 }
 
 /// Creates the mempool on `chain`, feeding `estimator`, and, with `-persistmempool`, loads
@@ -470,6 +531,8 @@ impl Drop for Running {
         if let Some(stopping) = &self.stopping {
             stopping.store(true, std::sync::atomic::Ordering::SeqCst);
         }
+        // Close every peer socket before the chainstate and the mempool go.
+        self.net.take();
         // Closing the socket ends the wallet process (its wallets are saved as they change).
         self.wallet.take();
         if let Some(mining) = self.mining.take() {

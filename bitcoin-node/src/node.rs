@@ -83,6 +83,8 @@ pub struct LocalNode {
     shutdown: Arc<dyn Fn() + Send + Sync>,
     subscribers: Arc<Subscribers>,
     wallets: WalletSlot,
+    /// The P2P network, once started (connection count and traffic in the status).
+    net: std::sync::OnceLock<Arc<p2p::Net>>,
 }
 
 impl LocalNode {
@@ -109,7 +111,35 @@ impl LocalNode {
             shutdown,
             subscribers,
             wallets,
+            net: std::sync::OnceLock::new(),
         }))
+    }
+
+    /// Reports `net`'s connections and traffic in [`Node::get_status`], and its connection
+    /// count changes to the `handle_notify_num_connections_changed` subscribers (from a
+    /// thread of their own, which ends with the network).
+    pub fn set_net(&self, net: Arc<p2p::Net>) -> std::io::Result<()> {
+        let (sender, counts) = mpsc::channel::<usize>();
+        let sender = Mutex::new(sender);
+        net.on_connection_count(Arc::new(move |count| {
+            let _ = lock(&sender).send(count);
+        }));
+        let subscribers = Arc::downgrade(&self.subscribers);
+        std::thread::Builder::new()
+            .name("node-net-notify".into())
+            .spawn(move || {
+                while let Ok(count) = counts.recv() {
+                    let Some(subscribers) = subscribers.upgrade() else {
+                        return;
+                    };
+                    let count = u32::try_from(count).unwrap_or(u32::MAX);
+                    for callback in Subscribers::snapshot(&subscribers.connections) {
+                        let _ = callback.call(count);
+                    }
+                }
+            })?;
+        let _ = self.net.set(net);
+        Ok(())
     }
 }
 
@@ -179,20 +209,21 @@ impl Node for LocalNode {
             .chain
             .tip()
             .ok_or_else(|| Error::failed("the node is shutting down"))?;
+        let net = self.net.get();
+        let totals = net.map(|n| n.totals()).unwrap_or_default();
         Ok(NodeStatus {
             block_count: tip.height,
             best_block_hash: tip.hash.to_byte_array(),
-            header_tip_height: tip.height,
+            header_tip_height: self.chain.best_header_height().unwrap_or(tip.height),
             last_block_time: i64::from(tip.time),
             verification_progress: 1.0,
             initial_block_download: self.chain.initial_block_download(),
-            // No P2P yet (its issue): no peers.
             mempool_size: self.mempool.as_ref().map_or(0, |m| m.size() as u64),
             mempool_usage: self.mempool.as_ref().map_or(0, |m| m.usage()),
-            num_connections: 0,
-            network_active: false,
-            total_bytes_recv: 0,
-            total_bytes_sent: 0,
+            num_connections: net.map_or(0, |n| u32::try_from(n.peers().len()).unwrap_or(u32::MAX)),
+            network_active: net.is_some_and(|n| n.is_active()),
+            total_bytes_recv: totals.bytes_recv,
+            total_bytes_sent: totals.bytes_sent,
         })
     }
 

@@ -2,6 +2,8 @@
 
 use common::args::{OptionSpec, CHAIN, COMMON_OPTIONS, GENERAL, IPC};
 
+/// Heading of the connection options (Core's `OptionsCategory::CONNECTION`).
+pub const CONNECTION: &str = "Connection options";
 /// Heading of the relay options (Core's `OptionsCategory::NODE_RELAY`).
 pub const NODE_RELAY: &str = "Node relay options";
 /// Heading of the block creation options (Core's `OptionsCategory::BLOCK_CREATION`).
@@ -43,6 +45,47 @@ pub const NODE_OPTIONS: &[OptionSpec] = &[
         "persistmempool",
         GENERAL,
         "Whether to save the mempool on shutdown and load on restart (default: 1)",
+    ),
+    OptionSpec::multi(
+        "addnode",
+        "<ip>",
+        CONNECTION,
+        "Add a node to connect to and attempt to keep the connection open (see the addnode RPC help for more info). This option can be specified multiple times to add multiple nodes",
+    ),
+    OptionSpec::multi(
+        "bind",
+        "<addr>[:<port>]",
+        CONNECTION,
+        "Bind to given address and always listen on it (default: 0.0.0.0). Use [host]:port notation for IPv6",
+    ),
+    OptionSpec::multi(
+        "connect",
+        "<ip>",
+        CONNECTION,
+        "Connect only to the specified node; -noconnect disables automatic connections (the rules for this peer are the same as for -addnode). This option can be specified multiple times to connect to multiple nodes.",
+    ),
+    OptionSpec::flag(
+        "listen",
+        CONNECTION,
+        "Accept connections from outside (default: 1 if no -connect, or if -bind is given)",
+    ),
+    OptionSpec::value(
+        "maxconnections",
+        "<n>",
+        CONNECTION,
+        "Maintain at most <n> connections to peers (default: 125)",
+    ),
+    OptionSpec::value(
+        "port",
+        "<port>",
+        CONNECTION,
+        "Listen for connections on <port> (default: 8333, testnet3: 18333, testnet4: 48333, signet: 38333, regtest: 18444)",
+    ),
+    OptionSpec::value(
+        "peertimeout",
+        "<n>",
+        DEBUG_TEST,
+        "Specify a p2p connection timeout delay in seconds. After connecting to a peer, wait this amount of time before considering disconnection based on inactivity (minimum: 1, default: 60)",
     ),
     OptionSpec::value(
         "minrelaytxfee",

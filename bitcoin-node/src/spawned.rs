@@ -135,7 +135,7 @@ pub fn serve_fd(process: &'static str, fd: i32) -> Result<(), NodeError> {
     let log = Arc::new(common::logging::init(&initial).map_err(io)?);
     let fd = ipc::spawn::adopt_inherited_socket(fd).map_err(io)?;
     let (stop, stopped) = mpsc::channel();
-    let dispatcher = make_dispatcher(stop.clone(), &log, None);
+    let dispatcher = make_dispatcher(stop.clone(), &log, None, None);
     let running = Arc::new(Mutex::new(None));
     let init = Arc::new(SpawnedInit {
         process,

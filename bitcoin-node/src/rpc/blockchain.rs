@@ -237,7 +237,7 @@ fn getblockchaininfo(chain: Arc<ChainState>) -> Method {
             Ok(json!({
                 "chain": chain.chain().name(),
                 "blocks": tip.height,
-                "headers": tip.height,
+                "headers": chain.best_header_height().unwrap_or(tip.height),
                 "bestblockhash": tip.hash.to_string(),
                 "bits": format!("{:08x}", tip.bits),
                 "target": hex(&bitcoin::Target::from_compact(target).to_be_bytes()),

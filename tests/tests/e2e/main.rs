@@ -15,6 +15,7 @@ mod mempool;
 mod mining;
 mod node;
 mod node_interface;
+mod p2p;
 mod rawtx;
 mod rpc;
 mod spawn;

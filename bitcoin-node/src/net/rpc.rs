@@ -1,0 +1,263 @@
+//! The network RPC methods (Core's `rpc/net.cpp`): `getpeerinfo`, `getconnectioncount`,
+//! `getnettotals`, `getnetworkinfo`, `addnode`, `getaddednodeinfo`, `disconnectnode`,
+//! `setnetworkactive`, `ping`.
+
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use bitcoin::p2p::ServiceFlags;
+use p2p::{AddNode, Net, PeerInfo};
+use rpc::help::{example_cli, example_rpc};
+use rpc::protocol::{RpcError, RPC_INVALID_PARAMETER};
+use rpc::{Method, Param, ParamType, RpcTable};
+use serde_json::{json, Value};
+
+/// Core's `RPC_CLIENT_NODE_ALREADY_ADDED`.
+const RPC_CLIENT_NODE_ALREADY_ADDED: i32 = -23;
+/// Core's `RPC_CLIENT_NODE_NOT_ADDED`.
+const RPC_CLIENT_NODE_NOT_ADDED: i32 = -24;
+/// Core's `RPC_CLIENT_NODE_NOT_CONNECTED`.
+const RPC_CLIENT_NODE_NOT_CONNECTED: i32 = -29;
+
+/// Core's names of service bits (`serviceFlagToStr`).
+fn service_names(services: ServiceFlags) -> Vec<&'static str> {
+    let names = [
+        (ServiceFlags::NETWORK, "NETWORK"),
+        (ServiceFlags::BLOOM, "BLOOM"),
+        (ServiceFlags::WITNESS, "WITNESS"),
+        (ServiceFlags::COMPACT_FILTERS, "COMPACT_FILTERS"),
+        (ServiceFlags::NETWORK_LIMITED, "NETWORK_LIMITED"),
+        (ServiceFlags::P2P_V2, "P2P_V2"),
+    ];
+    names
+        .iter()
+        .filter(|(f, _)| services.has(*f))
+        .map(|(_, n)| *n)
+        .collect()
+}
+
+fn services_hex(services: ServiceFlags) -> String {
+    format!("{:016x}", services.to_u64())
+}
+
+fn peer_json(p: &PeerInfo) -> Value {
+    let network = if p.addr.ip().is_loopback() || p.addr.ip().is_unspecified() {
+        "not_publicly_routable"
+    } else if p.addr.is_ipv4() {
+        "ipv4"
+    } else {
+        "ipv6"
+    };
+    let mut v = json!({
+        "id": p.id,
+        "addr": p.addr.to_string(),
+        "addrbind": p.addrbind.map(|a| a.to_string()),
+        "network": network,
+        "services": services_hex(p.services),
+        "servicesnames": service_names(p.services),
+        "relaytxes": p.relaytxes,
+        "lastsend": p.lastsend,
+        "lastrecv": p.lastrecv,
+        "bytessent": p.bytessent,
+        "bytesrecv": p.bytesrecv,
+        "conntime": p.conntime,
+        "version": p.version,
+        "subver": p.subver,
+        "inbound": p.inbound,
+        "startingheight": p.startingheight,
+        "synced_headers": p.synced_headers,
+        "synced_blocks": p.synced_blocks,
+        "connection_type": p.connection_type,
+        "transport_protocol_type": "v1",
+        "bytessent_per_msg": p.bytessent_per_msg,
+        "bytesrecv_per_msg": p.bytesrecv_per_msg,
+    });
+    if let (Some(ping), Some(map)) = (p.pingtime, v.as_object_mut()) {
+        map.insert("pingtime".into(), json!(ping.as_secs_f64()));
+    }
+    v
+}
+
+fn getpeerinfo(net: Arc<Net>) -> Method {
+    Method::new("getpeerinfo", "network", "Returns data about each connected network peer as a json array of objects.")
+        .result("[                                     (json array)\n  {                                   (json object)\n    \"id\" : n,                          (numeric) Peer index\n    \"addr\" : \"str\",                   (string) (host:port) The IP address and port of the peer\n    \"addrbind\" : \"str\",               (string, optional) (ip:port) Bind address of the connection to the peer\n    \"network\" : \"str\",                (string) Network (ipv4, ipv6, onion, i2p, cjdns, not_publicly_routable)\n    \"services\" : \"hex\",               (string) The services offered\n    \"servicesnames\" : [                (json array) the services offered, in human-readable form\n      \"str\",                           (string) the service name if it is recognised\n      ...\n    ],\n    \"relaytxes\" : true|false,          (boolean) Whether we relay transactions to this peer\n    \"lastsend\" : xxx,                  (numeric) The UNIX epoch time of the last send\n    \"lastrecv\" : xxx,                  (numeric) The UNIX epoch time of the last receive\n    \"bytessent\" : n,                   (numeric) The total bytes sent\n    \"bytesrecv\" : n,                   (numeric) The total bytes received\n    \"conntime\" : xxx,                  (numeric) The UNIX epoch time of the connection\n    \"pingtime\" : n,                    (numeric, optional) The last ping time in seconds, if any\n    \"version\" : n,                     (numeric) The peer version, such as 70001\n    \"subver\" : \"str\",                  (string) The string version\n    \"inbound\" : true|false,            (boolean) Inbound (true) or Outbound (false)\n    \"startingheight\" : n,              (numeric) The starting height (block) of the peer\n    \"synced_headers\" : n,              (numeric) The last header we have in common with this peer\n    \"synced_blocks\" : n,               (numeric) The last block we have in common with this peer\n    \"connection_type\" : \"str\",         (string) Type of connection: \ninbound, manual\n    \"transport_protocol_type\" : \"str\", (string) Type of transport protocol: \nv1 (plaintext transport protocol)\n    \"bytessent_per_msg\" : {           (json object)\n      \"msg\" : n,                       (numeric) The total bytes sent aggregated by message type\n                                      When a message type is not listed in this json object, the bytes sent are 0.\n                                      Only known message types can appear as keys in the object.\n    },\n    \"bytesrecv_per_msg\" : {           (json object)\n      \"msg\" : n                        (numeric) The total bytes received aggregated by message type\n                                      When a message type is not listed in this json object, the bytes received are 0.\n                                      Only known message types can appear as keys in the object and all bytes received\n                                      of unknown message types are listed under '*other*'.\n    }\n  },\n  ...\n]")
+        .examples(example_cli("getpeerinfo", "") + &example_rpc("getpeerinfo", ""))
+        .handler(move |_| Ok(Value::Array(net.peers().iter().map(peer_json).collect())))
+}
+
+fn getconnectioncount(net: Arc<Net>) -> Method {
+    Method::new(
+        "getconnectioncount",
+        "network",
+        "Returns the number of connections to other nodes.",
+    )
+    .result("n    (numeric) The connection count")
+    .examples(example_cli("getconnectioncount", "") + &example_rpc("getconnectioncount", ""))
+    .handler(move |_| Ok(net.peers().len().into()))
+}
+
+fn unix_millis() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+fn getnettotals(net: Arc<Net>) -> Method {
+    Method::new("getnettotals", "network", "Returns information about network traffic, including bytes in, bytes out,\nand current system time.")
+        .result("{                             (json object)\n  \"totalbytesrecv\" : n,        (numeric) Total bytes received\n  \"totalbytessent\" : n,        (numeric) Total bytes sent\n  \"timemillis\" : xxx           (numeric) Current system UNIX epoch time in milliseconds\n}")
+        .examples(example_cli("getnettotals", "") + &example_rpc("getnettotals", ""))
+        .handler(move |_| {
+            let totals = net.totals();
+            Ok(json!({
+                "totalbytesrecv": totals.bytes_recv,
+                "totalbytessent": totals.bytes_sent,
+                "timemillis": unix_millis(),
+            }))
+        })
+}
+
+fn getnetworkinfo(net: Arc<Net>, subversion: String) -> Method {
+    Method::new("getnetworkinfo", "network", "Returns an object containing various state info regarding P2P networking.")
+        .result("{                                (json object)\n  \"version\" : n,                  (numeric) the server version\n  \"subversion\" : \"str\",           (string) the server subversion string\n  \"protocolversion\" : n,          (numeric) the protocol version\n  \"localservices\" : \"hex\",        (string) the services we offer to the network\n  \"localservicesnames\" : [        (json array) the services we offer to the network, in human-readable form\n    \"str\",                        (string) the service name\n    ...\n  ],\n  \"localrelay\" : true|false,      (boolean) true if transaction relay is requested from peers\n  \"networkactive\" : true|false,   (boolean) whether p2p networking is enabled\n  \"connections\" : n,              (numeric) the total number of connections\n  \"connections_in\" : n,           (numeric) the number of inbound connections\n  \"connections_out\" : n,          (numeric) the number of outbound connections\n  \"localaddresses\" : [            (json array) list of local addresses\n    {                             (json object)\n      \"address\" : \"str\",          (string) network address\n      \"port\" : n                  (numeric) network port\n    },\n    ...\n  ],\n  \"warnings\" : [                  (json array) any network and blockchain warnings\n    \"str\",                        (string) warning\n    ...\n  ]\n}")
+        .examples(example_cli("getnetworkinfo", "") + &example_rpc("getnetworkinfo", ""))
+        .handler(move |_| {
+            let peers = net.peers();
+            let inbound = peers.iter().filter(|p| p.inbound).count();
+            let local: Vec<Value> = net
+                .bound()
+                .iter()
+                .map(|a| json!({"address": a.ip().to_string(), "port": a.port()}))
+                .collect();
+            Ok(json!({
+                "version": 290000,
+                "subversion": subversion,
+                "protocolversion": p2p::PROTOCOL_VERSION,
+                "localservices": services_hex(p2p::local_services()),
+                "localservicesnames": service_names(p2p::local_services()),
+                "localrelay": true,
+                "networkactive": net.is_active(),
+                "connections": peers.len(),
+                "connections_in": inbound,
+                "connections_out": peers.len() - inbound,
+                "localaddresses": local,
+                "warnings": [],
+            }))
+        })
+}
+
+fn addnode(net: Arc<Net>) -> Method {
+    Method::new("addnode", "network", "Attempts to add or remove a node from the addnode list.\nOr try a connection to a node once.\nNodes added using addnode (or -connect) are protected from DoS disconnection and are not required to be\nfull nodes/support SegWit as other outbound peers are (though such peers will not be synced from).\nAddnode connections are limited to 8 at a time and are counted separately from the -maxconnections limit.")
+        .param(Param::required("node", ParamType::Str, "The IP address/port of the node"))
+        .param(Param::required("command", ParamType::Str, "'add' to add a node to the list, 'remove' to remove a node from the list, 'onetry' to try a connection to the node once"))
+        .param(Param::optional("v2transport", ParamType::Bool, "Attempt to connect using BIP324 v2 transport protocol (ignored for 'remove' command); v2 is not supported yet"))
+        .result("null    (json null)")
+        .examples(example_cli("addnode", "\"192.168.0.6:8333\" \"onetry\" true") + &example_rpc("addnode", "\"192.168.0.6:8333\", \"onetry\" true"))
+        .handler(move |p| {
+            let node = p.arg::<&str>("node")?;
+            let command = match p.arg::<&str>("command")? {
+                "add" => AddNode::Add,
+                "remove" => AddNode::Remove,
+                "onetry" => AddNode::OneTry,
+                _ => return Err(RpcError::new(RPC_INVALID_PARAMETER, "Error: command must be one of: add, remove, onetry")),
+            };
+            net.add_node(node, command).map_err(|e| match e {
+                p2p::AddNodeError::AlreadyAdded => RpcError::new(RPC_CLIENT_NODE_ALREADY_ADDED, "Error: Node already added"),
+                _ => RpcError::new(RPC_CLIENT_NODE_NOT_ADDED, "Error: Node could not be removed. It has not been added previously."),
+            })?;
+            Ok(Value::Null)
+        })
+}
+
+fn disconnectnode(net: Arc<Net>) -> Method {
+    Method::new("disconnectnode", "network", "Immediately disconnects from the specified peer node.\n\nStrictly one out of 'address' and 'nodeid' can be provided to identify the node.\n\nTo disconnect by nodeid, either set 'address' to the empty string, or call using the named 'nodeid' argument only.")
+        .param(Param::hint("address", ParamType::Str, "fallback to nodeid", "The IP address/port of the node"))
+        .param(Param::hint("nodeid", ParamType::Num, "fallback to address", "The node ID (see getpeerinfo for node IDs)"))
+        .result("null    (json null)")
+        .examples(example_cli("disconnectnode", "\"192.168.0.6:8333\"") + &example_cli("disconnectnode", "\"\" 1") + &example_rpc("disconnectnode", "\"192.168.0.6:8333\"") + &example_rpc("disconnectnode", "\"\", 1"))
+        .handler(move |p| {
+            let address = p.maybe_arg::<&str>("address")?.filter(|a| !a.is_empty());
+            let nodeid = p.maybe_arg::<i64>("nodeid")?;
+            let found = match (address, nodeid) {
+                (Some(a), None) => net.disconnect(Some(a), None),
+                (None, Some(id)) => net.disconnect(None, u64::try_from(id).ok()),
+                _ => return Err(RpcError::new(RPC_INVALID_PARAMETER, "Only one of address and nodeid should be provided.")),
+            };
+            if !found {
+                return Err(RpcError::new(RPC_CLIENT_NODE_NOT_CONNECTED, "Node not found in connected nodes"));
+            }
+            Ok(Value::Null)
+        })
+}
+
+fn setnetworkactive(net: Arc<Net>) -> Method {
+    Method::new(
+        "setnetworkactive",
+        "network",
+        "Disable/enable all p2p network activity.",
+    )
+    .param(Param::required(
+        "state",
+        ParamType::Bool,
+        "true to enable networking, false to disable",
+    ))
+    .result("true|false    (boolean) The value that was passed in")
+    .examples(String::new())
+    .handler(move |p| {
+        let state = p.arg::<bool>("state")?;
+        net.set_active(state);
+        Ok(state.into())
+    })
+}
+
+fn ping(net: Arc<Net>) -> Method {
+    Method::new("ping", "network", "Requests that a ping be sent to all other nodes, to measure ping time.\nResults are provided in getpeerinfo.\nPing command is handled in queue with all other commands, so it measures processing backlog, not just network ping.")
+        .result("null    (json null)")
+        .examples(example_cli("ping", "") + &example_rpc("ping", ""))
+        .handler(move |_| {
+            net.ping_all();
+            Ok(Value::Null)
+        })
+}
+
+fn getaddednodeinfo(net: Arc<Net>) -> Method {
+    Method::new("getaddednodeinfo", "network", "Returns information about the given added node, or all added nodes\n(note that onetry addnodes are not listed here)")
+        .param(Param::hint("node", ParamType::Str, "all nodes", "If provided, return information about this specific node, otherwise all nodes are returned."))
+        .result("[                                (json array)\n  {                              (json object)\n    \"addednode\" : \"str\",         (string) The node IP address or name (as provided to addnode)\n    \"connected\" : true|false,    (boolean) If connected\n    \"addresses\" : [             (json array) Only when connected = true\n      {                          (json object)\n        \"address\" : \"str\",     (string) The bitcoin server IP and port we're connected to\n        \"connected\" : \"str\"    (string) connection, inbound or outbound\n      },\n      ...\n    ]\n  },\n  ...\n]")
+        .examples(example_cli("getaddednodeinfo", "\"192.168.0.201\"") + &example_rpc("getaddednodeinfo", "\"192.168.0.201\""))
+        .handler(move |p| {
+            let wanted = p.maybe_arg::<&str>("node")?;
+            let added: Vec<_> = net
+                .added_nodes()
+                .into_iter()
+                .filter(|(name, _)| wanted.is_none_or(|w| w == name))
+                .collect();
+            if wanted.is_some() && added.is_empty() {
+                return Err(RpcError::new(RPC_CLIENT_NODE_NOT_ADDED, "Error: Node has not been added."));
+            }
+            Ok(Value::Array(
+                added
+                    .into_iter()
+                    .map(|(name, connected)| {
+                        let addresses: Vec<Value> = connected
+                            .iter()
+                            .map(|a| json!({"address": a.to_string(), "connected": "outbound"}))
+                            .collect();
+                        json!({"addednode": name, "connected": connected.is_some(), "addresses": addresses})
+                    })
+                    .collect(),
+            ))
+        })
+}
+
+/// Registers the network methods; `subversion` is our user agent.
+pub fn register(table: &mut RpcTable, net: &Arc<Net>, subversion: &str) {
+    table.register(getpeerinfo(net.clone()));
+    table.register(getconnectioncount(net.clone()));
+    table.register(getnettotals(net.clone()));
+    table.register(getnetworkinfo(net.clone(), subversion.to_string()));
+    table.register(addnode(net.clone()));
+    table.register(disconnectnode(net.clone()));
+    table.register(setnetworkactive(net.clone()));
+    table.register(ping(net.clone()));
+    table.register(getaddednodeinfo(net.clone()));
+}

@@ -1,0 +1,257 @@
+//! Connections: listening, accepting within `-maxconnections`, persistent and one-shot
+//! outbound connections; and the network-wide tasks: the block download scheduler and the
+//! relay of new tips and transactions.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bitcoin::p2p::message::NetworkMessage;
+use bitcoin::p2p::message_blockdata::Inventory;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::mpsc;
+
+use crate::peer::{self, Direction};
+use crate::sync::{Candidate, PeerId};
+use crate::{lock, Event, NetError, Shared};
+
+/// Most missing blocks looked at per scheduling round.
+const SCHEDULE_LOOKAHEAD: usize = 1024;
+/// How often the scheduler runs without being woken.
+const SCHEDULE_INTERVAL: Duration = Duration::from_millis(250);
+/// Time allowed to open an outbound connection.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Binds every listening address; an explicit `-bind` that fails is an error. The default
+/// addresses (`[::]`, dual-stack, then `0.0.0.0` for hosts without IPv6) are alternatives:
+/// the first that binds is used, and if none does that is only logged (another node on this
+/// host may hold the port).
+pub(crate) async fn bind_all(shared: &Arc<Shared>) -> Result<Vec<TcpListener>, NetError> {
+    let mut listeners = Vec::new();
+    for addr in &shared.config.bind {
+        if !shared.config.bind_required && !listeners.is_empty() {
+            break;
+        }
+        match TcpListener::bind(addr).await {
+            Ok(listener) => {
+                let local = listener.local_addr().unwrap_or(*addr);
+                tracing::info!(target: "net", "Bound to {local}");
+                lock(&shared.bound).push(local);
+                listeners.push(listener);
+            }
+            Err(source) if shared.config.bind_required => {
+                return Err(NetError::Bind {
+                    addr: *addr,
+                    source,
+                });
+            }
+            Err(e) => {
+                tracing::warn!(target: "net", "Unable to bind to {addr} on this computer: {e}")
+            }
+        }
+    }
+    Ok(listeners)
+}
+
+pub(crate) async fn accept_loop(shared: Arc<Shared>, listener: TcpListener) {
+    loop {
+        let accepted = tokio::select! {
+            r = listener.accept() => r,
+            () = shared.cancel.cancelled() => return,
+        };
+        let (stream, addr) = match accepted {
+            Ok(a) => a,
+            Err(e) => {
+                tracing::debug!(target: "net", "accept failed: {e}");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        if !shared.active.load(Ordering::SeqCst) {
+            tracing::debug!(target: "net", "connection from {addr} dropped (network disabled)");
+            continue;
+        }
+        let peers = lock(&shared.peers).len();
+        if peers >= shared.config.max_connections {
+            tracing::info!(target: "net", "connection from {addr} dropped (full, {peers} peers)");
+            continue;
+        }
+        tokio::spawn(peer::run(shared.clone(), stream, addr, Direction::Inbound));
+    }
+}
+
+async fn open(addr: &str, default_port: u16) -> std::io::Result<TcpStream> {
+    let target = if addr.parse::<std::net::SocketAddr>().is_ok()
+        || addr
+            .rsplit_once(':')
+            .is_some_and(|(h, p)| !h.ends_with(']') && !h.contains(':') && p.parse::<u16>().is_ok())
+    {
+        addr.to_string()
+    } else {
+        format!("{addr}:{default_port}")
+    };
+    match tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(target)).await {
+        Ok(r) => r,
+        Err(_) => Err(std::io::Error::new(
+            std::io::ErrorKind::TimedOut,
+            "connect timed out",
+        )),
+    }
+}
+
+async fn connect(shared: &Arc<Shared>, addr: &str) {
+    if !shared.active.load(Ordering::SeqCst) {
+        return;
+    }
+    match open(addr, shared.config.default_port).await {
+        Ok(stream) => {
+            let Ok(peer_addr) = stream.peer_addr() else {
+                return;
+            };
+            peer::run(
+                shared.clone(),
+                stream,
+                peer_addr,
+                Direction::Manual(addr.to_string()),
+            )
+            .await;
+        }
+        Err(e) => tracing::debug!(target: "net", "connection to {addr} failed: {e}"),
+    }
+}
+
+/// Keeps a connection to `addr` while it is in the added-node list.
+pub(crate) async fn keep_connected(shared: Arc<Shared>, addr: String) {
+    loop {
+        if !lock(&shared.added).contains(&addr) || shared.cancel.is_cancelled() {
+            return;
+        }
+        tokio::select! {
+            () = connect(&shared, &addr) => {}
+            () = shared.cancel.cancelled() => return,
+        }
+        tokio::select! {
+            () = tokio::time::sleep(crate::RECONNECT_DELAY) => {}
+            () = shared.cancel.cancelled() => return,
+        }
+    }
+}
+
+/// One attempt to connect to `addr` (`addnode ... onetry`).
+pub(crate) async fn connect_once(shared: Arc<Shared>, addr: String) {
+    tokio::select! {
+        () = connect(&shared, &addr) => {}
+        () = shared.cancel.cancelled() => {}
+    }
+}
+
+/// Assigns missing blocks to peers, re-requesting stalled ones, every
+/// [`SCHEDULE_INTERVAL`] or when woken (headers or a block arrived, a peer came or went).
+pub(crate) async fn sync_loop(shared: Arc<Shared>) {
+    loop {
+        tokio::select! {
+            () = tokio::time::sleep(SCHEDULE_INTERVAL) => {}
+            () = shared.wake.notified() => {}
+            () = shared.cancel.cancelled() => return,
+        }
+        schedule(&shared);
+    }
+}
+
+fn schedule(shared: &Shared) {
+    let mut candidates = Vec::new();
+    shared.for_each_peer(|id, p| {
+        let info = lock(&p.info);
+        if info.handshake_done {
+            candidates.push(Candidate {
+                id,
+                best_height: info.synced_headers.max(info.startingheight),
+            });
+        }
+    });
+    if candidates.is_empty() {
+        return;
+    }
+    let missing = shared.blocking(|c| c.missing_blocks(SCHEDULE_LOOKAHEAD));
+    let now = Instant::now();
+    let requests = {
+        let mut download = lock(&shared.download);
+        for (hash, peer) in download.expire(now) {
+            tracing::info!(target: "net", "block {hash} stalled from peer={peer}, requesting it elsewhere (window now {:?})", download.stall_timeout());
+        }
+        if missing.is_empty() {
+            return;
+        }
+        download.assign(&missing, &candidates, now)
+    };
+    let peers = lock(&shared.peers);
+    for (id, hashes) in requests {
+        if let Some(peer) = peers.get(&id) {
+            tracing::debug!(target: "net", "requesting {} blocks from peer={id}", hashes.len());
+            let inv = hashes.into_iter().map(Inventory::WitnessBlock).collect();
+            peer.send(NetworkMessage::GetData(inv));
+        }
+    }
+}
+
+/// Announces new tips (headers to peers that asked for them, else inv) and accepted
+/// transactions (inv by wtxid or txid) to the peers that do not have them.
+pub(crate) async fn relay_loop(shared: Arc<Shared>, mut events: mpsc::UnboundedReceiver<Event>) {
+    loop {
+        let event = tokio::select! {
+            e = events.recv() => e,
+            () = shared.cancel.cancelled() => return,
+        };
+        match event {
+            None => return,
+            Some(Event::Tip(hash)) => {
+                shared.wake.notify_one();
+                announce_block(&shared, hash);
+            }
+            Some(Event::Tx(tx)) => announce_tx(&shared, &tx),
+        }
+    }
+}
+
+fn announce_block(shared: &Shared, hash: bitcoin::BlockHash) {
+    let Some((header, height)) =
+        shared.blocking(|c| Some((c.header(&hash)?, c.header_height(&hash)?)))
+    else {
+        return;
+    };
+    shared.for_each_peer(|_, p| {
+        let mut info = lock(&p.info);
+        if !info.handshake_done || info.synced_headers >= height {
+            return;
+        }
+        let message = if info.prefers_headers {
+            NetworkMessage::Headers(vec![header])
+        } else {
+            NetworkMessage::Inv(vec![Inventory::Block(hash)])
+        };
+        info.announced_height = info.announced_height.max(height);
+        drop(info);
+        p.send(message);
+    });
+}
+
+fn announce_tx(shared: &Shared, tx: &bitcoin::Transaction) {
+    let txid = tx.compute_txid();
+    let wtxid = tx.compute_wtxid();
+    let mut to: Vec<PeerId> = Vec::new();
+    shared.for_each_peer(|id, p| {
+        let mut info = lock(&p.info);
+        if !info.handshake_done || !info.relaytxes || !info.note_known_tx(wtxid) {
+            return;
+        }
+        let inv = if info.wtxid_relay {
+            Inventory::WTx(wtxid)
+        } else {
+            Inventory::Transaction(txid)
+        };
+        drop(info);
+        to.push(id);
+        p.send(NetworkMessage::Inv(vec![inv]));
+    });
+    tracing::debug!(target: "net", "announced tx {txid} to {} peers", to.len());
+}

@@ -1,0 +1,434 @@
+//! Bitcoin P2P networking for the node process (`bitcoin-node`, `bitcoind`): Bitcoin Core's
+//! v1 transport ([`codec`]), the version handshake, ping/pong and timeouts, inbound and
+//! outbound connections, headers-first sync with a bounded block download window per peer
+//! and stall detection ([`sync`]), block and transaction relay.
+//!
+//! It knows nothing of the kernel or the mempool: the node implements [`ChainAccess`] on
+//! them and tells the network of new tips and transactions ([`Net::block_tip`],
+//! [`Net::transaction_added`]). The network runs on its own tokio runtime; dropping [`Net`]
+//! (or [`Net::shutdown`]) closes every socket and ends its tasks within a second. Logs go to
+//! `tracing` target `net`.
+
+pub mod codec;
+mod conn;
+mod peer;
+pub mod sync;
+
+use std::collections::{HashMap, HashSet};
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use bitcoin::block::Header;
+use bitcoin::p2p::message::NetworkMessage;
+use bitcoin::p2p::ServiceFlags;
+use bitcoin::{Block, BlockHash, Transaction, Txid, Wtxid};
+use tokio::sync::{mpsc, Notify};
+use tokio_util::sync::CancellationToken;
+
+pub use peer::PeerInfo;
+
+/// Our protocol version (Core's `PROTOCOL_VERSION`).
+pub const PROTOCOL_VERSION: u32 = 70016;
+/// The oldest protocol version we talk to (Core's `MIN_PEER_PROTO_VERSION`).
+pub const MIN_PEER_PROTO_VERSION: u32 = 31800;
+/// Core's `DEFAULT_MAX_PEER_CONNECTIONS`.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 125;
+/// Most headers in one `headers` message (Core's `MAX_HEADERS_RESULTS`).
+pub const MAX_HEADERS_RESULTS: usize = 2000;
+/// Most hashes in a peer's block locator (Core's `MAX_LOCATOR_SZ`).
+pub const MAX_LOCATOR_SZ: usize = 101;
+/// Time allowed for the version handshake by default (Core's `-peertimeout` default).
+pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(60);
+/// How often peers are pinged (Core's `PING_INTERVAL`).
+pub const PING_INTERVAL: Duration = Duration::from_secs(2 * 60);
+/// How long a ping may stay unanswered (Core's `TIMEOUT_INTERVAL`).
+pub const PING_TIMEOUT: Duration = Duration::from_secs(20 * 60);
+/// Delay before a persistent outbound connection is tried again.
+pub const RECONNECT_DELAY: Duration = Duration::from_secs(2);
+
+/// The services we offer: `NODE_NETWORK | NODE_WITNESS`.
+pub fn local_services() -> ServiceFlags {
+    ServiceFlags::NETWORK | ServiceFlags::WITNESS
+}
+
+/// A transaction id as announced by a peer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TxRef {
+    /// By txid (`MSG_TX`, `MSG_WITNESS_TX`).
+    Txid(Txid),
+    /// By wtxid (`MSG_WTX`, BIP339).
+    Wtxid(Wtxid),
+}
+
+/// What the network needs from the node: the chain (the kernel) and the mempool. Calls may
+/// block (they run off the network's async tasks).
+pub trait ChainAccess: Send + Sync + 'static {
+    /// The active tip's hash and height.
+    fn tip(&self) -> Option<(BlockHash, i32)>;
+    /// A block locator from the best known header (newest first).
+    fn locator(&self) -> Vec<BlockHash>;
+    /// The height of a known header.
+    fn header_height(&self, hash: &BlockHash) -> Option<i32>;
+    /// A known header.
+    fn header(&self, hash: &BlockHash) -> Option<Header>;
+    /// Validates and stores `headers` (in order); the error names the first invalid one.
+    fn process_headers(&self, headers: &[Header]) -> Result<(), String>;
+    /// Up to `max` headers of the active chain after the first locator hash in it (after
+    /// genesis if none), stopping at `stop`.
+    fn headers_after(&self, locator: &[BlockHash], stop: &BlockHash, max: usize) -> Vec<Header>;
+    /// Up to `max` blocks on the way from the active tip to the best header whose data is
+    /// missing, lowest first, with their heights.
+    fn missing_blocks(&self, max: usize) -> Vec<(BlockHash, i32)>;
+    /// A stored block.
+    fn block(&self, hash: &BlockHash) -> Option<Block>;
+    /// Validates and, if valid, connects `block` (as `submitblock` does).
+    fn submit_block(&self, block: Block) -> Result<(), String>;
+    /// A mempool transaction.
+    fn transaction(&self, id: TxRef) -> Option<Transaction>;
+    /// Offers `tx` to the mempool (as `sendrawtransaction` does).
+    fn submit_transaction(&self, tx: Transaction) -> Result<(), String>;
+}
+
+/// The network's settings (Core's `-listen`, `-bind`, `-port`, `-connect`, `-addnode`,
+/// `-maxconnections`).
+#[derive(Debug, Clone)]
+pub struct NetConfig {
+    /// The chain's network (its magic).
+    pub network: bitcoin::Network,
+    /// Addresses to listen on (empty: no listening).
+    pub bind: Vec<SocketAddr>,
+    /// Whether a failure to bind stops the node (explicit `-bind`) or is only logged.
+    pub bind_required: bool,
+    /// Peers to keep connected to (`-connect`, `-addnode`).
+    pub connect: Vec<String>,
+    /// The port for addresses given without one.
+    pub default_port: u16,
+    /// `-maxconnections`.
+    pub max_connections: usize,
+    /// Our BIP14 user agent (`/Name:version/`).
+    pub user_agent: String,
+    /// Time allowed for the version handshake (`-peertimeout`, default
+    /// [`HANDSHAKE_TIMEOUT`]).
+    pub peer_timeout: Duration,
+}
+
+/// Why the network could not start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum NetError {
+    /// A `-bind` address could not be bound.
+    #[error("Unable to bind to {addr} on this computer: {source}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The runtime could not be started.
+    #[error("cannot start the network runtime: {0}")]
+    Runtime(std::io::Error),
+}
+
+/// How `addnode` changes the added-node list (Core's `addnode` commands).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AddNode {
+    /// Keep connected to it.
+    Add,
+    /// Stop reconnecting to it.
+    Remove,
+    /// Connect once.
+    OneTry,
+}
+
+/// Why an `addnode` request failed (Core's RPC errors).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum AddNodeError {
+    /// Already in the list.
+    #[error("Node already added")]
+    AlreadyAdded,
+    /// Not in the list.
+    #[error("Node could not be removed. It has not been added previously.")]
+    NotAdded,
+}
+
+/// Traffic totals (`getnettotals`).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Totals {
+    /// Bytes received.
+    pub bytes_recv: u64,
+    /// Bytes sent.
+    pub bytes_sent: u64,
+}
+
+pub(crate) enum Event {
+    Tip(BlockHash),
+    Tx(Transaction),
+}
+
+pub(crate) struct PeerHandle {
+    pub(crate) info: Arc<Mutex<PeerInfo>>,
+    pub(crate) queue: mpsc::Sender<NetworkMessage>,
+    pub(crate) cancel: CancellationToken,
+}
+
+impl PeerHandle {
+    /// Queues `message`; a full queue disconnects the peer.
+    pub(crate) fn send(&self, message: NetworkMessage) {
+        if self.queue.try_send(message).is_err() {
+            self.disconnect("send queue full");
+        }
+    }
+
+    /// Disconnects with `reason` (logged by the peer's task).
+    pub(crate) fn disconnect(&self, reason: &str) {
+        let mut info = lock(&self.info);
+        if info.disconnect_reason.is_none() {
+            info.disconnect_reason = Some(reason.to_string());
+        }
+        drop(info);
+        self.cancel.cancel();
+    }
+}
+
+pub(crate) struct Shared {
+    pub(crate) config: NetConfig,
+    pub(crate) magic: bitcoin::p2p::Magic,
+    pub(crate) chain: Arc<dyn ChainAccess>,
+    pub(crate) peers: Mutex<HashMap<sync::PeerId, PeerHandle>>,
+    pub(crate) download: Mutex<sync::Download>,
+    pub(crate) next_id: AtomicU64,
+    pub(crate) nonces: Mutex<HashSet<u64>>,
+    pub(crate) added: Mutex<Vec<String>>,
+    pub(crate) active: AtomicBool,
+    pub(crate) bytes_sent: AtomicU64,
+    pub(crate) bytes_recv: AtomicU64,
+    pub(crate) wake: Notify,
+    pub(crate) cancel: CancellationToken,
+    pub(crate) bound: Mutex<Vec<SocketAddr>>,
+    pub(crate) count_listener: Mutex<Option<CountListener>>,
+}
+
+/// Called with the number of connections whenever it changes (must not block).
+pub type CountListener = Arc<dyn Fn(usize) + Send + Sync>;
+
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Shared {
+    /// Runs a blocking chain call off the async workers.
+    pub(crate) fn blocking<T>(&self, f: impl FnOnce(&dyn ChainAccess) -> T) -> T {
+        tokio::task::block_in_place(|| f(self.chain.as_ref()))
+    }
+
+    /// Tells the listener the new number of connections.
+    pub(crate) fn connections_changed(&self) {
+        let count = lock(&self.peers).len();
+        let listener = lock(&self.count_listener).clone();
+        if let Some(listener) = listener {
+            listener(count);
+        }
+    }
+
+    pub(crate) fn for_each_peer(&self, mut f: impl FnMut(sync::PeerId, &PeerHandle)) {
+        for (id, peer) in lock(&self.peers).iter() {
+            f(*id, peer);
+        }
+    }
+}
+
+/// The running network; dropping it stops it.
+pub struct Net {
+    shared: Arc<Shared>,
+    events: mpsc::UnboundedSender<Event>,
+    runtime: Mutex<Option<tokio::runtime::Runtime>>,
+    handle: tokio::runtime::Handle,
+}
+
+impl Net {
+    /// Binds the listening sockets, then starts listening, the outbound connections and the
+    /// sync and relay tasks.
+    pub fn start(config: NetConfig, chain: Arc<dyn ChainAccess>) -> Result<Net, NetError> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("net")
+            .enable_all()
+            .build()
+            .map_err(NetError::Runtime)?;
+        let magic = bitcoin::p2p::Magic::from(config.network);
+        let added = config.connect.clone();
+        let shared = Arc::new(Shared {
+            config,
+            magic,
+            chain,
+            peers: Mutex::new(HashMap::new()),
+            download: Mutex::new(sync::Download::default()),
+            next_id: AtomicU64::new(0),
+            nonces: Mutex::new(HashSet::new()),
+            added: Mutex::new(Vec::new()),
+            active: AtomicBool::new(true),
+            bytes_sent: AtomicU64::new(0),
+            bytes_recv: AtomicU64::new(0),
+            wake: Notify::new(),
+            cancel: CancellationToken::new(),
+            bound: Mutex::new(Vec::new()),
+            count_listener: Mutex::new(None),
+        });
+        let listeners = runtime.block_on(conn::bind_all(&shared))?;
+        let (events, rx) = mpsc::unbounded_channel();
+        runtime.spawn(conn::relay_loop(shared.clone(), rx));
+        runtime.spawn(conn::sync_loop(shared.clone()));
+        for listener in listeners {
+            runtime.spawn(conn::accept_loop(shared.clone(), listener));
+        }
+        let net = Net {
+            shared,
+            events,
+            handle: runtime.handle().clone(),
+            runtime: Mutex::new(Some(runtime)),
+        };
+        for addr in added {
+            let _ = net.add_node(&addr, AddNode::Add);
+        }
+        Ok(net)
+    }
+
+    /// Calls `listener` with the number of connections whenever it changes (Core's
+    /// `NotifyNumConnectionsChanged`); it must not block.
+    pub fn on_connection_count(&self, listener: CountListener) {
+        *lock(&self.shared.count_listener) = Some(listener);
+    }
+
+    /// The addresses we listen on.
+    pub fn bound(&self) -> Vec<SocketAddr> {
+        lock(&self.shared.bound).clone()
+    }
+
+    /// Announces a new active tip to peers.
+    pub fn block_tip(&self, hash: BlockHash) {
+        let _ = self.events.send(Event::Tip(hash));
+    }
+
+    /// Announces a transaction the mempool accepted to peers.
+    pub fn transaction_added(&self, tx: Transaction) {
+        let _ = self.events.send(Event::Tx(tx));
+    }
+
+    /// A snapshot of every connected peer, by id.
+    pub fn peers(&self) -> Vec<PeerInfo> {
+        let mut all = Vec::new();
+        self.shared
+            .for_each_peer(|_, p| all.push(lock(&p.info).clone()));
+        all.sort_by_key(|p| p.id);
+        all
+    }
+
+    /// Bytes received and sent.
+    pub fn totals(&self) -> Totals {
+        Totals {
+            bytes_recv: self.shared.bytes_recv.load(Ordering::Relaxed),
+            bytes_sent: self.shared.bytes_sent.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Whether networking is enabled (`setnetworkactive`).
+    pub fn is_active(&self) -> bool {
+        self.shared.active.load(Ordering::SeqCst)
+    }
+
+    /// Enables or disables networking; disabling disconnects every peer.
+    pub fn set_active(&self, active: bool) {
+        let was = self.shared.active.swap(active, Ordering::SeqCst);
+        if was != active {
+            tracing::info!(target: "net", "set_active: setting network active to {active}");
+        }
+        if !active {
+            self.shared
+                .for_each_peer(|_, p| p.disconnect("network disabled"));
+        }
+    }
+
+    /// Changes the added-node list (`addnode`).
+    pub fn add_node(&self, addr: &str, command: AddNode) -> Result<(), AddNodeError> {
+        if self.shared.cancel.is_cancelled() {
+            return Ok(());
+        }
+        let runtime = &self.handle;
+        let mut added = lock(&self.shared.added);
+        match command {
+            AddNode::Add => {
+                if added.iter().any(|a| a == addr) {
+                    return Err(AddNodeError::AlreadyAdded);
+                }
+                added.push(addr.to_string());
+                runtime.spawn(conn::keep_connected(self.shared.clone(), addr.to_string()));
+            }
+            AddNode::Remove => {
+                let before = added.len();
+                added.retain(|a| a != addr);
+                if added.len() == before {
+                    return Err(AddNodeError::NotAdded);
+                }
+            }
+            AddNode::OneTry => {
+                runtime.spawn(conn::connect_once(self.shared.clone(), addr.to_string()));
+            }
+        }
+        Ok(())
+    }
+
+    /// Pings every peer now (the `ping` RPC); the round trip shows in [`PeerInfo::pingtime`].
+    pub fn ping_all(&self) {
+        self.shared
+            .for_each_peer(|_, p| lock(&p.info).request_ping());
+    }
+
+    /// The added-node list (`-connect`, `-addnode`, `addnode add`), each with the address of
+    /// the connection made to it, if any.
+    pub fn added_nodes(&self) -> Vec<(String, Option<SocketAddr>)> {
+        let peers = self.peers();
+        lock(&self.shared.added)
+            .iter()
+            .map(|added| {
+                let connected = peers
+                    .iter()
+                    .find(|p| p.added_as.as_deref() == Some(added.as_str()))
+                    .map(|p| p.addr);
+                (added.clone(), connected)
+            })
+            .collect()
+    }
+
+    /// Disconnects the peers at `addr` or with id `id`; returns whether one was found.
+    pub fn disconnect(&self, addr: Option<&str>, id: Option<u64>) -> bool {
+        let mut found = false;
+        self.shared.for_each_peer(|peer_id, p| {
+            let matches =
+                Some(peer_id) == id || addr.is_some_and(|a| lock(&p.info).addr.to_string() == a);
+            if matches {
+                found = true;
+                p.disconnect("disconnectnode requested");
+            }
+        });
+        found
+    }
+
+    /// Closes every socket and stops the network's tasks (within about a second).
+    pub fn shutdown(&self) {
+        self.shared.cancel.cancel();
+        let runtime = lock(&self.runtime).take();
+        if let Some(runtime) = runtime {
+            runtime.shutdown_timeout(Duration::from_millis(800));
+            tracing::info!(target: "net", "network stopped");
+        }
+    }
+}
+
+impl Drop for Net {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}

@@ -1,0 +1,673 @@
+//! One peer connection: the version handshake, the message loop (headers, blocks,
+//! transactions, pings), a writer task fed by a bounded queue and a timer enforcing the
+//! handshake and ping timeouts. Whatever ends the connection is logged with the peer and the
+//! reason.
+
+use std::collections::{BTreeMap, HashSet};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use bitcoin::hashes::Hash as _;
+use bitcoin::p2p::address::Address;
+use bitcoin::p2p::message::NetworkMessage;
+use bitcoin::p2p::message_blockdata::{GetHeadersMessage, Inventory};
+use bitcoin::p2p::message_network::VersionMessage;
+use bitcoin::p2p::ServiceFlags;
+use bitcoin::{BlockHash, Wtxid};
+use tokio::io::AsyncWriteExt;
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::net::TcpStream;
+use tokio::sync::mpsc;
+
+use crate::sync::PeerId;
+use crate::{codec, lock, PeerHandle, Shared, TxRef};
+
+/// Messages queued for one peer before it counts as too slow and is disconnected.
+const SEND_QUEUE: usize = 512;
+/// Transactions remembered per peer as known to it.
+const MAX_KNOWN_TXS: usize = 50_000;
+
+/// Who opened the connection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Direction {
+    Inbound,
+    /// `-connect`, `-addnode`, `addnode` (Core's `manual` connection type), with the address
+    /// as given.
+    Manual(String),
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// What is known of a connected peer (`getpeerinfo`).
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct PeerInfo {
+    /// Core's peer id.
+    pub id: PeerId,
+    /// The peer's address.
+    pub addr: SocketAddr,
+    /// Our end of the connection.
+    pub addrbind: Option<SocketAddr>,
+    /// Whether the peer connected to us.
+    pub inbound: bool,
+    /// Core's connection type (`inbound`, `manual`).
+    pub connection_type: &'static str,
+    /// Connection time (Unix seconds).
+    pub conntime: u64,
+    /// Time of the last message sent (Unix seconds).
+    pub lastsend: u64,
+    /// Time of the last message received (Unix seconds).
+    pub lastrecv: u64,
+    /// Bytes sent.
+    pub bytessent: u64,
+    /// Bytes received.
+    pub bytesrecv: u64,
+    /// Bytes sent by message type (Core's `bytessent_per_msg`).
+    pub bytessent_per_msg: BTreeMap<&'static str, u64>,
+    /// Bytes received by message type (Core's `bytesrecv_per_msg`; unknown ones as
+    /// `*other*`).
+    pub bytesrecv_per_msg: BTreeMap<&'static str, u64>,
+    /// The last ping's round trip.
+    pub pingtime: Option<Duration>,
+    /// The peer's protocol version (0 before its `version`).
+    pub version: u32,
+    /// The peer's user agent.
+    pub subver: String,
+    /// The services the peer offers.
+    pub services: ServiceFlags,
+    /// The height the peer announced in its `version`.
+    pub startingheight: i32,
+    /// Whether the peer wants transactions (`version`'s relay flag).
+    pub relaytxes: bool,
+    /// Height of the best header the peer sent us (-1 if none).
+    pub synced_headers: i32,
+    /// Height of the best block the peer sent us (-1 if none).
+    pub synced_blocks: i32,
+    /// Whether both `verack`s were exchanged.
+    pub handshake_done: bool,
+    /// BIP130: the peer wants new blocks announced by headers.
+    pub prefers_headers: bool,
+    /// BIP339: the peer relays by wtxid.
+    pub wtxid_relay: bool,
+    /// Height of the best block we announced to the peer.
+    pub announced_height: i32,
+    /// Why the connection is ending, once it is.
+    pub disconnect_reason: Option<String>,
+    /// The address as given to `-connect`, `-addnode` or `addnode` (outbound only).
+    pub added_as: Option<String>,
+    known_txs: HashSet<Wtxid>,
+    ping: Option<(u64, Instant)>,
+    /// When the last ping was sent (`None`: not yet; the first goes right after the
+    /// handshake, as Core's).
+    last_ping: Option<Instant>,
+    connected: Instant,
+}
+
+impl PeerInfo {
+    fn new(
+        id: PeerId,
+        addr: SocketAddr,
+        addrbind: Option<SocketAddr>,
+        direction: &Direction,
+    ) -> Self {
+        PeerInfo {
+            id,
+            addr,
+            addrbind,
+            inbound: *direction == Direction::Inbound,
+            connection_type: match direction {
+                Direction::Inbound => "inbound",
+                Direction::Manual(_) => "manual",
+            },
+            conntime: unix_now(),
+            lastsend: 0,
+            lastrecv: 0,
+            bytessent: 0,
+            bytesrecv: 0,
+            bytessent_per_msg: BTreeMap::new(),
+            bytesrecv_per_msg: BTreeMap::new(),
+            pingtime: None,
+            version: 0,
+            subver: String::new(),
+            services: ServiceFlags::NONE,
+            startingheight: -1,
+            relaytxes: false,
+            synced_headers: -1,
+            synced_blocks: -1,
+            handshake_done: false,
+            prefers_headers: false,
+            wtxid_relay: false,
+            announced_height: -1,
+            disconnect_reason: None,
+            added_as: match direction {
+                Direction::Inbound => None,
+                Direction::Manual(target) => Some(target.clone()),
+            },
+            known_txs: HashSet::new(),
+            ping: None,
+            last_ping: None,
+            connected: Instant::now(),
+        }
+    }
+
+    /// Sends a ping at the next timer tick (the `ping` RPC).
+    pub(crate) fn request_ping(&mut self) {
+        self.last_ping = None;
+    }
+
+    /// Marks `wtxid` known to the peer; returns whether it was new.
+    pub(crate) fn note_known_tx(&mut self, wtxid: Wtxid) -> bool {
+        if self.known_txs.len() >= MAX_KNOWN_TXS {
+            self.known_txs.clear();
+        }
+        self.known_txs.insert(wtxid)
+    }
+}
+
+/// The connection's state, owned by its reader task.
+struct Peer {
+    id: PeerId,
+    shared: Arc<Shared>,
+    info: Arc<Mutex<PeerInfo>>,
+    queue: mpsc::Sender<NetworkMessage>,
+    inbound: bool,
+    nonce: u64,
+    got_version: bool,
+    /// Whether a `getheaders` is outstanding (one at a time, as Core).
+    headers_requested: bool,
+}
+
+fn random_nonce() -> u64 {
+    let mut bytes = [0u8; 8];
+    if getrandom::fill(&mut bytes).is_err() {
+        let t = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        return t as u64;
+    }
+    u64::from_le_bytes(bytes)
+}
+
+/// Runs a connection to its end.
+pub(crate) async fn run(
+    shared: Arc<Shared>,
+    stream: TcpStream,
+    addr: SocketAddr,
+    direction: Direction,
+) {
+    let id = shared
+        .next_id
+        .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let _ = stream.set_nodelay(true);
+    let addrbind = stream.local_addr().ok();
+    let (reader, writer) = stream.into_split();
+    let (queue, outgoing) = mpsc::channel(SEND_QUEUE);
+    let cancel = shared.cancel.child_token();
+    let info = Arc::new(Mutex::new(PeerInfo::new(id, addr, addrbind, &direction)));
+    lock(&shared.peers).insert(
+        id,
+        PeerHandle {
+            info: info.clone(),
+            queue: queue.clone(),
+            cancel: cancel.clone(),
+        },
+    );
+    shared.connections_changed();
+    match direction {
+        Direction::Inbound => {
+            tracing::info!(target: "net", "accepted connection from peer={id} addr={addr}")
+        }
+        Direction::Manual(_) => tracing::info!(target: "net", "connected to peer={id} addr={addr}"),
+    }
+    let nonce = random_nonce();
+    lock(&shared.nonces).insert(nonce);
+    let write_task = tokio::spawn(write_loop(
+        shared.clone(),
+        writer,
+        outgoing,
+        info.clone(),
+        cancel.clone(),
+    ));
+    let timer_task = tokio::spawn(timer_loop(shared.clone(), id, info.clone(), cancel.clone()));
+    let mut peer = Peer {
+        id,
+        shared: shared.clone(),
+        info: info.clone(),
+        queue,
+        inbound: direction == Direction::Inbound,
+        nonce,
+        got_version: false,
+        headers_requested: false,
+    };
+    if !peer.inbound {
+        peer.send_version();
+    }
+    let ended = tokio::select! {
+        r = peer.read_loop(reader) => r,
+        () = cancel.cancelled() => Ok(()),
+    };
+    cancel.cancel();
+    let reason = match ended {
+        Err(reason) => reason,
+        Ok(()) => lock(&info)
+            .disconnect_reason
+            .clone()
+            .unwrap_or_else(|| "shutting down".into()),
+    };
+    tracing::info!(target: "net", "disconnecting peer={id} addr={addr}: {reason}");
+    lock(&shared.peers).remove(&id);
+    lock(&shared.nonces).remove(&nonce);
+    lock(&shared.download).peer_gone(id);
+    shared.connections_changed();
+    shared.wake.notify_one();
+    let _ = write_task.await;
+    timer_task.abort();
+}
+
+async fn write_loop(
+    shared: Arc<Shared>,
+    mut writer: OwnedWriteHalf,
+    mut outgoing: mpsc::Receiver<NetworkMessage>,
+    info: Arc<Mutex<PeerInfo>>,
+    cancel: tokio_util::sync::CancellationToken,
+) {
+    loop {
+        let message = tokio::select! {
+            m = outgoing.recv() => m,
+            () = cancel.cancelled() => None,
+        };
+        let Some(message) = message else { break };
+        let command = message.cmd();
+        let bytes = codec::encode_message(shared.magic, message);
+        let written = tokio::select! {
+            r = writer.write_all(&bytes) => r,
+            () = cancel.cancelled() => break,
+        };
+        if let Err(e) = written {
+            let mut i = lock(&info);
+            if i.disconnect_reason.is_none() {
+                i.disconnect_reason = Some(format!("write failed: {e}"));
+            }
+            drop(i);
+            cancel.cancel();
+            break;
+        }
+        shared
+            .bytes_sent
+            .fetch_add(bytes.len() as u64, std::sync::atomic::Ordering::Relaxed);
+        let mut i = lock(&info);
+        i.bytessent += bytes.len() as u64;
+        *i.bytessent_per_msg.entry(command).or_default() += bytes.len() as u64;
+        i.lastsend = unix_now();
+    }
+    let _ = writer.shutdown().await;
+}
+
+/// Enforces the handshake timeout, sends pings and enforces the ping timeout.
+async fn timer_loop(
+    shared: Arc<Shared>,
+    id: PeerId,
+    info: Arc<Mutex<PeerInfo>>,
+    cancel: tokio_util::sync::CancellationToken,
+) {
+    loop {
+        tokio::select! {
+            () = tokio::time::sleep(Duration::from_secs(1)) => {}
+            () = cancel.cancelled() => return,
+        }
+        let mut i = lock(&info);
+        let reason = if !i.handshake_done && i.connected.elapsed() > shared.config.peer_timeout {
+            Some("version handshake timeout".to_string())
+        } else if let Some((_, sent)) = i
+            .ping
+            .filter(|(_, sent)| sent.elapsed() > crate::PING_TIMEOUT)
+        {
+            Some(format!("ping timeout: {}s", sent.elapsed().as_secs()))
+        } else {
+            None
+        };
+        if let Some(reason) = reason {
+            i.disconnect_reason.get_or_insert(reason);
+            drop(i);
+            cancel.cancel();
+            return;
+        }
+        let due = i
+            .last_ping
+            .is_none_or(|t| t.elapsed() >= crate::PING_INTERVAL);
+        if i.handshake_done && i.ping.is_none() && due {
+            let nonce = random_nonce();
+            i.ping = Some((nonce, Instant::now()));
+            i.last_ping = Some(Instant::now());
+            drop(i);
+            if let Some(p) = lock(&shared.peers).get(&id) {
+                p.send(NetworkMessage::Ping(nonce));
+            }
+        }
+    }
+}
+
+type Handled = Result<(), String>;
+
+impl Peer {
+    fn send(&self, message: NetworkMessage) -> Handled {
+        self.queue
+            .try_send(message)
+            .map_err(|_| "send queue full".to_string())
+    }
+
+    /// Sends a message that may wait for room in the queue (answers to the peer's requests).
+    async fn send_wait(&self, message: NetworkMessage) -> Handled {
+        self.queue
+            .send(message)
+            .await
+            .map_err(|_| "connection closing".to_string())
+    }
+
+    fn send_version(&self) {
+        let height = self.shared.blocking(|c| c.tip().map_or(0, |(_, h)| h));
+        let addr = lock(&self.info).addr;
+        let unspecified = SocketAddr::from(([0, 0, 0, 0], 0));
+        let timestamp = i64::try_from(unix_now()).unwrap_or(i64::MAX);
+        let mut version = VersionMessage::new(
+            crate::local_services(),
+            timestamp,
+            Address::new(&addr, ServiceFlags::NONE),
+            Address::new(&unspecified, crate::local_services()),
+            self.nonce,
+            self.shared.config.user_agent.clone(),
+            height,
+        );
+        version.version = crate::PROTOCOL_VERSION;
+        version.relay = true;
+        let _ = self.send(NetworkMessage::Version(version));
+    }
+
+    async fn read_loop(&mut self, mut reader: OwnedReadHalf) -> Handled {
+        loop {
+            let (message, size) = codec::read_message(&mut reader, self.shared.magic)
+                .await
+                .map_err(|e| e.to_string())?;
+            self.shared
+                .bytes_recv
+                .fetch_add(size as u64, std::sync::atomic::Ordering::Relaxed);
+            {
+                let mut i = lock(&self.info);
+                i.bytesrecv += size as u64;
+                let command = match message.cmd() {
+                    "unknown" => "*other*",
+                    known => known,
+                };
+                *i.bytesrecv_per_msg.entry(command).or_default() += size as u64;
+                i.lastrecv = unix_now();
+            }
+            tracing::trace!(target: "net", "received {} ({size} bytes) from peer={}", message.cmd(), self.id);
+            self.handle(message).await?;
+        }
+    }
+
+    async fn handle(&mut self, message: NetworkMessage) -> Handled {
+        let handshake_done = lock(&self.info).handshake_done;
+        match message {
+            NetworkMessage::Version(v) => self.on_version(v),
+            _ if !self.got_version => Err(format!("{} message before version", message.cmd())),
+            NetworkMessage::Verack => self.on_verack(),
+            NetworkMessage::WtxidRelay => {
+                if !handshake_done {
+                    lock(&self.info).wtxid_relay = true;
+                }
+                Ok(())
+            }
+            NetworkMessage::Ping(nonce) => self.send(NetworkMessage::Pong(nonce)),
+            NetworkMessage::Pong(nonce) => {
+                let mut i = lock(&self.info);
+                if let Some((expected, sent)) = i.ping {
+                    if expected == nonce {
+                        i.pingtime = Some(sent.elapsed());
+                        i.ping = None;
+                    }
+                }
+                Ok(())
+            }
+            _ if !handshake_done => Ok(()),
+            NetworkMessage::SendHeaders => {
+                lock(&self.info).prefers_headers = true;
+                Ok(())
+            }
+            NetworkMessage::GetHeaders(request) => self.on_getheaders(request).await,
+            NetworkMessage::Headers(headers) => self.on_headers(headers),
+            NetworkMessage::Inv(items) => self.on_inv(items),
+            NetworkMessage::GetData(items) => self.on_getdata(items).await,
+            NetworkMessage::Block(block) => self.on_block(block),
+            NetworkMessage::Tx(tx) => self.on_tx(tx),
+            _ => Ok(()),
+        }
+    }
+
+    fn on_version(&mut self, v: VersionMessage) -> Handled {
+        if self.got_version {
+            return Err("redundant version message".into());
+        }
+        if self.inbound && lock(&self.shared.nonces).contains(&v.nonce) {
+            return Err("connected to self, disconnecting".into());
+        }
+        if v.version < crate::MIN_PEER_PROTO_VERSION {
+            return Err(format!("peer using obsolete version {}", v.version));
+        }
+        self.got_version = true;
+        {
+            let mut i = lock(&self.info);
+            i.version = v.version;
+            i.subver = v.user_agent.clone();
+            i.services = v.services;
+            i.startingheight = v.start_height;
+            i.relaytxes = v.relay;
+        }
+        tracing::info!(target: "net", "receive version message: {}: version {}, blocks={}, peer={}", v.user_agent, v.version, v.start_height, self.id);
+        if self.inbound {
+            self.send_version();
+        }
+        if v.version >= 70016 {
+            self.send(NetworkMessage::WtxidRelay)?;
+        }
+        self.send(NetworkMessage::SendAddrV2)?;
+        self.send(NetworkMessage::Verack)
+    }
+
+    fn on_verack(&mut self) -> Handled {
+        let version = {
+            let mut i = lock(&self.info);
+            if i.handshake_done {
+                return Ok(());
+            }
+            i.handshake_done = true;
+            i.version
+        };
+        tracing::info!(target: "net", "handshake done with peer={} ({})", self.id, if self.inbound { "inbound" } else { "outbound" });
+        if version >= 70012 {
+            self.send(NetworkMessage::SendHeaders)?;
+        }
+        self.request_headers()?;
+        self.shared.wake.notify_one();
+        Ok(())
+    }
+
+    fn request_headers(&mut self) -> Handled {
+        let locator = self.shared.blocking(|c| c.locator());
+        self.headers_requested = true;
+        self.send(NetworkMessage::GetHeaders(GetHeadersMessage {
+            version: crate::PROTOCOL_VERSION,
+            locator_hashes: locator,
+            stop_hash: BlockHash::all_zeros(),
+        }))
+    }
+
+    async fn on_getheaders(&self, request: GetHeadersMessage) -> Handled {
+        if request.locator_hashes.len() > crate::MAX_LOCATOR_SZ {
+            return Err(format!(
+                "getheaders locator size {} > {}",
+                request.locator_hashes.len(),
+                crate::MAX_LOCATOR_SZ
+            ));
+        }
+        let headers = self.shared.blocking(|c| {
+            c.headers_after(
+                &request.locator_hashes,
+                &request.stop_hash,
+                crate::MAX_HEADERS_RESULTS,
+            )
+        });
+        if let Some(last) = headers.last() {
+            let height = self
+                .shared
+                .blocking(|c| c.header_height(&last.block_hash()));
+            if let Some(height) = height {
+                let mut i = lock(&self.info);
+                i.announced_height = i.announced_height.max(height);
+            }
+        }
+        self.send_wait(NetworkMessage::Headers(headers)).await
+    }
+
+    fn on_headers(&mut self, headers: Vec<bitcoin::block::Header>) -> Handled {
+        if headers.len() > crate::MAX_HEADERS_RESULTS {
+            return Err(format!("headers message size = {}", headers.len()));
+        }
+        let Some(first) = headers.first() else {
+            self.headers_requested = false;
+            return Ok(());
+        };
+        let connects = self
+            .shared
+            .blocking(|c| c.header_height(&first.prev_blockhash).is_some());
+        if !connects {
+            // Core: a header that does not connect asks for the headers leading to it.
+            return self.request_headers();
+        }
+        let full = headers.len() == crate::MAX_HEADERS_RESULTS;
+        let last = headers.last().map(bitcoin::block::Header::block_hash);
+        self.shared
+            .blocking(|c| c.process_headers(&headers))
+            .map_err(|e| format!("invalid header received: {e}"))?;
+        if let Some(height) = last.and_then(|h| self.shared.blocking(|c| c.header_height(&h))) {
+            let mut i = lock(&self.info);
+            i.synced_headers = i.synced_headers.max(height);
+        }
+        self.headers_requested = false;
+        if full {
+            self.request_headers()?;
+        }
+        self.shared.wake.notify_one();
+        Ok(())
+    }
+
+    fn on_inv(&mut self, items: Vec<Inventory>) -> Handled {
+        if items.len() > 50_000 {
+            return Err(format!("inv message size = {}", items.len()));
+        }
+        let mut wanted = Vec::new();
+        let mut unknown_block = false;
+        let wtxid_relay = lock(&self.info).wtxid_relay;
+        for item in items {
+            match item {
+                Inventory::Block(hash) | Inventory::WitnessBlock(hash) => {
+                    unknown_block |= self.shared.blocking(|c| c.header_height(&hash).is_none());
+                }
+                Inventory::WTx(wtxid) if wtxid_relay => {
+                    lock(&self.info).note_known_tx(wtxid);
+                    if self
+                        .shared
+                        .blocking(|c| c.transaction(TxRef::Wtxid(wtxid)).is_none())
+                    {
+                        wanted.push(Inventory::WTx(wtxid));
+                    }
+                }
+                Inventory::Transaction(txid) | Inventory::WitnessTransaction(txid)
+                    if !wtxid_relay
+                        && self
+                            .shared
+                            .blocking(|c| c.transaction(TxRef::Txid(txid)).is_none()) =>
+                {
+                    wanted.push(Inventory::WitnessTransaction(txid));
+                }
+                _ => {}
+            }
+        }
+        if unknown_block && !self.headers_requested {
+            self.request_headers()?;
+        }
+        if !wanted.is_empty() {
+            self.send(NetworkMessage::GetData(wanted))?;
+        }
+        Ok(())
+    }
+
+    async fn on_getdata(&self, items: Vec<Inventory>) -> Handled {
+        if items.len() > 50_000 {
+            return Err(format!("getdata message size = {}", items.len()));
+        }
+        let mut not_found = Vec::new();
+        for item in items {
+            let found = match item {
+                Inventory::Block(hash) | Inventory::WitnessBlock(hash) => self
+                    .shared
+                    .blocking(|c| c.block(&hash))
+                    .map(NetworkMessage::Block),
+                Inventory::WTx(wtxid) => self
+                    .shared
+                    .blocking(|c| c.transaction(TxRef::Wtxid(wtxid)))
+                    .map(NetworkMessage::Tx),
+                Inventory::Transaction(txid) | Inventory::WitnessTransaction(txid) => self
+                    .shared
+                    .blocking(|c| c.transaction(TxRef::Txid(txid)))
+                    .map(NetworkMessage::Tx),
+                _ => None,
+            };
+            match found {
+                Some(message) => self.send_wait(message).await?,
+                None => not_found.push(item),
+            }
+        }
+        if !not_found.is_empty() {
+            self.send_wait(NetworkMessage::NotFound(not_found)).await?;
+        }
+        Ok(())
+    }
+
+    fn on_block(&mut self, block: bitcoin::Block) -> Handled {
+        let hash = block.block_hash();
+        let requested = lock(&self.shared.download).received(&hash);
+        if !requested {
+            tracing::debug!(target: "net", "unrequested block {hash} from peer={}", self.id);
+        }
+        let outcome = self.shared.blocking(|c| c.submit_block(block));
+        if let Err(reason) = outcome {
+            return Err(format!("invalid block {hash}: {reason}"));
+        }
+        if let Some(height) = self.shared.blocking(|c| c.header_height(&hash)) {
+            let mut i = lock(&self.info);
+            i.synced_blocks = i.synced_blocks.max(height);
+            i.synced_headers = i.synced_headers.max(height);
+        }
+        self.shared.wake.notify_one();
+        Ok(())
+    }
+
+    fn on_tx(&mut self, tx: bitcoin::Transaction) -> Handled {
+        let wtxid = tx.compute_wtxid();
+        lock(&self.info).note_known_tx(wtxid);
+        let txid = tx.compute_txid();
+        match self.shared.blocking(|c| c.submit_transaction(tx)) {
+            Ok(()) => tracing::debug!(target: "net", "accepted tx {txid} from peer={}", self.id),
+            Err(reason) => {
+                tracing::debug!(target: "net", "rejected tx {txid} from peer={}: {reason}", self.id)
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,482 @@
+//! P2P networking between real `bitcoin-node` processes on loopback: a line of three nodes
+//! syncing blocks and relaying a transaction, bad peers (a raw socket sending garbage, a bad
+//! checksum, an oversized length) disconnected with the reason logged while good peers keep
+//! syncing, and a node restarted mid-sync resuming from its tip. Every node listens on
+//! `127.0.0.1:0` and reports the port the system chose in `getnetworkinfo`, so parallel tests
+//! cannot race for ports.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::time::Duration;
+
+use bitcoin::hashes::{sha256d, Hash};
+use bitcoin::Amount;
+use serde_json::{json, Value};
+use tests::miniwallet::{send, MiniWallet};
+use tests::{eventually, RpcNode};
+
+const WAIT: Duration = Duration::from_secs(120);
+/// Regtest's network magic.
+const MAGIC: [u8; 4] = [0xfa, 0xbf, 0xb5, 0xda];
+
+/// A regtest node without a wallet, listening on a free loopback port, with `extra` options.
+fn start(dir: &Path, extra: &[&str]) -> RpcNode {
+    let mut args = vec!["-disablewallet", "-bind=127.0.0.1:0"];
+    args.extend_from_slice(extra);
+    RpcNode::start_with(dir, "regtest", &args)
+}
+
+/// `127.0.0.1:<port>` of the node's listening socket.
+fn p2p_addr(node: &RpcNode) -> String {
+    let info = node.call("getnetworkinfo", json!([]));
+    let port = info["localaddresses"][0]["port"]
+        .as_u64()
+        .expect("a listening port");
+    format!("127.0.0.1:{port}")
+}
+
+fn height(node: &RpcNode) -> u64 {
+    node.call("getblockcount", json!([]))
+        .as_u64()
+        .expect("height")
+}
+
+fn best(node: &RpcNode) -> Value {
+    node.call("getbestblockhash", json!([]))
+}
+
+fn connections(node: &RpcNode) -> u64 {
+    node.call("getconnectioncount", json!([]))
+        .as_u64()
+        .expect("count")
+}
+
+fn debug_log(dir: &Path) -> String {
+    std::fs::read_to_string(dir.join("regtest/debug.log")).unwrap_or_default()
+}
+
+#[test]
+fn p2p_line_of_three_syncs_blocks_and_relays_a_transaction() {
+    let (da, db, dc) = (
+        tempfile::tempdir().expect("tempdir"),
+        tempfile::tempdir().expect("tempdir"),
+        tempfile::tempdir().expect("tempdir"),
+    );
+    let a = start(da.path(), &[]);
+    let connect_a = format!("-connect={}", p2p_addr(&a));
+    // `-bind` (from `start`) keeps B listening although it has `-connect`, as in Core.
+    let b = start(db.path(), &[&connect_a]);
+    let connect_b = format!("-connect={}", p2p_addr(&b));
+    let c = start(dc.path(), &[&connect_b]);
+    assert!(
+        eventually(WAIT, || connections(&b) == 2),
+        "B has A and C as peers"
+    );
+
+    let mut wallet = MiniWallet::op_true();
+    wallet.generate(&a, 200);
+    assert!(
+        eventually(WAIT, || height(&c) == 200 && best(&c) == best(&a)),
+        "C reached A's tip: C at {}",
+        height(&c)
+    );
+    assert_eq!(best(&b), best(&a));
+
+    let peers = b.call("getpeerinfo", json!([]));
+    let peers = peers.as_array().expect("peers");
+    assert_eq!(peers.len(), 2);
+    for peer in peers {
+        assert_eq!(peer["transport_protocol_type"], "v1");
+        assert_eq!(peer["version"], 70016);
+        assert_eq!(peer["servicesnames"], json!(["NETWORK", "WITNESS"]));
+        assert!(peer["bytesrecv"].as_u64().expect("bytesrecv") > 0);
+    }
+    // The first ping goes right after the handshake.
+    assert!(
+        eventually(WAIT, || b
+            .call("getpeerinfo", json!([]))
+            .as_array()
+            .is_some_and(|peers| peers
+                .iter()
+                .all(|p| p["pingtime"].as_f64().is_some()))),
+        "both peers answered a ping"
+    );
+    assert!(peers
+        .iter()
+        .any(|p| p["inbound"] == true && p["connection_type"] == "inbound"));
+    assert!(peers
+        .iter()
+        .any(|p| p["inbound"] == false && p["connection_type"] == "manual"));
+    let totals = b.call("getnettotals", json!([]));
+    assert!(totals["totalbytesrecv"].as_u64().expect("recv") > 200 * 80);
+    let info = b.call("getnetworkinfo", json!([]));
+    assert_eq!(info["connections_in"], 1);
+    assert_eq!(info["connections_out"], 1);
+    assert_eq!(info["networkactive"], true);
+
+    // A transaction sent to C reaches A's mempool through B.
+    let utxo = wallet.take_utxo();
+    let (tx, _) = wallet.self_transfer(&utxo, Amount::from_sat(1_000));
+    let txid = send(&c, &tx).to_string();
+    let in_mempool = |node: &RpcNode| {
+        node.call("getrawmempool", json!([]))
+            .as_array()
+            .is_some_and(|txs| txs.iter().any(|t| t == txid.as_str()))
+    };
+    assert!(
+        eventually(WAIT, || in_mempool(&a)),
+        "the transaction reached A"
+    );
+    assert!(in_mempool(&b));
+
+    // Mined on A, the transaction leaves every mempool.
+    wallet.generate(&a, 1);
+    assert!(
+        eventually(WAIT, || height(&c) == 201 && !in_mempool(&c)),
+        "C saw the block"
+    );
+    c.stop();
+    b.stop();
+    a.stop();
+}
+
+/// A v1 frame with `command` and `payload` (checksum correct).
+fn frame(command: &str, payload: &[u8]) -> Vec<u8> {
+    let mut out = MAGIC.to_vec();
+    let mut name = [0u8; 12];
+    name[..command.len()].copy_from_slice(command.as_bytes());
+    out.extend_from_slice(&name);
+    out.extend_from_slice(&u32::try_from(payload.len()).expect("small").to_le_bytes());
+    out.extend_from_slice(&sha256d::Hash::hash(payload).as_byte_array()[..4]);
+    out.extend_from_slice(payload);
+    out
+}
+
+/// Connects to `addr`, sends `bytes` and returns the local address once the node closed the
+/// connection.
+fn send_bad(addr: &str, bytes: &[u8]) -> String {
+    let mut stream = TcpStream::connect(addr).expect("connect");
+    let local = stream.local_addr().expect("local").to_string();
+    stream.write_all(bytes).expect("write");
+    stream.set_read_timeout(Some(WAIT)).expect("timeout");
+    let mut buf = [0u8; 4096];
+    let closed = loop {
+        match stream.read(&mut buf) {
+            Ok(0) => break true,
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => break true,
+            Err(_) => break false,
+        }
+    };
+    assert!(closed, "the node closed the connection from {local}");
+    local
+}
+
+#[test]
+fn p2p_bad_peers_are_disconnected_with_the_reason_logged() {
+    let (da, db) = (
+        tempfile::tempdir().expect("tempdir"),
+        tempfile::tempdir().expect("tempdir"),
+    );
+    let a = start(da.path(), &[]);
+    let addr = p2p_addr(&a);
+    let b = start(db.path(), &[&format!("-connect={addr}")]);
+    let mut wallet = MiniWallet::op_true();
+    wallet.generate(&a, 20);
+    assert!(
+        eventually(WAIT, || height(&b) == 20),
+        "B synced before the bad peers"
+    );
+
+    let mut garbage = vec![0xde, 0xad, 0xbe, 0xef];
+    garbage.extend_from_slice(&[0x42; 60]);
+    let mut bad_checksum = frame("ping", &7u64.to_le_bytes());
+    bad_checksum[20] ^= 0xff;
+    let mut oversized = frame("block", &[]);
+    oversized[16..20].copy_from_slice(&4_000_001u32.to_le_bytes());
+    let undecodable = frame("ping", &[1, 2, 3]);
+    let cases: [(&[u8], &str); 4] = [
+        (&garbage, "wrong network magic deadbeef"),
+        (&bad_checksum, "bad checksum for ping message"),
+        (&oversized, "oversized message (4000001 bytes, max 4000000)"),
+        (&undecodable, "undecodable ping message"),
+    ];
+    for (bytes, reason) in cases {
+        let local = send_bad(&addr, bytes);
+        let line = format!("addr={local}: {reason}");
+        assert!(
+            eventually(WAIT, || debug_log(da.path()).contains(&line)),
+            "A logged {line:?}"
+        );
+        wallet.generate(&a, 5);
+    }
+    // A connection to ourselves is refused (the version nonce is ours).
+    a.call("addnode", json!([addr, "onetry"]));
+    assert!(
+        eventually(WAIT, || debug_log(da.path())
+            .contains("connected to self, disconnecting")),
+        "A refused to talk to itself"
+    );
+    // The good peer kept syncing through all of it.
+    assert!(
+        eventually(WAIT, || height(&b) == 40 && best(&b) == best(&a)),
+        "B at {}",
+        height(&b)
+    );
+    assert_eq!(connections(&a), 1, "only B is left");
+    b.stop();
+    a.stop();
+}
+
+#[test]
+fn p2p_restarted_node_resumes_from_its_tip() {
+    let (da, dc) = (
+        tempfile::tempdir().expect("tempdir"),
+        tempfile::tempdir().expect("tempdir"),
+    );
+    let a = start(da.path(), &[]);
+    let addr = p2p_addr(&a);
+    let mut wallet = MiniWallet::op_true();
+    wallet.generate(&a, 200);
+    // C downloads from A and from a peer that sits on what it is asked for, so C's blocks
+    // stop short of its headers for a stalling window: stop C as soon as it has the headers.
+    let c = start(dc.path(), &["-connect=0"]);
+    let _silent = silent_peer(&p2p_addr(&c), 200);
+    assert!(
+        eventually(WAIT, || connections(&c) == 1),
+        "the silent peer is connected"
+    );
+    c.call("addnode", json!([addr, "onetry"]));
+    let headers = |node: &RpcNode| node.call("getblockchaininfo", json!([]))["headers"].as_u64();
+    assert!(
+        eventually(WAIT, || headers(&c) == Some(200)),
+        "C has A's headers"
+    );
+    c.stop();
+
+    // Restarted without peers, C is at the tip it had stored, with all the headers.
+    let c = start(dc.path(), &["-connect=0"]);
+    let resumed = height(&c);
+    assert_eq!(headers(&c), Some(200), "the header chain was kept");
+    assert_eq!(connections(&c), 0);
+    eprintln!("C stopped at {resumed} of 200 blocks");
+
+    // Connected again with addnode, it syncs the rest from there.
+    c.call("addnode", json!([addr, "add"]));
+    let (code, _) = c.error("addnode", json!([addr, "add"]));
+    assert_eq!(code, -23, "already added");
+    assert!(
+        eventually(WAIT, || height(&c) == 200 && best(&c) == best(&a)),
+        "C at {}",
+        height(&c)
+    );
+    assert!(height(&c) >= resumed);
+
+    let added = c.call("getaddednodeinfo", json!([]));
+    assert_eq!(added[0]["addednode"], addr.as_str());
+    assert_eq!(added[0]["connected"], true);
+    assert_eq!(c.error("getaddednodeinfo", json!(["10.0.0.1:1"])).0, -24);
+    let pinged = |node: &RpcNode| node.call("getpeerinfo", json!([]))[0]["pingtime"].as_f64();
+    assert!(
+        eventually(WAIT, || pinged(&c).is_some()),
+        "first ping answered"
+    );
+    let ping_bytes = |node: &RpcNode| {
+        node.call("getpeerinfo", json!([]))[0]["bytessent_per_msg"]["ping"]
+            .as_u64()
+            .unwrap_or(0)
+    };
+    let before = ping_bytes(&c);
+    assert!(before >= 32, "a ping is 32 bytes on the wire");
+    c.call("ping", json!([]));
+    assert!(
+        eventually(WAIT, || ping_bytes(&c) >= before + 32),
+        "the ping RPC sent one"
+    );
+    // disconnectnode and setnetworkactive.
+    let peer_id = c.call("getpeerinfo", json!([]))[0]["id"].clone();
+    c.call("setnetworkactive", json!([false]));
+    assert!(
+        eventually(WAIT, || connections(&c) == 0),
+        "network disabled"
+    );
+    assert_eq!(c.call("getnetworkinfo", json!([]))["networkactive"], false);
+    c.call("setnetworkactive", json!([true]));
+    assert!(
+        eventually(WAIT, || connections(&c) == 1),
+        "reconnected to the added node"
+    );
+    let (code, _) = c.error("disconnectnode", json!({"nodeid": peer_id}));
+    assert_eq!(code, -29, "the first connection is gone");
+    c.stop();
+    a.stop();
+}
+
+/// A peer that completes the handshake claiming `height` blocks, then never answers: it
+/// reads and drops whatever it is sent until the node closes the connection.
+fn silent_peer(addr: &str, height: i32) -> std::thread::JoinHandle<()> {
+    use bitcoin::consensus::encode::serialize;
+    use bitcoin::p2p::message::{NetworkMessage, RawNetworkMessage};
+    use bitcoin::p2p::message_network::VersionMessage;
+    use bitcoin::p2p::{Address, Magic, ServiceFlags};
+
+    let mut stream = TcpStream::connect(addr).expect("connect");
+    let services = ServiceFlags::NETWORK | ServiceFlags::WITNESS;
+    let here = stream.local_addr().expect("local");
+    let there = stream.peer_addr().expect("peer");
+    let mut version = VersionMessage::new(
+        services,
+        0,
+        Address::new(&there, ServiceFlags::NONE),
+        Address::new(&here, services),
+        0x5157_4c45_4e54,
+        "/silent:0.1/".into(),
+        height,
+    );
+    version.version = 70016;
+    for message in [NetworkMessage::Version(version), NetworkMessage::Verack] {
+        let bytes = serialize(&RawNetworkMessage::new(Magic::REGTEST, message));
+        stream.write_all(&bytes).expect("write");
+    }
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 65536];
+        while matches!(stream.read(&mut buf), Ok(n) if n > 0) {}
+    })
+}
+
+#[test]
+fn p2p_blocks_stalled_by_one_peer_are_fetched_from_another() {
+    let (da, dc) = (
+        tempfile::tempdir().expect("tempdir"),
+        tempfile::tempdir().expect("tempdir"),
+    );
+    let a = start(da.path(), &[]);
+    let addr_a = p2p_addr(&a);
+    let mut wallet = MiniWallet::op_true();
+    wallet.generate(&a, 200);
+    let c = start(dc.path(), &["-connect=0"]);
+    let _silent = silent_peer(&p2p_addr(&c), 200);
+    assert!(
+        eventually(WAIT, || c.call("getpeerinfo", json!([]))[0]["version"]
+            == 70016),
+        "the silent peer completed the handshake"
+    );
+    // Headers come from A; blocks are asked of both, and what the silent peer sits on is
+    // asked of A once the stalling window passes.
+    c.call("addnode", json!([addr_a, "onetry"]));
+    assert!(
+        eventually(WAIT, || height(&c) == 200 && best(&c) == best(&a)),
+        "C at {}",
+        height(&c)
+    );
+    assert!(debug_log(dc.path()).contains("stalled from peer=0, requesting it elsewhere"));
+    c.stop();
+    a.stop();
+}
+
+#[test]
+fn p2p_a_silent_connection_times_out_in_the_handshake() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let node = start(dir.path(), &["-peertimeout=1"]);
+    let local = send_bad(&p2p_addr(&node), &[]);
+    let line = format!("addr={local}: version handshake timeout");
+    assert!(
+        eventually(WAIT, || debug_log(dir.path()).contains(&line)),
+        "logged {line:?}"
+    );
+    assert_eq!(connections(&node), 0);
+    node.stop();
+}
+
+struct Counts(std::sync::mpsc::Sender<u32>);
+
+impl interfaces::NotifyNumConnectionsChanged for Counts {
+    fn call(&self, num_connections: u32) -> Result<(), interfaces::Error> {
+        let _ = self.0.send(num_connections);
+        Ok(())
+    }
+}
+
+#[test]
+fn p2p_the_node_interface_reports_connections_and_traffic() {
+    let (da, db) = (
+        tempfile::tempdir().expect("tempdir"),
+        tempfile::tempdir().expect("tempdir"),
+    );
+    let a = start(da.path(), &[]);
+    let (_conn, init) = ipc::connect_init(&da.path().join("regtest/node.sock")).expect("connect");
+    let remote = interfaces::Init::make_node(&init).expect("make_node");
+    let (sender, counts) = std::sync::mpsc::channel();
+    let _handler = remote
+        .handle_notify_num_connections_changed(std::sync::Arc::new(Counts(sender)))
+        .expect("subscribe");
+    let b = start(db.path(), &[&format!("-connect={}", p2p_addr(&a))]);
+    assert_eq!(counts.recv_timeout(WAIT).ok(), Some(1), "B connected");
+    MiniWallet::op_true().generate(&b, 3);
+    assert!(eventually(WAIT, || height(&a) == 3), "A synced from B");
+    let status = remote.get_status().expect("status");
+    assert_eq!(status.num_connections, 1);
+    assert!(status.network_active);
+    assert_eq!(status.header_tip_height, 3);
+    assert!(status.total_bytes_recv > 3 * 80 && status.total_bytes_sent > 0);
+    b.stop();
+    assert_eq!(counts.recv_timeout(WAIT).ok(), Some(0), "B disconnected");
+    a.stop();
+}
+
+#[test]
+fn p2p_a_longer_chain_mined_while_disconnected_reorgs_the_other_node() {
+    let (da, dc) = (
+        tempfile::tempdir().expect("tempdir"),
+        tempfile::tempdir().expect("tempdir"),
+    );
+    let a = start(da.path(), &[]);
+    let c = start(dc.path(), &[&format!("-connect={}", p2p_addr(&a))]);
+    let mut wallet = MiniWallet::op_true();
+    wallet.generate(&a, 5);
+    assert!(eventually(WAIT, || height(&c) == 5), "C synced");
+    c.call("setnetworkactive", json!([false]));
+    assert!(eventually(WAIT, || connections(&a) == 0), "A saw C go");
+    wallet.generate(&a, 2);
+    let stale = best(&a);
+    // Another payee, so C's blocks differ from A's even when mined in the same second.
+    MiniWallet::p2wpkh(3).generate(&c, 5);
+    let winner = best(&c);
+    c.call("setnetworkactive", json!([true]));
+    assert!(
+        eventually(WAIT, || best(&a) == winner),
+        "A reorged to C's longer chain (A at {})",
+        height(&a)
+    );
+    assert_eq!(height(&a), 10);
+    let old = a.call("getblockheader", json!([stale]));
+    assert_eq!(
+        old["confirmations"], -1,
+        "A's old tip left the active chain: {old}"
+    );
+    c.stop();
+    a.stop();
+}
+
+#[test]
+fn p2p_connections_beyond_maxconnections_are_refused() {
+    let (da, db) = (
+        tempfile::tempdir().expect("tempdir"),
+        tempfile::tempdir().expect("tempdir"),
+    );
+    let a = start(da.path(), &["-maxconnections=1"]);
+    let addr = p2p_addr(&a);
+    let b = start(db.path(), &[&format!("-connect={addr}")]);
+    assert!(eventually(WAIT, || connections(&a) == 1), "B connected");
+    let local = send_bad(&addr, &[]);
+    assert!(
+        eventually(WAIT, || debug_log(da.path()).contains(&format!(
+            "connection from {local} dropped (full, 1 peers)"
+        ))),
+        "A refused the second connection"
+    );
+    assert_eq!(connections(&a), 1, "B is still connected");
+    b.stop();
+    a.stop();
+}
