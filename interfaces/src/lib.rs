@@ -48,7 +48,10 @@ pub use node::{
     NodeStatus, NotifyBlockTip, NotifyHeaderTip, NotifyNumConnectionsChanged, ShowProgress,
 };
 pub use rpc::Rpc;
+#[cfg(feature = "test-utils")]
+pub use wallet::conformance as wallet_conformance;
 pub use wallet::{
-    LoadWalletNotify, Recipient, SendRequest, SentTransaction, Wallet, WalletBalances, WalletInfo,
-    WalletLoader, WalletNotifications, WalletTransaction,
+    AddressBookEntry, AddressPurpose, BumpFeeRequest, BumpedTransaction, FilledPsbt,
+    LoadWalletNotify, Recipient, SendRequest, SentTransaction, Wallet, WalletBalances, WalletCoin,
+    WalletErrorKind, WalletInfo, WalletLoader, WalletNotifications, WalletTransaction,
 };

@@ -38,7 +38,7 @@ pub fn decode_frame(mut data: &[u8]) -> Result<(), capnp::Error> {
 }
 
 /// Reads `data` as a capnp message and converts its root with every [`WireStruct`] of the
-/// interfaces (node and mining structs), as servers and proxies do with peers' parameters and
+/// interfaces (node, mining and wallet structs), as servers and proxies do with peers' parameters and
 /// results. Returns the first error; never panics.
 ///
 /// [`WireStruct`]: crate::proxy::WireStruct
@@ -58,6 +58,12 @@ pub fn decode_structs(mut data: &[u8]) -> Result<(), capnp::Error> {
         read::<interfaces::BlockWaitOptions>(&reader).map(drop),
         read::<interfaces::BlockCheckOptions>(&reader).map(drop),
         read::<interfaces::CoinbaseTx>(&reader).map(drop),
+        read::<interfaces::SendRequest>(&reader).map(drop),
+        read::<interfaces::WalletTransaction>(&reader).map(drop),
+        read::<interfaces::AddressBookEntry>(&reader).map(drop),
+        read::<interfaces::BumpFeeRequest>(&reader).map(drop),
+        read::<interfaces::WalletCoin>(&reader).map(drop),
+        read::<interfaces::FilledPsbt>(&reader).map(drop),
     ];
     results.into_iter().collect()
 }

@@ -8,6 +8,7 @@
 using Proxy = import "proxy.capnp";
 using Common = import "common.capnp";
 using Node = import "node.capnp";
+using Chain = import "chain.capnp";
 
 struct WalletBalances {
     trusted @0 :Int64;          # satoshis
@@ -46,6 +47,49 @@ struct WalletTransaction {
     block @6 :Common.BlockRef;  # set when confirmed
     time @7 :Int64;
     coinbase @8 :Bool;
+    inMempool @9 :Bool;
+    trusted @10 :Bool;          # confirmed, or in the mempool spending trusted own outputs
+    replaceable @11 :Bool;      # signals BIP125
+}
+
+enum AddressPurpose {
+    receive @0;                 # the wallet's own address, handed out to be paid
+    send @1;                    # someone else's address the user pays
+}
+
+struct AddressBookEntry {
+    address @0 :Text;
+    label @1 :Text;
+    purpose @2 :AddressPurpose;
+    isMine @3 :Bool;            # ignored by setAddressBook
+}
+
+struct BumpFeeRequest {
+    feePerKvb @0 :Int64;        # satoshis per 1000 virtual bytes
+    hasFeePerKvb @1 :Bool;      # false: estimate for confTarget
+    confTarget @2 :UInt32;
+    hasConfTarget @3 :Bool;
+}
+
+struct BumpedTransaction {
+    txid @0 :Data;              # the replacement, 32 bytes, internal byte order
+    oldFee @1 :Int64;
+    newFee @2 :Int64;
+}
+
+struct WalletCoin {
+    outpoint @0 :Chain.Outpoint;
+    value @1 :Int64;            # satoshis
+    script @2 :Data;
+    address @3 :Text;           # empty when the script has none
+    confirmations @4 :Int32;
+    immature @5 :Bool;
+    locked @6 :Bool;
+}
+
+struct FilledPsbt {
+    psbt @0 :Data;              # BIP174 binary
+    complete @1 :Bool;
 }
 
 struct WalletInfo {
@@ -72,6 +116,21 @@ interface Wallet {
     lock @10 (context :Proxy.Context) -> ();
     unlock @11 (context :Proxy.Context, passphrase :Text, timeoutSecs :UInt64) -> ();
     changePassphrase @12 (context :Proxy.Context, old :Text, new :Text) -> ();
+    getAddresses @13 (context :Proxy.Context) -> (result :List(AddressBookEntry));
+    setAddressBook @14 (context :Proxy.Context, entry :AddressBookEntry) -> ();
+    getTransaction @15 (context :Proxy.Context, txid :Data) -> (result :WalletTransaction);
+    # Built (and signed when sign), neither broadcast nor recorded: result.tx, txid and fee.
+    createTransaction @16 (context :Proxy.Context, request :SendRequest, sign :Bool) -> (result :SentTransaction);
+    # Broadcast through the node and recorded; the txid.
+    commitTransaction @17 (context :Proxy.Context, tx :Data) -> (result :Data);
+    bumpFee @18 (context :Proxy.Context, txid :Data, request :BumpFeeRequest) -> (result :BumpedTransaction);
+    listCoins @19 (context :Proxy.Context) -> (result :List(WalletCoin));
+    lockCoin @20 (context :Proxy.Context, outpoint :Chain.Outpoint, persistent :Bool) -> ();
+    unlockCoin @21 (context :Proxy.Context, outpoint :Chain.Outpoint) -> ();
+    listLockedCoins @22 (context :Proxy.Context) -> (result :List(Chain.Outpoint));
+    # destination: a file, or a directory for <name>.bak; the file written.
+    backupWallet @23 (context :Proxy.Context, destination :Text) -> (result :Text);
+    fillPsbt @24 (context :Proxy.Context, psbt :Data, sign :Bool, bip32derivs :Bool) -> (result :FilledPsbt);
 }
 
 interface WalletLoader {

@@ -11,8 +11,11 @@
 //!   ([`send`]);
 //! - on disk: [`files`] (names, directories, atomic writes, settings), [`keys`]
 //!   (`keys.json`), [`store`] (`wallet.sqlite`);
-//! - [`WalletError`] ([`error`]): Core's messages with Core's RPC codes.
+//! - [`WalletError`] ([`error`]): Core's messages with Core's RPC codes;
+//! - the interface methods beyond these ([`address_book`], coin locks in [`locks`], fee bumps
+//!   in [`bump`], backups in [`backup`], PSBTs in [`psbt`]) behind one adapter, `iface`.
 
+pub mod address_book;
 pub mod address_info;
 pub mod backup;
 pub mod bump;

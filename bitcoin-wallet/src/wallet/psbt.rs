@@ -1,15 +1,66 @@
-//! PSBTs (Core's `walletcreatefundedpsbt`, `walletprocesspsbt`): a funded, unsigned PSBT
-//! built by BDK from the wallet's spendable coins (the change address it reveals is
-//! persisted), and signing or finalizing a PSBT through the wallet's one signing helper.
+//! PSBTs (Core's `walletcreatefundedpsbt`, `walletprocesspsbt`, the interface's
+//! `fillPsbt`): a funded, unsigned PSBT built by BDK from the wallet's spendable coins (the
+//! change address it reveals is persisted), and filling in what the wallet knows (previous
+//! outputs, derivation paths), signing or finalizing a PSBT through the wallet's one
+//! signing helper.
 
 use bdk_wallet::bitcoin::absolute::LockTime;
 use bdk_wallet::bitcoin::Transaction;
 use bdk_wallet::bitcoin::{Amount, FeeRate, OutPoint, Psbt, ScriptBuf, Sequence};
+use bdk_wallet::miniscript::psbt::PsbtExt as _;
 use bdk_wallet::SignOptions;
 
 use crate::wallet::error::WalletError;
 use crate::wallet::history::Ledger;
-use crate::wallet::local::LocalWallet;
+use crate::wallet::local::{LocalWallet, State};
+
+/// Core's `FillPSBT` before signing: the previous output and derivation path of each input
+/// that spends an unspent output of the wallet and has neither yet, and the derivation path
+/// of each output that pays the wallet.
+fn fill_from_wallet(state: &State, psbt: &mut Psbt) {
+    let wallet = &state.store.wallet;
+    let inputs = psbt.inputs.iter_mut().zip(&psbt.unsigned_tx.input);
+    for (input, txin) in inputs {
+        if input.witness_utxo.is_some() || input.non_witness_utxo.is_some() {
+            continue;
+        }
+        let Some(utxo) = wallet.get_utxo(txin.previous_output) else {
+            continue;
+        };
+        if let Ok(known) = wallet.get_psbt_input(utxo, None, false) {
+            input.witness_utxo = known.witness_utxo;
+            input.non_witness_utxo = known.non_witness_utxo;
+            input.bip32_derivation.extend(known.bip32_derivation);
+        }
+    }
+    for index in 0..psbt.outputs.len() {
+        let script = psbt.unsigned_tx.output[index].script_pubkey.clone();
+        let Some(&(keychain, child)) = wallet.spk_index().index_of_spk(script) else {
+            continue;
+        };
+        let descriptor = wallet
+            .public_descriptor(keychain)
+            .at_derivation_index(child);
+        if let Ok(descriptor) = descriptor {
+            if let Err(e) = psbt.update_output_with_descriptor(index, &descriptor) {
+                tracing::debug!(index, "psbt output not updated: {e}");
+            }
+        }
+    }
+}
+
+/// Removes the BIP32 derivation paths of every input and output (Core's `bip32derivs`
+/// false).
+fn strip_derivations(psbt: &mut Psbt) {
+    for input in &mut psbt.inputs {
+        input.bip32_derivation.clear();
+        input.tap_key_origins.clear();
+    }
+    for output in &mut psbt.outputs {
+        output.bip32_derivation.clear();
+        output.tap_key_origins.clear();
+    }
+}
 
 /// What `walletcreatefundedpsbt` asks for.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -117,6 +168,7 @@ impl LocalWallet {
         finalize: bool,
     ) -> Result<bool, WalletError> {
         let state = self.lock()?;
+        fill_from_wallet(&state, psbt);
         let options = SignOptions {
             trust_witness_utxo: true,
             try_finalize: finalize,
@@ -137,6 +189,21 @@ impl LocalWallet {
 }
 
 impl LocalWallet {
+    /// Core's `FillPSBT` (the interface's `fillPsbt`): [`LocalWallet::process_psbt`],
+    /// finalizing what it can, then without derivation paths unless `bip32derivs`.
+    pub fn fill_psbt_with(
+        &self,
+        psbt: &mut Psbt,
+        sign: bool,
+        bip32derivs: bool,
+    ) -> Result<bool, WalletError> {
+        let complete = self.process_psbt(psbt, sign, true)?;
+        if !bip32derivs {
+            strip_derivations(psbt);
+        }
+        Ok(complete)
+    }
+
     /// Core's `CommitTransaction` of a signed transaction built here (`send`): checked
     /// against `-maxtxfee`, broadcast by the node, then recorded and persisted.
     pub fn commit_transaction(&self, tx: &Transaction, fee: u64) -> Result<(), WalletError> {

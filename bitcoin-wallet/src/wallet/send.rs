@@ -196,13 +196,14 @@ impl LocalWallet {
             .collect()
     }
 
-    /// Builds and signs the transaction (under the state lock).
+    /// Builds the transaction and signs it when `sign` (under the state lock).
     fn build_signed(
         &self,
         state: &mut State,
         request: &SendRequest,
         outputs: &[(ScriptBuf, u64)],
         rate_kvb: i64,
+        sign: bool,
     ) -> Result<Psbt, WalletError> {
         let unspendable: Vec<OutPoint> = {
             let ledger = Ledger::new(&state.store, self.options.network, &state.in_mempool);
@@ -271,6 +272,9 @@ impl LocalWallet {
             }
             last.ok_or(WalletError::InsufficientFunds)?
         };
+        if !sign {
+            return Ok(psbt);
+        }
         let finalized = self.sign_psbt(state, &mut psbt, SignOptions::default())?;
         if !finalized {
             return Err(WalletError::CreateTransaction(
@@ -321,6 +325,48 @@ impl LocalWallet {
         Ok((txid, state))
     }
 
+    /// Core's `CreateTransaction` (the caller holds the sync lock): builds a transaction
+    /// paying `request`'s recipients, signed when `sign`, checked against `-maxtxfee`;
+    /// neither broadcast nor recorded. Returns it with its fee and Core's `fee_reason`.
+    fn create_locked(
+        &self,
+        request: &SendRequest,
+        mode: FeeMode,
+        sign: bool,
+    ) -> Result<(Transaction, u64, String), WalletError> {
+        let outputs = self.outputs_of(request)?;
+        let (rate_kvb, fee_reason) = self.fee_rate_for(request, mode)?;
+        let mut state = self.lock()?;
+        let built = self.build_signed(&mut state, request, &outputs, rate_kvb, sign);
+        state.store.persist()?;
+        let psbt = built?;
+        let fee = psbt_fee(&psbt)?;
+        let max = u64::try_from(self.options.max_tx_fee).unwrap_or(0);
+        if max > 0 && fee > max {
+            return Err(WalletError::CreateTransaction(
+                "Fee exceeds maximum configured by user (e.g. -maxtxfee, maxfeerate)".into(),
+            ));
+        }
+        Ok((psbt.extract_tx_unchecked_fee_rate(), fee, fee_reason))
+    }
+
+    /// Core's `CreateTransaction`: the transaction a send of `request` would broadcast
+    /// (signed when `sign`) and its fee, without broadcasting or recording it (the change
+    /// address it uses stays revealed).
+    pub fn create_transaction_with(
+        &self,
+        request: &SendRequest,
+        mode: FeeMode,
+        sign: bool,
+    ) -> Result<(Transaction, u64), WalletError> {
+        let _guard = self
+            .sync_lock
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let (tx, fee, _) = self.create_locked(request, mode, sign)?;
+        Ok((tx, fee))
+    }
+
     /// Builds, signs, broadcasts and records a transaction paying `request`'s recipients
     /// (Core's `sendtoaddress`/`sendmany`), with `mode` for the fee estimate and the user's
     /// `comments` kept with it.
@@ -334,22 +380,7 @@ impl LocalWallet {
             .sync_lock
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        let outputs = self.outputs_of(request)?;
-        let (rate_kvb, fee_reason) = self.fee_rate_for(request, mode)?;
-        let (tx, fee) = {
-            let mut state = self.lock()?;
-            let built = self.build_signed(&mut state, request, &outputs, rate_kvb);
-            state.store.persist()?;
-            let psbt = built?;
-            let fee = psbt_fee(&psbt)?;
-            let max = u64::try_from(self.options.max_tx_fee).unwrap_or(0);
-            if max > 0 && fee > max {
-                return Err(WalletError::CreateTransaction(
-                    "Fee exceeds maximum configured by user (e.g. -maxtxfee, maxfeerate)".into(),
-                ));
-            }
-            (psbt.extract_tx_unchecked_fee_rate(), fee)
-        };
+        let (tx, fee, fee_reason) = self.create_locked(request, mode, true)?;
         let (txid, mut state) = self.broadcast_and_record(&tx, 0)?;
         state.store.set_comments(txid, comments)?;
         drop(state);

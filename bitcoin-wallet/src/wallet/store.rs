@@ -229,6 +229,11 @@ impl Store {
         self.labels.get(address).map(String::as_str)
     }
 
+    /// Every labelled address with its label (Core's address book).
+    pub fn labels(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.labels.iter().map(|(a, l)| (a.as_str(), l.as_str()))
+    }
+
     /// Sets the label of `address`.
     pub fn set_label(&mut self, address: &str, label: &str) -> Result<(), WalletError> {
         self.conn

@@ -1,11 +1,14 @@
 //! The wallet interfaces' values (wallet.capnp).
 
 use interfaces::{
-    BlockRef, Recipient, SendRequest, SentTransaction, WalletBalances, WalletInfo,
+    AddressBookEntry, AddressPurpose, BlockRef, BumpFeeRequest, BumpedTransaction, FilledPsbt,
+    Outpoint, Recipient, SendRequest, SentTransaction, WalletBalances, WalletCoin, WalletInfo,
     WalletTransaction,
 };
+use schemas::chain_capnp::outpoint;
 use schemas::wallet_capnp::{
-    send_request, sent_transaction, wallet_balances, wallet_info, wallet_transaction,
+    address_book_entry, bump_fee_request, bumped_transaction, filled_psbt, send_request,
+    sent_transaction, wallet_balances, wallet_coin, wallet_info, wallet_transaction,
 };
 
 use crate::proxy::{list_len, read_data, read_hash, read_text, WireStruct};
@@ -104,6 +107,9 @@ impl WireStruct for WalletTransaction {
             },
             time: r.get_time(),
             coinbase: r.get_coinbase(),
+            in_mempool: r.get_in_mempool(),
+            trusted: r.get_trusted(),
+            replaceable: r.get_replaceable(),
         })
     }
 
@@ -121,6 +127,9 @@ impl WireStruct for WalletTransaction {
         }
         b.set_time(self.time);
         b.set_coinbase(self.coinbase);
+        b.set_in_mempool(self.in_mempool);
+        b.set_trusted(self.trusted);
+        b.set_replaceable(self.replaceable);
     }
 }
 
@@ -148,6 +157,131 @@ impl WireStruct for WalletInfo {
         b.set_encrypted(self.encrypted);
         b.set_unlocked_until(self.unlocked_until);
         b.set_private_keys_enabled(self.private_keys_enabled);
+    }
+}
+
+impl WireStruct for Outpoint {
+    type Wire = outpoint::Owned;
+
+    fn read(r: outpoint::Reader<'_>) -> capnp::Result<Outpoint> {
+        Ok(Outpoint {
+            txid: read_hash(r.get_txid())?,
+            vout: r.get_vout(),
+        })
+    }
+
+    fn write(&self, mut b: outpoint::Builder<'_>) {
+        b.set_txid(&self.txid);
+        b.set_vout(self.vout);
+    }
+}
+
+impl WireStruct for AddressBookEntry {
+    type Wire = address_book_entry::Owned;
+
+    fn read(r: address_book_entry::Reader<'_>) -> capnp::Result<AddressBookEntry> {
+        let purpose = match r.get_purpose()? {
+            schemas::wallet_capnp::AddressPurpose::Receive => AddressPurpose::Receive,
+            schemas::wallet_capnp::AddressPurpose::Send => AddressPurpose::Send,
+        };
+        Ok(AddressBookEntry {
+            address: read_text(r.get_address())?,
+            label: read_text(r.get_label())?,
+            purpose,
+            is_mine: r.get_is_mine(),
+        })
+    }
+
+    fn write(&self, mut b: address_book_entry::Builder<'_>) {
+        b.set_address(self.address.as_str());
+        b.set_label(self.label.as_str());
+        b.set_purpose(match self.purpose {
+            AddressPurpose::Receive => schemas::wallet_capnp::AddressPurpose::Receive,
+            AddressPurpose::Send => schemas::wallet_capnp::AddressPurpose::Send,
+        });
+        b.set_is_mine(self.is_mine);
+    }
+}
+
+impl WireStruct for BumpFeeRequest {
+    type Wire = bump_fee_request::Owned;
+
+    fn read(r: bump_fee_request::Reader<'_>) -> capnp::Result<BumpFeeRequest> {
+        Ok(BumpFeeRequest {
+            fee_per_kvb: r.get_has_fee_per_kvb().then(|| r.get_fee_per_kvb()),
+            conf_target: r.get_has_conf_target().then(|| r.get_conf_target()),
+        })
+    }
+
+    fn write(&self, mut b: bump_fee_request::Builder<'_>) {
+        if let Some(fee) = self.fee_per_kvb {
+            b.set_fee_per_kvb(fee);
+            b.set_has_fee_per_kvb(true);
+        }
+        if let Some(target) = self.conf_target {
+            b.set_conf_target(target);
+            b.set_has_conf_target(true);
+        }
+    }
+}
+
+impl WireStruct for BumpedTransaction {
+    type Wire = bumped_transaction::Owned;
+
+    fn read(r: bumped_transaction::Reader<'_>) -> capnp::Result<BumpedTransaction> {
+        Ok(BumpedTransaction {
+            txid: read_hash(r.get_txid())?,
+            old_fee: r.get_old_fee(),
+            new_fee: r.get_new_fee(),
+        })
+    }
+
+    fn write(&self, mut b: bumped_transaction::Builder<'_>) {
+        b.set_txid(&self.txid);
+        b.set_old_fee(self.old_fee);
+        b.set_new_fee(self.new_fee);
+    }
+}
+
+impl WireStruct for WalletCoin {
+    type Wire = wallet_coin::Owned;
+
+    fn read(r: wallet_coin::Reader<'_>) -> capnp::Result<WalletCoin> {
+        Ok(WalletCoin {
+            outpoint: Outpoint::read(r.get_outpoint()?)?,
+            value: r.get_value(),
+            script: read_data(r.get_script())?,
+            address: read_text(r.get_address())?,
+            confirmations: r.get_confirmations(),
+            immature: r.get_immature(),
+            locked: r.get_locked(),
+        })
+    }
+
+    fn write(&self, mut b: wallet_coin::Builder<'_>) {
+        self.outpoint.write(b.reborrow().init_outpoint());
+        b.set_value(self.value);
+        b.set_script(&self.script);
+        b.set_address(self.address.as_str());
+        b.set_confirmations(self.confirmations);
+        b.set_immature(self.immature);
+        b.set_locked(self.locked);
+    }
+}
+
+impl WireStruct for FilledPsbt {
+    type Wire = filled_psbt::Owned;
+
+    fn read(r: filled_psbt::Reader<'_>) -> capnp::Result<FilledPsbt> {
+        Ok(FilledPsbt {
+            psbt: read_data(r.get_psbt())?,
+            complete: r.get_complete(),
+        })
+    }
+
+    fn write(&self, mut b: filled_psbt::Builder<'_>) {
+        b.set_psbt(&self.psbt);
+        b.set_complete(self.complete);
     }
 }
 
@@ -181,6 +315,9 @@ mod tests {
             }),
             time: 5,
             coinbase: false,
+            in_mempool: true,
+            trusted: true,
+            replaceable: true,
         };
         assert_eq!(round_trip(&tx), tx);
         let unconfirmed = WalletTransaction {
@@ -200,5 +337,41 @@ mod tests {
             ..WalletInfo::default()
         };
         assert_eq!(round_trip(&info), info);
+        let entry = AddressBookEntry {
+            address: "bcrt1q".into(),
+            label: "shop".into(),
+            purpose: AddressPurpose::Send,
+            is_mine: false,
+        };
+        assert_eq!(round_trip(&entry), entry);
+        let bump = BumpFeeRequest {
+            fee_per_kvb: None,
+            conf_target: Some(3),
+        };
+        assert_eq!(round_trip(&bump), bump);
+        let bumped = BumpedTransaction {
+            txid: [3; 32],
+            old_fee: 1,
+            new_fee: 2,
+        };
+        assert_eq!(round_trip(&bumped), bumped);
+        let coin = WalletCoin {
+            outpoint: Outpoint {
+                txid: [4; 32],
+                vout: 1,
+            },
+            value: 7,
+            script: vec![0, 20],
+            address: "bcrt1q".into(),
+            confirmations: 2,
+            immature: true,
+            locked: true,
+        };
+        assert_eq!(round_trip(&coin), coin);
+        let filled = FilledPsbt {
+            psbt: vec![0x70, 0x73],
+            complete: true,
+        };
+        assert_eq!(round_trip(&filled), filled);
     }
 }

@@ -5,7 +5,8 @@
 use std::sync::Arc;
 
 use interfaces::{
-    Handler, LoadWalletNotify, SendRequest, SentTransaction, Wallet, WalletBalances, WalletInfo,
+    AddressBookEntry, BumpFeeRequest, BumpedTransaction, FilledPsbt, Handler, LoadWalletNotify,
+    Outpoint, SendRequest, SentTransaction, Wallet, WalletBalances, WalletCoin, WalletInfo,
     WalletNotifications, WalletTransaction,
 };
 
@@ -51,6 +52,18 @@ crate::interface! {
         fn lock() -> () => [unit];
         fn unlock(passphrase: &str => [text], timeout_secs: u64 => [prim]) -> () => [unit];
         fn change_passphrase(old: &str => [text], new: &str => [text]) -> () => [unit];
+        fn get_addresses() -> Vec<AddressBookEntry> => [list_struct AddressBookEntry];
+        fn set_address_book(entry: &AddressBookEntry => [struct AddressBookEntry]) -> () => [unit];
+        fn get_transaction(txid: [u8; 32] => [hash]) -> WalletTransaction => [struct WalletTransaction];
+        fn create_transaction(request: &SendRequest => [struct SendRequest], sign: bool => [prim]) -> SentTransaction => [struct SentTransaction];
+        fn commit_transaction(tx: &[u8] => [data]) -> [u8; 32] => [hash];
+        fn bump_fee(txid: [u8; 32] => [hash], request: &BumpFeeRequest => [struct BumpFeeRequest]) -> BumpedTransaction => [struct BumpedTransaction];
+        fn list_coins() -> Vec<WalletCoin> => [list_struct WalletCoin];
+        fn lock_coin(outpoint: &Outpoint => [struct Outpoint], persistent: bool => [prim]) -> () => [unit];
+        fn unlock_coin(outpoint: &Outpoint => [struct Outpoint]) -> () => [unit];
+        fn list_locked_coins() -> Vec<Outpoint> => [list_struct Outpoint];
+        fn backup_wallet(destination: &str => [text]) -> String => [text];
+        fn fill_psbt(psbt: &[u8] => [data], sign: bool => [prim], bip32derivs: bool => [prim]) -> FilledPsbt => [struct FilledPsbt];
     }
 }
 

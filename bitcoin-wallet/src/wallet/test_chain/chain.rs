@@ -1,5 +1,6 @@
 //! [`Chain`] for the test chain: lookups, a straightforward `scan`, a `broadcast_transaction`
-//! that checks inputs and the fee limit, fixed fee settings, synchronous notifications.
+//! that checks inputs and the fee limit and replaces conflicting transactions paying less
+//! (full RBF), fixed fee settings, synchronous notifications.
 
 use super::*;
 
@@ -116,12 +117,13 @@ impl Chain for TestChain {
     fn broadcast_transaction(&self, tx: &[u8], max_fee: i64) -> Result<(), Error> {
         let tx: Transaction =
             deserialize(tx).map_err(|e| Error::failed(format!("TX decode failed: {e}")))?;
-        {
+        let replaced = {
             let mut inner = lock(&self.inner);
             if let Some(reason) = &inner.reject {
                 return Err(Error::failed(reason.clone()));
             }
-            let utxos = TestChain::unspent(&inner);
+            let replaced = TestChain::conflicts(&inner, &tx);
+            let utxos = TestChain::unspent(&inner, &replaced);
             let mut input_value = 0;
             for input in &tx.input {
                 let prev = utxos
@@ -139,7 +141,35 @@ impl Chain for TestChain {
             if max_fee > 0 && fee > max_fee as u64 {
                 return Err(Error::failed("max-fee-exceeded"));
             }
+            let fee_of = |t: &Transaction| -> u64 {
+                let spent: u64 = t
+                    .input
+                    .iter()
+                    .filter_map(|i| utxos.get(&i.previous_output))
+                    .map(|o| o.value.to_sat())
+                    .sum();
+                let paid: u64 = t.output.iter().map(|o| o.value.to_sat()).sum();
+                spent.saturating_sub(paid)
+            };
+            let old_fee: u64 = inner
+                .mempool
+                .iter()
+                .filter(|t| replaced.contains(&t.compute_txid()))
+                .map(fee_of)
+                .sum();
+            if !replaced.is_empty() && fee <= old_fee {
+                return Err(Error::failed("insufficient fee"));
+            }
+            inner
+                .mempool
+                .retain(|t| !replaced.contains(&t.compute_txid()));
             inner.mempool.push(tx.clone());
+            replaced
+        };
+        for txid in &replaced {
+            self.notify(|s| {
+                let _ = s.transaction_removed_from_mempool(txid.to_byte_array(), "replaced");
+            });
         }
         let raw = serialize(&tx);
         self.notify(|s| {

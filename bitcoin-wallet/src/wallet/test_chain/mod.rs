@@ -251,14 +251,16 @@ impl TestChain {
         lock(&self.inner).blocks.get(height).cloned()
     }
 
-    /// The outputs not spent by the active chain or the mempool.
-    fn unspent(inner: &Inner) -> HashMap<OutPoint, TxOut> {
+    /// The outputs not spent by the active chain or the mempool (leaving out the mempool
+    /// transactions in `without`).
+    fn unspent(inner: &Inner, without: &HashSet<Txid>) -> HashMap<OutPoint, TxOut> {
         let mut utxos = HashMap::new();
-        let txs = inner
-            .blocks
-            .iter()
-            .flat_map(|b| b.txdata.iter())
-            .chain(inner.mempool.iter());
+        let txs = inner.blocks.iter().flat_map(|b| b.txdata.iter()).chain(
+            inner
+                .mempool
+                .iter()
+                .filter(|t| !without.contains(&t.compute_txid())),
+        );
         for tx in txs {
             for input in &tx.input {
                 utxos.remove(&input.previous_output);
@@ -269,5 +271,39 @@ impl TestChain {
             }
         }
         utxos
+    }
+
+    /// The mempool transactions `tx` replaces (full RBF): those spending one of its inputs,
+    /// and their descendants.
+    fn conflicts(inner: &Inner, tx: &Transaction) -> HashSet<Txid> {
+        let mut gone: HashSet<Txid> = inner
+            .mempool
+            .iter()
+            .filter(|t| {
+                t.input.iter().any(|i| {
+                    tx.input
+                        .iter()
+                        .any(|o| o.previous_output == i.previous_output)
+                })
+            })
+            .map(Transaction::compute_txid)
+            .collect();
+        loop {
+            let more: Vec<Txid> = inner
+                .mempool
+                .iter()
+                .filter(|t| {
+                    t.input
+                        .iter()
+                        .any(|i| gone.contains(&i.previous_output.txid))
+                })
+                .map(Transaction::compute_txid)
+                .filter(|t| !gone.contains(t))
+                .collect();
+            if more.is_empty() {
+                return gone;
+            }
+            gone.extend(more);
+        }
     }
 }

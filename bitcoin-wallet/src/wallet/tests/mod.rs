@@ -2,8 +2,10 @@
 //! set-up here; [`lifecycle`] (creation and reload, corrupt files, the startup list),
 //! [`spending`] (sends with their signatures verified, fee subtraction, Core's errors),
 //! [`following`] (coinbase maturity, reorgs, mempool notifications, the background sync,
-//! addresses beyond the lookahead).
+//! addresses beyond the lookahead), [`conformance`] (the `Wallet` and `WalletLoader`
+//! conformance suite against the local implementations).
 
+mod conformance;
 mod following;
 mod lifecycle;
 mod notifications;
