@@ -52,6 +52,12 @@ pub const NODE_OPTIONS: &[OptionSpec] = &[
         CONNECTION,
         "Add a node to connect to and attempt to keep the connection open (see the addnode RPC help for more info). This option can be specified multiple times to add multiple nodes",
     ),
+    OptionSpec::value(
+        "bantime",
+        "<n>",
+        CONNECTION,
+        "Default duration (in seconds) of manually configured bans (default: 86400)",
+    ),
     OptionSpec::multi(
         "bind",
         "<addr>[:<port>]",
@@ -80,6 +86,11 @@ pub const NODE_OPTIONS: &[OptionSpec] = &[
         "<port>",
         CONNECTION,
         "Listen for connections on <port> (default: 8333, testnet3: 18333, testnet4: 48333, signet: 38333, regtest: 18444)",
+    ),
+    OptionSpec::flag(
+        "v2transport",
+        CONNECTION,
+        "Support v2 transport (default: 1)",
     ),
     OptionSpec::value(
         "peertimeout",

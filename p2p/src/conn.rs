@@ -1,6 +1,7 @@
-//! Connections: listening, accepting within `-maxconnections`, persistent and one-shot
-//! outbound connections; and the network-wide tasks: the block download scheduler and the
-//! relay of new tips and transactions.
+//! Connections: listening, accepting within `-maxconnections` and refusing banned addresses,
+//! persistent and one-shot outbound connections (v2 first, then v1 once if the peer closed on
+//! our v2 key); and the network-wide tasks: the block download scheduler and the relay of new
+//! tips and transactions.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -71,12 +72,23 @@ pub(crate) async fn accept_loop(shared: Arc<Shared>, listener: TcpListener) {
             tracing::debug!(target: "net", "connection from {addr} dropped (network disabled)");
             continue;
         }
+        if lock(&shared.bans).is_banned(addr.ip(), crate::peer::unix_now()) {
+            tracing::info!(target: "net", "connection from {addr} dropped (banned)");
+            continue;
+        }
         let peers = lock(&shared.peers).len();
         if peers >= shared.config.max_connections {
             tracing::info!(target: "net", "connection from {addr} dropped (full, {peers} peers)");
             continue;
         }
-        tokio::spawn(peer::run(shared.clone(), stream, addr, Direction::Inbound));
+        let v2 = shared.config.v2transport;
+        tokio::spawn(peer::run(
+            shared.clone(),
+            stream,
+            addr,
+            Direction::Inbound,
+            v2,
+        ));
     }
 }
 
@@ -99,35 +111,53 @@ async fn open(addr: &str, default_port: u16) -> std::io::Result<TcpStream> {
     }
 }
 
-async fn connect(shared: &Arc<Shared>, addr: &str) {
-    if !shared.active.load(Ordering::SeqCst) {
-        return;
-    }
-    match open(addr, shared.config.default_port).await {
-        Ok(stream) => {
-            let Ok(peer_addr) = stream.peer_addr() else {
-                return;
-            };
-            peer::run(
-                shared.clone(),
-                stream,
-                peer_addr,
-                Direction::Manual(addr.to_string()),
-            )
-            .await;
+/// Connects to `addr` and runs the connection to its end. With `v2`, a peer that closes the
+/// connection on our v2 key is connected to again with v1, once (Core's `m_reconnections`).
+async fn connect(shared: &Arc<Shared>, addr: &str, v2: bool) {
+    let mut v2 = v2;
+    loop {
+        if !shared.active.load(Ordering::SeqCst) {
+            return;
         }
-        Err(e) => tracing::debug!(target: "net", "connection to {addr} failed: {e}"),
+        let stream = match open(addr, shared.config.default_port).await {
+            Ok(stream) => stream,
+            Err(e) => {
+                tracing::debug!(target: "net", "connection to {addr} failed: {e}");
+                return;
+            }
+        };
+        let Ok(peer_addr) = stream.peer_addr() else {
+            return;
+        };
+        let direction = Direction::Manual(addr.to_string());
+        let ended = peer::run(shared.clone(), stream, peer_addr, direction, v2).await;
+        if !(v2 && ended.retry_v1) {
+            return;
+        }
+        tracing::info!(target: "net", "retrying with v1 transport protocol for addr={addr}");
+        v2 = false;
     }
+}
+
+/// Whether `addr` is in the added-node list, and whether to try v2 with it.
+fn added(shared: &Shared, addr: &str) -> Option<bool> {
+    lock(&shared.added)
+        .iter()
+        .find(|(a, _)| a == addr)
+        .map(|(_, v2)| *v2)
 }
 
 /// Keeps a connection to `addr` while it is in the added-node list.
 pub(crate) async fn keep_connected(shared: Arc<Shared>, addr: String) {
     loop {
-        if !lock(&shared.added).contains(&addr) || shared.cancel.is_cancelled() {
+        let Some(v2) = added(&shared, &addr) else {
+            return;
+        };
+        if shared.cancel.is_cancelled() {
             return;
         }
         tokio::select! {
-            () = connect(&shared, &addr) => {}
+            () = connect(&shared, &addr, v2) => {}
             () = shared.cancel.cancelled() => return,
         }
         tokio::select! {
@@ -138,9 +168,9 @@ pub(crate) async fn keep_connected(shared: Arc<Shared>, addr: String) {
 }
 
 /// One attempt to connect to `addr` (`addnode ... onetry`).
-pub(crate) async fn connect_once(shared: Arc<Shared>, addr: String) {
+pub(crate) async fn connect_once(shared: Arc<Shared>, addr: String, v2: bool) {
     tokio::select! {
-        () = connect(&shared, &addr) => {}
+        () = connect(&shared, &addr, v2) => {}
         () = shared.cancel.cancelled() => {}
     }
 }

@@ -1,7 +1,9 @@
 //! Bitcoin P2P networking for the node process (`bitcoin-node`, `bitcoind`): Bitcoin Core's
-//! v1 transport ([`codec`]), the version handshake, ping/pong and timeouts, inbound and
-//! outbound connections, headers-first sync with a bounded block download window per peer
-//! and stall detection ([`sync`]), block and transaction relay.
+//! v1 transport ([`codec`]) and BIP324 v2 transport ([`v2`], on the `bip324` crate; v2 is
+//! tried first and v1-only peers are reconnected with v1), the version handshake, ping/pong
+//! and timeouts, inbound and outbound connections, headers-first sync with a bounded block
+//! download window per peer and stall detection ([`sync`]), block and transaction relay, and
+//! manual bans kept in `banlist.json` ([`ban`]).
 //!
 //! It knows nothing of the kernel or the mempool: the node implements [`ChainAccess`] on
 //! them and tells the network of new tips and transactions ([`Net::block_tip`],
@@ -9,13 +11,17 @@
 //! (or [`Net::shutdown`]) closes every socket and ends its tasks within a second. Logs go to
 //! `tracing` target `net`.
 
+pub mod ban;
 pub mod codec;
 mod conn;
 mod peer;
 pub mod sync;
+mod transport;
+pub mod v2;
 
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
@@ -27,6 +33,7 @@ use bitcoin::{Block, BlockHash, Transaction, Txid, Wtxid};
 use tokio::sync::{mpsc, Notify};
 use tokio_util::sync::CancellationToken;
 
+pub use ban::{BanEntry, BanError, Subnet};
 pub use peer::PeerInfo;
 
 /// Our protocol version (Core's `PROTOCOL_VERSION`).
@@ -48,9 +55,17 @@ pub const PING_TIMEOUT: Duration = Duration::from_secs(20 * 60);
 /// Delay before a persistent outbound connection is tried again.
 pub const RECONNECT_DELAY: Duration = Duration::from_secs(2);
 
-/// The services we offer: `NODE_NETWORK | NODE_WITNESS`.
-pub fn local_services() -> ServiceFlags {
-    ServiceFlags::NETWORK | ServiceFlags::WITNESS
+/// Core's `DEFAULT_V2_TRANSPORT`.
+pub const DEFAULT_V2_TRANSPORT: bool = true;
+
+/// The services we offer: `NODE_NETWORK | NODE_WITNESS`, and `NODE_P2P_V2` with v2 transport.
+pub fn local_services(v2transport: bool) -> ServiceFlags {
+    let services = ServiceFlags::NETWORK | ServiceFlags::WITNESS;
+    if v2transport {
+        services | ServiceFlags::P2P_V2
+    } else {
+        services
+    }
 }
 
 /// A transaction id as announced by a peer.
@@ -92,7 +107,7 @@ pub trait ChainAccess: Send + Sync + 'static {
 }
 
 /// The network's settings (Core's `-listen`, `-bind`, `-port`, `-connect`, `-addnode`,
-/// `-maxconnections`).
+/// `-maxconnections`, `-peertimeout`, `-v2transport`).
 #[derive(Debug, Clone)]
 pub struct NetConfig {
     /// The chain's network (its magic).
@@ -112,6 +127,14 @@ pub struct NetConfig {
     /// Time allowed for the version handshake (`-peertimeout`, default
     /// [`HANDSHAKE_TIMEOUT`]).
     pub peer_timeout: Duration,
+    /// `-v2transport`: try BIP324 v2 on outbound connections (falling back to v1) and accept
+    /// it inbound; off, every connection is v1.
+    pub v2transport: bool,
+    /// The length of a ban when `setban` gives none (`-bantime`, default
+    /// [`ban::DEFAULT_BAN_TIME`] seconds).
+    pub ban_time: Duration,
+    /// Where the bans are kept (`<datadir>/<chain>/banlist.json`; `None`: only in memory).
+    pub banlist: Option<PathBuf>,
 }
 
 /// Why the network could not start.
@@ -201,7 +224,8 @@ pub(crate) struct Shared {
     pub(crate) download: Mutex<sync::Download>,
     pub(crate) next_id: AtomicU64,
     pub(crate) nonces: Mutex<HashSet<u64>>,
-    pub(crate) added: Mutex<Vec<String>>,
+    /// The added nodes, each with whether to try v2 with it.
+    pub(crate) added: Mutex<Vec<(String, bool)>>,
     pub(crate) active: AtomicBool,
     pub(crate) bytes_sent: AtomicU64,
     pub(crate) bytes_recv: AtomicU64,
@@ -209,6 +233,7 @@ pub(crate) struct Shared {
     pub(crate) cancel: CancellationToken,
     pub(crate) bound: Mutex<Vec<SocketAddr>>,
     pub(crate) count_listener: Mutex<Option<CountListener>>,
+    pub(crate) bans: Mutex<ban::BanList>,
 }
 
 /// Called with the number of connections whenever it changes (must not block).
@@ -260,6 +285,8 @@ impl Net {
             .map_err(NetError::Runtime)?;
         let magic = bitcoin::p2p::Magic::from(config.network);
         let added = config.connect.clone();
+        let v2transport = config.v2transport;
+        let bans = ban::BanList::load(config.banlist.clone(), peer::unix_now());
         let shared = Arc::new(Shared {
             config,
             magic,
@@ -276,6 +303,7 @@ impl Net {
             cancel: CancellationToken::new(),
             bound: Mutex::new(Vec::new()),
             count_listener: Mutex::new(None),
+            bans: Mutex::new(bans),
         });
         let listeners = runtime.block_on(conn::bind_all(&shared))?;
         let (events, rx) = mpsc::unbounded_channel();
@@ -291,7 +319,7 @@ impl Net {
             runtime: Mutex::new(Some(runtime)),
         };
         for addr in added {
-            let _ = net.add_node(&addr, AddNode::Add);
+            let _ = net.add_node(&addr, AddNode::Add, v2transport);
         }
         Ok(net)
     }
@@ -334,6 +362,16 @@ impl Net {
         }
     }
 
+    /// The services we offer (`getnetworkinfo`'s `localservices`).
+    pub fn local_services(&self) -> ServiceFlags {
+        local_services(self.shared.config.v2transport)
+    }
+
+    /// Whether v2 transport is enabled (`-v2transport`).
+    pub fn v2transport(&self) -> bool {
+        self.shared.config.v2transport
+    }
+
     /// Whether networking is enabled (`setnetworkactive`).
     pub fn is_active(&self) -> bool {
         self.shared.active.load(Ordering::SeqCst)
@@ -351,8 +389,15 @@ impl Net {
         }
     }
 
-    /// Changes the added-node list (`addnode`).
-    pub fn add_node(&self, addr: &str, command: AddNode) -> Result<(), AddNodeError> {
+    /// Changes the added-node list (`addnode`); `v2transport` is whether to try v2 with the
+    /// node (only if v2 is enabled at all; ignored by [`AddNode::Remove`]).
+    pub fn add_node(
+        &self,
+        addr: &str,
+        command: AddNode,
+        v2transport: bool,
+    ) -> Result<(), AddNodeError> {
+        let v2 = v2transport && self.shared.config.v2transport;
         if self.shared.cancel.is_cancelled() {
             return Ok(());
         }
@@ -360,21 +405,25 @@ impl Net {
         let mut added = lock(&self.shared.added);
         match command {
             AddNode::Add => {
-                if added.iter().any(|a| a == addr) {
+                if added.iter().any(|(a, _)| a == addr) {
                     return Err(AddNodeError::AlreadyAdded);
                 }
-                added.push(addr.to_string());
+                added.push((addr.to_string(), v2));
                 runtime.spawn(conn::keep_connected(self.shared.clone(), addr.to_string()));
             }
             AddNode::Remove => {
                 let before = added.len();
-                added.retain(|a| a != addr);
+                added.retain(|(a, _)| a != addr);
                 if added.len() == before {
                     return Err(AddNodeError::NotAdded);
                 }
             }
             AddNode::OneTry => {
-                runtime.spawn(conn::connect_once(self.shared.clone(), addr.to_string()));
+                runtime.spawn(conn::connect_once(
+                    self.shared.clone(),
+                    addr.to_string(),
+                    v2,
+                ));
             }
         }
         Ok(())
@@ -392,7 +441,7 @@ impl Net {
         let peers = self.peers();
         lock(&self.shared.added)
             .iter()
-            .map(|added| {
+            .map(|(added, _)| {
                 let connected = peers
                     .iter()
                     .find(|p| p.added_as.as_deref() == Some(added.as_str()))
@@ -414,6 +463,38 @@ impl Net {
             }
         });
         found
+    }
+
+    /// The length of a ban when none is given (`-bantime`).
+    pub fn ban_time(&self) -> Duration {
+        self.shared.config.ban_time
+    }
+
+    /// Bans `subnet` until `until` (Unix seconds) and disconnects the peers in it (`setban
+    /// add`).
+    pub fn ban(&self, subnet: Subnet, until: u64) -> Result<(), BanError> {
+        lock(&self.shared.bans).ban(subnet, peer::unix_now(), until)?;
+        self.shared.for_each_peer(|_, p| {
+            if subnet.contains(lock(&p.info).addr.ip()) {
+                p.disconnect("banned");
+            }
+        });
+        Ok(())
+    }
+
+    /// Lifts the ban on `subnet` (`setban remove`).
+    pub fn unban(&self, subnet: &Subnet) -> Result<(), BanError> {
+        lock(&self.shared.bans).unban(subnet, peer::unix_now())
+    }
+
+    /// The bans in force (`listbanned`).
+    pub fn banned(&self) -> Vec<BanEntry> {
+        lock(&self.shared.bans).list(peer::unix_now())
+    }
+
+    /// Lifts every ban (`clearbanned`).
+    pub fn clear_banned(&self) {
+        lock(&self.shared.bans).clear();
     }
 
     /// Closes every socket and stops the network's tasks (within about a second).

@@ -1,7 +1,7 @@
-//! One peer connection: the version handshake, the message loop (headers, blocks,
-//! transactions, pings), a writer task fed by a bounded queue and a timer enforcing the
-//! handshake and ping timeouts. Whatever ends the connection is logged with the peer and the
-//! reason.
+//! One peer connection: the transport ([`crate::transport`]: v1, or v2 with its handshake),
+//! the version handshake, the message loop (headers, blocks, transactions, pings), a writer
+//! task fed by a bounded queue and a timer enforcing the handshake and ping timeouts. Whatever
+//! ends the connection is logged with the peer and the reason.
 
 use std::collections::{BTreeMap, HashSet};
 use std::net::SocketAddr;
@@ -16,12 +16,14 @@ use bitcoin::p2p::message_network::VersionMessage;
 use bitcoin::p2p::ServiceFlags;
 use bitcoin::{BlockHash, Wtxid};
 use tokio::io::AsyncWriteExt;
-use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::net::tcp::OwnedWriteHalf;
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
 
 use crate::sync::PeerId;
-use crate::{codec, lock, PeerHandle, Shared, TxRef};
+use crate::transport::{self, Decoder, Encoder, Established, Reader};
+use crate::{lock, PeerHandle, Shared, TxRef};
 
 /// Messages queued for one peer before it counts as too slow and is disconnected.
 const SEND_QUEUE: usize = 512;
@@ -37,7 +39,8 @@ pub(crate) enum Direction {
     Manual(String),
 }
 
-fn unix_now() -> u64 {
+/// Now, in Unix seconds.
+pub(crate) fn unix_now() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs())
@@ -57,6 +60,11 @@ pub struct PeerInfo {
     pub inbound: bool,
     /// Core's connection type (`inbound`, `manual`).
     pub connection_type: &'static str,
+    /// Core's transport protocol type: `detecting` (inbound, first bytes not read yet), `v1`
+    /// or `v2`.
+    pub transport_protocol_type: &'static str,
+    /// The BIP324 session id, hex (empty unless v2).
+    pub session_id: String,
     /// Connection time (Unix seconds).
     pub conntime: u64,
     /// Time of the last message sent (Unix seconds).
@@ -114,6 +122,7 @@ impl PeerInfo {
         addr: SocketAddr,
         addrbind: Option<SocketAddr>,
         direction: &Direction,
+        v2: bool,
     ) -> Self {
         PeerInfo {
             id,
@@ -124,6 +133,12 @@ impl PeerInfo {
                 Direction::Inbound => "inbound",
                 Direction::Manual(_) => "manual",
             },
+            transport_protocol_type: match (v2, direction) {
+                (false, _) => transport::V1,
+                (true, Direction::Inbound) => transport::DETECTING,
+                (true, Direction::Manual(_)) => transport::V2,
+            },
+            session_id: String::new(),
             conntime: unix_now(),
             lastsend: 0,
             lastrecv: 0,
@@ -182,6 +197,10 @@ struct Peer {
     headers_requested: bool,
 }
 
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 fn random_nonce() -> u64 {
     let mut bytes = [0u8; 8];
     if getrandom::fill(&mut bytes).is_err() {
@@ -193,22 +212,32 @@ fn random_nonce() -> u64 {
     u64::from_le_bytes(bytes)
 }
 
-/// Runs a connection to its end.
+/// How a connection ended.
+pub(crate) struct Ended {
+    /// Our v2 handshake failed the way a v1-only peer makes it fail (closed before answering):
+    /// reconnect with v1.
+    pub(crate) retry_v1: bool,
+}
+
+/// Runs a connection to its end; `v2` is whether we may use transport v2 on it.
 pub(crate) async fn run(
     shared: Arc<Shared>,
     stream: TcpStream,
     addr: SocketAddr,
     direction: Direction,
-) {
+    v2: bool,
+) -> Ended {
     let id = shared
         .next_id
         .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     let _ = stream.set_nodelay(true);
     let addrbind = stream.local_addr().ok();
-    let (reader, writer) = stream.into_split();
+    let (reader, mut writer) = stream.into_split();
     let (queue, outgoing) = mpsc::channel(SEND_QUEUE);
     let cancel = shared.cancel.child_token();
-    let info = Arc::new(Mutex::new(PeerInfo::new(id, addr, addrbind, &direction)));
+    let info = Arc::new(Mutex::new(PeerInfo::new(
+        id, addr, addrbind, &direction, v2,
+    )));
     lock(&shared.peers).insert(
         id,
         PeerHandle {
@@ -218,38 +247,41 @@ pub(crate) async fn run(
         },
     );
     shared.connections_changed();
-    match direction {
-        Direction::Inbound => {
-            tracing::info!(target: "net", "accepted connection from peer={id} addr={addr}")
-        }
-        Direction::Manual(_) => tracing::info!(target: "net", "connected to peer={id} addr={addr}"),
+    let inbound = direction == Direction::Inbound;
+    if inbound {
+        tracing::info!(target: "net", "accepted connection from peer={id} addr={addr}");
+    } else {
+        tracing::info!(target: "net", "connected to peer={id} addr={addr}");
     }
     let nonce = random_nonce();
     lock(&shared.nonces).insert(nonce);
-    let write_task = tokio::spawn(write_loop(
-        shared.clone(),
-        writer,
-        outgoing,
-        info.clone(),
-        cancel.clone(),
-    ));
+    // The handshake timeout covers the transport handshake too.
     let timer_task = tokio::spawn(timer_loop(shared.clone(), id, info.clone(), cancel.clone()));
-    let mut peer = Peer {
-        id,
-        shared: shared.clone(),
-        info: info.clone(),
-        queue,
-        inbound: direction == Direction::Inbound,
-        nonce,
-        got_version: false,
-        headers_requested: false,
+    let established = tokio::select! {
+        r = transport::establish(reader, &mut writer, shared.magic, inbound, v2) => Some(r),
+        () = cancel.cancelled() => None,
     };
-    if !peer.inbound {
-        peer.send_version();
-    }
-    let ended = tokio::select! {
-        r = peer.read_loop(reader) => r,
-        () = cancel.cancelled() => Ok(()),
+    let mut retry_v1 = false;
+    let ended = match established {
+        None => Ok(()),
+        Some(Err(e)) => {
+            retry_v1 = e.retry_v1;
+            Err(e.error.to_string())
+        }
+        Some(Ok(established)) => {
+            let peer = Peer {
+                id,
+                shared: shared.clone(),
+                info: info.clone(),
+                queue,
+                inbound,
+                nonce,
+                got_version: false,
+                headers_requested: false,
+            };
+            peer.session(established, writer, outgoing, cancel.clone())
+                .await
+        }
     };
     cancel.cancel();
     let reason = match ended {
@@ -265,16 +297,17 @@ pub(crate) async fn run(
     lock(&shared.download).peer_gone(id);
     shared.connections_changed();
     shared.wake.notify_one();
-    let _ = write_task.await;
     timer_task.abort();
+    Ended { retry_v1 }
 }
 
 async fn write_loop(
     shared: Arc<Shared>,
     mut writer: OwnedWriteHalf,
+    mut encoder: Encoder,
     mut outgoing: mpsc::Receiver<NetworkMessage>,
     info: Arc<Mutex<PeerInfo>>,
-    cancel: tokio_util::sync::CancellationToken,
+    cancel: CancellationToken,
 ) {
     loop {
         let message = tokio::select! {
@@ -283,7 +316,7 @@ async fn write_loop(
         };
         let Some(message) = message else { break };
         let command = message.cmd();
-        let bytes = codec::encode_message(shared.magic, message);
+        let bytes = encoder.encode(shared.magic, message);
         let written = tokio::select! {
             r = writer.write_all(&bytes) => r,
             () = cancel.cancelled() => break,
@@ -313,7 +346,7 @@ async fn timer_loop(
     shared: Arc<Shared>,
     id: PeerId,
     info: Arc<Mutex<PeerInfo>>,
-    cancel: tokio_util::sync::CancellationToken,
+    cancel: CancellationToken,
 ) {
     loop {
         tokio::select! {
@@ -373,12 +406,13 @@ impl Peer {
         let height = self.shared.blocking(|c| c.tip().map_or(0, |(_, h)| h));
         let addr = lock(&self.info).addr;
         let unspecified = SocketAddr::from(([0, 0, 0, 0], 0));
+        let services = crate::local_services(self.shared.config.v2transport);
         let timestamp = i64::try_from(unix_now()).unwrap_or(i64::MAX);
         let mut version = VersionMessage::new(
-            crate::local_services(),
+            services,
             timestamp,
             Address::new(&addr, ServiceFlags::NONE),
-            Address::new(&unspecified, crate::local_services()),
+            Address::new(&unspecified, services),
             self.nonce,
             self.shared.config.user_agent.clone(),
             height,
@@ -388,24 +422,73 @@ impl Peer {
         let _ = self.send(NetworkMessage::Version(version));
     }
 
-    async fn read_loop(&mut self, mut reader: OwnedReadHalf) -> Handled {
+    /// Runs the connection over an established transport: the writer task, our `version`
+    /// if we opened it, then the message loop until an error or the token ends it.
+    async fn session(
+        mut self,
+        established: Established,
+        writer: OwnedWriteHalf,
+        outgoing: mpsc::Receiver<NetworkMessage>,
+        cancel: CancellationToken,
+    ) -> Handled {
+        let Established {
+            reader,
+            decoder,
+            encoder,
+            kind,
+            session_id,
+        } = established;
+        {
+            let mut i = lock(&self.info);
+            i.transport_protocol_type = kind;
+            i.session_id = session_id.map(|id| hex(&id)).unwrap_or_default();
+        }
+        if let Some(id) = session_id {
+            tracing::debug!(target: "net", "v2 transport with peer={}, session id {}", self.id, hex(&id));
+        }
+        let write_task = tokio::spawn(write_loop(
+            self.shared.clone(),
+            writer,
+            encoder,
+            outgoing,
+            self.info.clone(),
+            cancel.clone(),
+        ));
+        if !self.inbound {
+            self.send_version();
+        }
+        let ended = tokio::select! {
+            r = self.read_loop(reader, decoder) => r,
+            () = cancel.cancelled() => Ok(()),
+        };
+        cancel.cancel();
+        let _ = write_task.await;
+        ended
+    }
+
+    async fn read_loop(&mut self, mut reader: Reader, mut decoder: Decoder) -> Handled {
         loop {
-            let (message, size) = codec::read_message(&mut reader, self.shared.magic)
+            let received = decoder
+                .read(&mut reader, self.shared.magic)
                 .await
                 .map_err(|e| e.to_string())?;
+            let size = received.size;
             self.shared
                 .bytes_recv
                 .fetch_add(size as u64, std::sync::atomic::Ordering::Relaxed);
             {
                 let mut i = lock(&self.info);
                 i.bytesrecv += size as u64;
-                let command = match message.cmd() {
-                    "unknown" => "*other*",
-                    known => known,
+                let command = match received.message.as_ref().map(NetworkMessage::cmd) {
+                    None | Some("unknown") => "*other*",
+                    Some(known) => known,
                 };
                 *i.bytesrecv_per_msg.entry(command).or_default() += size as u64;
                 i.lastrecv = unix_now();
             }
+            let Some(message) = received.message else {
+                continue;
+            };
             tracing::trace!(target: "net", "received {} ({size} bytes) from peer={}", message.cmd(), self.id);
             self.handle(message).await?;
         }

@@ -1,5 +1,8 @@
 //! Two networks in one process, over loopback TCP, each on an in-memory chain (no kernel):
-//! headers-first sync of a chain, and a transaction relayed from one mempool to the other.
+//! headers-first sync of a chain and a transaction relayed from one mempool to the other over
+//! v2 transport (BIP324), the v1 fallback in both directions when one side has v2 off, and raw
+//! v2 peers sending a bad tag, an oversized packet or endless garbage disconnected, and unknown
+//! v2 message types skipped.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -8,11 +11,15 @@ use std::time::{Duration, Instant};
 use bitcoin::block::{Header, Version};
 use bitcoin::blockdata::constants::genesis_block;
 use bitcoin::hashes::Hash;
+use bitcoin::p2p::message::NetworkMessage;
+use bitcoin::p2p::message_network::VersionMessage;
+use bitcoin::p2p::{Address, Magic, ServiceFlags};
 use bitcoin::{
     absolute, transaction, Amount, Block, BlockHash, CompactTarget, Network, OutPoint, ScriptBuf,
     Sequence, Transaction, TxIn, TxMerkleNode, TxOut, Txid, Witness,
 };
 use p2p::{ChainAccess, Net, NetConfig, TxRef};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 struct State {
     headers: HashMap<BlockHash, (Header, i32)>,
@@ -211,6 +218,9 @@ fn config(bind: bool, connect: Vec<String>) -> NetConfig {
         max_connections: 8,
         user_agent: "/loopback-test:0.1/".into(),
         peer_timeout: p2p::HANDSHAKE_TIMEOUT,
+        v2transport: true,
+        ban_time: Duration::from_secs(p2p::ban::DEFAULT_BAN_TIME),
+        banlist: None,
     }
 }
 
@@ -275,4 +285,177 @@ fn a_chain_syncs_and_a_transaction_relays_between_two_networks() {
     );
     let totals = syncing.totals();
     assert!(totals.bytes_recv > 2_100 * 80 && totals.bytes_sent > 0);
+
+    // Both ends used v2 and derived the same session id.
+    let ours = syncing.peers().pop().expect("a peer");
+    let theirs = serving.peers().pop().expect("a peer");
+    assert_eq!(ours.transport_protocol_type, "v2");
+    assert_eq!(theirs.transport_protocol_type, "v2");
+    assert_eq!(ours.session_id.len(), 64);
+    assert_eq!(ours.session_id, theirs.session_id);
+    assert!(serving.local_services().has(ServiceFlags::P2P_V2));
+}
+
+/// A follower syncing 20 blocks from a server, with `-v2transport` as given on each side;
+/// returns the transport both ends report.
+fn sync_with(server_v2: bool, follower_v2: bool) -> (&'static str, &'static str) {
+    let source = FakeChain::new();
+    source.mine(20);
+    let mut server_config = config(true, Vec::new());
+    server_config.v2transport = server_v2;
+    let serving = Net::start(server_config, source.clone()).expect("start");
+    let addr = serving.bound()[0].to_string();
+    let follower = FakeChain::new();
+    let mut follower_config = config(false, vec![addr]);
+    follower_config.v2transport = follower_v2;
+    let syncing = Net::start(follower_config, follower.clone()).expect("start");
+    assert!(
+        eventually(|| follower.tip() == source.tip()),
+        "synced to {:?}",
+        follower.tip()
+    );
+    let handshaken = |net: &Net| {
+        net.peers()
+            .into_iter()
+            .find(|p| p.handshake_done)
+            .map(|p| (p.transport_protocol_type, p.session_id))
+    };
+    let mut ours = None;
+    let mut theirs = None;
+    assert!(eventually(|| {
+        ours = handshaken(&syncing);
+        theirs = handshaken(&serving);
+        ours.is_some() && theirs.is_some()
+    }));
+    let (ours, ours_id) = ours.expect("checked");
+    let (theirs, theirs_id) = theirs.expect("checked");
+    if ours == "v1" {
+        assert!(ours_id.is_empty() && theirs_id.is_empty());
+    }
+    assert!(!syncing.local_services().has(ServiceFlags::P2P_V2) || follower_v2);
+    (ours, theirs)
+}
+
+#[test]
+fn a_v2_node_falls_back_to_v1_with_a_v1_only_peer() {
+    // Our v2 key looks like a wrong magic to the v1-only server, which closes: we reconnect
+    // with v1.
+    assert_eq!(sync_with(false, true), ("v1", "v1"));
+}
+
+#[test]
+fn a_v1_only_node_is_answered_in_v1_by_a_v2_node() {
+    // The server sees a v1 `version` header in the first 16 bytes and answers in v1.
+    assert_eq!(sync_with(true, false), ("v1", "v1"));
+}
+
+/// A raw connection to `addr` that completed the v2 handshake as initiator.
+async fn raw_v2(addr: &str) -> (tokio::net::TcpStream, p2p::v2::Session) {
+    let stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let (read, mut write) = stream.into_split();
+    let mut wire = p2p::v2::Wire::new(read);
+    let session = p2p::v2::handshake(
+        &mut wire,
+        &mut write,
+        Magic::REGTEST,
+        p2p::v2::Role::Initiator,
+    )
+    .await
+    .expect("handshake");
+    assert!(wire.buffered.is_empty(), "the node waits for our version");
+    (wire.inner.reunite(write).expect("same stream"), session)
+}
+
+/// A `version` message from a peer at height 0.
+fn version_message() -> NetworkMessage {
+    let unspecified = std::net::SocketAddr::from(([0, 0, 0, 0], 0));
+    let mut version = VersionMessage::new(
+        ServiceFlags::NONE,
+        0,
+        Address::new(&unspecified, ServiceFlags::NONE),
+        Address::new(&unspecified, ServiceFlags::NONE),
+        0x5eed,
+        "/raw:0.1/".into(),
+        0,
+    );
+    version.version = 70016;
+    NetworkMessage::Version(version)
+}
+
+/// Writes `bytes` and waits until the node closes the connection.
+async fn closed_after(mut stream: tokio::net::TcpStream, bytes: &[u8]) {
+    stream.write_all(bytes).await.expect("write");
+    let mut buf = [0u8; 4096];
+    loop {
+        match tokio::time::timeout(Duration::from_secs(60), stream.read(&mut buf)).await {
+            Ok(Ok(0) | Err(_)) => return,
+            Ok(Ok(_)) => {}
+            Err(_) => panic!("the node did not close the connection"),
+        }
+    }
+}
+
+#[test]
+fn raw_v2_peers_sending_bad_packets_or_garbage_are_disconnected() {
+    let chain = FakeChain::new();
+    chain.mine(5);
+    let net = Net::start(config(true, Vec::new()), chain.clone()).expect("start");
+    let addr = net.bound()[0].to_string();
+    let follower = FakeChain::new();
+    let good = Net::start(config(false, vec![addr.clone()]), follower.clone()).expect("start");
+    assert!(eventually(|| follower.tip() == chain.tip()), "synced");
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    runtime.block_on(async {
+        // A packet whose tag does not match.
+        let (stream, mut session) = raw_v2(&addr).await;
+        let mut packet = p2p::v2::encrypt_packet(
+            &mut session.outbound,
+            &p2p::v2::encode_contents("ping", &[0; 8]),
+        );
+        let last = packet.len() - 1;
+        packet[last] ^= 0x01;
+        closed_after(stream, &packet).await;
+
+        // A packet longer than the largest message, refused from its length alone.
+        let (stream, mut session) = raw_v2(&addr).await;
+        let contents = vec![0u8; p2p::v2::MAX_CONTENTS_LEN + 1];
+        let packet = p2p::v2::encrypt_packet(&mut session.outbound, &contents);
+        closed_after(stream, &packet[..64]).await;
+
+        // A key, then more garbage than BIP324 allows without a terminator.
+        let stream = tokio::net::TcpStream::connect(&addr)
+            .await
+            .expect("connect");
+        closed_after(stream, &[0x5a; 64 + 4096 + 16]).await;
+
+        // Message types BIP324 does not assign, or malformed, are skipped (as Core does):
+        // the `version` after them is answered.
+        let (mut stream, mut session) = raw_v2(&addr).await;
+        let mut bytes = Vec::new();
+        for contents in [&[31u8, 1, 2][..], &[0, b'x', 1], &[0; 13]] {
+            bytes.extend(p2p::v2::encrypt_packet(&mut session.outbound, contents));
+        }
+        let version = version_message();
+        let (command, payload) = p2p::codec::message_parts(Magic::REGTEST, version);
+        bytes.extend(p2p::v2::encrypt_packet(
+            &mut session.outbound,
+            &p2p::v2::encode_contents(command, &payload),
+        ));
+        stream.write_all(&bytes).await.expect("write");
+        let (contents, _) = p2p::v2::read_packet(&mut stream, &mut session.inbound)
+            .await
+            .expect("an answer");
+        let contents = contents.expect("not a decoy");
+        let (command, _) = p2p::v2::decode_contents(&contents).expect("a known type");
+        assert_eq!(command, "version");
+    });
+    // The good peer is still there and still syncing.
+    chain.mine(1);
+    net.block_tip(chain.tip().expect("tip").0);
+    assert!(eventually(|| follower.tip() == chain.tip()), "kept syncing");
+    assert!(
+        eventually(|| net.peers().len() == 1),
+        "only the good peer left"
+    );
+    drop(good);
 }

@@ -35,7 +35,7 @@ pub fn default_port(chain: Chain) -> u16 {
 }
 
 /// The network options, checked (`-listen`, `-bind`, `-port`, `-connect`, `-addnode`,
-/// `-maxconnections`, `-peertimeout`).
+/// `-maxconnections`, `-peertimeout`, `-v2transport`, `-bantime`).
 #[derive(Debug, Clone)]
 pub struct NetOptions {
     /// The `p2p` crate's settings.
@@ -117,6 +117,13 @@ impl NetOptions {
                     )
                 })?,
         };
+        let v2transport = settings.get_bool("v2transport", p2p::DEFAULT_V2_TRANSPORT)?;
+        let ban_time = match settings.get("bantime") {
+            None => p2p::ban::DEFAULT_BAN_TIME,
+            Some(text) => text
+                .parse::<u64>()
+                .map_err(|_| bad("bantime", text, "expected a number of seconds"))?,
+        };
         let mut peers = connect;
         peers.extend(settings.get_list("addnode"));
         Ok(NetOptions {
@@ -129,6 +136,9 @@ impl NetOptions {
                 max_connections,
                 user_agent,
                 peer_timeout,
+                v2transport,
+                ban_time: Duration::from_secs(ban_time),
+                banlist: Some(settings.net_dir().join("banlist.json")),
             },
         })
     }

@@ -1,6 +1,6 @@
 //! The network RPC methods (Core's `rpc/net.cpp`): `getpeerinfo`, `getconnectioncount`,
 //! `getnettotals`, `getnetworkinfo`, `addnode`, `getaddednodeinfo`, `disconnectnode`,
-//! `setnetworkactive`, `ping`.
+//! `setnetworkactive`, `ping`, `setban`, `listbanned`, `clearbanned`.
 
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -18,6 +18,8 @@ const RPC_CLIENT_NODE_ALREADY_ADDED: i32 = -23;
 const RPC_CLIENT_NODE_NOT_ADDED: i32 = -24;
 /// Core's `RPC_CLIENT_NODE_NOT_CONNECTED`.
 const RPC_CLIENT_NODE_NOT_CONNECTED: i32 = -29;
+/// Core's `RPC_CLIENT_INVALID_IP_OR_SUBNET`.
+const RPC_CLIENT_INVALID_IP_OR_SUBNET: i32 = -30;
 
 /// Core's names of service bits (`serviceFlagToStr`).
 fn service_names(services: ServiceFlags) -> Vec<&'static str> {
@@ -68,7 +70,8 @@ fn peer_json(p: &PeerInfo) -> Value {
         "synced_headers": p.synced_headers,
         "synced_blocks": p.synced_blocks,
         "connection_type": p.connection_type,
-        "transport_protocol_type": "v1",
+        "transport_protocol_type": p.transport_protocol_type,
+        "session_id": p.session_id,
         "bytessent_per_msg": p.bytessent_per_msg,
         "bytesrecv_per_msg": p.bytesrecv_per_msg,
     });
@@ -80,7 +83,7 @@ fn peer_json(p: &PeerInfo) -> Value {
 
 fn getpeerinfo(net: Arc<Net>) -> Method {
     Method::new("getpeerinfo", "network", "Returns data about each connected network peer as a json array of objects.")
-        .result("[                                     (json array)\n  {                                   (json object)\n    \"id\" : n,                          (numeric) Peer index\n    \"addr\" : \"str\",                   (string) (host:port) The IP address and port of the peer\n    \"addrbind\" : \"str\",               (string, optional) (ip:port) Bind address of the connection to the peer\n    \"network\" : \"str\",                (string) Network (ipv4, ipv6, onion, i2p, cjdns, not_publicly_routable)\n    \"services\" : \"hex\",               (string) The services offered\n    \"servicesnames\" : [                (json array) the services offered, in human-readable form\n      \"str\",                           (string) the service name if it is recognised\n      ...\n    ],\n    \"relaytxes\" : true|false,          (boolean) Whether we relay transactions to this peer\n    \"lastsend\" : xxx,                  (numeric) The UNIX epoch time of the last send\n    \"lastrecv\" : xxx,                  (numeric) The UNIX epoch time of the last receive\n    \"bytessent\" : n,                   (numeric) The total bytes sent\n    \"bytesrecv\" : n,                   (numeric) The total bytes received\n    \"conntime\" : xxx,                  (numeric) The UNIX epoch time of the connection\n    \"pingtime\" : n,                    (numeric, optional) The last ping time in seconds, if any\n    \"version\" : n,                     (numeric) The peer version, such as 70001\n    \"subver\" : \"str\",                  (string) The string version\n    \"inbound\" : true|false,            (boolean) Inbound (true) or Outbound (false)\n    \"startingheight\" : n,              (numeric) The starting height (block) of the peer\n    \"synced_headers\" : n,              (numeric) The last header we have in common with this peer\n    \"synced_blocks\" : n,               (numeric) The last block we have in common with this peer\n    \"connection_type\" : \"str\",         (string) Type of connection: \ninbound, manual\n    \"transport_protocol_type\" : \"str\", (string) Type of transport protocol: \nv1 (plaintext transport protocol)\n    \"bytessent_per_msg\" : {           (json object)\n      \"msg\" : n,                       (numeric) The total bytes sent aggregated by message type\n                                      When a message type is not listed in this json object, the bytes sent are 0.\n                                      Only known message types can appear as keys in the object.\n    },\n    \"bytesrecv_per_msg\" : {           (json object)\n      \"msg\" : n                        (numeric) The total bytes received aggregated by message type\n                                      When a message type is not listed in this json object, the bytes received are 0.\n                                      Only known message types can appear as keys in the object and all bytes received\n                                      of unknown message types are listed under '*other*'.\n    }\n  },\n  ...\n]")
+        .result("[                                     (json array)\n  {                                   (json object)\n    \"id\" : n,                          (numeric) Peer index\n    \"addr\" : \"str\",                   (string) (host:port) The IP address and port of the peer\n    \"addrbind\" : \"str\",               (string, optional) (ip:port) Bind address of the connection to the peer\n    \"network\" : \"str\",                (string) Network (ipv4, ipv6, onion, i2p, cjdns, not_publicly_routable)\n    \"services\" : \"hex\",               (string) The services offered\n    \"servicesnames\" : [                (json array) the services offered, in human-readable form\n      \"str\",                           (string) the service name if it is recognised\n      ...\n    ],\n    \"relaytxes\" : true|false,          (boolean) Whether we relay transactions to this peer\n    \"lastsend\" : xxx,                  (numeric) The UNIX epoch time of the last send\n    \"lastrecv\" : xxx,                  (numeric) The UNIX epoch time of the last receive\n    \"bytessent\" : n,                   (numeric) The total bytes sent\n    \"bytesrecv\" : n,                   (numeric) The total bytes received\n    \"conntime\" : xxx,                  (numeric) The UNIX epoch time of the connection\n    \"pingtime\" : n,                    (numeric, optional) The last ping time in seconds, if any\n    \"version\" : n,                     (numeric) The peer version, such as 70001\n    \"subver\" : \"str\",                  (string) The string version\n    \"inbound\" : true|false,            (boolean) Inbound (true) or Outbound (false)\n    \"startingheight\" : n,              (numeric) The starting height (block) of the peer\n    \"synced_headers\" : n,              (numeric) The last header we have in common with this peer\n    \"synced_blocks\" : n,               (numeric) The last block we have in common with this peer\n    \"connection_type\" : \"str\",         (string) Type of connection: \ninbound, manual\n    \"transport_protocol_type\" : \"str\", (string) Type of transport protocol: \ndetecting (peer could be v1 or v2),\nv1 (plaintext transport protocol),\nv2 (BIP324 encrypted transport protocol).\n    \"session_id\" : \"str\",              (string) The session ID for this connection, or \"\" if there is none (\"v2\" transport protocol only).\n    \"bytessent_per_msg\" : {           (json object)\n      \"msg\" : n,                       (numeric) The total bytes sent aggregated by message type\n                                      When a message type is not listed in this json object, the bytes sent are 0.\n                                      Only known message types can appear as keys in the object.\n    },\n    \"bytesrecv_per_msg\" : {           (json object)\n      \"msg\" : n                        (numeric) The total bytes received aggregated by message type\n                                      When a message type is not listed in this json object, the bytes received are 0.\n                                      Only known message types can appear as keys in the object and all bytes received\n                                      of unknown message types are listed under '*other*'.\n    }\n  },\n  ...\n]")
         .examples(example_cli("getpeerinfo", "") + &example_rpc("getpeerinfo", ""))
         .handler(move |_| Ok(Value::Array(net.peers().iter().map(peer_json).collect())))
 }
@@ -132,8 +135,8 @@ fn getnetworkinfo(net: Arc<Net>, subversion: String) -> Method {
                 "version": 290000,
                 "subversion": subversion,
                 "protocolversion": p2p::PROTOCOL_VERSION,
-                "localservices": services_hex(p2p::local_services()),
-                "localservicesnames": service_names(p2p::local_services()),
+                "localservices": services_hex(net.local_services()),
+                "localservicesnames": service_names(net.local_services()),
                 "localrelay": true,
                 "networkactive": net.is_active(),
                 "connections": peers.len(),
@@ -149,7 +152,7 @@ fn addnode(net: Arc<Net>) -> Method {
     Method::new("addnode", "network", "Attempts to add or remove a node from the addnode list.\nOr try a connection to a node once.\nNodes added using addnode (or -connect) are protected from DoS disconnection and are not required to be\nfull nodes/support SegWit as other outbound peers are (though such peers will not be synced from).\nAddnode connections are limited to 8 at a time and are counted separately from the -maxconnections limit.")
         .param(Param::required("node", ParamType::Str, "The IP address/port of the node"))
         .param(Param::required("command", ParamType::Str, "'add' to add a node to the list, 'remove' to remove a node from the list, 'onetry' to try a connection to the node once"))
-        .param(Param::optional("v2transport", ParamType::Bool, "Attempt to connect using BIP324 v2 transport protocol (ignored for 'remove' command); v2 is not supported yet"))
+        .param(Param::hint("v2transport", ParamType::Bool, "set by -v2transport", "Attempt to connect using BIP324 v2 transport protocol (ignored for 'remove' command)"))
         .result("null    (json null)")
         .examples(example_cli("addnode", "\"192.168.0.6:8333\" \"onetry\" true") + &example_rpc("addnode", "\"192.168.0.6:8333\", \"onetry\" true"))
         .handler(move |p| {
@@ -160,7 +163,11 @@ fn addnode(net: Arc<Net>) -> Method {
                 "onetry" => AddNode::OneTry,
                 _ => return Err(RpcError::new(RPC_INVALID_PARAMETER, "Error: command must be one of: add, remove, onetry")),
             };
-            net.add_node(node, command).map_err(|e| match e {
+            let v2transport = p.maybe_arg::<bool>("v2transport")?.unwrap_or(net.v2transport());
+            if v2transport && !net.v2transport() {
+                return Err(RpcError::new(RPC_INVALID_PARAMETER, "Error: v2transport requested but not enabled (see -v2transport)"));
+            }
+            net.add_node(node, command, v2transport).map_err(|e| match e {
                 p2p::AddNodeError::AlreadyAdded => RpcError::new(RPC_CLIENT_NODE_ALREADY_ADDED, "Error: Node already added"),
                 _ => RpcError::new(RPC_CLIENT_NODE_NOT_ADDED, "Error: Node could not be removed. It has not been added previously."),
             })?;
@@ -249,6 +256,83 @@ fn getaddednodeinfo(net: Arc<Net>) -> Method {
         })
 }
 
+fn unix_now() -> u64 {
+    unix_millis() / 1000
+}
+
+fn setban(net: Arc<Net>) -> Method {
+    Method::new("setban", "network", "Attempts to add or remove an IP/Subnet from the banned list.")
+        .param(Param::required("subnet", ParamType::Str, "The IP/Subnet (see getpeerinfo for nodes IP) with an optional netmask (default is /32 = single IP)"))
+        .param(Param::required("command", ParamType::Str, "'add' to add an IP/Subnet to the list, 'remove' to remove an IP/Subnet from the list"))
+        .param(Param::default("bantime", ParamType::Num, 0, "time in seconds how long (or until when if [absolute] is set) the IP is banned (0 or empty means using the default time of 24h which can also be overwritten by the -bantime startup argument)"))
+        .param(Param::default("absolute", ParamType::Bool, false, "If set, the bantime must be an absolute timestamp expressed in UNIX epoch time"))
+        .result("null    (json null)")
+        .examples(example_cli("setban", "\"192.168.0.6\" \"add\" 86400") + &example_cli("setban", "\"192.168.0.0/24\" \"add\"") + &example_rpc("setban", "\"192.168.0.6\", \"add\", 86400"))
+        .handler(move |p| {
+            let text = p.arg::<&str>("subnet")?;
+            let add = match p.arg::<&str>("command")? {
+                "add" => true,
+                "remove" => false,
+                _ => return Err(RpcError::new(RPC_INVALID_PARAMETER, "Error: command must be one of: add, remove")),
+            };
+            let subnet: p2p::Subnet = text
+                .parse()
+                .map_err(|_| RpcError::new(RPC_CLIENT_INVALID_IP_OR_SUBNET, "Error: Invalid IP/Subnet"))?;
+            if !add {
+                net.unban(&subnet).map_err(|_| RpcError::new(RPC_CLIENT_INVALID_IP_OR_SUBNET, "Error: Unban failed. Requested address/subnet was not previously manually banned."))?;
+                return Ok(Value::Null);
+            }
+            let bantime = p.maybe_arg::<i64>("bantime")?.unwrap_or(0);
+            let absolute = p.maybe_arg::<bool>("absolute")?.unwrap_or(false);
+            let now = unix_now();
+            let until = if absolute {
+                let until = u64::try_from(bantime).unwrap_or(0);
+                if until < now {
+                    return Err(RpcError::new(RPC_INVALID_PARAMETER, "Error: Absolute timestamp is in the past"));
+                }
+                until
+            } else {
+                let duration = u64::try_from(bantime).ok().filter(|d| *d > 0).unwrap_or(net.ban_time().as_secs());
+                now.saturating_add(duration)
+            };
+            net.ban(subnet, until).map_err(|_| RpcError::new(RPC_CLIENT_NODE_ALREADY_ADDED, "Error: IP/Subnet already banned"))?;
+            Ok(Value::Null)
+        })
+}
+
+fn listbanned(net: Arc<Net>) -> Method {
+    Method::new("listbanned", "network", "List all manually banned IPs/Subnets.")
+        .result("[                              (json array)\n  {                            (json object)\n    \"address\" : \"str\",         (string) The IP/Subnet of the banned node\n    \"ban_created\" : xxx,       (numeric) The UNIX epoch time the ban was created\n    \"banned_until\" : xxx,      (numeric) The UNIX epoch time the ban expires\n    \"ban_duration\" : xxx,      (numeric) The ban duration, in seconds\n    \"time_remaining\" : xxx     (numeric) The time remaining until the ban expires, in seconds\n  },\n  ...\n]")
+        .examples(example_cli("listbanned", "") + &example_rpc("listbanned", ""))
+        .handler(move |_| {
+            let now = unix_now();
+            Ok(Value::Array(
+                net.banned()
+                    .iter()
+                    .map(|b| {
+                        json!({
+                            "address": b.subnet.to_string(),
+                            "ban_created": b.created,
+                            "banned_until": b.until,
+                            "ban_duration": b.until.saturating_sub(b.created),
+                            "time_remaining": b.until.saturating_sub(now),
+                        })
+                    })
+                    .collect(),
+            ))
+        })
+}
+
+fn clearbanned(net: Arc<Net>) -> Method {
+    Method::new("clearbanned", "network", "Clear all banned IPs.")
+        .result("null    (json null)")
+        .examples(example_cli("clearbanned", "") + &example_rpc("clearbanned", ""))
+        .handler(move |_| {
+            net.clear_banned();
+            Ok(Value::Null)
+        })
+}
+
 /// Registers the network methods; `subversion` is our user agent.
 pub fn register(table: &mut RpcTable, net: &Arc<Net>, subversion: &str) {
     table.register(getpeerinfo(net.clone()));
@@ -260,4 +344,7 @@ pub fn register(table: &mut RpcTable, net: &Arc<Net>, subversion: &str) {
     table.register(setnetworkactive(net.clone()));
     table.register(ping(net.clone()));
     table.register(getaddednodeinfo(net.clone()));
+    table.register(setban(net.clone()));
+    table.register(listbanned(net.clone()));
+    table.register(clearbanned(net.clone()));
 }

@@ -1,7 +1,9 @@
 //! P2P networking between real `bitcoin-node` processes on loopback: a line of three nodes
-//! syncing blocks and relaying a transaction, bad peers (a raw socket sending garbage, a bad
-//! checksum, an oversized length) disconnected with the reason logged while good peers keep
-//! syncing, and a node restarted mid-sync resuming from its tip. Every node listens on
+//! syncing blocks and relaying a transaction over BIP324 v2 transport, v1 between a node with
+//! `-v2transport=0` and a v2 node either way, bad peers (garbage, a bad checksum, an oversized
+//! length on v1; garbage after a v2 key) disconnected with the reason logged while good peers
+//! keep syncing, a node restarted mid-sync resuming from its tip, and bans (`setban`,
+//! `listbanned`, `clearbanned`, `banlist.json`). Every node listens on
 //! `127.0.0.1:0` and reports the port the system chose in `getnetworkinfo`, so parallel tests
 //! cannot race for ports.
 
@@ -87,11 +89,28 @@ fn p2p_line_of_three_syncs_blocks_and_relays_a_transaction() {
     let peers = peers.as_array().expect("peers");
     assert_eq!(peers.len(), 2);
     for peer in peers {
-        assert_eq!(peer["transport_protocol_type"], "v1");
+        assert_eq!(peer["transport_protocol_type"], "v2");
+        assert_eq!(peer["session_id"].as_str().map(str::len), Some(64));
         assert_eq!(peer["version"], 70016);
-        assert_eq!(peer["servicesnames"], json!(["NETWORK", "WITNESS"]));
+        assert_eq!(
+            peer["servicesnames"],
+            json!(["NETWORK", "WITNESS", "P2P_V2"])
+        );
         assert!(peer["bytesrecv"].as_u64().expect("bytesrecv") > 0);
     }
+    // Each v2 session id is the same on both ends of its connection.
+    let session = |node: &RpcNode, inbound: bool| {
+        let peers = node.call("getpeerinfo", json!([]));
+        let peer = peers
+            .as_array()
+            .and_then(|p| p.iter().find(|p| p["inbound"] == inbound).cloned())
+            .expect("a peer");
+        assert_eq!(peer["transport_protocol_type"], "v2");
+        peer["session_id"].clone()
+    };
+    assert_eq!(session(&a, true), session(&b, false));
+    assert_eq!(session(&b, true), session(&c, false));
+    assert_ne!(session(&a, true), session(&c, false));
     // The first ping goes right after the handshake.
     assert!(
         eventually(WAIT, || b
@@ -114,6 +133,11 @@ fn p2p_line_of_three_syncs_blocks_and_relays_a_transaction() {
     assert_eq!(info["connections_in"], 1);
     assert_eq!(info["connections_out"], 1);
     assert_eq!(info["networkactive"], true);
+    assert_eq!(info["localservices"], "0000000000000809");
+    assert_eq!(
+        info["localservicesnames"],
+        json!(["NETWORK", "WITNESS", "P2P_V2"])
+    );
 
     // A transaction sent to C reaches A's mempool through B.
     let utxo = wallet.take_utxo();
@@ -153,24 +177,34 @@ fn frame(command: &str, payload: &[u8]) -> Vec<u8> {
     out
 }
 
+/// A v1 `version` message from a peer at height 0.
+fn version_frame() -> Vec<u8> {
+    use bitcoin::consensus::encode::serialize;
+    use bitcoin::p2p::message::{NetworkMessage, RawNetworkMessage};
+    use bitcoin::p2p::message_network::VersionMessage;
+    use bitcoin::p2p::{Address, Magic, ServiceFlags};
+
+    let unspecified = std::net::SocketAddr::from(([0, 0, 0, 0], 0));
+    let mut version = VersionMessage::new(
+        ServiceFlags::NONE,
+        0,
+        Address::new(&unspecified, ServiceFlags::NONE),
+        Address::new(&unspecified, ServiceFlags::NONE),
+        0x0bad_0bad,
+        "/bad:0.1/".into(),
+        0,
+    );
+    version.version = 70016;
+    serialize(&RawNetworkMessage::new(
+        Magic::REGTEST,
+        NetworkMessage::Version(version),
+    ))
+}
+
 /// Connects to `addr`, sends `bytes` and returns the local address once the node closed the
 /// connection.
 fn send_bad(addr: &str, bytes: &[u8]) -> String {
-    let mut stream = TcpStream::connect(addr).expect("connect");
-    let local = stream.local_addr().expect("local").to_string();
-    stream.write_all(bytes).expect("write");
-    stream.set_read_timeout(Some(WAIT)).expect("timeout");
-    let mut buf = [0u8; 4096];
-    let closed = loop {
-        match stream.read(&mut buf) {
-            Ok(0) => break true,
-            Ok(_) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => break true,
-            Err(_) => break false,
-        }
-    };
-    assert!(closed, "the node closed the connection from {local}");
-    local
+    send_more(TcpStream::connect(addr).expect("connect"), bytes)
 }
 
 #[test]
@@ -203,7 +237,10 @@ fn p2p_bad_peers_are_disconnected_with_the_reason_logged() {
         (&undecodable, "undecodable ping message"),
     ];
     for (bytes, reason) in cases {
-        let local = send_bad(&addr, bytes);
+        // A valid `version` first, so the node (v2 on) sees a v1 peer.
+        let mut stream = version_frame();
+        stream.extend_from_slice(bytes);
+        let local = send_bad(&addr, &stream);
         let line = format!("addr={local}: {reason}");
         assert!(
             eventually(WAIT, || debug_log(da.path()).contains(&line)),
@@ -288,10 +325,11 @@ fn p2p_restarted_node_resumes_from_its_tip() {
             .unwrap_or(0)
     };
     let before = ping_bytes(&c);
-    assert!(before >= 32, "a ping is 32 bytes on the wire");
+    // 32 bytes on v1; 29 on v2 (3 length, 1 header, 1 short id, 8 nonce, 16 tag).
+    assert!(before >= 29, "a ping is 29 bytes on the wire over v2");
     c.call("ping", json!([]));
     assert!(
-        eventually(WAIT, || ping_bytes(&c) >= before + 32),
+        eventually(WAIT, || ping_bytes(&c) >= before + 29),
         "the ping RPC sent one"
     );
     // disconnectnode and setnetworkactive.
@@ -477,6 +515,217 @@ fn p2p_connections_beyond_maxconnections_are_refused() {
         "A refused the second connection"
     );
     assert_eq!(connections(&a), 1, "B is still connected");
+    b.stop();
+    a.stop();
+}
+
+fn peer_transports(node: &RpcNode) -> Vec<(String, String)> {
+    node.call("getpeerinfo", json!([]))
+        .as_array()
+        .expect("peers")
+        .iter()
+        .map(|p| {
+            (
+                p["transport_protocol_type"]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_string(),
+                p["session_id"].as_str().unwrap_or("?").to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn p2p_a_node_without_v2transport_and_a_v2_node_use_v1_either_way() {
+    let (da, db, dc) = (
+        tempfile::tempdir().expect("tempdir"),
+        tempfile::tempdir().expect("tempdir"),
+        tempfile::tempdir().expect("tempdir"),
+    );
+    let v2 = start(da.path(), &[]);
+    let v2_addr = p2p_addr(&v2);
+    let v1 = start(db.path(), &["-v2transport=0"]);
+    let v1_addr = p2p_addr(&v1);
+    let info = v1.call("getnetworkinfo", json!([]));
+    assert_eq!(info["localservicesnames"], json!(["NETWORK", "WITNESS"]));
+    let (code, message) = v1.error("addnode", json!([v2_addr, "onetry", true]));
+    assert_eq!(code, -8);
+    assert_eq!(
+        message,
+        "Error: v2transport requested but not enabled (see -v2transport)"
+    );
+
+    // The v1-only node connects to the v2 node: the v2 node sees a v1 `version` and answers
+    // in v1.
+    v1.call("addnode", json!([v2_addr, "add"]));
+    let mut wallet = MiniWallet::op_true();
+    wallet.generate(&v2, 10);
+    assert!(eventually(WAIT, || height(&v1) == 10), "v1 node synced");
+    assert_eq!(peer_transports(&v1), [("v1".into(), String::new())]);
+    assert_eq!(peer_transports(&v2), [("v1".into(), String::new())]);
+
+    // A v2 node connects to the v1-only node: it closes on our key (a wrong magic to it), and
+    // we connect again with v1.
+    let c = start(dc.path(), &[&format!("-connect={v1_addr}")]);
+    assert!(
+        eventually(WAIT, || height(&c) == 10),
+        "C synced from the v1 node"
+    );
+    assert_eq!(peer_transports(&c), [("v1".into(), String::new())]);
+    assert!(debug_log(dc.path()).contains(&format!(
+        "retrying with v1 transport protocol for addr={v1_addr}"
+    )));
+    assert!(
+        eventually(WAIT, || debug_log(db.path())
+            .contains(": wrong network magic")),
+        "the v1 node read our v2 key as a wrong magic"
+    );
+    // Blocks flow from C too, over v1.
+    wallet.generate(&c, 2);
+    assert!(
+        eventually(WAIT, || height(&v2) == 12),
+        "C -> v1 node -> v2 node"
+    );
+    c.stop();
+    v1.stop();
+    v2.stop();
+}
+
+#[test]
+fn p2p_garbage_after_a_v2_key_disconnects_the_sender() {
+    let (da, db) = (
+        tempfile::tempdir().expect("tempdir"),
+        tempfile::tempdir().expect("tempdir"),
+    );
+    let a = start(da.path(), &[]);
+    let addr = p2p_addr(&a);
+    let b = start(db.path(), &[&format!("-connect={addr}")]);
+    let mut wallet = MiniWallet::op_true();
+    wallet.generate(&a, 5);
+    assert!(eventually(WAIT, || height(&b) == 5), "B synced");
+
+    // Something that is not a v1 `version` starts a v2 handshake: the node answers with its
+    // key; then more garbage than BIP324 allows before the terminator.
+    let mut stream = TcpStream::connect(&addr).expect("connect");
+    stream.write_all(&[0x42; 64]).expect("write key");
+    stream.set_read_timeout(Some(WAIT)).expect("timeout");
+    let mut key = [0u8; 64];
+    stream.read_exact(&mut key).expect("the node's key");
+    let local = send_more(stream, &[0x17; 4096 + 16]);
+    let line =
+        format!("addr={local}: v2 handshake: no garbage terminator after 4095 bytes of garbage");
+    assert!(
+        eventually(WAIT, || debug_log(da.path()).contains(&line)),
+        "A logged {line:?}"
+    );
+    // A node with v2 off reads the same key as a wrong magic.
+    let dc = tempfile::tempdir().expect("tempdir");
+    let v1 = start(dc.path(), &["-v2transport=0"]);
+    let local = send_bad(&p2p_addr(&v1), &[0x42; 64]);
+    let line = format!("addr={local}: wrong network magic 42424242");
+    assert!(
+        eventually(WAIT, || debug_log(dc.path()).contains(&line)),
+        "the v1 node logged {line:?}"
+    );
+    // The good peer is unaffected.
+    wallet.generate(&a, 2);
+    assert!(eventually(WAIT, || height(&b) == 7), "B kept syncing");
+    assert_eq!(connections(&a), 1);
+    v1.stop();
+    b.stop();
+    a.stop();
+}
+
+/// Sends `bytes` on an open connection and returns its local address once the node closed it.
+fn send_more(mut stream: TcpStream, bytes: &[u8]) -> String {
+    let local = stream.local_addr().expect("local").to_string();
+    // The node may close before reading all of it: a failed write is fine.
+    let _ = stream.write_all(bytes);
+    stream.set_read_timeout(Some(WAIT)).expect("timeout");
+    let mut buf = [0u8; 4096];
+    let closed = loop {
+        match stream.read(&mut buf) {
+            Ok(0) => break true,
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => break true,
+            Err(_) => break false,
+        }
+    };
+    assert!(closed, "the node closed the connection from {local}");
+    local
+}
+
+#[test]
+fn p2p_setban_listbanned_clearbanned_persist_in_banlist_json() {
+    let (da, db) = (
+        tempfile::tempdir().expect("tempdir"),
+        tempfile::tempdir().expect("tempdir"),
+    );
+    let a = start(da.path(), &[]);
+    let addr = p2p_addr(&a);
+    let b = start(db.path(), &[&format!("-connect={addr}")]);
+    assert!(eventually(WAIT, || connections(&a) == 1), "B connected");
+
+    // Banning B's address drops it, and its reconnections are refused.
+    a.call("setban", json!(["127.0.0.1", "add"]));
+    assert!(
+        eventually(WAIT, || debug_log(da.path())
+            .contains("connection from 127.0.0.1:")
+            && debug_log(da.path()).contains("dropped (banned)")),
+        "B's reconnection was refused"
+    );
+    assert!(
+        eventually(WAIT, || debug_log(da.path()).contains(": banned")),
+        "B was disconnected as banned"
+    );
+    assert!(eventually(WAIT, || connections(&a) == 0), "B is gone");
+    a.call("setban", json!(["10.1.2.3/255.255.0.0", "add", 1000]));
+    let banned = a.call("listbanned", json!([]));
+    let banned = banned.as_array().expect("array");
+    assert_eq!(banned.len(), 2);
+    assert_eq!(banned[0]["address"], "127.0.0.1/32");
+    assert_eq!(banned[0]["ban_duration"], 86_400);
+    assert_eq!(banned[1]["address"], "10.1.0.0/16");
+    assert_eq!(banned[1]["ban_duration"], 1000);
+    assert!(banned[1]["time_remaining"].as_u64().expect("remaining") <= 1000);
+
+    // Core's errors.
+    assert_eq!(a.error("setban", json!(["127.0.0.1", "add"])).0, -23);
+    assert_eq!(a.error("setban", json!(["not-an-ip", "add"])).0, -30);
+    assert_eq!(a.error("setban", json!(["10.9.9.9", "remove"])).0, -30);
+    assert_eq!(a.error("setban", json!(["10.9.9.9", "add", 1, true])).0, -8);
+    a.call("setban", json!(["10.1.0.0/16", "remove"]));
+
+    // Kept in banlist.json, in Core's format, across a restart.
+    let file: Value = serde_json::from_str(
+        &std::fs::read_to_string(da.path().join("regtest/banlist.json")).expect("banlist.json"),
+    )
+    .expect("json");
+    let nets = file["banned_nets"].as_array().expect("banned_nets");
+    assert_eq!(nets.len(), 1);
+    assert_eq!(nets[0]["address"], "127.0.0.1/32");
+    assert_eq!(nets[0]["version"], 1);
+    assert!(nets[0]["banned_until"].as_u64() > nets[0]["ban_created"].as_u64());
+    a.stop();
+    let a = start(da.path(), &[]);
+    let banned = a.call("listbanned", json!([]));
+    assert_eq!(banned.as_array().map(Vec::len), Some(1));
+    assert_eq!(banned[0]["address"], "127.0.0.1/32");
+
+    // Cleared, B may connect again.
+    a.call("clearbanned", json!([]));
+    assert_eq!(a.call("listbanned", json!([])), json!([]));
+    b.call("addnode", json!([p2p_addr(&a), "onetry"]));
+    assert!(
+        eventually(WAIT, || connections(&a) == 1),
+        "B connected again"
+    );
+    let file = std::fs::read_to_string(da.path().join("regtest/banlist.json")).expect("file");
+    assert_eq!(
+        serde_json::from_str::<Value>(&file).expect("json"),
+        json!({"banned_nets": []})
+    );
     b.stop();
     a.stop();
 }
