@@ -256,6 +256,19 @@ impl LocalWallet {
             return Ok(false);
         }
         let txid = tx.compute_txid();
+        let seen_before = state
+            .store
+            .wallet
+            .tx_graph()
+            .get_tx_node(txid)
+            .is_some_and(|node| node.last_seen.is_some());
+        if seen_before {
+            // Already seen unconfirmed (the wallet sent it, or was told before): its time
+            // stays. Renewing it here could make a late notification of a transaction the
+            // wallet has since replaced (bumpfee) look newer than its replacement.
+            state.in_mempool.entry(txid).or_insert(seen_at);
+            return Ok(true);
+        }
         state
             .store
             .wallet

@@ -4,7 +4,8 @@
 //! and the wallet's outpoints returns only matching transactions, which become a BDK
 //! `Update` (anchors in their blocks, mempool transactions seen now, a checkpoint chain
 //! through every matched block to the last block scanned). Scans repeat from the same start
-//! while new addresses were used beyond the lookahead.
+//! while new addresses were used beyond the lookahead. A long range is scanned in steps, so
+//! subscribers see the rescan's progress (Core's `ShowProgress`, "[name] Rescanning…").
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, PoisonError};
@@ -23,6 +24,12 @@ use crate::wallet::local::{LocalWallet, State};
 const DENSE_LOCATOR: usize = 32;
 /// Scans of one sync at most (each one finds addresses used beyond the previous lookahead).
 const MAX_ROUNDS: usize = 20;
+/// A range is scanned in about this many steps (progress is told after each one)...
+const SCAN_STEPS: u32 = 20;
+/// ...of at least this many blocks (shorter ranges are one scan, with no progress told)...
+const MIN_STEP: u32 = 100;
+/// ...and at most this many.
+const MAX_STEP: u32 = 2_000;
 
 pub(crate) use crate::wallet::now;
 
@@ -197,7 +204,105 @@ fn apply_scan(
     ))
 }
 
+/// The blocks of each step when scanning `start..=end`.
+fn step_size(start: u32, end: u32) -> u32 {
+    (end.saturating_sub(start) / SCAN_STEPS).clamp(MIN_STEP, MAX_STEP)
+}
+
+/// The outpoints of `matches`' outputs that pay to one of `scripts`: a later step must find
+/// their spends, as one scan of the whole range would have.
+fn paid_outpoints(
+    matches: &[interfaces::ScanMatch],
+    scripts: &HashSet<&[u8]>,
+) -> Result<Vec<Outpoint>, WalletError> {
+    let mut paid = Vec::new();
+    for m in matches {
+        let tx = decode(&m.tx)?;
+        let txid = tx.compute_txid().to_byte_array();
+        for (vout, out) in tx.output.iter().enumerate() {
+            if scripts.contains(out.script_pubkey.as_bytes()) {
+                let vout = u32::try_from(vout).map_err(|_| {
+                    WalletError::Chain("the node sent a transaction with too many outputs".into())
+                })?;
+                paid.push(Outpoint { txid, vout });
+            }
+        }
+    }
+    Ok(paid)
+}
+
 impl LocalWallet {
+    /// `Chain::scan` of `request`, in steps when the range is long, telling subscribers the
+    /// progress after each step. `None` when a step's last block left the active chain while
+    /// the later steps ran (the caller scans again).
+    pub(crate) fn scan_in_steps(
+        &self,
+        request: &ScanRequest,
+    ) -> Result<Option<ScanResult>, WalletError> {
+        let start = height(request.start_height)?;
+        let end = match request.stop_height {
+            Some(stop) => height(stop)?,
+            None => match self.chain.get_tip()? {
+                Some(tip) => height(tip.height)?,
+                None => return Ok(Some(self.chain.scan(request)?)),
+            },
+        };
+        let step = step_size(start, end);
+        if end < start || end - start < step {
+            return Ok(Some(self.chain.scan(request)?));
+        }
+        let title = format!("[{}] Rescanning…", self.name);
+        self.publish_progress(&title, 0);
+        let scripts: HashSet<&[u8]> = request.scripts.iter().map(Vec::as_slice).collect();
+        let mut outpoints = request.outpoints.clone();
+        let mut total = ScanResult::default();
+        let mut boundaries = Vec::new();
+        let mut from = start;
+        loop {
+            let last_step = end - from < step;
+            let part = ScanRequest {
+                start_height: i32::try_from(from).unwrap_or(i32::MAX),
+                stop_height: if last_step {
+                    request.stop_height
+                } else {
+                    Some(i32::try_from(from + step - 1).unwrap_or(i32::MAX))
+                },
+                scripts: request.scripts.clone(),
+                outpoints: outpoints.clone(),
+                include_mempool: last_step && request.include_mempool,
+            };
+            let result = self.chain.scan(&part)?;
+            outpoints.extend(paid_outpoints(&result.matches, &scripts)?);
+            total.matches.extend(result.matches);
+            total.blocks_scanned += result.blocks_scanned;
+            total.mempool = result.mempool;
+            if result.last_scanned.height >= part.start_height {
+                total.last_scanned = result.last_scanned;
+            }
+            if last_step || result.last_scanned.height < part.stop_height.unwrap_or(i32::MAX) {
+                break;
+            }
+            boundaries.push(result.last_scanned);
+            from += step;
+            let done = u64::from(from - start) * 100 / u64::from(end - start + 1);
+            self.publish_progress(&title, i32::try_from(done).unwrap_or(99).min(99));
+        }
+        self.publish_progress(&title, 100);
+        for boundary in boundaries {
+            if self.chain.get_block_hash(boundary.height)? != Some(boundary.hash) {
+                tracing::debug!(wallet = %self.name, height = boundary.height, "the chain moved during a stepped scan; scanning again");
+                return Ok(None);
+            }
+        }
+        if total.last_scanned.height < request.start_height {
+            total.last_scanned = BlockRef {
+                height: request.start_height - 1,
+                ..BlockRef::default()
+            };
+        }
+        Ok(Some(total))
+    }
+
     /// Catches the wallet up with the node's active chain and mempool (blocking); reorgs
     /// unconfirm the transactions of the blocks they took away, and a rescan confirms them
     /// again where the new chain holds them.
@@ -233,7 +338,9 @@ impl LocalWallet {
                 (scan_request(&state, from), count)
             };
             let scan_time = now();
-            let result = self.chain.scan(&request)?;
+            let Some(result) = self.scan_in_steps(&request)? else {
+                continue;
+            };
             if self.chain.get_block_hash(fork.height)? != Some(fork.hash) {
                 continue;
             }
@@ -268,7 +375,9 @@ impl LocalWallet {
             };
             request.stop_height = stop.map(|s| i32::try_from(s).unwrap_or(i32::MAX));
             let scan_time = now();
-            let result = self.chain.scan(&request)?;
+            let Some(result) = self.scan_in_steps(&request)? else {
+                continue;
+            };
             let applied = apply_scan(&mut *self.lock()?, &result, request.start_height, scan_time)?;
             if result.last_scanned.height >= request.start_height {
                 last = Some(height(result.last_scanned.height)?);

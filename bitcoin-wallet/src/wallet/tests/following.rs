@@ -170,3 +170,86 @@ fn addresses_beyond_the_lookahead_are_found() {
     wallet.sync().expect("sync");
     assert_eq!(wallet.balances_at(0).expect("balances").trusted, 100 * COIN);
 }
+
+/// Forwards the progress a wallet tells.
+struct Progress(std::sync::Mutex<std::sync::mpsc::Sender<(String, i32)>>);
+
+impl interfaces::WalletNotifications for Progress {
+    fn transaction_changed(&self, _: [u8; 32]) -> Result<(), interfaces::Error> {
+        Ok(())
+    }
+    fn balance_changed(&self, _: &interfaces::WalletBalances) -> Result<(), interfaces::Error> {
+        Ok(())
+    }
+    fn status_changed(&self) -> Result<(), interfaces::Error> {
+        Ok(())
+    }
+    fn show_progress(&self, title: &str, progress: i32) -> Result<(), interfaces::Error> {
+        let _ = self
+            .0
+            .lock()
+            .expect("lock")
+            .send((title.to_string(), progress));
+        Ok(())
+    }
+    fn unloaded(&self) -> Result<(), interfaces::Error> {
+        Ok(())
+    }
+}
+
+#[test]
+fn a_long_scan_goes_in_steps_that_find_what_one_scan_finds_and_tell_progress() {
+    let env = env();
+    let wallet = funded(&env, "w");
+    let block = env.chain.block(1).expect("block 1");
+    let script = block.txdata[0].output[0].script_pubkey.clone();
+    // Spend the whole coinbase with no change: only its outpoint finds the spend, in a
+    // later step than the coinbase's (steps of 100 blocks from height 0).
+    wallet
+        .send_with(
+            &pay(&other_address(), 50 * COIN, true),
+            FeeMode::Unset,
+            TxComments::default(),
+        )
+        .expect("send");
+    env.chain.mine(300, &other_script());
+    // Caught up first, so the background sync tells no progress of its own meanwhile.
+    env.loader.sync_all().expect("sync");
+    let request = interfaces::ScanRequest {
+        start_height: 0,
+        stop_height: None,
+        scripts: vec![script.to_bytes()],
+        outpoints: Vec::new(),
+        include_mempool: true,
+    };
+    let (tx, rx) = std::sync::mpsc::channel();
+    let progress = Arc::new(Progress(std::sync::Mutex::new(tx)));
+    let handler = interfaces::Wallet::handle_notifications(wallet.as_ref(), progress).expect("sub");
+    let whole = interfaces::Chain::scan(env.chain.as_ref(), &request).expect("one scan");
+    let stepped = wallet
+        .scan_in_steps(&request)
+        .expect("stepped scan")
+        .expect("the chain did not move");
+    assert_eq!(whole.matches.len(), 2, "the coinbase and its spend");
+    assert_eq!(stepped.matches, whole.matches);
+    assert_eq!(stepped.last_scanned, whole.last_scanned);
+    assert_eq!(stepped.blocks_scanned, whole.blocks_scanned);
+    // Progress goes out on the wallet's notification thread, in order, up to the final 100.
+    let mut told = Vec::new();
+    while told.last().is_none_or(|(_, p)| *p != 100) {
+        told.push(rx.recv_timeout(Duration::from_secs(20)).expect("progress"));
+    }
+    drop(handler);
+    assert!(
+        told.iter().all(|(title, _)| title == "[w] Rescanning…"),
+        "{told:?}"
+    );
+    let values: Vec<i32> = told.iter().map(|(_, p)| *p).collect();
+    assert_eq!(values.first(), Some(&0), "{values:?}");
+    assert_eq!(values.last(), Some(&100), "{values:?}");
+    assert!(values.windows(2).all(|w| w[0] < w[1]), "{values:?}");
+    assert!(
+        values.len() >= 4,
+        "one step per 100 of 402 blocks: {values:?}"
+    );
+}
