@@ -316,6 +316,7 @@ pub fn start(
             log,
             stop,
             stopped: Some(stopped),
+            messages: Arc::default(),
         },
     )
 }
@@ -326,6 +327,8 @@ pub(crate) struct Launch {
     pub(crate) stop: mpsc::Sender<Stop>,
     /// `None`: the caller waits on its own receiver.
     pub(crate) stopped: Option<mpsc::Receiver<Stop>>,
+    /// Where the startup messages go (a spawned node's parent may have subscribed already).
+    pub(crate) messages: Arc<node::InitMessages>,
 }
 
 /// [`start`] with logging and the stop channel set up by the caller (a spawned node's parent
@@ -336,7 +339,12 @@ pub(crate) fn start_with(
     wallet: Option<InProcessWallet>,
     launch: Launch,
 ) -> Result<Running, NodeError> {
-    let Launch { log, stop, stopped } = launch;
+    let Launch {
+        log,
+        stop,
+        stopped,
+        messages,
+    } = launch;
     tracing::info!(
         datadir = %config.net_dir.display(),
         chain = %config.settings.chain(),
@@ -345,6 +353,7 @@ pub(crate) fn start_with(
         config.process
     );
     write_pid_file(&config.pid_file)?;
+    messages.tell("Loading block index…");
     let chain = open_chain(config)?;
     let mut running = Running {
         net: None,
@@ -360,12 +369,8 @@ pub(crate) fn start_with(
         chain: Some(chain.clone()),
         _log: log.clone(),
     };
-    let shutdown: Arc<dyn Fn() + Send + Sync> = {
-        let stop = stop.clone();
-        Arc::new(move || {
-            let _ = stop.send(Stop::Rpc);
-        })
-    };
+    let stop_rpc = stop.clone();
+    let shutdown: Arc<dyn Fn() + Send + Sync> = Arc::new(move || drop(stop_rpc.send(Stop::Rpc)));
     let fee_file = config.net_dir.join("fee_estimates.dat");
     let estimator = Arc::new(mempool::estimator::SharedEstimator::load(&fee_file));
     let mempool = start_mempool(&config.mempool, &chain, &estimator)?;
@@ -373,14 +378,9 @@ pub(crate) fn start_with(
     let follower: std::sync::Weak<dyn chain::Follower> =
         Arc::downgrade(&mempool) as std::sync::Weak<_>;
     chain.add_follower(follower);
-    let watcher = mining::TipWatcher::start(&chain).map_err(|source| NodeError::Io {
-        path: PathBuf::from("<mining-tip thread>"),
-        source,
-    })?;
-    let source: Arc<dyn mining::TxSource> = mempool.clone();
-    let block_min_fee = mempool.options().block_min_fee;
-    let mining = mining::MiningContext::new(chain.clone(), source, watcher, block_min_fee);
+    let mining = start_mining(&chain, &mempool)?;
     running.mining = Some(mining.clone());
+    messages.tell("Starting network threads…");
     let network = net::NetService::start(&config.net, &chain, &mempool)?;
     let dispatcher = make_dispatcher(
         stop,
@@ -406,6 +406,7 @@ pub(crate) fn start_with(
         shutdown,
         &wallet_slot,
         running.net.as_ref(),
+        messages.clone(),
     )?;
     let init: Arc<dyn interfaces::Init> = Arc::new(
         NodeInit::new(config.process, Some(log), Some(dispatcher.clone()))
@@ -416,6 +417,7 @@ pub(crate) fn start_with(
     // The wallet registers its RPC methods before any client is served, so a client that
     // sees the socket finds them.
     if !config.settings.get_bool("disablewallet", false)? {
+        messages.tell("Loading wallet…");
         running.wallet = wallets::start(
             config,
             wallet,
@@ -434,7 +436,27 @@ pub(crate) fn start_with(
     }
     running.rpc = Some(::rpc::start(&config.rpc, bound.rpc, dispatcher)?);
     running.init = Some(init);
+    messages.tell("Done loading");
     Ok(running)
+}
+
+/// Block templates from `mempool` on `chain`, with the thread that wakes template waiters.
+fn start_mining(
+    chain: &Arc<chain::ChainState>,
+    mempool: &Arc<mempool::Mempool>,
+) -> Result<Arc<mining::MiningContext>, NodeError> {
+    let watcher = mining::TipWatcher::start(chain).map_err(|source| NodeError::Io {
+        path: PathBuf::from("<mining-tip thread>"),
+        source,
+    })?;
+    let source: Arc<dyn mining::TxSource> = mempool.clone();
+    let block_min_fee = mempool.options().block_min_fee;
+    Ok(mining::MiningContext::new(
+        chain.clone(),
+        source,
+        watcher,
+        block_min_fee,
+    ))
 }
 
 /// The `Node` served on IPC, reporting `net`'s connections and traffic.
@@ -445,6 +467,7 @@ fn local_node(
     shutdown: Arc<dyn Fn() + Send + Sync>,
     wallet_slot: &WalletSlot,
     net: Option<&net::NetService>,
+    messages: Arc<node::InitMessages>,
 ) -> Result<Arc<node::LocalNode>, NodeError> {
     let local_node = node::LocalNode::new(
         chain.clone(),
@@ -452,6 +475,7 @@ fn local_node(
         dispatcher.clone(),
         shutdown,
         wallet_slot.clone(),
+        messages,
     )
     .map_err(|source| NodeError::Io {
         path: PathBuf::from("<node-notify thread>"),

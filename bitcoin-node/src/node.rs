@@ -75,6 +75,29 @@ impl Drop for Subscription {
     }
 }
 
+/// The node's startup messages (Core's `InitMessage`: "Loading block index…", "Done
+/// loading") and their subscribers: made before the node starts, so a front end that spawned
+/// the node can subscribe before `Init.configure` and see them while it waits.
+#[derive(Default)]
+pub struct InitMessages(Arc<Subscribers>);
+
+impl InitMessages {
+    /// Subscribes `callback` to the messages from now on.
+    pub fn subscribe(&self, callback: Arc<dyn InitMessage>) -> Box<dyn Handler> {
+        self.0.add(|s| &s.init_message, callback)
+    }
+
+    /// Logs `message` and tells every subscriber (one that fails is skipped).
+    pub fn tell(&self, message: &str) {
+        tracing::info!("init message: {message}");
+        for callback in Subscribers::snapshot(&self.0.init_message) {
+            if let Err(e) = callback.call(message) {
+                tracing::debug!("an init message subscriber failed: {e}");
+            }
+        }
+    }
+}
+
 /// The node as a front end sees it.
 pub struct LocalNode {
     chain: Arc<ChainState>,
@@ -83,19 +106,22 @@ pub struct LocalNode {
     shutdown: Arc<dyn Fn() + Send + Sync>,
     subscribers: Arc<Subscribers>,
     wallets: WalletSlot,
+    init_messages: Arc<InitMessages>,
     /// The P2P network, once started (connection count and traffic in the status).
     net: std::sync::OnceLock<Arc<p2p::Net>>,
 }
 
 impl LocalNode {
-    /// A node over `chain`, answering RPC with `rpc` and stopping with `shutdown`; starts the
-    /// notification thread, which ends when the chainstate stops sending events.
+    /// A node over `chain`, answering RPC with `rpc`, stopping with `shutdown` and telling
+    /// `init_messages`' subscribers its startup; starts the notification thread, which ends
+    /// when the chainstate stops sending events.
     pub fn new(
         chain: Arc<ChainState>,
         mempool: Option<Arc<Mempool>>,
         rpc: Arc<Dispatcher>,
         shutdown: Arc<dyn Fn() + Send + Sync>,
         wallets: WalletSlot,
+        init_messages: Arc<InitMessages>,
     ) -> std::io::Result<Arc<LocalNode>> {
         let subscribers = Arc::new(Subscribers::default());
         let (events, received) = mpsc::channel();
@@ -111,6 +137,7 @@ impl LocalNode {
             shutdown,
             subscribers,
             wallets,
+            init_messages,
             net: std::sync::OnceLock::new(),
         }))
     }
@@ -269,7 +296,7 @@ impl Node for LocalNode {
         &self,
         callback: Arc<dyn InitMessage>,
     ) -> Result<Box<dyn Handler>, Error> {
-        Ok(self.subscribers.add(|s| &s.init_message, callback))
+        Ok(self.init_messages.subscribe(callback))
     }
 
     fn handle_notify_num_connections_changed(
@@ -298,6 +325,7 @@ mod tests {
             dispatcher,
             Arc::new(|| {}),
             WalletSlot::default(),
+            Arc::default(),
         )
         .expect("node");
         let script = bitcoin::ScriptBuf::from_bytes(vec![0x51]);

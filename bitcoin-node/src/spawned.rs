@@ -2,14 +2,21 @@
 //! on the inherited socket, and its parent's `Init.configure(args)` starts the whole node with
 //! those arguments (as if they had been given on the command line), returning once it runs or
 //! with the startup error. From then on `makeNode`, `makeMining`, `makeChain` and `makeRpc`
-//! reach the started node. The node stops on SIGINT/SIGTERM, on the `stop` RPC or
+//! reach the started node; a `Node` made before `configure` returns is told the startup
+//! messages ("Loading block index…" to "Done loading") as the node starts, and is the started
+//! node's once it runs. The node stops on SIGINT/SIGTERM, on the `stop` RPC or
 //! `Node.startShutdown`, or when the parent closes the socket.
 
 use std::path::PathBuf;
 use std::sync::{mpsc, Arc, Mutex, PoisonError};
 
 use common::logging::{LogHandle, LogSettings};
-use interfaces::{Chain, Echo, Error, Init, Mining, Node, Rpc, WalletLoader};
+use interfaces::{
+    Chain, Echo, Error, Handler, Init, InitMessage, IpcConnectionInfo, Mining, Node, NodeStatus,
+    NotifyBlockTip, NotifyHeaderTip, NotifyNumConnectionsChanged, Rpc, ShowProgress, WalletLoader,
+};
+
+use crate::node::InitMessages;
 
 use crate::{
     bind, configure, make_dispatcher, options, spawn_signal_waiter, start_with, Launch, NodeError,
@@ -25,16 +32,23 @@ struct SpawnedInit {
     /// Served before the node starts (echo and the control RPC methods).
     before: Arc<dyn Init>,
     running: Arc<Mutex<Option<Running>>>,
-    started: Mutex<Option<Arc<dyn Init>>>,
+    /// The started node's `Init`, once `configure` started it.
+    started: Started,
+    /// Held while `configure` runs (one at a time); true once it was called.
+    configured: Mutex<bool>,
+    /// The startup messages, subscribable before the node starts.
+    messages: Arc<InitMessages>,
+}
+
+type Started = Arc<Mutex<Option<Arc<dyn Init>>>>;
+
+fn started(slot: &Started) -> Option<Arc<dyn Init>> {
+    slot.lock().unwrap_or_else(PoisonError::into_inner).clone()
 }
 
 impl SpawnedInit {
     fn current(&self) -> Arc<dyn Init> {
-        self.started
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
-            .unwrap_or_else(|| self.before.clone())
+        started(&self.started).unwrap_or_else(|| self.before.clone())
     }
 
     fn start(&self, args: &[String]) -> Result<Arc<dyn Init>, NodeError> {
@@ -62,6 +76,7 @@ impl SpawnedInit {
             log: self.log.clone(),
             stop: self.stop.clone(),
             stopped: None,
+            messages: self.messages.clone(),
         };
         let running = start_with(&config, bound, None, launch)?;
         let init = running
@@ -79,7 +94,14 @@ impl Init for SpawnedInit {
     }
 
     fn make_node(&self) -> Result<Box<dyn Node>, Error> {
-        self.current().make_node()
+        match started(&self.started) {
+            Some(init) => init.make_node(),
+            None => Ok(Box::new(StartingNode {
+                started: self.started.clone(),
+                messages: self.messages.clone(),
+                node: std::sync::OnceLock::new(),
+            })),
+        }
     }
 
     fn make_mining(&self) -> Result<Box<dyn Mining>, Error> {
@@ -101,14 +123,18 @@ impl Init for SpawnedInit {
     /// Starts the node with `args` (Core-style, e.g. `-regtest`, `-datadir=...`); returns once
     /// it runs, or the startup error.
     fn configure(&self, args: &[String]) -> Result<(), Error> {
-        let mut started = self.started.lock().unwrap_or_else(PoisonError::into_inner);
-        if started.is_some() {
+        let mut configured = self
+            .configured
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if started(&self.started).is_some() {
             return Err(Error::failed("configure: the node is already running"));
         }
+        *configured = true;
         tracing::info!(?args, "starting the node for the parent process");
         match self.start(args) {
             Ok(init) => {
-                *started = Some(init);
+                *self.started.lock().unwrap_or_else(PoisonError::into_inner) = Some(init);
                 Ok(())
             }
             Err(e) => {
@@ -143,7 +169,9 @@ pub fn serve_fd(process: &'static str, fd: i32) -> Result<(), NodeError> {
         stop: stop.clone(),
         before: Arc::new(NodeInit::new(process, Some(log), Some(dispatcher))),
         running: running.clone(),
-        started: Mutex::new(None),
+        started: Arc::default(),
+        configured: Mutex::new(false),
+        messages: Arc::default(),
     });
     let connection = ipc::serve_init_fd(fd, init)?;
     spawn_signal_waiter(stop.clone())?;
@@ -168,4 +196,73 @@ pub fn serve_fd(process: &'static str, fd: i32) -> Result<(), NodeError> {
     drop(node);
     drop(connection);
     Ok(())
+}
+
+/// The `Node` of a spawned node made before `configure` started it: it takes startup-message
+/// subscriptions at once; everything else is the started node's (an error until it runs).
+struct StartingNode {
+    started: Started,
+    messages: Arc<InitMessages>,
+    node: std::sync::OnceLock<Box<dyn Node>>,
+}
+
+impl StartingNode {
+    fn node(&self) -> Result<&dyn Node, Error> {
+        if let Some(node) = self.node.get() {
+            return Ok(node.as_ref());
+        }
+        let init = started(&self.started).ok_or_else(|| {
+            Error::failed("the node is starting (Init.configure has not returned)")
+        })?;
+        let node = init.make_node()?;
+        Ok(self.node.get_or_init(|| node).as_ref())
+    }
+}
+
+impl Node for StartingNode {
+    fn get_status(&self) -> Result<NodeStatus, Error> {
+        self.node()?.get_status()
+    }
+    fn execute_rpc(&self, request: &str, uri: &str, user: &str) -> Result<String, Error> {
+        self.node()?.execute_rpc(request, uri, user)
+    }
+    fn start_shutdown(&self) -> Result<(), Error> {
+        self.node()?.start_shutdown()
+    }
+    fn handle_notify_block_tip(
+        &self,
+        callback: Arc<dyn NotifyBlockTip>,
+    ) -> Result<Box<dyn Handler>, Error> {
+        self.node()?.handle_notify_block_tip(callback)
+    }
+    fn handle_notify_header_tip(
+        &self,
+        callback: Arc<dyn NotifyHeaderTip>,
+    ) -> Result<Box<dyn Handler>, Error> {
+        self.node()?.handle_notify_header_tip(callback)
+    }
+    fn handle_show_progress(
+        &self,
+        callback: Arc<dyn ShowProgress>,
+    ) -> Result<Box<dyn Handler>, Error> {
+        self.node()?.handle_show_progress(callback)
+    }
+    fn handle_init_message(
+        &self,
+        callback: Arc<dyn InitMessage>,
+    ) -> Result<Box<dyn Handler>, Error> {
+        Ok(self.messages.subscribe(callback))
+    }
+    fn handle_notify_num_connections_changed(
+        &self,
+        callback: Arc<dyn NotifyNumConnectionsChanged>,
+    ) -> Result<Box<dyn Handler>, Error> {
+        self.node()?.handle_notify_num_connections_changed(callback)
+    }
+    fn wallet_loader(&self) -> Result<Box<dyn WalletLoader>, Error> {
+        self.node()?.wallet_loader()
+    }
+    fn get_ipc_info(&self) -> Result<Vec<IpcConnectionInfo>, Error> {
+        self.node()?.get_ipc_info()
+    }
 }

@@ -122,15 +122,12 @@ pub(super) fn run(worker: &mut State, id: u64, command: Command) {
             worker.snap.fee_preview = Some((id, fee.clone()));
             fee.map(|sats| format!("fee {sats} sat"))
         }
-        // `interfaces::Wallet` has no bump fee: RPC `bumpfee`.
-        Command::BumpFee(txid) => call_rpc(worker, "bumpfee", json!([txid]), true)
-            .map(|v| format!("fee bumped: new transaction {}", v["txid"])),
+        Command::BumpFee(txid) => bump_fee(worker, &txid),
         Command::SendUnlocked {
             request,
             passphrase,
         } => send_unlocked(worker, &request, &passphrase),
-        // RPC stays only for what `interfaces::Wallet` lacks: `bumpfee` (above) and the
-        // console. Encryption and locking go through the trait.
+        // Everything but the console goes through `interfaces::Wallet`.
         Command::Encrypt(pass) => {
             with_wallet(worker, |w| w.encrypt(&pass)).map(|()| "wallet encrypted".into())
         }
@@ -174,44 +171,10 @@ fn send_unlocked(
     })
 }
 
-/// The fee the wallet would pay for `request`, from RPC `walletcreatefundedpsbt` (funds a
-/// PSBT with the same recipients and fee settings, locks nothing, sends nothing;
-/// `interfaces::Wallet` has no such preview).
+/// The fee the wallet shown would pay for `request`: the transaction built, unsigned and not
+/// broadcast (`Wallet::createTransaction`), so it works on a locked wallet too.
 fn preview_fee(worker: &State, request: &interfaces::SendRequest) -> Result<i64, String> {
-    if request.recipients.iter().any(|r| r.subtract_fee) {
-        return Err("no preview when the fee is subtracted from the amount".into());
-    }
-    let outputs: Vec<Value> = request
-        .recipients
-        .iter()
-        .map(|r| {
-            let btc: Value = crate::units::Unit::Btc
-                .format_plain(r.amount)
-                .parse()
-                .map_err(|e| format!("amount: {e}"))?;
-            Ok(json!({ r.address.clone(): btc }))
-        })
-        .collect::<Result<_, String>>()?;
-    let mut options = json!({"replaceable": request.replaceable});
-    match (request.fee_per_kvb, request.conf_target) {
-        (Some(kvb), _) => {
-            let sat_vb: Value = format!("{}.{:03}", kvb / 1000, kvb % 1000)
-                .parse()
-                .map_err(|e| format!("fee rate: {e}"))?;
-            options["fee_rate"] = sat_vb;
-        }
-        (None, Some(target)) => options["conf_target"] = json!(target),
-        (None, None) => {}
-    }
-    let funded = call_rpc(
-        worker,
-        "walletcreatefundedpsbt",
-        json!([[], outputs, 0, options]),
-        true,
-    )?;
-    crate::units::Unit::Btc
-        .parse(&funded["fee"].to_string())
-        .map_err(|e| format!("bad fee in the reply ({}): {e}", funded["fee"]))
+    with_wallet(worker, |w| w.create_transaction(request, false)).map(|created| created.fee)
 }
 
 /// Commands on the wallet loader.
@@ -464,6 +427,23 @@ fn tx_row(tx: &WalletTransaction, network: bitcoin::Network) -> TxRow {
 }
 
 /// A txid (internal byte order) as Core shows it.
+/// Replaces unconfirmed transaction `txid` (hex, as shown) with one paying more
+/// (`Wallet::bumpFee`, the wallet's default fee rate increase).
+fn bump_fee(worker: &State, txid: &str) -> Result<String, String> {
+    use bitcoin::hashes::Hash;
+    let parsed: Txid = txid
+        .parse()
+        .map_err(|e| format!("not a transaction id ({txid}): {e}"))?;
+    let request = interfaces::BumpFeeRequest::default();
+    let bumped = with_wallet(worker, |w| w.bump_fee(parsed.to_byte_array(), &request))?;
+    Ok(format!(
+        "fee bumped from {} to {} sat: new transaction {}",
+        bumped.old_fee,
+        bumped.new_fee,
+        txid_hex(bumped.txid)
+    ))
+}
+
 fn txid_hex(txid: [u8; 32]) -> String {
     use bitcoin::hashes::Hash;
     Txid::from_byte_array(txid).to_string()

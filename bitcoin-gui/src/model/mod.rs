@@ -22,8 +22,8 @@ use interfaces::{BlockTip, SendRequest};
 
 pub use session::Backend;
 pub use snapshot::{
-    ConnectionState, ConsoleEntry, Outcome, ReceiveRequest, Snapshot, TrafficSample, TxRow,
-    WalletState,
+    ConnectionState, ConsoleEntry, Outcome, PeerRow, ReceiveRequest, Snapshot, TrafficSample,
+    TxRow, WalletState,
 };
 
 /// Something the user asked for.

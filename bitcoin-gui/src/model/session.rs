@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::Sender;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use interfaces::{
@@ -84,8 +84,9 @@ pub fn attach(path: &Path, generation: u64) -> Result<Session, String> {
 }
 
 /// Spawns `exe` and starts it with `args`; returns once the node runs. `stage` is told of
-/// each startup stage as it begins (the node itself sends no init messages before
-/// `Init.configure` returns, so these are the stages the GUI knows).
+/// each startup stage as it begins: the GUI's own ("Spawning bitcoin-node...") and the
+/// node's init messages ("Loading block index…" to "Done loading"), which the node sends
+/// while `Init.configure` runs (on a thread of its own here, so this one can show them).
 pub fn spawn(
     exe: &Path,
     args: &[String],
@@ -96,8 +97,34 @@ pub fn spawn(
     let spawned = ipc::spawn_process::<ipc::InitProxy>(exe)
         .map_err(|e| format!("cannot start {}: {e}", exe.display()))?;
     let pid = spawned.pid;
-    stage("Starting the node (Init.configure: chainstate, wallets process)...");
-    if let Err(e) = Init::configure(&spawned.init, args) {
+    stage("Starting the node (Init.configure)...");
+    let (told, messages) = std::sync::mpsc::channel();
+    // A node made before configure takes the init message subscription at once.
+    let subscription = spawned.init.make_node().and_then(|starting| {
+        let handler =
+            starting.handle_init_message(Arc::new(InitStage(Mutex::new(told.clone()))))?;
+        Ok((starting, handler))
+    });
+    if let Err(e) = &subscription {
+        tracing::debug!("no init messages from the node: {e}");
+    }
+    let configured = std::thread::scope(|scope| {
+        let init = &spawned.init;
+        let done = told.clone();
+        scope.spawn(move || {
+            let _ = done.send(Starting::Configured(Init::configure(init, args)));
+        });
+        drop(told);
+        loop {
+            match messages.recv() {
+                Ok(Starting::Message(text)) => stage(&text),
+                Ok(Starting::Configured(result)) => break result,
+                Err(_) => break Err(Error::failed("the configure thread ended")),
+            }
+        }
+    });
+    drop(subscription);
+    if let Err(e) = configured {
         let status = spawned
             .exit
             .wait_timeout(Duration::from_secs(2))
@@ -288,6 +315,28 @@ impl NotifyHeaderTip for Forward {
 impl ShowProgress for Forward {
     fn call(&self, title: &str, progress: i32, _resume_possible: bool) -> Result<(), Error> {
         let _ = self.0.send(Event::Progress(title.to_string(), progress));
+        Ok(())
+    }
+}
+
+/// What a spawned node's start tells the model thread.
+enum Starting {
+    /// An init message.
+    Message(String),
+    /// `Init.configure` returned.
+    Configured(Result<(), Error>),
+}
+
+/// Forwards a starting node's init messages to the model thread waiting in [`spawn`].
+struct InitStage(Mutex<std::sync::mpsc::Sender<Starting>>);
+
+impl InitMessage for InitStage {
+    fn call(&self, message: &str) -> Result<(), Error> {
+        let sender = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let _ = sender.send(Starting::Message(message.to_string()));
         Ok(())
     }
 }

@@ -130,6 +130,55 @@ pub struct TrafficSample {
     pub sent: u64,
 }
 
+/// A connected peer (a row of Core's Peers table, from `getpeerinfo`).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PeerRow {
+    /// The node's id for it.
+    pub id: i64,
+    /// `address:port`.
+    pub address: String,
+    /// Whether it connected to us.
+    pub inbound: bool,
+    /// Core's connection type ("outbound-full-relay", "manual", "inbound", ...).
+    pub connection_type: String,
+    /// "v1" or "v2".
+    pub transport: String,
+    /// Its user agent.
+    pub user_agent: String,
+    /// Its last ping time, in milliseconds.
+    pub ping_ms: Option<f64>,
+    /// Bytes sent to it.
+    pub bytes_sent: u64,
+    /// Bytes received from it.
+    pub bytes_recv: u64,
+    /// The best header and block both sides share, as far as we know (-1: unknown).
+    pub synced_headers: i64,
+    /// See [`PeerRow::synced_headers`].
+    pub synced_blocks: i64,
+}
+
+impl PeerRow {
+    /// A row from one `getpeerinfo` entry (missing fields are left empty).
+    pub fn from_json(peer: &serde_json::Value) -> PeerRow {
+        let text = |key: &str| peer[key].as_str().unwrap_or_default().to_string();
+        let int = |key: &str| peer[key].as_i64().unwrap_or(-1);
+        let bytes = |key: &str| peer[key].as_u64().unwrap_or(0);
+        PeerRow {
+            id: int("id"),
+            address: text("addr"),
+            inbound: peer["inbound"].as_bool().unwrap_or(false),
+            connection_type: text("connection_type"),
+            transport: text("transport_protocol_type"),
+            user_agent: text("subver"),
+            ping_ms: peer["pingtime"].as_f64().map(|s| s * 1000.0),
+            bytes_sent: bytes("bytessent"),
+            bytes_recv: bytes("bytesrecv"),
+            synced_headers: int("synced_headers"),
+            synced_blocks: int("synced_blocks"),
+        }
+    }
+}
+
 /// The result of a command the UI sent, matched by the id [`super::Model::send`] returned.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Outcome {
@@ -184,6 +233,8 @@ pub struct Snapshot {
     pub notified_refreshes: u64,
     /// Traffic history, oldest first.
     pub traffic: Vec<TrafficSample>,
+    /// The node's peers, re-read when its connections or its tip change.
+    pub peers: Vec<PeerRow>,
     /// Loaded wallets.
     pub loaded_wallets: Vec<String>,
     /// Wallets in the wallet directory.

@@ -10,7 +10,7 @@ use super::commands;
 use super::session::{self, Backend, Session};
 use super::state::State;
 use super::watch::{watch_socket, SocketWatch};
-use super::{ConnectionState, Event, Shared, TrafficSample};
+use super::{ConnectionState, Event, PeerRow, Shared, TrafficSample};
 
 /// The traffic counters have no notification (Core's GUI polls them too): sample them on
 /// this period for the network graph.
@@ -291,9 +291,26 @@ impl Worker {
                     .len()
                     .saturating_sub(TRAFFIC_SAMPLES);
                 self.state.snap.traffic.drain(..excess);
+                let connected = status.num_connections > 0;
                 self.state.snap.node = Some(status);
+                self.refresh_peers(connected);
             }
             Err(e) => tracing::warn!("getStatus: {e}"),
+        }
+    }
+
+    /// Re-reads the peers (`getpeerinfo`) when the node has any.
+    fn refresh_peers(&mut self, connected: bool) {
+        if !connected {
+            self.state.snap.peers.clear();
+            return;
+        }
+        match commands::call_rpc(&self.state, "getpeerinfo", serde_json::json!([]), false) {
+            Ok(serde_json::Value::Array(peers)) => {
+                self.state.snap.peers = peers.iter().map(PeerRow::from_json).collect();
+            }
+            Ok(other) => tracing::warn!("getpeerinfo: not a list: {other}"),
+            Err(e) => tracing::warn!("getpeerinfo: {e}"),
         }
     }
 

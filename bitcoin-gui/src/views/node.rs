@@ -1,7 +1,7 @@
-//! The node window (Core's `RPCConsole`): information, the network traffic graph, and the
-//! RPC console with history and method-name completion.
+//! The node window (Core's `RPCConsole`): information, the node's peers, the network traffic
+//! graph, and the RPC console with history and method-name completion.
 
-use crate::model::{Command, Snapshot, TrafficSample};
+use crate::model::{Command, PeerRow, Snapshot, TrafficSample};
 use crate::views::ViewCtx;
 
 /// The node window's pages.
@@ -10,6 +10,8 @@ pub enum Page {
     /// Information.
     #[default]
     Information,
+    /// Peers.
+    Peers,
     /// Network traffic.
     Traffic,
     /// RPC console.
@@ -35,12 +37,14 @@ impl NodeView {
         ui.heading("Node window");
         ui.horizontal(|ui| {
             ui.selectable_value(&mut self.page, Page::Information, "Information");
+            ui.selectable_value(&mut self.page, Page::Peers, "Peers");
             ui.selectable_value(&mut self.page, Page::Traffic, "Network Traffic");
             ui.selectable_value(&mut self.page, Page::Console, "Console");
         });
         ui.separator();
         match self.page {
             Page::Information => information(ui, view),
+            Page::Peers => peers(ui, &view.snap.peers),
             Page::Traffic => traffic(ui, &view.snap.traffic),
             Page::Console => self.console(ui, view),
         }
@@ -230,6 +234,48 @@ fn information(ui: &mut egui::Ui, view: &ViewCtx<'_>) {
             )),
         );
     }
+}
+
+/// The peers table (Core's Peers tab: address, direction, type, transport, user agent, ping,
+/// traffic, synced heights).
+fn peers(ui: &mut egui::Ui, peers: &[PeerRow]) {
+    if peers.is_empty() {
+        ui.label("No peers connected.");
+        return;
+    }
+    egui::ScrollArea::both().show(ui, |ui| {
+        egui::Grid::new("node-peers")
+            .num_columns(9)
+            .striped(true)
+            .show(ui, |ui| {
+                for title in [
+                    "Peer",
+                    "Address",
+                    "Direction",
+                    "Type",
+                    "Transport",
+                    "User Agent",
+                    "Ping",
+                    "Sent",
+                    "Received",
+                ] {
+                    ui.strong(title);
+                }
+                ui.end_row();
+                for peer in peers {
+                    ui.label(peer.id.to_string());
+                    ui.label(&peer.address);
+                    ui.label(if peer.inbound { "Inbound" } else { "Outbound" });
+                    ui.label(&peer.connection_type);
+                    ui.label(&peer.transport);
+                    ui.label(&peer.user_agent);
+                    ui.label(peer.ping_ms.map_or("-".into(), |ms| format!("{ms:.0} ms")));
+                    ui.label(format!("{} B", peer.bytes_sent));
+                    ui.label(format!("{} B", peer.bytes_recv));
+                    ui.end_row();
+                }
+            });
+    });
 }
 
 /// Draws received (green) and sent (red) bytes per second between samples.

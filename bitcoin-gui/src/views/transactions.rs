@@ -98,7 +98,9 @@ impl TransactionsView {
             .labelled_by(l.id);
         });
         let rows = self.rows(&wallet.transactions);
-        let height = (ui.available_height() - 180.0).max(120.0);
+        // Room below the table for the details of a selection and its fee bump button.
+        let details = if self.selected.is_some() { 330.0 } else { 60.0 };
+        let height = (ui.available_height() - details).max(120.0);
         egui::ScrollArea::vertical()
             .max_height(height)
             .show(ui, |ui| self.table(ui, &rows, view));

@@ -258,15 +258,57 @@ fn the_splash_shows_the_startup_stages_of_a_spawned_node() {
         std::thread::sleep(Duration::from_millis(10));
     }
     let stages = gui.state().snapshot().init_stages.clone();
-    assert_eq!(stages.len(), 4, "{stages:?}");
-    assert!(stages[0].starts_with("Spawning bitcoin-node"), "{stages:?}");
-    assert!(stages[1].starts_with("Starting the node"), "{stages:?}");
-    assert!(
-        stages[2].starts_with("Connecting to the node"),
-        "{stages:?}"
-    );
-    assert!(stages[3].starts_with("Loading wallets"), "{stages:?}");
+    // The GUI's own stages around the node's init messages, in the node's order.
+    let expected = [
+        "Spawning bitcoin-node",
+        "Starting the node",
+        "Loading block index…",
+        "Starting network threads…",
+        "Loading wallet…",
+        "Done loading",
+        "Connecting to the node",
+        "Loading wallets",
+    ];
+    assert_eq!(stages.len(), expected.len(), "{stages:?}");
+    for (stage, start) in stages.iter().zip(expected) {
+        assert!(stage.starts_with(start), "{stages:?}");
+    }
     assert!(!shown.is_empty(), "the splash never showed a stage");
     gui.step();
     gui.get_by_label("Connected");
+}
+
+#[test]
+fn the_node_window_lists_the_peers_of_the_node() {
+    let node = tests::Node::start(&["-printtoconsole=0", "-bind=127.0.0.1:0"]);
+    let (_conn, ctl) = control(&node.socket());
+    let mut gui = attached(&node.socket());
+    wait_for(&mut gui, "connection", |app| app.snapshot().connected());
+    gui.get_by_label("Node").click();
+    gui.step();
+    gui.get_by_label("Peers").click();
+    gui.step();
+    gui.get_by_label("No peers connected.");
+    let info = rpc(&*ctl, "/", "getnetworkinfo", json!([]));
+    let port = info["localaddresses"][0]["port"]
+        .as_u64()
+        .expect("a listening port");
+    let peer_dir = tempfile::tempdir().expect("tempdir");
+    let connect = format!("-connect=127.0.0.1:{port}");
+    let _peer = tests::RpcNode::start_with(
+        peer_dir.path(),
+        "regtest",
+        &["-disablewallet", "-listen=0", &connect],
+    );
+    // The connection count notification makes the model re-read the peers.
+    wait_for(&mut gui, "the peer", |app| {
+        app.snapshot()
+            .peers
+            .first()
+            .is_some_and(|p| p.inbound && p.address.starts_with("127.0.0.1:"))
+    });
+    gui.step();
+    gui.get_by_label("Inbound");
+    let peer = gui.state().model().snapshot().peers[0].clone();
+    gui.get_by_label(&peer.address);
 }

@@ -13,7 +13,8 @@ const COIN: i64 = 100_000_000;
 
 #[test]
 fn receive_mine_send_and_see_it_everywhere() {
-    let node = tests::Node::start(&["-printtoconsole=0"]);
+    // A fallback fee, as a fresh regtest chain has no estimates (the bump needs a rate).
+    let node = tests::Node::start(&["-printtoconsole=0", "-fallbackfee=0.0002"]);
     let (_conn, ctl) = control(&node.socket());
     let mut gui = attached(&node.socket());
     wait_for(&mut gui, "connection", |app| app.snapshot().connected());
@@ -87,6 +88,8 @@ fn receive_mine_send_and_see_it_everywhere() {
         .next()
         .expect("an unconfirmed row");
 
+    bump_the_send(&mut gui);
+
     // Mined: bob has it.
     rpc(&*ctl, "/", "generatetoaddress", json!([1, burn_address()]));
     let balances = rpc(&*ctl, "/wallet/bob", "getbalances", json!([]));
@@ -104,6 +107,45 @@ fn receive_mine_send_and_see_it_everywhere() {
     assert_eq!(gui.state().snapshot().wallet_name(), Some("alice"));
 
     node_window_shows_the_height(&mut gui, 102);
+}
+
+/// Selects the unconfirmed send in Transactions and bumps its fee (`Wallet.bumpFee`): the
+/// replacement takes its place.
+fn bump_the_send(gui: &mut egui_kittest::Harness<'_, bitcoin_gui::GuiApp>) {
+    let sent = gui
+        .state()
+        .snapshot()
+        .wallet
+        .as_ref()
+        .and_then(|w| w.transactions.iter().find(|t| t.kind == "Sent").cloned())
+        .expect("the sent row");
+    gui.state_mut().transactions.selected = Some(sent.txid.clone());
+    gui.step();
+    gui.get_by_label("Increase transaction fee").click();
+    gui.run_steps(3);
+    let bump = gui.state().transactions.pending.expect("a bump asked for");
+    wait_for(gui, "the bump's result", |app| {
+        app.snapshot().outcome(bump).is_some()
+    });
+    let outcome = gui
+        .state()
+        .snapshot()
+        .outcome(bump)
+        .cloned()
+        .expect("outcome");
+    let text = outcome.expect("the bump succeeded");
+    assert!(text.starts_with("fee bumped from"), "{text}");
+    let replacement = text.rsplit(' ').next().expect("the new txid").to_string();
+    wait_for(gui, "the replacement in the table", |app| {
+        app.snapshot().wallet.as_ref().is_some_and(|w| {
+            w.transactions
+                .iter()
+                .any(|t| t.txid == replacement && t.kind == "Sent")
+                && w.transactions
+                    .iter()
+                    .all(|t| t.txid != sent.txid || t.confirmations < 0)
+        })
+    });
 }
 
 fn send_through_the_view(gui: &mut egui_kittest::Harness<'_, bitcoin_gui::GuiApp>, to: &str) {
@@ -126,7 +168,7 @@ fn send_through_the_view(gui: &mut egui_kittest::Harness<'_, bitcoin_gui::GuiApp
     gui.get_by_label("Send coins").click();
     gui.run_steps(3);
     gui.get_by_label("Confirm send coins");
-    // The exact fee, from the wallet (RPC walletcreatefundedpsbt), before sending.
+    // The exact fee, from the wallet (Wallet.createTransaction, unsigned), before sending.
     let preview = gui.state().send.preview.expect("a fee preview asked for");
     wait_for(gui, "the fee preview", |app| {
         app.snapshot()
