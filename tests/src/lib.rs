@@ -350,6 +350,17 @@ impl RpcNode {
         }
     }
 
+    /// Wraps a node started elsewhere (`process`, e.g. Bitcoin Core's `bitcoin-node` in the
+    /// side-by-side benchmark) and a connection to its `Init`; calls go through `makeRpc`.
+    pub fn attach(process: Process, conn: ipc::Connection, init: &ipc::InitProxy) -> RpcNode {
+        let rpc = interfaces::Init::make_rpc(init).expect("make_rpc");
+        RpcNode {
+            process,
+            _conn: conn,
+            rpc,
+        }
+    }
+
     /// The whole JSON-RPC 1.0 reply to `method` with `params` (an array or an object).
     pub fn try_call(&self, method: &str, params: serde_json::Value) -> serde_json::Value {
         self.try_call_at("/", method, params)
