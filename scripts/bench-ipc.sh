@@ -4,20 +4,11 @@
 # Extra arguments go to the benchmark, e.g. `scripts/bench-ipc.sh --quick` for a smoke run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=lib/bench-build.sh
+source scripts/lib/bench-build.sh
 export CARGO_TERM_COLOR=never
 
-build_log="$(mktemp)"
-trap 'rm -f "$build_log"' EXIT
-if ! cargo bench -p ipc --bench ipc_bench --no-run >"$build_log" 2>&1; then
-    cat "$build_log" >&2
-    exit 1
-fi
-bin="$(sed -n 's/^ *Executable .*(\(.*\))$/\1/p' "$build_log" | tail -n 1)"
-if [[ -z "$bin" || ! -x "$bin" ]]; then
-    cat "$build_log" >&2
-    echo "error: cannot find the ipc_bench executable in cargo's output" >&2
-    exit 1
-fi
+bin="$(build_bench ipc ipc_bench)"
 
 echo "# IPC benchmark"
 echo

@@ -5,20 +5,10 @@
 # measured in the same run. Extra arguments go to the bench, e.g. `--calls 100`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=lib/bench-build.sh
+source scripts/lib/bench-build.sh
 export CARGO_TERM_COLOR=never
-build_log="$(mktemp)"
-trap 'rm -f "$build_log"' EXIT
-if ! cargo build --release --bins >"$build_log" 2>&1 ||
-    ! cargo bench -p tests --bench mining_bench --no-run >>"$build_log" 2>&1; then
-    cat "$build_log" >&2
-    exit 1
-fi
-bench="$(sed -n 's/^ *Executable .*(\(.*\/mining_bench-[0-9a-f]*\))$/\1/p' "$build_log" | tail -n 1)"
-if [[ -z "$bench" || ! -x "$bench" ]]; then
-    cat "$build_log" >&2
-    echo "error: cannot find the built mining_bench" >&2
-    exit 1
-fi
+bench="$(build_bench tests mining_bench --bins)"
 echo "# Mining benchmark"
 echo
 echo "- date: $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
