@@ -34,10 +34,20 @@ pub struct Harness<'a> {
     pub foreign_address: &'a str,
     /// A directory the wallets' process can write backups to (and this process can read).
     pub backup_dir: &'a Path,
-    /// The BIP174 PSBT (binary) of an unsigned transaction, with nothing else in it.
-    pub psbt_of: &'a dyn Fn(&[u8]) -> Vec<u8>,
-    /// The transaction of a finalized PSBT, consensus-serialized.
-    pub extract: &'a dyn Fn(&[u8]) -> Vec<u8>,
+}
+
+/// The BIP174 PSBT (binary) of unsigned transaction `tx`, with nothing else in it.
+fn psbt_of(tx: &[u8]) -> Vec<u8> {
+    let tx: bitcoin::Transaction = bitcoin::consensus::deserialize(tx).expect("a transaction");
+    bitcoin::Psbt::from_unsigned_tx(tx)
+        .expect("an unsigned transaction")
+        .serialize()
+}
+
+/// The transaction of finalized PSBT `psbt`, consensus-serialized.
+fn extract(psbt: &[u8]) -> Vec<u8> {
+    let psbt = bitcoin::Psbt::deserialize(psbt).expect("a PSBT");
+    bitcoin::consensus::serialize(&psbt.extract_tx_unchecked_fee_rate())
 }
 
 /// One notification as it arrived.
@@ -494,7 +504,7 @@ fn psbt(a: &Watched, b_address: &str, harness: &Harness<'_>) {
     let unsigned = wallet
         .create_transaction(&pay(b_address, COIN / 2), false)
         .expect("unsigned");
-    let bare = (harness.psbt_of)(&unsigned.tx);
+    let bare = psbt_of(&unsigned.tx);
     let plain = wallet.fill_psbt(&bare, false, false).expect("fill");
     assert!(
         !plain.complete && plain.psbt.len() > bare.len(),
@@ -507,7 +517,7 @@ fn psbt(a: &Watched, b_address: &str, harness: &Harness<'_>) {
     );
     let signed = wallet.fill_psbt(&bare, true, true).expect("sign");
     assert!(signed.complete, "the wallet signs every input of its own");
-    let tx = (harness.extract)(&signed.psbt);
+    let tx = extract(&signed.psbt);
     let txid = wallet
         .commit_transaction(&tx)
         .expect("commit the signed PSBT");

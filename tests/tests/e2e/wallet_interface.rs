@@ -3,9 +3,8 @@
 //! this process connects to the node's socket and gets the wallet process's loader through
 //! `Node.walletLoader`, so every call crosses two connections.
 
-use bitcoin::consensus::{deserialize, serialize};
 use bitcoin::hashes::Hash;
-use bitcoin::{Address, Network, Psbt, ScriptBuf, Transaction, WPubkeyHash};
+use bitcoin::{Address, Network, ScriptBuf, WPubkeyHash};
 use interfaces::wallet_conformance::{run, Harness};
 use interfaces::{Init, Rpc, WalletLoader};
 use serde_json::{json, Value};
@@ -45,16 +44,6 @@ fn mine(rpc: &dyn Rpc, loader: &dyn WalletLoader, n: u32, address: &str) {
     }
 }
 
-fn psbt_of(tx: &[u8]) -> Vec<u8> {
-    let tx: Transaction = deserialize(tx).expect("a transaction");
-    Psbt::from_unsigned_tx(tx).expect("unsigned").serialize()
-}
-
-fn extract(psbt: &[u8]) -> Vec<u8> {
-    let psbt = Psbt::deserialize(psbt).expect("a PSBT");
-    serialize(&psbt.extract_tx_unchecked_fee_rate())
-}
-
 #[test]
 fn wallet_interface_over_ipc_passes_the_conformance_suite() {
     let node = Node::start(&["-printtoconsole=0"]);
@@ -69,8 +58,6 @@ fn wallet_interface_over_ipc_passes_the_conformance_suite() {
         mine: &mine,
         foreign_address: &foreign,
         backup_dir: backups.path(),
-        psbt_of: &psbt_of,
-        extract: &extract,
     };
     run(loader.as_ref(), &harness);
 }

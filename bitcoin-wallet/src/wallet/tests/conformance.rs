@@ -2,23 +2,11 @@
 //! [`LocalWalletLoader`](crate::wallet::LocalWalletLoader) and its wallets over the test
 //! chain, and the error kinds a caller of the interface tells apart.
 
-use bdk_wallet::bitcoin::consensus::{deserialize, serialize};
-use bdk_wallet::bitcoin::{Psbt, Transaction};
 use interfaces::wallet_conformance::{run, Harness};
 use interfaces::WalletErrorKind;
 
 use crate::wallet::tests::{env, other_address, script_of};
 use crate::wallet::WalletError;
-
-fn psbt_of(tx: &[u8]) -> Vec<u8> {
-    let tx: Transaction = deserialize(tx).expect("a transaction");
-    Psbt::from_unsigned_tx(tx).expect("unsigned").serialize()
-}
-
-fn extract(psbt: &[u8]) -> Vec<u8> {
-    let psbt = Psbt::deserialize(psbt).expect("a PSBT");
-    serialize(&psbt.extract_tx_unchecked_fee_rate())
-}
 
 #[test]
 fn local_wallets_pass_the_conformance_suite() {
@@ -34,8 +22,6 @@ fn local_wallets_pass_the_conformance_suite() {
         mine: &mine,
         foreign_address: &foreign,
         backup_dir: &backups,
-        psbt_of: &psbt_of,
-        extract: &extract,
     };
     let loader = env.loader.interface();
     run(loader.as_ref(), &harness);
