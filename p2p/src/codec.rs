@@ -12,6 +12,10 @@ use tokio::io::{AsyncRead, AsyncReadExt};
 /// Core's `MAX_PROTOCOL_MESSAGE_LENGTH`: the largest payload a peer may send.
 pub const MAX_PROTOCOL_MESSAGE_LENGTH: u32 = 4_000_000;
 
+/// The largest packet contents accepted: a type byte, a 12-byte command and a maximal payload
+/// (Core's `V2Transport::MAX_CONTENTS_LEN`).
+pub const MAX_CONTENTS_LEN: usize = 1 + 12 + MAX_PROTOCOL_MESSAGE_LENGTH as usize;
+
 /// The size of a v1 message header.
 pub const HEADER_LEN: usize = 24;
 
@@ -31,10 +35,10 @@ pub enum FrameError {
         /// The announced payload size.
         size: u32,
     },
-    /// A v2 packet announces more than [`crate::v2::MAX_CONTENTS_LEN`] bytes.
+    /// A v2 packet announces more than [`MAX_CONTENTS_LEN`] bytes.
     #[error(
         "oversized v2 packet ({size} bytes of contents, max {})",
-        crate::v2::MAX_CONTENTS_LEN
+        MAX_CONTENTS_LEN
     )]
     PacketTooLarge {
         /// The announced contents length.

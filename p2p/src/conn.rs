@@ -1,7 +1,8 @@
 //! Connections: listening, accepting within `-maxconnections` and refusing banned addresses,
 //! persistent and one-shot outbound connections (v2 first, then v1 once if the peer closed on
 //! our v2 key); and the network-wide tasks: the block download scheduler and the relay of new
-//! tips and transactions.
+//! tips and transactions (not below a peer's `feefilter`), the relay of fresh addresses and
+//! the periodic write of the address table.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -20,6 +21,8 @@ use crate::{lock, Event, NetError, Shared};
 const SCHEDULE_LOOKAHEAD: usize = 1024;
 /// How often the scheduler runs without being woken.
 const SCHEDULE_INTERVAL: Duration = Duration::from_millis(250);
+/// How often the address table is written (Core's `DUMP_PEERS_INTERVAL`).
+const DUMP_PEERS_INTERVAL: Duration = Duration::from_secs(15 * 60);
 /// Time allowed to open an outbound connection.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -269,9 +272,22 @@ fn announce_tx(shared: &Shared, tx: &bitcoin::Transaction) {
     let txid = tx.compute_txid();
     let wtxid = tx.compute_wtxid();
     let mut to: Vec<PeerId> = Vec::new();
+    let mut filtered = false;
+    shared.for_each_peer(|_, p| filtered |= lock(&p.info).minfeefilter > 0);
+    let fee = if filtered {
+        shared.blocking(|c| c.transaction_fee(&txid))
+    } else {
+        None
+    };
     shared.for_each_peer(|id, p| {
         let mut info = lock(&p.info);
-        if !info.handshake_done || !info.relaytxes || !info.note_known_tx(wtxid) {
+        let below = fee.is_some_and(|(fee, vsize)| {
+            !crate::feefilter::meets(fee, vsize, info.minfeefilter)
+        });
+        if !info.handshake_done || !info.relaytxes || below || !info.note_known_tx(wtxid) {
+            if below {
+                tracing::debug!(target: "net", "not announcing tx {txid} to peer={id}: below its feefilter");
+            }
             return;
         }
         let inv = if info.wtxid_relay {
@@ -284,4 +300,17 @@ fn announce_tx(shared: &Shared, tx: &bitcoin::Transaction) {
         p.send(NetworkMessage::Inv(vec![inv]));
     });
     tracing::debug!(target: "net", "announced tx {txid} to {} peers", to.len());
+}
+
+/// Writes the address table every [`DUMP_PEERS_INTERVAL`] (and [`crate::Net::shutdown`] once
+/// more at the end).
+pub(crate) async fn dump_addresses_loop(shared: Arc<Shared>) {
+    loop {
+        tokio::select! {
+            () = tokio::time::sleep(DUMP_PEERS_INTERVAL) => {}
+            () = shared.cancel.cancelled() => return,
+        }
+        let table = lock(&shared.addrman);
+        tokio::task::block_in_place(|| table.save());
+    }
 }

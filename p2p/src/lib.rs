@@ -3,7 +3,9 @@
 //! tried first and v1-only peers are reconnected with v1), the version handshake, ping/pong
 //! and timeouts, inbound and outbound connections, headers-first sync with a bounded block
 //! download window per peer and stall detection ([`sync`]), block and transaction relay, and
-//! manual bans kept in `banlist.json` ([`ban`]).
+//! manual bans kept in `banlist.json` ([`ban`]), and the address manager ([`addrman`]: addresses
+//! learned from `addr`/`addrv2`, answered to `getaddr`, relayed, kept in `peers.json`), and
+//! BIP133 fee filters both ways ([`feefilter`]).
 //!
 //! It knows nothing of the kernel or the mempool: the node implements [`ChainAccess`] on
 //! them and tells the network of new tips and transactions ([`Net::block_tip`],
@@ -11,9 +13,11 @@
 //! (or [`Net::shutdown`]) closes every socket and ends its tasks within a second. Logs go to
 //! `tracing` target `net`.
 
+pub mod addrman;
 pub mod ban;
 pub mod codec;
 mod conn;
+pub mod feefilter;
 mod peer;
 pub mod sync;
 mod transport;
@@ -34,6 +38,7 @@ use tokio::sync::{mpsc, Notify};
 use tokio_util::sync::CancellationToken;
 
 pub use ban::{BanEntry, BanError, Subnet};
+pub use feefilter::FeeRates;
 pub use peer::PeerInfo;
 
 /// Our protocol version (Core's `PROTOCOL_VERSION`).
@@ -104,6 +109,16 @@ pub trait ChainAccess: Send + Sync + 'static {
     fn transaction(&self, id: TxRef) -> Option<Transaction>;
     /// Offers `tx` to the mempool (as `sendrawtransaction` does).
     fn submit_transaction(&self, tx: Transaction) -> Result<(), String>;
+    /// The fee rates our `feefilter` is made of (none by default: a filter of 0).
+    fn fee_rates(&self) -> FeeRates {
+        FeeRates::default()
+    }
+    /// A mempool transaction's fee and virtual size, to hold it against the peers'
+    /// `feefilter` (unknown by default: announced to every peer).
+    fn transaction_fee(&self, txid: &Txid) -> Option<(u64, u64)> {
+        let _ = txid;
+        None
+    }
 }
 
 /// The network's settings (Core's `-listen`, `-bind`, `-port`, `-connect`, `-addnode`,
@@ -135,6 +150,9 @@ pub struct NetConfig {
     pub ban_time: Duration,
     /// Where the bans are kept (`<datadir>/<chain>/banlist.json`; `None`: only in memory).
     pub banlist: Option<PathBuf>,
+    /// Where the known addresses are kept (`<datadir>/<chain>/peers.json`; `None`: only in
+    /// memory).
+    pub peers_file: Option<PathBuf>,
 }
 
 /// Why the network could not start.
@@ -234,6 +252,7 @@ pub(crate) struct Shared {
     pub(crate) bound: Mutex<Vec<SocketAddr>>,
     pub(crate) count_listener: Mutex<Option<CountListener>>,
     pub(crate) bans: Mutex<ban::BanList>,
+    pub(crate) addrman: Mutex<addrman::AddrMan>,
 }
 
 /// Called with the number of connections whenever it changes (must not block).
@@ -287,6 +306,12 @@ impl Net {
         let added = config.connect.clone();
         let v2transport = config.v2transport;
         let bans = ban::BanList::load(config.banlist.clone(), peer::unix_now());
+        let addrman = addrman::AddrMan::load(
+            config.peers_file.clone(),
+            addrman::MAX_ADDRESSES,
+            config.network == bitcoin::Network::Regtest,
+            peer::unix_now(),
+        );
         let shared = Arc::new(Shared {
             config,
             magic,
@@ -304,11 +329,13 @@ impl Net {
             bound: Mutex::new(Vec::new()),
             count_listener: Mutex::new(None),
             bans: Mutex::new(bans),
+            addrman: Mutex::new(addrman),
         });
         let listeners = runtime.block_on(conn::bind_all(&shared))?;
         let (events, rx) = mpsc::unbounded_channel();
         runtime.spawn(conn::relay_loop(shared.clone(), rx));
         runtime.spawn(conn::sync_loop(shared.clone()));
+        runtime.spawn(conn::dump_addresses_loop(shared.clone()));
         for listener in listeners {
             runtime.spawn(conn::accept_loop(shared.clone(), listener));
         }
@@ -319,6 +346,7 @@ impl Net {
             runtime: Mutex::new(Some(runtime)),
         };
         for addr in added {
+            net.learn_target(&addr);
             let _ = net.add_node(&addr, AddNode::Add, v2transport);
         }
         Ok(net)
@@ -497,12 +525,40 @@ impl Net {
         lock(&self.shared.bans).clear();
     }
 
-    /// Closes every socket and stops the network's tasks (within about a second).
+    /// Adds a `-connect`/`-addnode` target given as an IP address and port to the address
+    /// table (host names are not resolved here).
+    fn learn_target(&self, target: &str) {
+        let addr = target.parse::<SocketAddr>().ok().or_else(|| {
+            let bare = target.trim_start_matches('[').trim_end_matches(']');
+            bare.parse::<std::net::IpAddr>()
+                .ok()
+                .map(|ip| SocketAddr::new(ip, self.shared.config.default_port))
+        });
+        if let Some(addr) = addr {
+            let now = peer::unix_now();
+            let time = u32::try_from(now).unwrap_or(u32::MAX);
+            lock(&self.shared.addrman).add(addr, ServiceFlags::NONE, time, now);
+        }
+    }
+
+    /// Up to `count` known addresses (all if 0) in random order, only those `filter` accepts
+    /// (`getnodeaddresses`).
+    pub fn addresses(
+        &self,
+        count: usize,
+        filter: impl Fn(&addrman::AddrInfo) -> bool,
+    ) -> Vec<addrman::AddrInfo> {
+        lock(&self.shared.addrman).sample(count, filter)
+    }
+
+    /// Closes every socket, stops the network's tasks (within about a second) and writes the
+    /// address table.
     pub fn shutdown(&self) {
         self.shared.cancel.cancel();
         let runtime = lock(&self.runtime).take();
         if let Some(runtime) = runtime {
             runtime.shutdown_timeout(Duration::from_millis(800));
+            lock(&self.shared.addrman).save();
             tracing::info!(target: "net", "network stopped");
         }
     }

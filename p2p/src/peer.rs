@@ -1,5 +1,6 @@
 //! One peer connection: the transport ([`crate::transport`]: v1, or v2 with its handshake),
-//! the version handshake, the message loop (headers, blocks, transactions, pings), a writer
+//! the version handshake, the message loop (headers, blocks, transactions, pings, addresses
+//! with their rate limit, `getaddr`, `feefilter` both ways), a writer
 //! task fed by a bounded queue and a timer enforcing the handshake and ping timeouts. Whatever
 //! ends the connection is logged with the peer and the reason.
 
@@ -20,6 +21,8 @@ use tokio::net::tcp::OwnedWriteHalf;
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
+
+mod addr;
 
 use crate::sync::PeerId;
 use crate::transport::{self, Decoder, Encoder, Established, Reader};
@@ -108,6 +111,17 @@ pub struct PeerInfo {
     pub disconnect_reason: Option<String>,
     /// The address as given to `-connect`, `-addnode` or `addnode` (outbound only).
     pub added_as: Option<String>,
+    /// Addresses from `addr`/`addrv2` messages processed (Core's `addr_processed`).
+    pub addr_processed: u64,
+    /// Addresses dropped by the rate limit (Core's `addr_rate_limited`).
+    pub addr_rate_limited: u64,
+    /// The peer's BIP133 `feefilter` (sat/kvB; 0 if none): transactions paying less are not
+    /// announced to it.
+    pub minfeefilter: u64,
+    /// BIP155: the peer sent `sendaddrv2`.
+    addrv2: bool,
+    fee_filter: crate::feefilter::Schedule,
+    addr_bucket: crate::addrman::TokenBucket,
     known_txs: HashSet<Wtxid>,
     ping: Option<(u64, Instant)>,
     /// When the last ping was sent (`None`: not yet; the first goes right after the
@@ -163,11 +177,22 @@ impl PeerInfo {
                 Direction::Inbound => None,
                 Direction::Manual(target) => Some(target.clone()),
             },
+            addr_processed: 0,
+            addr_rate_limited: 0,
+            minfeefilter: 0,
+            addrv2: false,
+            fee_filter: crate::feefilter::Schedule::default(),
+            addr_bucket: crate::addrman::TokenBucket::default(),
             known_txs: HashSet::new(),
             ping: None,
             last_ping: None,
             connected: Instant::now(),
         }
+    }
+
+    /// Whether the peer takes `addrv2` messages (it sent `sendaddrv2`, BIP155).
+    pub(crate) fn wants_addrv2(&self) -> bool {
+        self.addrv2
     }
 
     /// Sends a ping at the next timer tick (the `ping` RPC).
@@ -195,6 +220,11 @@ struct Peer {
     got_version: bool,
     /// Whether a `getheaders` is outstanding (one at a time, as Core).
     headers_requested: bool,
+    /// Whether we asked for addresses and the (last part of the) answer has not come yet;
+    /// the answer is not relayed (Core's `m_getaddr_sent`).
+    getaddr_sent: bool,
+    /// Whether we answered the peer's `getaddr` (once per connection, as Core).
+    getaddr_answered: bool,
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -278,6 +308,8 @@ pub(crate) async fn run(
                 nonce,
                 got_version: false,
                 headers_requested: false,
+                getaddr_sent: false,
+                getaddr_answered: false,
             };
             peer.session(established, writer, outgoing, cancel.clone())
                 .await
@@ -373,6 +405,15 @@ async fn timer_loop(
         let due = i
             .last_ping
             .is_none_or(|t| t.elapsed() >= crate::PING_INTERVAL);
+        if i.handshake_done {
+            drop(i);
+            if let Some(message) = fee_filter_due(&shared, &info) {
+                if let Some(p) = lock(&shared.peers).get(&id) {
+                    p.send(message);
+                }
+            }
+            i = lock(&info);
+        }
         if i.handshake_done && i.ping.is_none() && due {
             let nonce = random_nonce();
             i.ping = Some((nonce, Instant::now()));
@@ -383,6 +424,19 @@ async fn timer_loop(
             }
         }
     }
+}
+
+/// Our `feefilter` for the peer if one is due (Core's `MaybeSendFeefilter`; not to peers
+/// older than BIP133).
+fn fee_filter_due(shared: &Shared, info: &Mutex<PeerInfo>) -> Option<NetworkMessage> {
+    if lock(info).version < crate::feefilter::FEEFILTER_VERSION {
+        return None;
+    }
+    let rates = shared.blocking(|c| c.fee_rates());
+    let filter = lock(info).fee_filter.poll(Instant::now(), rates)?;
+    Some(NetworkMessage::FeeFilter(
+        i64::try_from(filter).unwrap_or(i64::MAX),
+    ))
 }
 
 type Handled = Result<(), String>;
@@ -506,6 +560,13 @@ impl Peer {
                 }
                 Ok(())
             }
+            NetworkMessage::SendAddrV2 if handshake_done => {
+                Err("sendaddrv2 received after verack".into())
+            }
+            NetworkMessage::SendAddrV2 => {
+                lock(&self.info).addrv2 = true;
+                Ok(())
+            }
             NetworkMessage::Ping(nonce) => self.send(NetworkMessage::Pong(nonce)),
             NetworkMessage::Pong(nonce) => {
                 let mut i = lock(&self.info);
@@ -528,6 +589,28 @@ impl Peer {
             NetworkMessage::GetData(items) => self.on_getdata(items).await,
             NetworkMessage::Block(block) => self.on_block(block),
             NetworkMessage::Tx(tx) => self.on_tx(tx),
+            NetworkMessage::Addr(list) => {
+                let entries = list
+                    .iter()
+                    .map(|(time, a)| (*time, a.services, a.socket_addr().ok()))
+                    .collect();
+                self.on_addr("addr", entries)
+            }
+            NetworkMessage::AddrV2(list) => {
+                let entries = list
+                    .iter()
+                    .map(|a| (a.time, a.services, a.socket_addr().ok()))
+                    .collect();
+                self.on_addr("addrv2", entries)
+            }
+            NetworkMessage::GetAddr => self.on_getaddr().await,
+            NetworkMessage::FeeFilter(rate) => {
+                // Core ignores a value outside the money range.
+                if (0..=crate::feefilter::MAX_MONEY).contains(&rate) {
+                    lock(&self.info).minfeefilter = rate.unsigned_abs();
+                }
+                Ok(())
+            }
             _ => Ok(()),
         }
     }
@@ -574,6 +657,12 @@ impl Peer {
         tracing::info!(target: "net", "handshake done with peer={} ({})", self.id, if self.inbound { "inbound" } else { "outbound" });
         if version >= 70012 {
             self.send(NetworkMessage::SendHeaders)?;
+        }
+        if !self.inbound {
+            self.outbound_addresses()?;
+        }
+        if let Some(message) = fee_filter_due(&self.shared, &self.info) {
+            self.send(message)?;
         }
         self.request_headers()?;
         self.shared.wake.notify_one();

@@ -17,14 +17,12 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 /// Which side of the handshake we are (the initiator opened the connection).
 pub use bip324::Role;
 
-use crate::codec::{FrameError, MAX_PROTOCOL_MESSAGE_LENGTH};
+use crate::codec::FrameError;
 
 /// How many first bytes tell a v1 connection from a v2 one: the network magic and
 /// `version\0\0\0\0\0` (Core's `V1_PREFIX_LEN`).
 pub const V1_PREFIX_LEN: usize = 16;
-/// The largest packet contents accepted: a type byte, a 12-byte command and a maximal payload
-/// (Core's `V2Transport::MAX_CONTENTS_LEN`).
-pub const MAX_CONTENTS_LEN: usize = 1 + 12 + MAX_PROTOCOL_MESSAGE_LENGTH as usize;
+pub use crate::codec::MAX_CONTENTS_LEN;
 /// Most garbage bytes a party may send before its terminator.
 pub const MAX_GARBAGE_LEN: usize = 4095;
 /// An ElligatorSwift-encoded public key.

@@ -221,6 +221,7 @@ fn config(bind: bool, connect: Vec<String>) -> NetConfig {
         v2transport: true,
         ban_time: Duration::from_secs(p2p::ban::DEFAULT_BAN_TIME),
         banlist: None,
+        peers_file: None,
     }
 }
 

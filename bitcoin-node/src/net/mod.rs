@@ -139,6 +139,7 @@ impl NetOptions {
                 v2transport,
                 ban_time: Duration::from_secs(ban_time),
                 banlist: Some(settings.net_dir().join("banlist.json")),
+                peers_file: Some(settings.net_dir().join("peers.json")),
             },
         })
     }
@@ -198,6 +199,21 @@ impl ChainAccess for NodeChain {
             TxRef::Wtxid(wtxid) => self.mempool.get_by_wtxid(&wtxid),
         };
         tx.map(|tx| (*tx).clone())
+    }
+
+    fn fee_rates(&self) -> p2p::FeeRates {
+        let options = self.mempool.options();
+        p2p::FeeRates {
+            mempool_min: self.mempool.min_fee(),
+            min_relay: options.min_relay_fee,
+            incremental: options.incremental_relay_fee,
+        }
+    }
+
+    fn transaction_fee(&self, txid: &bitcoin::Txid) -> Option<(u64, u64)> {
+        self.mempool
+            .entry(txid)
+            .map(|entry| (entry.fee.to_sat(), entry.vsize))
     }
 
     fn submit_transaction(&self, tx: Transaction) -> Result<(), String> {

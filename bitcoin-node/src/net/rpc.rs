@@ -1,6 +1,6 @@
 //! The network RPC methods (Core's `rpc/net.cpp`): `getpeerinfo`, `getconnectioncount`,
 //! `getnettotals`, `getnetworkinfo`, `addnode`, `getaddednodeinfo`, `disconnectnode`,
-//! `setnetworkactive`, `ping`, `setban`, `listbanned`, `clearbanned`.
+//! `setnetworkactive`, `ping`, `setban`, `listbanned`, `clearbanned`, `getnodeaddresses`.
 
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -42,14 +42,19 @@ fn services_hex(services: ServiceFlags) -> String {
     format!("{:016x}", services.to_u64())
 }
 
-fn peer_json(p: &PeerInfo) -> Value {
-    let network = if p.addr.ip().is_loopback() || p.addr.ip().is_unspecified() {
+/// Core's network name of an address (`GetNetworkName(addr.GetNetwork())`).
+fn network_name(addr: std::net::SocketAddr) -> &'static str {
+    if !p2p::addrman::is_routable(addr.ip()) {
         "not_publicly_routable"
-    } else if p.addr.is_ipv4() {
+    } else if addr.is_ipv4() {
         "ipv4"
     } else {
         "ipv6"
-    };
+    }
+}
+
+fn peer_json(p: &PeerInfo) -> Value {
+    let network = network_name(p.addr);
     let mut v = json!({
         "id": p.id,
         "addr": p.addr.to_string(),
@@ -72,6 +77,9 @@ fn peer_json(p: &PeerInfo) -> Value {
         "connection_type": p.connection_type,
         "transport_protocol_type": p.transport_protocol_type,
         "session_id": p.session_id,
+        "addr_processed": p.addr_processed,
+        "addr_rate_limited": p.addr_rate_limited,
+        "minfeefilter": rpc::amount::amount_to_value(i64::try_from(p.minfeefilter).unwrap_or(i64::MAX)),
         "bytessent_per_msg": p.bytessent_per_msg,
         "bytesrecv_per_msg": p.bytesrecv_per_msg,
     });
@@ -83,7 +91,7 @@ fn peer_json(p: &PeerInfo) -> Value {
 
 fn getpeerinfo(net: Arc<Net>) -> Method {
     Method::new("getpeerinfo", "network", "Returns data about each connected network peer as a json array of objects.")
-        .result("[                                     (json array)\n  {                                   (json object)\n    \"id\" : n,                          (numeric) Peer index\n    \"addr\" : \"str\",                   (string) (host:port) The IP address and port of the peer\n    \"addrbind\" : \"str\",               (string, optional) (ip:port) Bind address of the connection to the peer\n    \"network\" : \"str\",                (string) Network (ipv4, ipv6, onion, i2p, cjdns, not_publicly_routable)\n    \"services\" : \"hex\",               (string) The services offered\n    \"servicesnames\" : [                (json array) the services offered, in human-readable form\n      \"str\",                           (string) the service name if it is recognised\n      ...\n    ],\n    \"relaytxes\" : true|false,          (boolean) Whether we relay transactions to this peer\n    \"lastsend\" : xxx,                  (numeric) The UNIX epoch time of the last send\n    \"lastrecv\" : xxx,                  (numeric) The UNIX epoch time of the last receive\n    \"bytessent\" : n,                   (numeric) The total bytes sent\n    \"bytesrecv\" : n,                   (numeric) The total bytes received\n    \"conntime\" : xxx,                  (numeric) The UNIX epoch time of the connection\n    \"pingtime\" : n,                    (numeric, optional) The last ping time in seconds, if any\n    \"version\" : n,                     (numeric) The peer version, such as 70001\n    \"subver\" : \"str\",                  (string) The string version\n    \"inbound\" : true|false,            (boolean) Inbound (true) or Outbound (false)\n    \"startingheight\" : n,              (numeric) The starting height (block) of the peer\n    \"synced_headers\" : n,              (numeric) The last header we have in common with this peer\n    \"synced_blocks\" : n,               (numeric) The last block we have in common with this peer\n    \"connection_type\" : \"str\",         (string) Type of connection: \ninbound, manual\n    \"transport_protocol_type\" : \"str\", (string) Type of transport protocol: \ndetecting (peer could be v1 or v2),\nv1 (plaintext transport protocol),\nv2 (BIP324 encrypted transport protocol).\n    \"session_id\" : \"str\",              (string) The session ID for this connection, or \"\" if there is none (\"v2\" transport protocol only).\n    \"bytessent_per_msg\" : {           (json object)\n      \"msg\" : n,                       (numeric) The total bytes sent aggregated by message type\n                                      When a message type is not listed in this json object, the bytes sent are 0.\n                                      Only known message types can appear as keys in the object.\n    },\n    \"bytesrecv_per_msg\" : {           (json object)\n      \"msg\" : n                        (numeric) The total bytes received aggregated by message type\n                                      When a message type is not listed in this json object, the bytes received are 0.\n                                      Only known message types can appear as keys in the object and all bytes received\n                                      of unknown message types are listed under '*other*'.\n    }\n  },\n  ...\n]")
+        .result("[                                     (json array)\n  {                                   (json object)\n    \"id\" : n,                          (numeric) Peer index\n    \"addr\" : \"str\",                   (string) (host:port) The IP address and port of the peer\n    \"addrbind\" : \"str\",               (string, optional) (ip:port) Bind address of the connection to the peer\n    \"network\" : \"str\",                (string) Network (ipv4, ipv6, onion, i2p, cjdns, not_publicly_routable)\n    \"services\" : \"hex\",               (string) The services offered\n    \"servicesnames\" : [                (json array) the services offered, in human-readable form\n      \"str\",                           (string) the service name if it is recognised\n      ...\n    ],\n    \"relaytxes\" : true|false,          (boolean) Whether we relay transactions to this peer\n    \"lastsend\" : xxx,                  (numeric) The UNIX epoch time of the last send\n    \"lastrecv\" : xxx,                  (numeric) The UNIX epoch time of the last receive\n    \"bytessent\" : n,                   (numeric) The total bytes sent\n    \"bytesrecv\" : n,                   (numeric) The total bytes received\n    \"conntime\" : xxx,                  (numeric) The UNIX epoch time of the connection\n    \"pingtime\" : n,                    (numeric, optional) The last ping time in seconds, if any\n    \"version\" : n,                     (numeric) The peer version, such as 70001\n    \"subver\" : \"str\",                  (string) The string version\n    \"inbound\" : true|false,            (boolean) Inbound (true) or Outbound (false)\n    \"startingheight\" : n,              (numeric) The starting height (block) of the peer\n    \"synced_headers\" : n,              (numeric) The last header we have in common with this peer\n    \"synced_blocks\" : n,               (numeric) The last block we have in common with this peer\n    \"addr_processed\" : n,              (numeric) The total number of addresses processed, excluding those dropped due to rate limiting\n    \"addr_rate_limited\" : n,           (numeric) The total number of addresses dropped due to rate limiting\n    \"minfeefilter\" : n,                (numeric) The minimum fee rate for transactions this peer accepts\n    \"connection_type\" : \"str\",         (string) Type of connection: \ninbound, manual\n    \"transport_protocol_type\" : \"str\", (string) Type of transport protocol: \ndetecting (peer could be v1 or v2),\nv1 (plaintext transport protocol),\nv2 (BIP324 encrypted transport protocol).\n    \"session_id\" : \"str\",              (string) The session ID for this connection, or \"\" if there is none (\"v2\" transport protocol only).\n    \"bytessent_per_msg\" : {           (json object)\n      \"msg\" : n,                       (numeric) The total bytes sent aggregated by message type\n                                      When a message type is not listed in this json object, the bytes sent are 0.\n                                      Only known message types can appear as keys in the object.\n    },\n    \"bytesrecv_per_msg\" : {           (json object)\n      \"msg\" : n                        (numeric) The total bytes received aggregated by message type\n                                      When a message type is not listed in this json object, the bytes received are 0.\n                                      Only known message types can appear as keys in the object and all bytes received\n                                      of unknown message types are listed under '*other*'.\n    }\n  },\n  ...\n]")
         .examples(example_cli("getpeerinfo", "") + &example_rpc("getpeerinfo", ""))
         .handler(move |_| Ok(Value::Array(net.peers().iter().map(peer_json).collect())))
 }
@@ -333,6 +341,39 @@ fn clearbanned(net: Arc<Net>) -> Method {
         })
 }
 
+/// Core's `getnodeaddresses`: known addresses, at random, all or of one network.
+fn getnodeaddresses(net: Arc<Net>) -> Method {
+    Method::new("getnodeaddresses", "network", "Return known addresses, after filtering for quality and recency.\nThese can potentially be used to find new peers in the network.\nThe total number of addresses known to the node may be higher.")
+        .param(Param::default("count", ParamType::Num, 1, "The maximum number of addresses to return. Specify 0 to return all known addresses."))
+        .param(Param::hint("network", ParamType::Str, "all networks", "Return only addresses of the specified network. Can be one of: ipv4, ipv6, onion, i2p, cjdns."))
+        .result("[                         (json array)\n  {                       (json object)\n    \"time\" : xxx,         (numeric) The UNIX epoch time when the node was last seen\n    \"services\" : n,       (numeric) The services offered by the node\n    \"address\" : \"str\",    (string) The address of the node\n    \"port\" : n,           (numeric) The port number of the node\n    \"network\" : \"str\"     (string) The network (ipv4, ipv6, onion, i2p, cjdns) the node connected through\n  },\n  ...\n]")
+        .examples(example_cli("getnodeaddresses", "8") + &example_cli("getnodeaddresses", "4 \"i2p\"") + &example_cli("-named getnodeaddresses", "network=onion count=12") + &example_rpc("getnodeaddresses", "8") + &example_rpc("getnodeaddresses", "4, \"i2p\""))
+        .handler(move |p| {
+            let count = p.maybe_arg::<i64>("count")?.unwrap_or(1);
+            let count = usize::try_from(count).map_err(|_| RpcError::new(RPC_INVALID_PARAMETER, "Address count out of range"))?;
+            let network = p.maybe_arg::<&str>("network")?;
+            if let Some(name) = network {
+                if !["ipv4", "ipv6", "onion", "i2p", "cjdns"].contains(&name) {
+                    return Err(RpcError::new(RPC_INVALID_PARAMETER, format!("Network not recognized: {name}")));
+                }
+            }
+            let list = net.addresses(count, |a| network.is_none_or(|n| network_name(a.addr) == n));
+            Ok(Value::Array(
+                list.iter()
+                    .map(|a| {
+                        json!({
+                            "time": a.time,
+                            "services": a.services.to_u64(),
+                            "address": a.addr.ip().to_string(),
+                            "port": a.addr.port(),
+                            "network": network_name(a.addr),
+                        })
+                    })
+                    .collect(),
+            ))
+        })
+}
+
 /// Registers the network methods; `subversion` is our user agent.
 pub fn register(table: &mut RpcTable, net: &Arc<Net>, subversion: &str) {
     table.register(getpeerinfo(net.clone()));
@@ -347,4 +388,5 @@ pub fn register(table: &mut RpcTable, net: &Arc<Net>, subversion: &str) {
     table.register(setban(net.clone()));
     table.register(listbanned(net.clone()));
     table.register(clearbanned(net.clone()));
+    table.register(getnodeaddresses(net.clone()));
 }

@@ -3,7 +3,9 @@
 //! `-v2transport=0` and a v2 node either way, bad peers (garbage, a bad checksum, an oversized
 //! length on v1; garbage after a v2 key) disconnected with the reason logged while good peers
 //! keep syncing, a node restarted mid-sync resuming from its tip, and bans (`setban`,
-//! `listbanned`, `clearbanned`, `banlist.json`). Every node listens on
+//! `listbanned`, `clearbanned`, `banlist.json`), addresses (learned through `getaddr`, kept in
+//! `peers.json`, rate limited, an oversized `addr` disconnected) and BIP133 fee filters. Every
+//! node listens on
 //! `127.0.0.1:0` and reports the port the system chose in `getnetworkinfo`, so parallel tests
 //! cannot race for ports.
 
@@ -725,6 +727,300 @@ fn p2p_setban_listbanned_clearbanned_persist_in_banlist_json() {
     assert_eq!(
         serde_json::from_str::<Value>(&file).expect("json"),
         json!({"banned_nets": []})
+    );
+    b.stop();
+    a.stop();
+}
+
+/// The `address:port` of each address in `getnodeaddresses 0`.
+fn known_addresses(node: &RpcNode) -> Vec<String> {
+    let list = node.call("getnodeaddresses", json!([0]));
+    let mut all: Vec<String> = list
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(|a| format!("{}:{}", a["address"].as_str().expect("address"), a["port"]))
+        .collect();
+    all.sort();
+    all
+}
+
+#[test]
+fn p2p_addresses_are_learned_by_getaddr_and_kept_in_peers_json() {
+    let (da, db, dc) = (
+        tempfile::tempdir().expect("tempdir"),
+        tempfile::tempdir().expect("tempdir"),
+        tempfile::tempdir().expect("tempdir"),
+    );
+    let c = start(dc.path(), &[]);
+    let c_addr = p2p_addr(&c);
+    let b = start(db.path(), &[&format!("-addnode={c_addr}")]);
+    let b_addr = p2p_addr(&b);
+    // B reached C: C's listening address is in B's table.
+    assert!(
+        eventually(WAIT, || known_addresses(&b) == vec![c_addr.clone()]),
+        "B knows C"
+    );
+    // A connects to B, asks it for addresses (getaddr) and learns C's from the answer.
+    let a = start(da.path(), &[&format!("-addnode={b_addr}")]);
+    let mut both = vec![b_addr.clone(), c_addr.clone()];
+    both.sort();
+    assert!(
+        eventually(WAIT, || known_addresses(&a) == both),
+        "A learned B and C: {:?}",
+        known_addresses(&a)
+    );
+    let peer = &a.call("getpeerinfo", json!([]))[0];
+    assert!(peer["addr_processed"].as_u64() >= Some(1), "{peer}");
+    assert_eq!(peer["addr_rate_limited"], 0);
+    // Core's shape and errors.
+    let one = a.call("getnodeaddresses", json!([]));
+    assert_eq!(one.as_array().map(Vec::len), Some(1));
+    let entry = &one[0];
+    assert_eq!(entry["network"], "not_publicly_routable");
+    assert!(entry["time"].as_u64().is_some() && entry["services"].as_u64().is_some());
+    assert_eq!(a.call("getnodeaddresses", json!([0, "ipv4"])), json!([]));
+    assert_eq!(
+        a.error("getnodeaddresses", json!([-1])),
+        (-8, "Address count out of range".into())
+    );
+    assert_eq!(
+        a.error("getnodeaddresses", json!([1, "tor"])),
+        (-8, "Network not recognized: tor".into())
+    );
+
+    // Restarted (without -addnode), A still knows both, from peers.json.
+    a.stop();
+    let file: Value = serde_json::from_str(
+        &std::fs::read_to_string(da.path().join("regtest/peers.json")).expect("peers.json"),
+    )
+    .expect("json");
+    assert_eq!(file["version"], 1);
+    assert_eq!(file["addresses"].as_array().map(Vec::len), Some(2));
+    let a = start(da.path(), &[]);
+    assert_eq!(known_addresses(&a), both);
+    a.stop();
+
+    // A corrupt file is logged and set aside; the node starts with an empty table.
+    std::fs::write(da.path().join("regtest/peers.json"), "{corrupt").expect("write");
+    let a = start(da.path(), &[]);
+    assert!(debug_log(da.path()).contains("invalid or corrupt peers file"));
+    assert_eq!(known_addresses(&a), Vec::<String>::new());
+    assert_eq!(
+        std::fs::read_to_string(da.path().join("regtest/peers.json.bak")).expect("bak"),
+        "{corrupt"
+    );
+    a.stop();
+    b.stop();
+    c.stop();
+}
+
+/// A v1 `addr` frame with `n` addresses seen now.
+fn addr_frame(n: u16) -> Vec<u8> {
+    use bitcoin::consensus::encode::serialize;
+    use bitcoin::p2p::message::{NetworkMessage, RawNetworkMessage};
+    use bitcoin::p2p::{Address, Magic, ServiceFlags};
+
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs();
+    let list = (0..n)
+        .map(|i| {
+            let addr = std::net::SocketAddr::from(([127, 0, 0, 1], 20_000 + i));
+            (
+                u32::try_from(now).expect("time"),
+                Address::new(&addr, ServiceFlags::NETWORK),
+            )
+        })
+        .collect();
+    serialize(&RawNetworkMessage::new(
+        Magic::REGTEST,
+        NetworkMessage::Addr(list),
+    ))
+}
+
+#[test]
+fn p2p_addr_messages_are_rate_limited_and_an_oversized_one_disconnects() {
+    let (da, db) = (
+        tempfile::tempdir().expect("tempdir"),
+        tempfile::tempdir().expect("tempdir"),
+    );
+    let a = start(da.path(), &[]);
+    let addr = p2p_addr(&a);
+    // B, connected to A, gets the fresh address the bad peer announces (relayed, or in A's
+    // answer to B's getaddr if that came late).
+    let b = start(db.path(), &[&format!("-addnode={addr}")]);
+    assert!(
+        eventually(WAIT, || a.call("getpeerinfo", json!([]))[0]
+            ["bytesrecv_per_msg"]["getaddr"]
+            .is_u64()),
+        "B asked A for addresses"
+    );
+    let mut stream = TcpStream::connect(&addr).expect("connect");
+    let mut hello = version_frame();
+    hello.extend_from_slice(&frame("verack", &[]));
+    // Five addresses: the bucket holds one token at first, the other four are dropped.
+    hello.extend_from_slice(&addr_frame(5));
+    stream.write_all(&hello).expect("write");
+    let counted = || {
+        let peers = a.call("getpeerinfo", json!([]));
+        let bad = peers
+            .as_array()
+            .and_then(|all| all.iter().find(|p| p["subver"] == "/bad:0.1/").cloned())
+            .unwrap_or_default();
+        (
+            bad["addr_processed"].clone(),
+            bad["addr_rate_limited"].clone(),
+        )
+    };
+    assert!(
+        eventually(WAIT, || counted() == (json!(1), json!(4))),
+        "{:?}",
+        counted()
+    );
+    assert_eq!(known_addresses(&a), vec!["127.0.0.1:20000".to_string()]);
+    assert!(
+        eventually(WAIT, || known_addresses(&b)
+            .contains(&"127.0.0.1:20000".to_string())),
+        "B learned the address from A"
+    );
+    // 1001 addresses: more than Core's MAX_ADDR_TO_SEND.
+    let local = send_more(stream, &addr_frame(1001));
+    let line = format!("addr={local}: addr message size = 1001");
+    assert!(
+        eventually(WAIT, || debug_log(da.path()).contains(&line)),
+        "A logged {line:?}"
+    );
+    b.stop();
+    a.stop();
+}
+
+/// Reads v1 messages from `stream` until an `inv` of transactions; returns its txids (and
+/// wtxids, as txids' bytes are the same type here).
+fn next_tx_inv(stream: &mut TcpStream) -> Vec<String> {
+    use bitcoin::p2p::message::{NetworkMessage, RawNetworkMessage};
+    use bitcoin::p2p::message_blockdata::Inventory;
+
+    stream.set_read_timeout(Some(WAIT)).expect("timeout");
+    loop {
+        let mut frame = vec![0u8; 24];
+        stream.read_exact(&mut frame).expect("header");
+        let len = u32::from_le_bytes(frame[16..20].try_into().expect("4 bytes")) as usize;
+        let mut payload = vec![0u8; len];
+        stream.read_exact(&mut payload).expect("payload");
+        frame.extend_from_slice(&payload);
+        let message: RawNetworkMessage =
+            bitcoin::consensus::encode::deserialize(&frame).expect("a message");
+        if let NetworkMessage::Inv(items) = message.payload() {
+            let txs: Vec<String> = items
+                .iter()
+                .filter_map(|item| match item {
+                    Inventory::Transaction(txid) | Inventory::WitnessTransaction(txid) => {
+                        Some(txid.to_string())
+                    }
+                    Inventory::WTx(wtxid) => Some(wtxid.to_string()),
+                    _ => None,
+                })
+                .collect();
+            if !txs.is_empty() {
+                return txs;
+            }
+        }
+    }
+}
+
+/// A v1 `version` (relaying transactions) then `verack` and `feefilter` of `rate` sat/kvB.
+fn feefilter_peer_hello(rate: i64) -> Vec<u8> {
+    use bitcoin::consensus::encode::serialize;
+    use bitcoin::p2p::message::{NetworkMessage, RawNetworkMessage};
+    use bitcoin::p2p::message_network::VersionMessage;
+    use bitcoin::p2p::{Address, Magic, ServiceFlags};
+
+    let unspecified = std::net::SocketAddr::from(([0, 0, 0, 0], 0));
+    let mut version = VersionMessage::new(
+        ServiceFlags::NONE,
+        0,
+        Address::new(&unspecified, ServiceFlags::NONE),
+        Address::new(&unspecified, ServiceFlags::NONE),
+        0x0fee_f117,
+        "/feefilter:0.1/".into(),
+        0,
+    );
+    version.version = 70016;
+    version.relay = true;
+    let mut out = serialize(&RawNetworkMessage::new(
+        Magic::REGTEST,
+        NetworkMessage::Version(version),
+    ));
+    out.extend_from_slice(&frame("verack", &[]));
+    out.extend_from_slice(&frame("feefilter", &rate.to_le_bytes()));
+    out
+}
+
+#[test]
+fn p2p_feefilter_is_sent_shown_in_getpeerinfo_and_honoured() {
+    let (da, db) = (
+        tempfile::tempdir().expect("tempdir"),
+        tempfile::tempdir().expect("tempdir"),
+    );
+    // A relays nothing under 10,000 sat/kvB and tells B so; B tells A its default 100.
+    let a = start(da.path(), &["-minrelaytxfee=0.0001"]);
+    let b = start(db.path(), &[&format!("-addnode={}", p2p_addr(&a))]);
+    let filter_of = |node: &RpcNode, subver: &str| {
+        let peers = node.call("getpeerinfo", json!([]));
+        peers
+            .as_array()
+            .and_then(|all| {
+                all.iter()
+                    .find(|p| p["subver"].as_str().is_some_and(|s| s.contains(subver)))
+                    .cloned()
+            })
+            .unwrap_or_default()["minfeefilter"]
+            .to_string()
+    };
+    assert!(
+        eventually(WAIT, || filter_of(&b, "/") == "0.00010000"),
+        "B sees A's filter: {}",
+        filter_of(&b, "/")
+    );
+    assert!(
+        eventually(WAIT, || filter_of(&a, "/") == "0.00000100"),
+        "A sees B's filter: {}",
+        filter_of(&a, "/")
+    );
+
+    // A raw peer with a 10,000 sat/kvB filter is announced only the transaction paying more.
+    let mut wallet = MiniWallet::op_true();
+    wallet.generate(&b, 101);
+    let mut raw = TcpStream::connect(p2p_addr(&b)).expect("connect");
+    raw.write_all(&feefilter_peer_hello(10_000)).expect("write");
+    assert!(
+        eventually(WAIT, || filter_of(&b, "/feefilter:0.1/") == "0.00010000"),
+        "B took the raw peer's filter"
+    );
+    let utxo = wallet.take_utxo();
+    let (low, _) = wallet.self_transfer(&utxo, Amount::from_sat(200));
+    let utxo = wallet.take_utxo();
+    let (high, _) = wallet.self_transfer(&utxo, Amount::from_sat(20_000));
+    assert!(
+        low.vsize() * 10 > 200 && low.vsize() / 10 < 200,
+        "about 2 sat/vB"
+    );
+    send(&b, &low);
+    send(&b, &high);
+    // Announcements go in mempool order: had the low one been announced, it would come first.
+    let announced = next_tx_inv(&mut raw);
+    assert_eq!(announced, vec![high.compute_txid().to_string()]);
+    // A gets the high one, through its own filter.
+    assert!(
+        eventually(WAIT, || a
+            .call("getrawmempool", json!([]))
+            .as_array()
+            .is_some_and(
+                |m| m.contains(&json!(high.compute_txid().to_string()))
+            )),
+        "A got the high-fee transaction"
     );
     b.stop();
     a.stop();
