@@ -52,6 +52,12 @@ fn check_options(options: &Map<String, Value>) -> Result<(), RpcError> {
 /// `bumpfee`'s handler.
 fn bump(loader: &LocalWalletLoader, p: &Params<'_>) -> RpcResult {
     let wallet = synced_wallet(loader, p)?;
+    if wallet.is_watch_only() {
+        return Err(RpcError::new(
+            rpc::protocol::RPC_WALLET_ERROR,
+            "bumpfee is not available with wallets that have private keys disabled. Use psbtbumpfee instead.",
+        ));
+    }
     let txid = parse_txid("txid", p.arg::<&str>("txid")?)?;
     let empty = Map::new();
     let options = match p.value("options")? {

@@ -12,6 +12,7 @@
 //! - [`funded`] — `send`;
 //! - [`bump`] — `bumpfee`;
 //! - [`descriptors`] — `listdescriptors`, `rescanblockchain`;
+//! - [`import`] — `importdescriptors` (one active pair into a blank wallet);
 //! - [`psbt`] — `walletcreatefundedpsbt`, `walletprocesspsbt`;
 //! - [`transactions`] — `listtransactions`, `listsinceblock`, `gettransaction`,
 //!   `abandontransaction`;
@@ -26,6 +27,7 @@ pub mod coins;
 pub mod descriptors;
 pub mod encryption;
 pub mod funded;
+pub mod import;
 pub mod psbt;
 pub mod send;
 pub mod transactions;
@@ -208,6 +210,7 @@ pub fn wallet_table(loader: Arc<LocalWalletLoader>) -> RpcTable {
         .register(psbt::walletcreatefundedpsbt(loader.clone()))
         .register(psbt::walletprocesspsbt(loader.clone()))
         .register(descriptors::listdescriptors(loader.clone()))
+        .register(import::importdescriptors(loader.clone()))
         .register(descriptors::rescanblockchain(loader.clone()))
         .register(transactions::listsinceblock(loader.clone()))
         .register(transactions::abandontransaction(loader.clone()))
@@ -220,3 +223,5 @@ pub fn wallet_table(loader: Arc<LocalWalletLoader>) -> RpcTable {
         .register(transactions::gettransaction(loader));
     table
 }
+#[cfg(test)]
+mod tests_import;

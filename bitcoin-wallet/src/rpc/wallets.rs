@@ -11,7 +11,7 @@ use serde_json::{json, Map, Value};
 use crate::rpc::{
     examples, last_processed_json, last_processed_rows, layout, rows, synced_wallet, wallet_error,
 };
-use crate::wallet::{LocalWalletLoader, WalletError};
+use crate::wallet::{CreateFlags, LocalWalletLoader, WalletError};
 
 const LOAD_ON_STARTUP: &str = "Save wallet name to persistent settings and load on startup. True to add wallet to startup list, false to remove, null to leave unchanged.";
 
@@ -61,7 +61,7 @@ fn name_and_warnings(name_desc: &str, what: &str) -> String {
 
 /// `createwallet`.
 pub fn createwallet(loader: Arc<LocalWalletLoader>) -> Method {
-    Method::new("createwallet", "wallet", "Creates and loads a new wallet.")
+    Method::new("createwallet", "wallet", "Creates and loads a new wallet.\nA new wallet has one BIP84 (wpkh) descriptor pair; a blank wallet (or one with private keys disabled) has none until importdescriptors gives it one wpkh() or tr() (BIP86) pair.")
         .param(Param::required("wallet_name", ParamType::Str, "The name for the new wallet. If this is a path, the wallet will be created at the path location."))
         .param(Param::default("disable_private_keys", ParamType::Bool, false, "Disable the possibility of private keys (only watchonlys are possible in this mode)."))
         .param(Param::default("blank", ParamType::Bool, false, "Create a blank wallet. A blank wallet has no keys."))
@@ -77,12 +77,10 @@ pub fn createwallet(loader: Arc<LocalWalletLoader>) -> Method {
         .handler(move |p| {
             let name = p.arg::<String>("wallet_name")?;
             let unsupported = |m: &str| Err(RpcError::new(RPC_WALLET_ERROR, m));
-            if p.arg::<bool>("disable_private_keys")? {
-                return unsupported("Wallets without private keys are not supported yet");
-            }
-            if p.arg::<bool>("blank")? {
-                return unsupported("Blank wallets are not supported yet");
-            }
+            let flags = CreateFlags {
+                disable_private_keys: p.arg::<bool>("disable_private_keys")?,
+                blank: p.arg::<bool>("blank")?,
+            };
             let mut warnings = Vec::new();
             let passphrase = p.maybe_arg::<String>("passphrase")?;
             if passphrase.as_deref() == Some("") {
@@ -99,7 +97,7 @@ pub fn createwallet(loader: Arc<LocalWalletLoader>) -> Method {
             }
             let load_on_startup = p.maybe_arg::<bool>("load_on_startup")?;
             let (wallet, more) = loader
-                .create_wallet_with(&name, passphrase.as_deref().unwrap_or(""), load_on_startup)
+                .create_wallet_as(&name, passphrase.as_deref().unwrap_or(""), load_on_startup, flags)
                 .map_err(wallet_error)?;
             warnings.extend(more);
             Ok(named_result(wallet.name(), warnings))
@@ -265,15 +263,27 @@ pub fn getwalletinfo(loader: Arc<LocalWalletLoader>) -> Method {
         if wallet.vault.is_encrypted() {
             info["unlocked_until"] = json!(wallet.vault.unlocked_until());
         }
+        // Core's order (by flag bit).
+        let mut flags = Vec::new();
+        if !wallet.is_blank() {
+            flags.push("last_hardened_xpub_cached");
+        }
+        if wallet.is_watch_only() {
+            flags.push("disable_private_keys");
+        }
+        if wallet.is_blank() {
+            flags.push("blank");
+        }
+        flags.push("descriptor_wallet");
         let rest = json!({
-            "private_keys_enabled": true,
+            "private_keys_enabled": !wallet.is_watch_only(),
             "avoid_reuse": false,
             "scanning": false,
             "descriptors": true,
             "external_signer": false,
-            "blank": false,
+            "blank": wallet.is_blank(),
             "birthtime": d.birthtime,
-            "flags": ["last_hardened_xpub_cached", "descriptor_wallet"],
+            "flags": flags,
             "lastprocessedblock": last_processed_json(d.last_processed),
         });
         if let (Some(info), Value::Object(rest)) = (info.as_object_mut(), rest) {

@@ -40,6 +40,9 @@ impl LocalWallet {
         address: &str,
     ) -> Result<Option<ScriptInfo>, WalletError> {
         let state = self.lock()?;
+        if self.keys.blank {
+            return Ok(None);
+        }
         let wallet = &state.store.wallet;
         let Some(&(keychain, index)) = wallet.spk_index().index_of_spk(script.to_owned()) else {
             return Ok(None);
@@ -56,8 +59,14 @@ impl LocalWallet {
             label: state.store.label(address).map(str::to_string),
             timestamp: self.keys.birthtime,
         };
-        if let Descriptor::Wpkh(wpkh) = descriptor {
-            if let Ok(key) = wpkh.as_inner().clone().at_derivation_index(index) {
+        // Core shows the public key of a P2WPKH script only; both have a key path.
+        let (key, shows_pubkey) = match descriptor {
+            Descriptor::Wpkh(wpkh) => (Some(wpkh.as_inner().clone()), true),
+            Descriptor::Tr(tr) => (Some(tr.internal_key().clone()), false),
+            _ => (None, false),
+        };
+        if let Some(key) = key {
+            if let Ok(key) = key.at_derivation_index(index) {
                 info.hd_key_path = key
                     .full_derivation_path()
                     .map(|p| format!("m/{}", p.to_string().replace('\'', "h")));
@@ -65,6 +74,7 @@ impl LocalWallet {
                 info.pubkey = key
                     .derive_public_key(wallet.secp_ctx())
                     .ok()
+                    .filter(|_| shows_pubkey)
                     .map(|k| k.to_string());
             }
         }
@@ -94,6 +104,9 @@ impl LocalWallet {
     /// their text as Core sorts them.
     pub fn descriptors(&self) -> Result<Vec<DescriptorInfo>, WalletError> {
         let state = self.lock()?;
+        if self.keys.blank {
+            return Ok(Vec::new());
+        }
         let wallet = &state.store.wallet;
         let mut out: Vec<DescriptorInfo> = [KeychainKind::External, KeychainKind::Internal]
             .into_iter()

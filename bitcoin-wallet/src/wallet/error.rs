@@ -28,6 +28,7 @@ const UNLOCK_NEEDED: i32 = -13;
 const PASSPHRASE_INCORRECT: i32 = -14;
 /// Core's `RPC_WALLET_WRONG_ENC_STATE`.
 const WRONG_ENC_STATE: i32 = -15;
+const ENCRYPTION_FAILED: i32 = -16;
 
 /// Why a wallet operation failed, in Core's words.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -70,6 +71,12 @@ pub enum WalletError {
     /// The wallet has no descriptor for this address type.
     #[error("Error: No {0} addresses available.")]
     NoAddressesOfType(String),
+    /// A wallet without descriptors was asked for an address (Core's `CanGetAddresses`).
+    #[error("Error: This wallet has no available keys")]
+    NoKeys,
+    /// A wallet created with `disable_private_keys` was asked to sign.
+    #[error("Error: Private keys are disabled for this wallet")]
+    PrivateKeysDisabled,
     /// A recipient address that does not decode for the wallet's network.
     #[error("Invalid Bitcoin address: {0}")]
     InvalidAddress(String),
@@ -117,6 +124,9 @@ pub enum WalletError {
     /// wallet, unlocking an unencrypted one); the text is Core's.
     #[error("{0}")]
     WrongEncryptionState(String),
+    /// Encryption is impossible (Core's `RPC_WALLET_ENCRYPTION_FAILED`).
+    #[error("{0}")]
+    EncryptionFailed(String),
 }
 
 impl WalletError {
@@ -143,10 +153,13 @@ impl WalletError {
             WalletError::Locked => UNLOCK_NEEDED,
             WalletError::WrongPassphrase => PASSPHRASE_INCORRECT,
             WalletError::WrongEncryptionState(_) => WRONG_ENC_STATE,
+            WalletError::EncryptionFailed(_) => ENCRYPTION_FAILED,
             WalletError::InvalidName(_)
             | WalletError::AlreadyExists(_)
             | WalletError::Corrupt { .. }
             | WalletError::Unsupported(_)
+            | WalletError::NoKeys
+            | WalletError::PrivateKeysDisabled
             | WalletError::Broadcast(_)
             | WalletError::Storage(_) => WALLET_ERROR,
         }

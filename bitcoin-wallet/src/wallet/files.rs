@@ -15,6 +15,9 @@ use crate::wallet::error::WalletError;
 pub const DB_FILE: &str = "wallet.sqlite";
 /// The private descriptors of a wallet, inside its directory.
 pub const KEYS_FILE: &str = "keys.json";
+/// The directory, inside a wallet's, where `importdescriptors` builds the new store before
+/// it replaces the old one.
+pub const IMPORT_DIR: &str = ".import";
 /// The settings key Core keeps its startup wallets under.
 const SETTINGS_KEY: &str = "wallet";
 
@@ -54,7 +57,7 @@ pub fn list_wallets(wallets_dir: &Path) -> Result<Vec<String>, WalletError> {
     for entry in entries.flatten() {
         let path = entry.path();
         if path.join(DB_FILE).is_file() {
-            if let Some(name) = entry.file_name().to_str() {
+            if let Some(name) = entry.file_name().to_str().filter(|n| *n != IMPORT_DIR) {
                 found.push(name.to_string());
             }
         }
@@ -90,6 +93,27 @@ pub fn write_atomic(path: &Path, contents: &[u8], mode: u32) -> Result<(), Walle
         let _ = fs::remove_file(&tmp);
         WalletError::storage("Failed to write", path, e)
     })
+}
+
+/// Settles an import that stopped between building the new store in [`IMPORT_DIR`] and
+/// moving it into place: `keys.json` is the commit point, so when it holds the imported
+/// descriptors (`committed`) the new store replaces the old, else the new one is dropped.
+pub fn settle_import(dir: &Path, committed: bool) -> Result<(), WalletError> {
+    let staging = dir.join(IMPORT_DIR);
+    let built = staging.join(DB_FILE);
+    if committed && built.is_file() {
+        let target = dir.join(DB_FILE);
+        fs::rename(&built, &target)
+            .map_err(|e| WalletError::storage("Failed to move the new store to", &target, e))?;
+        if let Ok(dir) = fs::File::open(dir) {
+            let _ = dir.sync_all();
+        }
+    }
+    if staging.exists() {
+        fs::remove_dir_all(&staging)
+            .map_err(|e| WalletError::storage("Failed to remove", &staging, e))?;
+    }
+    Ok(())
 }
 
 /// Reads the settings file as a JSON object (an absent file is an empty object).
@@ -193,5 +217,31 @@ mod tests {
         fs::write(&path, "{not json").expect("write");
         assert!(startup_wallets(&path).is_err());
         assert!(update_startup_wallets(&path, "w", true).is_err());
+    }
+
+    #[test]
+    fn an_interrupted_import_settles_on_keys_json() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let stage = |dir: &Path| {
+            fs::write(dir.join(DB_FILE), "old").expect("write");
+            fs::create_dir_all(dir.join(IMPORT_DIR)).expect("mkdir");
+            fs::write(dir.join(IMPORT_DIR).join(DB_FILE), "new").expect("write");
+        };
+        stage(dir.path());
+        assert_eq!(list_wallets(dir.path()).expect("list"), vec![String::new()]);
+        settle_import(dir.path(), false).expect("roll back");
+        assert_eq!(
+            fs::read_to_string(dir.path().join(DB_FILE)).expect("read"),
+            "old"
+        );
+        assert!(!dir.path().join(IMPORT_DIR).exists());
+        stage(dir.path());
+        settle_import(dir.path(), true).expect("roll forward");
+        assert_eq!(
+            fs::read_to_string(dir.path().join(DB_FILE)).expect("read"),
+            "new"
+        );
+        assert!(!dir.path().join(IMPORT_DIR).exists());
+        settle_import(dir.path(), true).expect("nothing to do");
     }
 }

@@ -3,7 +3,9 @@
 //! public descriptors. Signing uses signers built from these descriptors.
 //!
 //! Once a passphrase is set the file holds the public descriptors in the clear and the
-//! private ones sealed ([`crate::wallet::crypt`]; format version 2).
+//! private ones sealed ([`crate::wallet::crypt`]; format version 2). A blank wallet
+//! (`"blank": true`) holds placeholders until `importdescriptors` gives it a pair; a
+//! watch-only one (`"watch_only": true`) holds public descriptors only.
 
 use std::path::Path;
 
@@ -37,7 +39,22 @@ pub struct KeyMaterial {
     pub birthtime: i64,
     /// The private descriptors, encrypted (`None`: `external`/`internal` are private).
     pub sealed: Option<Sealed>,
+    /// A wallet without descriptors yet (Core's `blank`): `external`/`internal` are
+    /// placeholders nobody holds keys for ([`BLANK_EXTERNAL`], [`BLANK_INTERNAL`]), only there
+    /// because a BDK wallet needs descriptors; they never hand out an address.
+    pub blank: bool,
+    /// A wallet created with `disable_private_keys`: its descriptors are public and it never
+    /// signs.
+    pub watch_only: bool,
 }
+
+/// The placeholder receiving descriptor of a blank wallet: BIP341's unspendable NUMS point.
+pub const BLANK_EXTERNAL: &str =
+    "tr(50929b74c1a04954b78b4b6035e97a5e078a5a0f28ec96d547bfee9ace803ac0)";
+/// The placeholder change descriptor of a blank wallet (the same point, BDK wants two
+/// different descriptors).
+pub const BLANK_INTERNAL: &str =
+    "wpkh(0250929b74c1a04954b78b4b6035e97a5e078a5a0f28ec96d547bfee9ace803ac0)";
 
 impl std::fmt::Debug for KeyMaterial {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -70,7 +87,22 @@ impl KeyMaterial {
             internal: format!("wpkh({master}/84h/{coin}h/0h/1/*)"),
             birthtime,
             sealed: None,
+            blank: false,
+            watch_only: false,
         })
+    }
+
+    /// The key material of a blank wallet (Core's `blank`, or `disable_private_keys`, which
+    /// also starts without descriptors): placeholders until descriptors are imported.
+    pub fn blank(birthtime: i64, watch_only: bool) -> KeyMaterial {
+        KeyMaterial {
+            external: BLANK_EXTERNAL.to_string(),
+            internal: BLANK_INTERNAL.to_string(),
+            birthtime,
+            sealed: None,
+            blank: true,
+            watch_only,
+        }
     }
 
     /// Whether the private descriptors are encrypted.
@@ -96,6 +128,8 @@ impl KeyMaterial {
             internal: public(&self.internal)?,
             birthtime: self.birthtime,
             sealed: self.sealed.clone(),
+            blank: self.blank,
+            watch_only: self.watch_only,
         })
     }
 
@@ -131,6 +165,8 @@ impl KeyMaterial {
             internal: field("internal").ok_or_else(corrupt)?,
             birthtime: self.birthtime,
             sealed: None,
+            blank: self.blank,
+            watch_only: self.watch_only,
         })
     }
 
@@ -170,6 +206,12 @@ impl KeyMaterial {
             "internal": self.internal,
             "birthtime": self.birthtime,
         });
+        if self.blank {
+            value["blank"] = json!(true);
+        }
+        if self.watch_only {
+            value["watch_only"] = json!(true);
+        }
         if let Some(sealed) = &self.sealed {
             value["version"] = json!(SEALED_KEYS_VERSION);
             value["sealed"] = sealed.to_json();
@@ -209,6 +251,11 @@ impl KeyMaterial {
             internal: text_field("internal")?,
             birthtime: value.get("birthtime").and_then(Value::as_i64).unwrap_or(0),
             sealed,
+            blank: value.get("blank").and_then(Value::as_bool).unwrap_or(false),
+            watch_only: value
+                .get("watch_only")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
         })
     }
 }

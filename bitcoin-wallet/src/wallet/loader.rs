@@ -17,7 +17,7 @@ use interfaces::{Chain, Handler};
 
 use crate::wallet::error::WalletError;
 use crate::wallet::events::Subscribers;
-use crate::wallet::files::{self, DB_FILE, KEYS_FILE};
+use crate::wallet::files::{self, DB_FILE, IMPORT_DIR, KEYS_FILE};
 use crate::wallet::keys::KeyMaterial;
 use crate::wallet::local::LocalWallet;
 use crate::wallet::notify::{sync_thread, Notifications, Wake};
@@ -26,6 +26,15 @@ use crate::wallet::shared::Shared;
 use crate::wallet::store::Store;
 use crate::wallet::sync::now;
 use crate::wallet::WalletOptions;
+
+/// Core's wallet creation flags beyond the passphrase.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CreateFlags {
+    /// Core's `blank`: no descriptors until some are imported.
+    pub blank: bool,
+    /// Core's `disable_private_keys`: watch-only, no keys generated.
+    pub disable_private_keys: bool,
+}
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
@@ -234,7 +243,23 @@ impl LocalWalletLoader {
         passphrase: &str,
         load_on_startup: Option<bool>,
     ) -> Result<(Arc<LocalWallet>, Vec<String>), WalletError> {
+        self.create_wallet_as(name, passphrase, load_on_startup, CreateFlags::default())
+    }
+
+    /// [`LocalWalletLoader::create_wallet_with`] with Core's `blank` and
+    /// `disable_private_keys` flags: either makes a wallet without descriptors (until
+    /// `importdescriptors`); the second also one that never holds private keys.
+    pub fn create_wallet_as(
+        &self,
+        name: &str,
+        passphrase: &str,
+        load_on_startup: Option<bool>,
+        flags: CreateFlags,
+    ) -> Result<(Arc<LocalWallet>, Vec<String>), WalletError> {
         files::validate_name(name)?;
+        if flags.disable_private_keys && !passphrase.is_empty() {
+            return Err(WalletError::Unsupported("Passphrase provided but private keys are disabled. A passphrase is only used to encrypt private keys, so cannot be used for wallets with private keys disabled.".into()));
+        }
         let _loading = lock(&self.shared.load_lock);
         let dir = files::wallet_dir(&self.shared.wallets_dir, name);
         if dir.join(DB_FILE).exists() || dir.join(KEYS_FILE).exists() {
@@ -242,7 +267,7 @@ impl LocalWalletLoader {
         }
         let created_dir = !dir.exists();
         fs::create_dir_all(&dir).map_err(|e| WalletError::storage("Failed to create", &dir, e))?;
-        let made = self.make_wallet(name, &dir, passphrase);
+        let made = self.make_wallet(name, &dir, passphrase, flags);
         let wallet = match made {
             Ok(wallet) => wallet,
             Err(e) => {
@@ -271,10 +296,15 @@ impl LocalWalletLoader {
         name: &str,
         dir: &Path,
         passphrase: &str,
+        flags: CreateFlags,
     ) -> Result<Arc<LocalWallet>, WalletError> {
         let network = self.shared.options.network;
         let birthtime = i64::try_from(now()).unwrap_or(0);
-        let mut keys = KeyMaterial::generate(network, birthtime)?;
+        let mut keys = if flags.blank || flags.disable_private_keys {
+            KeyMaterial::blank(birthtime, flags.disable_private_keys)
+        } else {
+            KeyMaterial::generate(network, birthtime)?
+        };
         if !passphrase.is_empty() {
             let secp = bdk_wallet::bitcoin::secp256k1::Secp256k1::new();
             keys = keys.seal(passphrase, &secp, network, name)?;
@@ -316,6 +346,7 @@ impl LocalWalletLoader {
         }
         let network = self.shared.options.network;
         let keys = KeyMaterial::read(&dir, name)?;
+        files::settle_import(&dir, !keys.blank)?;
         let store = Store::open(&dir, name, &keys, network)?;
         let wallet = LocalWallet::new(
             name,
@@ -385,6 +416,66 @@ impl LocalWalletLoader {
             }
         }
         Ok(warnings)
+    }
+}
+
+impl LocalWalletLoader {
+    /// Gives blank wallet `name` its active descriptor pair (`importdescriptors`): `keys`
+    /// (private, or public for a watch-only wallet, with their birthtime) are protected as
+    /// the wallet's keys are (sealed when it is encrypted: it must be unlocked), then the
+    /// wallet is unloaded, its store made anew over the new descriptors at the node's tip,
+    /// and loaded again (unlocked as it was). The caller rescans from the descriptors'
+    /// timestamp. Holders of the old `Arc<LocalWallet>` see it unloaded.
+    pub fn replace_blank_descriptors(
+        &self,
+        name: &str,
+        keys: KeyMaterial,
+    ) -> Result<Arc<LocalWallet>, WalletError> {
+        let _loading = lock(&self.shared.load_lock);
+        let old = self.get(name)?;
+        if !old.is_blank() {
+            return Err(WalletError::Unsupported(
+                "This wallet already has an active descriptor pair; more than one active pair per wallet is not supported yet".into(),
+            ));
+        }
+        let (stored, unlock) = old.vault.protect(&keys)?;
+        let dir = old.dir().to_path_buf();
+        let network = self.shared.options.network;
+        // Build the new store aside; the old wallet stays as it is if this fails.
+        let staging = dir.join(IMPORT_DIR);
+        files::settle_import(&dir, false)?;
+        fs::create_dir_all(&staging)
+            .map_err(|e| WalletError::storage("Failed to create", &staging, e))?;
+        let built = Store::create(&staging, name, &stored, network)
+            .and_then(|mut store| start_at_tip(&mut store, self.shared.chain.as_ref()));
+        if let Err(e) = built {
+            let _ = fs::remove_dir_all(&staging);
+            return Err(e);
+        }
+        lock(&self.shared.wallets).retain(|w| w.name() != name);
+        old.mark_unloaded();
+        drop(old);
+        // `keys.json` is the commit point (see `files::settle_import`, which loading runs).
+        stored.write(&dir)?;
+        files::settle_import(&dir, true)?;
+        let store = Store::open(&dir, name, &stored, network)?;
+        let wallet = Arc::new(LocalWallet::new(
+            name,
+            &dir,
+            self.shared.chain.clone(),
+            self.shared.options,
+            stored,
+            store,
+        )?);
+        if let Some((passphrase, left)) = unlock {
+            if left > 0 {
+                wallet.unlock_keys(&passphrase, left)?;
+            }
+        }
+        wallet.sync()?;
+        self.register(wallet.clone());
+        tracing::info!(wallet = %name, "imported the wallet's active descriptors");
+        Ok(wallet)
     }
 }
 

@@ -72,15 +72,35 @@ pub struct WalletDetails {
     pub last_processed: (BlockHash, u32),
 }
 
-/// The address types of Core's `-addresstype`; only `bech32` has a descriptor here.
-fn check_address_type(address_type: &str) -> Result<(), WalletError> {
-    match address_type {
-        "" | "bech32" => Ok(()),
-        "legacy" | "p2sh-segwit" | "bech32m" => {
-            Err(WalletError::NoAddressesOfType(address_type.to_string()))
-        }
-        other => Err(WalletError::UnknownAddressType(other.to_string())),
+/// The address type of the wallet's active descriptors (Core's `OutputType` names).
+fn descriptor_address_type(store: &Store) -> &'static str {
+    match store.wallet.public_descriptor(KeychainKind::External) {
+        bdk_wallet::miniscript::Descriptor::Tr(_) => "bech32m",
+        bdk_wallet::miniscript::Descriptor::Wpkh(_) => "bech32",
+        _ => "",
     }
+}
+
+/// Core's checks before handing out an address of `address_type` (`""`: Core's
+/// `-addresstype` default, `bech32`): a wallet without descriptors has no keys, and only
+/// the type of the wallet's one active descriptor pair has addresses.
+fn check_address_type(
+    keys: &KeyMaterial,
+    store: &Store,
+    address_type: &str,
+) -> Result<(), WalletError> {
+    let wanted = match address_type {
+        "" => "bech32",
+        "legacy" | "p2sh-segwit" | "bech32" | "bech32m" => address_type,
+        other => return Err(WalletError::UnknownAddressType(other.to_string())),
+    };
+    if keys.blank {
+        return Err(WalletError::NoKeys);
+    }
+    if wanted != descriptor_address_type(store) {
+        return Err(WalletError::NoAddressesOfType(wanted.to_string()));
+    }
+    Ok(())
 }
 
 impl LocalWallet {
@@ -110,6 +130,16 @@ impl LocalWallet {
             sync_lock: Mutex::new(()),
             notifier: Arc::default(),
         })
+    }
+
+    /// Whether it has no descriptors yet (Core's `blank` flag).
+    pub fn is_blank(&self) -> bool {
+        self.keys.blank
+    }
+
+    /// Whether it was created with `disable_private_keys`.
+    pub fn is_watch_only(&self) -> bool {
+        self.keys.watch_only
     }
 
     /// Its name.
@@ -149,8 +179,8 @@ impl LocalWallet {
 
     /// A new receiving address (Core's `getnewaddress`), labelled `label`.
     pub fn new_address(&self, label: &str, address_type: &str) -> Result<String, WalletError> {
-        check_address_type(address_type)?;
         let mut state = self.lock()?;
+        check_address_type(&self.keys, &state.store, address_type)?;
         let info = state
             .store
             .wallet
@@ -163,8 +193,8 @@ impl LocalWallet {
 
     /// A new change address (Core's `getrawchangeaddress`).
     pub fn change_address(&self, address_type: &str) -> Result<String, WalletError> {
-        check_address_type(address_type)?;
         let mut state = self.lock()?;
+        check_address_type(&self.keys, &state.store, address_type)?;
         let info = state
             .store
             .wallet
@@ -210,18 +240,28 @@ impl LocalWallet {
     }
 
     /// Core's inferred descriptor of one of the wallet's scripts:
-    /// `wpkh([fingerprint/84h/1h/0h/0/5]pubkey)#checksum`.
+    /// `wpkh([fingerprint/84h/1h/0h/0/5]pubkey)#checksum` (`tr(...xonly)` for taproot).
     pub fn inferred_descriptor(&self, keychain: KeychainKind, index: u32) -> Option<String> {
+        use bdk_wallet::miniscript::Descriptor;
         let state = self.lock().ok()?;
-        let wallet = &state.store.wallet;
-        let bdk_wallet::miniscript::Descriptor::Wpkh(wpkh) = wallet.public_descriptor(keychain)
-        else {
+        if self.keys.blank {
             return None;
+        }
+        let wallet = &state.store.wallet;
+        let (kind, key) = match wallet.public_descriptor(keychain) {
+            Descriptor::Wpkh(wpkh) => ("wpkh", wpkh.as_inner().clone()),
+            Descriptor::Tr(tr) if tr.tap_tree().is_none() => ("tr", tr.internal_key().clone()),
+            _ => return None,
         };
-        let key = wpkh.as_inner().clone().at_derivation_index(index).ok()?;
+        let key = key.at_derivation_index(index).ok()?;
         let path = key.full_derivation_path()?.to_string().replace('\'', "h");
         let pubkey = key.derive_public_key(wallet.secp_ctx()).ok()?;
-        let body = format!("wpkh([{}/{path}]{pubkey})", key.master_fingerprint());
+        let shown = if kind == "tr" {
+            pubkey.inner.x_only_public_key().0.to_string()
+        } else {
+            pubkey.to_string()
+        };
+        let body = format!("{kind}([{}/{path}]{shown})", key.master_fingerprint());
         let sum = rpc::descriptor::checksum(&body)?;
         Some(format!("{body}#{sum}"))
     }
@@ -241,8 +281,8 @@ impl LocalWallet {
         Ok(WalletDetails {
             name: self.name.clone(),
             tx_count: ledger.tx_count() as u64,
-            keypool_size: LOOKAHEAD,
-            keypool_size_internal: LOOKAHEAD,
+            keypool_size: if self.keys.blank { 0 } else { LOOKAHEAD },
+            keypool_size_internal: if self.keys.blank { 0 } else { LOOKAHEAD },
             birthtime: self.keys.birthtime,
             last_processed: (tip.hash(), tip.height()),
         })
@@ -300,7 +340,7 @@ impl LocalWallet {
             },
             encrypted: self.vault.is_encrypted(),
             unlocked_until: self.vault.unlocked_until(),
-            private_keys_enabled: true,
+            private_keys_enabled: !self.keys.watch_only,
         })
     }
 }

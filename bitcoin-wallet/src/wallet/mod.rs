@@ -13,7 +13,8 @@
 //!   (`keys.json`), [`store`] (`wallet.sqlite`);
 //! - [`WalletError`] ([`error`]): Core's messages with Core's RPC codes;
 //! - the interface methods beyond these ([`address_book`], coin locks in [`locks`], fee bumps
-//!   in [`bump`], backups in [`backup`], PSBTs in [`psbt`]) behind one adapter, `iface`.
+//!   in [`bump`], backups in [`backup`], PSBTs in [`psbt`], descriptor imports in [`import`])
+//!   behind one adapter, `iface`.
 
 pub mod address_book;
 pub mod address_info;
@@ -25,6 +26,7 @@ pub mod events;
 pub mod files;
 pub mod history;
 mod iface;
+pub mod import;
 pub mod keys;
 pub mod loader;
 pub mod local;
@@ -50,7 +52,7 @@ use bdk_wallet::bitcoin::Network;
 pub use bump::{BumpOutcome, BumpRequest};
 pub use error::WalletError;
 pub use history::{BlockPlace, OutputRecord, TxRecord, UnspentRecord};
-pub use loader::LocalWalletLoader;
+pub use loader::{CreateFlags, LocalWalletLoader};
 pub use local::{LocalWallet, WalletDetails};
 pub use send::{FeeMode, SendOutcome};
 pub use store::TxComments;

@@ -22,6 +22,11 @@ impl LocalWallet {
     /// locked afterwards, and its store reopened with the public descriptors only.
     pub fn encrypt_keys(&self, passphrase: &str) -> Result<(), WalletError> {
         check_passphrase(passphrase)?;
+        if self.keys.watch_only {
+            return Err(WalletError::EncryptionFailed(
+                "Error: wallet does not contain private keys, nothing to encrypt.".into(),
+            ));
+        }
         let mut state = self.lock()?;
         self.vault.encrypt(passphrase, &self.dir)?;
         state.store.persist()?;

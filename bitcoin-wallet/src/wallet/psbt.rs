@@ -174,7 +174,7 @@ impl LocalWallet {
             try_finalize: finalize,
             ..SignOptions::default()
         };
-        if sign {
+        if sign && !self.keys.watch_only {
             return self.sign_psbt(&state, psbt, options);
         }
         if !finalize {

@@ -30,6 +30,9 @@ struct VaultState {
     unlocked_until: i64,
     /// Bumped by every lock and unlock, so a stale relock thread gives up.
     generation: u64,
+    /// The passphrase of an unlocked encrypted wallet, so that descriptors imported while
+    /// unlocked are sealed as the generated ones are (Core keeps its master key for this).
+    passphrase: Option<String>,
 }
 
 type Shared = (Mutex<VaultState>, Condvar);
@@ -54,8 +57,19 @@ fn lock(shared: &Shared) -> MutexGuard<'_, VaultState> {
     shared.0.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
+/// Replaces the kept passphrase, overwriting the old one's bytes in place (same length, no
+/// reallocation) before they are freed.
+fn keep_passphrase(state: &mut VaultState, passphrase: Option<&str>) {
+    if let Some(mut old) = state.passphrase.take() {
+        let zeros = "\0".repeat(old.len());
+        old.replace_range(.., &zeros);
+    }
+    state.passphrase = passphrase.map(str::to_string);
+}
+
 /// Forgets the signers of the state (a lock or a timeout).
 fn forget(state: &mut VaultState) {
+    keep_passphrase(state, None);
     state.signers = None;
     state.unlocked_until = 0;
     state.generation += 1;
@@ -85,6 +99,7 @@ impl Vault {
                     signers,
                     unlocked_until: 0,
                     generation: 0,
+                    passphrase: None,
                 }),
                 Condvar::new(),
             )),
@@ -102,8 +117,32 @@ impl Vault {
     }
 
     /// The signers; [`WalletError::Locked`] while an encrypted wallet is locked.
+    /// [`WalletError::PrivateKeysDisabled`] for a watch-only wallet.
     pub fn signers(&self) -> Result<Signers, WalletError> {
-        lock(&self.inner).signers.clone().ok_or(WalletError::Locked)
+        let state = lock(&self.inner);
+        if state.keys.watch_only {
+            return Err(WalletError::PrivateKeysDisabled);
+        }
+        state.signers.clone().ok_or(WalletError::Locked)
+    }
+
+    /// `keys` (new, private) as this wallet keeps keys on disk: sealed under its passphrase
+    /// when it is encrypted ([`WalletError::Locked`] unless it is unlocked), else as they
+    /// are. With the passphrase and the seconds the unlock has left, to unlock their vault.
+    pub fn protect(
+        &self,
+        keys: &KeyMaterial,
+    ) -> Result<(KeyMaterial, Option<(String, u64)>), WalletError> {
+        let state = lock(&self.inner);
+        if !state.keys.is_encrypted() {
+            return Ok((keys.clone(), None));
+        }
+        let passphrase = state.passphrase.clone().ok_or(WalletError::Locked)?;
+        let sealed = keys.seal(&passphrase, &Secp256k1::new(), self.network, &self.name)?;
+        let left = state
+            .unlocked_until
+            .saturating_sub(i64::try_from(now()).unwrap_or(i64::MAX));
+        Ok((sealed, Some((passphrase, u64::try_from(left).unwrap_or(0)))))
     }
 
     /// Encrypts the keys with `passphrase`, writes them to `dir` and forgets the signers
@@ -154,6 +193,7 @@ impl Vault {
         drop(private);
         let timeout = timeout_secs.min(MAX_UNLOCK_SECS);
         state.signers = Some(Arc::new(signers));
+        keep_passphrase(&mut state, Some(passphrase));
         state.unlocked_until = i64::try_from(now().saturating_add(timeout)).unwrap_or(i64::MAX);
         state.generation += 1;
         let generation = state.generation;
@@ -178,6 +218,9 @@ impl Vault {
         let sealed = private.seal(new, &Secp256k1::new(), self.network, &self.name)?;
         sealed.write(dir)?;
         state.keys = sealed;
+        if state.passphrase.is_some() {
+            keep_passphrase(&mut state, Some(new));
+        }
         Ok(())
     }
 }

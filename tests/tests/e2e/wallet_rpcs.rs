@@ -2,7 +2,8 @@
 //! spawned wallet process: a locked coin that `sendtoaddress` avoids (and a persistent lock
 //! that survives a restart), `getaddressinfo`, `sendmany`, `bumpfee` whose replacement lands
 //! in the node's mempool, and `listsinceblock` across a mined block; `bitcoin-cli` sends the
-//! JSON arguments through its conversion table.
+//! JSON arguments through its conversion table. A blank wallet takes an imported descriptor
+//! pair and finds a payment mined before the import.
 
 use std::path::Path;
 use std::time::Duration;
@@ -269,5 +270,72 @@ fn encryption_and_backups_through_the_node() {
         node.wallet_call("copy", "getbalance", json!([])),
         node.wallet_call("w", "getbalance", json!([]))
     );
+    node.stop();
+}
+
+/// The checksum Core computes for `desc`, read off `importdescriptors`' error for a wrong
+/// one (which also checks that error's code and text through the node).
+fn checksum_from_node(node: &RpcNode, wallet: &str, desc: &str) -> String {
+    let wrong = json!([[{"desc": format!("{desc}#qqqqqqqq"), "active": true, "timestamp": 0}]]);
+    let results = node.wallet_call(wallet, "importdescriptors", wrong);
+    assert_eq!(results[0]["success"], false, "{results}");
+    assert_eq!(results[0]["error"]["code"], -5, "{results}");
+    let message = results[0]["error"]["message"].as_str().expect("message");
+    let prefix = "Provided checksum 'qqqqqqqq' does not match computed checksum '";
+    assert!(message.starts_with(prefix), "{message}");
+    message[prefix.len()..prefix.len() + 8].to_string()
+}
+
+/// A blank wallet through the node and its wallet process: no keys until
+/// `importdescriptors` gives it a wpkh() pair (another wallet's keys), whose rescan finds
+/// a payment mined before the import; the pair survives a restart.
+#[test]
+fn importdescriptors_into_a_blank_wallet_finds_earlier_payments() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let node = start(dir.path());
+    node.call("createwallet", json!(["src"]));
+    let paid = node.wallet_call("src", "getnewaddress", json!([]));
+    node.call("generatetoaddress", json!([101, paid]));
+    node.call("unloadwallet", json!(["src"]));
+    let keys_file = dir.path().join("regtest/wallets/src/keys.json");
+    let keys: Value = serde_json::from_str(&std::fs::read_to_string(keys_file).expect("keys.json"))
+        .expect("json");
+
+    node.call(
+        "createwallet",
+        json!({"wallet_name": "w", "blank": true, "load_on_startup": true}),
+    );
+    let (code, message) = node.wallet_error("w", "getnewaddress", json!([]));
+    assert_eq!(
+        (code, message.as_str()),
+        (-4, "Error: This wallet has no available keys")
+    );
+    let mut requests = Vec::new();
+    for (keychain, internal) in [("external", false), ("internal", true)] {
+        let desc = keys[keychain].as_str().expect("descriptor");
+        let sum = checksum_from_node(&node, "w", desc);
+        requests.push(json!({"desc": format!("{desc}#{sum}"), "active": true, "internal": internal, "timestamp": 0}));
+    }
+    let results = node.wallet_call("w", "importdescriptors", json!([requests]));
+    assert_eq!(results, json!([{"success": true}, {"success": true}]));
+    assert_eq!(balance(&node), 50 * COIN);
+    let history = node.wallet_call("w", "listtransactions", json!([]));
+    assert_eq!(history[0]["address"], paid, "{history}");
+    let (code, _) = node.wallet_error("w", "getnewaddress", json!(["", "bech32m"]));
+    assert_eq!(code, -12);
+    let descriptors = node.wallet_call("w", "listdescriptors", json!([]));
+    assert_eq!(descriptors["descriptors"].as_array().map(Vec::len), Some(2));
+    node.stop();
+
+    let node = start(dir.path());
+    assert!(tests::eventually(Duration::from_secs(10), || {
+        node.try_call_at("/wallet/w", "getbalance", json!([]))["result"]
+            .as_f64()
+            .is_some_and(|b| b == 50.0)
+    }));
+    assert!(node
+        .wallet_call("w", "getnewaddress", json!([]))
+        .as_str()
+        .is_some_and(|a| a.starts_with("bcrt1q")));
     node.stop();
 }
