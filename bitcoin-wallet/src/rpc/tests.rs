@@ -9,6 +9,20 @@ use serde_json::{json, Value};
 use crate::rpc::wallet_table;
 use crate::wallet::tests::{env, other_address, script_of, Env};
 
+/// Runs `method` of `table` at `uri` (the wallet test modules' one way in): the result, or
+/// the RPC error's code and message.
+pub(super) fn execute(
+    table: &RpcTable,
+    uri: &str,
+    method: &str,
+    params: Value,
+) -> Result<Value, (i32, String)> {
+    let m = table.get(method).expect("method");
+    table
+        .execute(&m, &params, uri, "")
+        .map_err(|e| (e.code, e.message))
+}
+
 struct Rpc {
     env: Env,
     table: RpcTable,
@@ -22,10 +36,7 @@ impl Rpc {
     }
 
     fn call_at(&self, uri: &str, method: &str, params: Value) -> Result<Value, (i32, String)> {
-        let m = self.table.get(method).expect("method");
-        self.table
-            .execute(&m, &params, uri, "")
-            .map_err(|e| (e.code, e.message))
+        execute(&self.table, uri, method, params)
     }
 
     fn call(&self, method: &str, params: Value) -> Result<Value, (i32, String)> {

@@ -30,10 +30,7 @@ impl Rpc {
     }
 
     fn call(&self, wallet: &str, method: &str, params: Value) -> Result<Value, (i32, String)> {
-        let m = self.table.get(method).expect("method");
-        self.table
-            .execute(&m, &params, &format!("/wallet/{wallet}"), "")
-            .map_err(|e| (e.code, e.message))
+        super::tests::execute(&self.table, &format!("/wallet/{wallet}"), method, params)
     }
 
     fn ok(&self, wallet: &str, method: &str, params: Value) -> Value {

@@ -31,10 +31,7 @@ impl Rpc {
     }
 
     fn call_at(&self, uri: &str, method: &str, params: Value) -> Result<Value, (i32, String)> {
-        let m = self.table.get(method).expect("method");
-        self.table
-            .execute(&m, &params, uri, "")
-            .map_err(|e| (e.code, e.message))
+        super::tests::execute(&self.table, uri, method, params)
     }
 
     fn ok(&self, method: &str, params: Value) -> Value {
