@@ -16,9 +16,15 @@ cargo build --quiet -p bitcoin-node -p bitcoin-wallet -p bitcoin-wrapper -p bitc
 bin="$root/target/debug"
 
 datadir="$(mktemp -d)"
+mkdir -p "$datadir/peer"
 node_pid=""
+peer_pid=""
 xvfb_pid=""
 cleanup() {
+    if [[ -n "$peer_pid" ]]; then
+        kill "$peer_pid" 2>/dev/null || true
+        wait "$peer_pid" 2>/dev/null || true
+    fi
     if [[ -n "$node_pid" ]]; then
         kill "$node_pid" 2>/dev/null || true
         wait "$node_pid" 2>/dev/null || true
@@ -30,8 +36,14 @@ cleanup() {
 }
 trap cleanup EXIT
 
-"$bin/bitcoin-node" -regtest -datadir="$datadir" -ipcbind=unix -printtoconsole=0 -fallbackfee=0.0002 &
+port=$((20000 + RANDOM % 20000))
+"$bin/bitcoin-node" -regtest -datadir="$datadir" -ipcbind=unix -printtoconsole=0 -fallbackfee=0.0002 \
+    -bind=127.0.0.1 -port="$port" &
 node_pid=$!
+# A second node as its peer, so the Peers page has a row.
+"$bin/bitcoin-node" -regtest -datadir="$datadir/peer" -printtoconsole=0 -connect="127.0.0.1:$port" \
+    -disablewallet &
+peer_pid=$!
 for _ in $(seq 100); do
     [[ -S "$datadir/regtest/node.sock" ]] && break
     sleep 0.1

@@ -88,10 +88,11 @@ impl GuiApp {
         }
         self.snap = self.model.snapshot();
         if let Some(shooter) = &mut self.shooter {
-            if let Some(tab) = shooter.frame(ctx, &self.snap) {
-                if tab != self.tab {
-                    self.tab = tab;
-                    self.stage(tab);
+            if let Some(shot) = shooter.frame(ctx, &self.snap) {
+                self.node.page = shot.page;
+                if shot.tab != self.tab {
+                    self.tab = shot.tab;
+                    self.stage(shot.tab);
                 }
             }
         }

@@ -1,10 +1,40 @@
-//! `-screenshots=<dir>`: shows each view in turn, saves the frame with eframe's screenshot
-//! viewport command as `<dir>/<view>.png`, then closes the window.
+//! `-screenshots=<dir>`: shows each view (and each page of the node window) in turn, saves
+//! the frame with eframe's screenshot viewport command as `<dir>/<shot>.png`, then closes the
+//! window.
 
 use std::path::PathBuf;
 
 use crate::model::Snapshot;
+use crate::views::node::Page;
 use crate::views::Tab;
+
+/// What one screenshot shows: a view, and the node window's page when it is that view.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shot {
+    /// The file name, without `.png`.
+    pub name: &'static str,
+    /// The view.
+    pub tab: Tab,
+    /// The node window's page.
+    pub page: Page,
+}
+
+/// Every view, then the node window's other pages.
+const SHOTS: [Shot; 9] = [
+    shot("overview", Tab::Overview, Page::Information),
+    shot("send", Tab::Send, Page::Information),
+    shot("receive", Tab::Receive, Page::Information),
+    shot("transactions", Tab::Transactions, Page::Information),
+    shot("node", Tab::Node, Page::Information),
+    shot("peers", Tab::Node, Page::Peers),
+    shot("traffic", Tab::Node, Page::Traffic),
+    shot("console", Tab::Node, Page::Console),
+    shot("wallets", Tab::Wallets, Page::Information),
+];
+
+const fn shot(name: &'static str, tab: Tab, page: Page) -> Shot {
+    Shot { name, tab, page }
+}
 
 /// Frames to let a view settle (layout, data) before its screenshot.
 const SETTLE_FRAMES: u32 = 20;
@@ -28,10 +58,10 @@ impl Shooter {
         }
     }
 
-    /// Called every frame: returns the tab to show, handles the screenshot events.
-    pub fn frame(&mut self, ctx: &egui::Context, snap: &Snapshot) -> Option<Tab> {
+    /// Called every frame: returns what to show, handles the screenshot events.
+    pub fn frame(&mut self, ctx: &egui::Context, snap: &Snapshot) -> Option<Shot> {
         ctx.request_repaint();
-        let tab = *Tab::ALL.get(self.index)?;
+        let shot = *SHOTS.get(self.index)?;
         let image = ctx.input(|i| {
             i.raw.events.iter().find_map(|e| match e {
                 egui::Event::Screenshot { image, .. } => Some(image.clone()),
@@ -39,14 +69,14 @@ impl Shooter {
             })
         });
         if let Some(image) = image {
-            self.save(tab, &image);
+            self.save(shot, &image);
             self.index += 1;
             self.frames = 0;
             self.requested = false;
-            if self.index == Tab::ALL.len() {
+            if self.index == SHOTS.len() {
                 ctx.send_viewport_cmd(egui::ViewportCommand::Close);
             }
-            return Tab::ALL.get(self.index).copied();
+            return SHOTS.get(self.index).copied();
         }
         let ready =
             snap.connected() || matches!(snap.connection, crate::model::ConnectionState::Failed(_));
@@ -57,11 +87,11 @@ impl Shooter {
             ctx.send_viewport_cmd(egui::ViewportCommand::Screenshot(Default::default()));
             self.requested = true;
         }
-        Some(tab)
+        Some(shot)
     }
 
-    fn save(&self, tab: Tab, image: &egui::ColorImage) {
-        let path = self.dir.join(format!("{}.png", tab.title().to_lowercase()));
+    fn save(&self, shot: Shot, image: &egui::ColorImage) {
+        let path = self.dir.join(format!("{}.png", shot.name));
         let [w, h] = image.size;
         let bytes: Vec<u8> = image.pixels.iter().flat_map(|c| c.to_array()).collect();
         let result = image::save_buffer(&path, &bytes, w as u32, h as u32, image::ColorType::Rgba8);

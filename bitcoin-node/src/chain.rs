@@ -130,6 +130,9 @@ pub struct ChainState {
     tips: Mutex<tips::TipSet>,
     /// What follows the chain on its own thread (the mempool); see [`Follower`].
     followers: Mutex<Vec<Weak<dyn Follower>>>,
+    /// The kernel's estimate of the verification progress at the last tip it reported
+    /// (an `f64`'s bits).
+    progress: Arc<std::sync::atomic::AtomicU64>,
 }
 
 /// Something that follows the chainstate's events on its own thread (the mempool). A block
@@ -280,6 +283,12 @@ impl ChainState {
             .map_or(0, |d| d.as_secs());
         self.tip()
             .is_none_or(|tip| u64::from(tip.time) + 24 * 60 * 60 < now)
+    }
+
+    /// The kernel's estimate of how much of the chain is verified, 0 to 1 (Core's
+    /// `GuessVerificationProgress` at the tip it last reported; 1.0 before any report).
+    pub fn verification_progress(&self) -> f64 {
+        f64::from_bits(self.progress.load(std::sync::atomic::Ordering::Relaxed))
     }
 
     /// Bytes used by the block files.

@@ -213,14 +213,20 @@ fn notify_loop(
                     }
                 }
             }
-            ChainEvent::HeaderTip { height } => {
+            ChainEvent::HeaderTip {
+                height,
+                time,
+                presync,
+            } => {
+                // Core's notifyHeaderTip: height and time, no hash.
                 let tip = BlockTip {
                     height: i32::try_from(height).unwrap_or(i32::MAX),
+                    time,
                     ..BlockTip::default()
                 };
                 let ibd = chain.initial_block_download();
                 for callback in Subscribers::snapshot(&subscribers.header_tip) {
-                    if let Err(e) = callback.call(ibd, &tip, false) {
+                    if let Err(e) = callback.call(ibd, &tip, presync) {
                         tracing::debug!("header tip subscriber failed: {e}");
                     }
                 }
@@ -238,12 +244,14 @@ impl Node for LocalNode {
             .ok_or_else(|| Error::failed("the node is shutting down"))?;
         let net = self.net.get();
         let totals = net.map(|n| n.totals()).unwrap_or_default();
+        let header = self.chain.best_header_tip();
         Ok(NodeStatus {
             block_count: tip.height,
             best_block_hash: tip.hash.to_byte_array(),
-            header_tip_height: self.chain.best_header_height().unwrap_or(tip.height),
+            header_tip_height: header.map_or(tip.height, |(height, _)| height),
+            header_tip_time: header.map_or(i64::from(tip.time), |(_, time)| time),
             last_block_time: i64::from(tip.time),
-            verification_progress: 1.0,
+            verification_progress: self.chain.verification_progress(),
             initial_block_download: self.chain.initial_block_download(),
             mempool_size: self.mempool.as_ref().map_or(0, |m| m.size() as u64),
             mempool_usage: self.mempool.as_ref().map_or(0, |m| m.usage()),

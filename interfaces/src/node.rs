@@ -15,6 +15,8 @@ pub struct NodeStatus {
     pub best_block_hash: [u8; 32],
     /// Height of the best known header.
     pub header_tip_height: i32,
+    /// Time of the best known header (seconds since the epoch; Core's `getHeaderTipTime`).
+    pub header_tip_time: i64,
     /// Time of the tip block (seconds since the epoch).
     pub last_block_time: i64,
     /// Estimated verification progress, 0 to 1.

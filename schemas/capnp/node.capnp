@@ -20,6 +20,7 @@ struct NodeStatus {
     networkActive @9 :Bool;
     totalBytesRecv @10 :UInt64;
     totalBytesSent @11 :UInt64;
+    headerTipTime @12 :Int64;           # time of the best header, seconds since the epoch
 }
 
 struct IpcMethodStats {

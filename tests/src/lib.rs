@@ -2,6 +2,7 @@
 //! directories, waits for readiness with a deadline, and stops them (SIGTERM, then SIGKILL)
 //! when dropped. May import any crate of the suite (to talk to the processes it starts).
 
+pub mod headers;
 pub mod miniwallet;
 
 use std::io::{BufRead, BufReader};

@@ -22,8 +22,8 @@ use interfaces::{BlockTip, SendRequest};
 
 pub use session::Backend;
 pub use snapshot::{
-    ConnectionState, ConsoleEntry, Outcome, PeerRow, ReceiveRequest, Snapshot, TrafficSample,
-    TxRow, WalletState,
+    ConnectionState, ConsoleEntry, HeaderSync, Outcome, PeerRow, ReceiveRequest, Snapshot,
+    TrafficSample, TxRow, WalletState,
 };
 
 /// Something the user asked for.
@@ -96,7 +96,7 @@ pub(crate) enum Event {
     /// A new tip.
     BlockTip(bool, BlockTip),
     /// A new best header.
-    HeaderTip(BlockTip),
+    HeaderTip(BlockTip, bool),
     /// Progress of a long operation.
     Progress(String, i32),
     /// A startup message.

@@ -306,8 +306,8 @@ impl NotifyBlockTip for Forward {
 }
 
 impl NotifyHeaderTip for Forward {
-    fn call(&self, _initial_download: bool, tip: &BlockTip, _presync: bool) -> Result<(), Error> {
-        let _ = self.0.send(Event::HeaderTip(*tip));
+    fn call(&self, _initial_download: bool, tip: &BlockTip, presync: bool) -> Result<(), Error> {
+        let _ = self.0.send(Event::HeaderTip(*tip, presync));
         Ok(())
     }
 }

@@ -221,13 +221,17 @@ pub struct Snapshot {
     pub init_stages: Vec<String>,
     /// The node's status, once connected.
     pub node: Option<NodeStatus>,
-    /// The best header.
-    pub header_tip: Option<BlockTip>,
+    /// The best header, as last notified (`presync`: a header of the low-work
+    /// pre-synchronization, not stored yet).
+    pub header_tip: Option<(BlockTip, bool)>,
     /// A long operation's progress (title, percent), while one runs.
     pub progress: Option<(String, i32)>,
     /// A wallet's long operation (title with the wallet's name, percent), while one runs
     /// (the wallet's `showProgress`, e.g. a rescan).
     pub wallet_progress: Option<(String, i32)>,
+    /// How many progress reports wallets sent (tests read it: a fast rescan may start and
+    /// finish between two frames).
+    pub wallet_progress_reports: u64,
     /// How many times the wallet shown was re-read because the wallet notified a change
     /// (never by polling); tests and benchmarks read it.
     pub notified_refreshes: u64,
@@ -256,7 +260,75 @@ pub struct Snapshot {
     pub fee_preview: Option<(u64, Result<i64, String>)>,
 }
 
+/// Core's block spacing target (`nPowTargetSpacing`, the same on every network), seconds.
+const TARGET_SPACING: i64 = 600;
+
+/// Core's `HEADER_HEIGHT_DELTA_SYNC`: headers within this many blocks of the time-based
+/// estimate count as synced.
+const HEADER_HEIGHT_DELTA_SYNC: i64 = 24;
+
+/// Header synchronization under way (Core's "Syncing Headers (x%)…" label).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct HeaderSync {
+    /// Height of the best header.
+    pub height: i32,
+    /// Estimated share of the headers known, 0 to 1.
+    pub fraction: f64,
+    /// Whether these are pre-synchronization headers (Core's "Pre-syncing Headers").
+    pub presync: bool,
+}
+
+impl HeaderSync {
+    /// Core's estimate (`BitcoinGUI::updateHeadersSyncProgressLabel`): the headers still to
+    /// come are the block intervals between the best header's time and `now`; none while
+    /// that is within [`HEADER_HEIGHT_DELTA_SYNC`] blocks.
+    pub fn estimate(height: i32, time: i64, presync: bool, now: i64) -> Option<HeaderSync> {
+        let left = now.saturating_sub(time) / TARGET_SPACING;
+        if left <= HEADER_HEIGHT_DELTA_SYNC {
+            return None;
+        }
+        let known = i64::from(height.max(0));
+        Some(HeaderSync {
+            height,
+            fraction: known as f64 / (known + left) as f64,
+            presync,
+        })
+    }
+
+    /// The label, as Core words it.
+    pub fn label(&self) -> String {
+        let what = if self.presync {
+            "Pre-syncing Headers"
+        } else {
+            "Syncing Headers"
+        };
+        format!("{what} ({:.1}%)…", self.fraction * 100.0)
+    }
+}
+
 impl Snapshot {
+    /// The best header known: the last notification or the node's status, the higher.
+    pub fn best_header(&self) -> Option<(i32, i64, bool)> {
+        let status = self
+            .node
+            .as_ref()
+            .map(|s| (s.header_tip_height, s.header_tip_time, false));
+        let notified = self
+            .header_tip
+            .map(|(t, presync)| (t.height, t.time, presync));
+        match (status, notified) {
+            (Some(s), Some(n)) if s.0 > n.0 => Some(s),
+            (s, None) => s,
+            (_, n) => n,
+        }
+    }
+
+    /// Header synchronization, while the best header is well behind the clock `now`.
+    pub fn header_sync(&self, now: i64) -> Option<HeaderSync> {
+        let (height, time, presync) = self.best_header()?;
+        HeaderSync::estimate(height, time, presync, now)
+    }
+
     /// The outcome of command `id`, once it has one.
     pub fn outcome(&self, id: u64) -> Option<&Result<String, String>> {
         self.outcomes

@@ -189,7 +189,7 @@ impl Worker {
                 commands::tip_moved(&mut self.state, tip.height);
                 self.state.dirty_node = true;
             }
-            Event::HeaderTip(tip) => self.state.snap.header_tip = Some(tip),
+            Event::HeaderTip(tip, presync) => self.state.snap.header_tip = Some((tip, presync)),
             Event::Progress(title, percent) => {
                 self.state.snap.progress = (0..100).contains(&percent).then_some((title, percent));
             }
@@ -198,6 +198,7 @@ impl Worker {
                 self.state.notified.insert(name);
             }
             Event::WalletProgress(name, title, percent) => {
+                self.state.snap.wallet_progress_reports += 1;
                 self.state.snap.wallet_progress = (0..100)
                     .contains(&percent)
                     .then(|| (format!("{title} ({name})"), percent));

@@ -9,7 +9,7 @@ pub mod send;
 pub mod transactions;
 pub mod wallets;
 
-use crate::model::{ConnectionState, Model, Snapshot};
+use crate::model::{ConnectionState, HeaderSync, Model, Snapshot};
 use crate::units::Unit;
 
 /// The views, as Core's GUI has them.
@@ -132,6 +132,10 @@ pub fn status_line(ui: &mut egui::Ui, snap: &Snapshot) {
         }
         ui.label(format!("{} peers", status.num_connections));
     }
+    if let Some(sync) = snap.header_sync(unix_now()) {
+        ui.separator();
+        header_sync_bar(ui, &sync);
+    }
     if let Some((title, percent)) = &snap.progress {
         ui.separator();
         ui.add(
@@ -153,6 +157,22 @@ pub fn status_line(ui: &mut egui::Ui, snap: &Snapshot) {
         };
         ui.label(format!("{} ({lock})", wallet.info.name));
     }
+}
+
+/// Header synchronization as a progress bar.
+pub fn header_sync_bar(ui: &mut egui::Ui, sync: &HeaderSync) {
+    ui.add(
+        egui::ProgressBar::new(sync.fraction as f32)
+            .desired_width(200.0)
+            .text(sync.label()),
+    );
+}
+
+/// Seconds since the epoch.
+pub fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
 
 /// A wallet's long operation (a rescan) as a progress bar.
@@ -214,6 +234,71 @@ pub fn outcome_line(ui: &mut egui::Ui, snap: &Snapshot, id: Option<u64>) {
 
 #[cfg(test)]
 mod tests {
+    use egui_kittest::kittest::Queryable;
+    use egui_kittest::Harness;
+    use interfaces::NodeStatus;
+
+    use super::*;
+    use crate::model::HeaderSync;
+
+    fn status_line_of(snap: Snapshot) -> Harness<'static> {
+        Harness::new_ui(move |ui| {
+            ui.horizontal(|ui| status_line(ui, &snap));
+        })
+    }
+
+    #[test]
+    fn the_status_line_shows_a_rescan_and_header_sync() {
+        let now = unix_now();
+        let snap = Snapshot {
+            node: Some(NodeStatus {
+                block_count: 10,
+                header_tip_height: 40,
+                header_tip_time: now - 120 * 600,
+                ..NodeStatus::default()
+            }),
+            wallet_progress: Some(("Rescanning… (w)".into(), 40)),
+            ..Snapshot::default()
+        };
+        let harness = status_line_of(snap);
+        harness.get_by_label("Rescanning… (w) 40%");
+        // 40 known, 120 estimated to come.
+        harness.get_by_label("Syncing Headers (25.0%)…");
+        harness.get_by_label("Height 10");
+    }
+
+    #[test]
+    fn nothing_runs_nothing_shows() {
+        let now = unix_now();
+        let snap = Snapshot {
+            node: Some(NodeStatus {
+                block_count: 40,
+                header_tip_height: 40,
+                header_tip_time: now - 3 * 600,
+                verification_progress: 1.0,
+                ..NodeStatus::default()
+            }),
+            ..Snapshot::default()
+        };
+        let harness = status_line_of(snap);
+        assert!(harness.query_by_label_contains("Headers").is_none());
+        assert!(harness.query_by_label_contains("%").is_none());
+    }
+
+    #[test]
+    fn header_sync_is_estimated_like_core() {
+        let now = 1_800_000_000;
+        // Within 24 blocks of the clock: synced.
+        assert_eq!(HeaderSync::estimate(100, now - 24 * 600, false, now), None);
+        let sync = HeaderSync::estimate(100, now - 300 * 600, false, now).expect("behind");
+        assert!((sync.fraction - 0.25).abs() < 1e-9);
+        assert_eq!(sync.label(), "Syncing Headers (25.0%)…");
+        let presync = HeaderSync::estimate(300, now - 100 * 600, true, now).expect("behind");
+        assert_eq!(presync.label(), "Pre-syncing Headers (75.0%)…");
+        // A clock behind the header is no reason to panic.
+        assert_eq!(HeaderSync::estimate(5, now + 1000, false, now), None);
+    }
+
     #[test]
     fn formats_times_in_utc() {
         assert_eq!(super::format_time(0), "1970-01-01 00:00");

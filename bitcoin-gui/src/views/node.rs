@@ -202,13 +202,8 @@ fn information(ui: &mut egui::Ui, view: &ViewCtx<'_>) {
                 "Last block time:",
                 super::format_time(status.last_block_time),
             );
-            let header = snap
-                .header_tip
-                .map_or(status.header_tip_height, |t| t.height);
-            line(
-                "Header tip:",
-                header.max(status.header_tip_height).to_string(),
-            );
+            let header = snap.best_header().map_or(status.header_tip_height, |h| h.0);
+            line("Header tip:", header.to_string());
             line(
                 "Initial block download:",
                 if status.initial_block_download {
@@ -226,6 +221,9 @@ fn information(ui: &mut egui::Ui, view: &ViewCtx<'_>) {
             line("Received:", format!("{} bytes", status.total_bytes_recv));
             line("Sent:", format!("{} bytes", status.total_bytes_sent));
         });
+    if let Some(sync) = snap.header_sync(crate::views::unix_now()) {
+        super::header_sync_bar(ui, &sync);
+    }
     if let Some(status) = &snap.node {
         ui.add(
             egui::ProgressBar::new(status.verification_progress as f32).text(format!(

@@ -3,6 +3,7 @@
 
 mod connection;
 mod flows;
+mod progress;
 
 use std::time::{Duration, Instant};
 

@@ -40,6 +40,10 @@ pub enum ChainEvent {
     HeaderTip {
         /// Height of the best header.
         height: i64,
+        /// Its timestamp (seconds since the epoch).
+        time: i64,
+        /// Whether this is a header of the low-work pre-synchronization (not stored yet).
+        presync: bool,
     },
     /// A long operation's progress (Core's `ShowProgress`: loading, verifying, catching up).
     Progress {

@@ -8,7 +8,8 @@ use bitcoin::BlockHash;
 use bitcoinkernel::prelude::*;
 use bitcoinkernel::{BlockTreeEntry, ProcessBlockHeaderResult};
 
-use super::{entry_hash, kernel_hash, reject_reason, ChainState};
+use super::tips::Known;
+use super::{entry_hash, kernel_hash, lock, reject_reason, ChainState};
 
 fn entry_header(entry: &BlockTreeEntry<'_>) -> Option<Header> {
     deserialize(&entry.header().consensus_encode().ok()?).ok()
@@ -18,24 +19,34 @@ impl ChainState {
     /// Validates and stores `headers` in order (Core's `ProcessNewBlockHeaders`); the error
     /// names the first invalid one.
     pub fn process_headers(&self, headers: &[Header]) -> Result<(), String> {
-        let guard = self.manager();
-        let chainman = guard.as_ref().ok_or("shutting down")?;
         for header in headers {
-            let raw = serialize(header);
-            let kernel = bitcoinkernel::BlockHeader::new(&raw).map_err(|e| e.to_string())?;
-            match chainman.process_block_header(&kernel) {
-                Ok(ProcessBlockHeaderResult::Valid) => {}
-                Ok(ProcessBlockHeaderResult::Invalid(state)) => {
-                    return Err(format!(
-                        "{}: {}",
-                        header.block_hash(),
-                        reject_reason(state.result())
-                    ));
-                }
-                Err(e) => return Err(format!("{}: {e}", header.block_hash())),
-            }
+            self.process_header(header)
+                .map_err(|reason| format!("{}: {reason}", header.block_hash()))?;
         }
         Ok(())
+    }
+
+    /// Validates and stores one header (Core's `submitheader`); the error is the reject
+    /// reason.
+    pub fn process_header(&self, header: &Header) -> Result<(), String> {
+        // Core's first header check; the kernel reports any header failure as one category.
+        if header.validate_pow(header.target()).is_err() {
+            return Err("high-hash".into());
+        }
+        let guard = self.manager();
+        let chainman = guard.as_ref().ok_or("shutting down")?;
+        let raw = serialize(header);
+        let kernel = bitcoinkernel::BlockHeader::new(&raw).map_err(|e| e.to_string())?;
+        match chainman.process_block_header(&kernel) {
+            Ok(ProcessBlockHeaderResult::Valid) => {
+                // A header without its block is a (headers-only) chain tip until its block or
+                // a child arrives.
+                lock(&self.tips).note(chainman, header.block_hash(), Known::Unchecked);
+                Ok(())
+            }
+            Ok(ProcessBlockHeaderResult::Invalid(state)) => Err(reject_reason(state.result())),
+            Err(e) => Err(e.to_string()),
+        }
     }
 
     /// The height of a header in the block index.
@@ -49,6 +60,14 @@ impl ChainState {
     pub fn best_header_height(&self) -> Option<i32> {
         let guard = self.manager();
         Some(guard.as_ref()?.best_entry()?.height())
+    }
+
+    /// The height and time of the best known header (Core's `getHeaderTip` and
+    /// `getHeaderTipTime`).
+    pub fn best_header_tip(&self) -> Option<(i32, i64)> {
+        let guard = self.manager();
+        let best = guard.as_ref()?.best_entry()?;
+        Some((best.height(), i64::from(entry_header(&best)?.time)))
     }
 
     /// A header in the block index.

@@ -3,6 +3,7 @@
 //! the coins view brought in step, and the remembered chain tips.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 use bitcoin::hashes::Hash;
@@ -42,7 +43,9 @@ impl ChainState {
             .ok_or_else(|| ChainError::Path(net_dir.to_path_buf()))?;
         let subscribers: Subscribers = Arc::default();
         let checked: Verdicts = Arc::default();
-        let context = kernel_context(chain, options, &subscribers, &checked)?;
+        // 1.0 until the kernel reports a tip (regtest's estimate is always 1.0).
+        let progress = Arc::new(AtomicU64::new(1.0f64.to_bits()));
+        let context = kernel_context(chain, options, &subscribers, &checked, &progress)?;
         let load_failed = |e: bitcoinkernel::KernelError| ChainError::Kernel {
             what: "cannot load chainstate",
             detail: e.to_string(),
@@ -80,6 +83,7 @@ impl ChainState {
             blocks_dir: net_dir.join("blocks"),
             submit: Mutex::new(()),
             followers: Mutex::new(Vec::new()),
+            progress,
         })
     }
 }
@@ -91,8 +95,10 @@ fn kernel_context(
     options: &ChainOptions,
     subscribers: &Subscribers,
     checked: &Verdicts,
+    last_progress: &Arc<AtomicU64>,
 ) -> Result<Context, ChainError> {
     let (tips, headers, results) = (subscribers.clone(), subscribers.clone(), checked.clone());
+    let last_progress = last_progress.clone();
     let progress = subscribers.clone();
     let mut builder = ContextBuilder::new().chain_type(chain_type(chain));
     if let Some(challenge) = options
@@ -103,20 +109,30 @@ fn kernel_context(
         builder = builder.signet(challenge);
     }
     builder
-        .with_block_tip_notification(move |state, hash: bitcoinkernel::BlockHash, progress| {
-            let hash = BlockHash::from_byte_array(hash.to_bytes());
-            let initial_download = state != SynchronizationState::PostInit;
+        .with_block_tip_notification(
+            move |state, hash: bitcoinkernel::BlockHash, progress: f64| {
+                let hash = BlockHash::from_byte_array(hash.to_bytes());
+                let initial_download = state != SynchronizationState::PostInit;
+                last_progress.store(progress.to_bits(), Ordering::Relaxed);
+                broadcast(
+                    &tips,
+                    ChainEvent::BlockTip {
+                        hash,
+                        initial_download,
+                        progress,
+                    },
+                );
+            },
+        )
+        .with_header_tip_notification(move |_state, height, time, presync| {
             broadcast(
-                &tips,
-                ChainEvent::BlockTip {
-                    hash,
-                    initial_download,
-                    progress,
+                &headers,
+                ChainEvent::HeaderTip {
+                    height,
+                    time,
+                    presync,
                 },
             );
-        })
-        .with_header_tip_notification(move |_state, height, _timestamp, _presync| {
-            broadcast(&headers, ChainEvent::HeaderTip { height });
         })
         .with_progress_notification(move |title, percent, resume_possible| {
             let event = ChainEvent::Progress {

@@ -19,7 +19,7 @@ use rpc::hex::hex;
 use rpc::json::transaction;
 use rpc::protocol::{
     RpcError, RPC_DESERIALIZATION_ERROR, RPC_INVALID_ADDRESS_OR_KEY, RPC_INVALID_PARAMETER,
-    RPC_MISC_ERROR,
+    RPC_MISC_ERROR, RPC_VERIFY_ERROR,
 };
 use rpc::{Method, Param, ParamType, RpcTable};
 
@@ -40,6 +40,7 @@ pub fn register(
         .register(getblockchaininfo(chain.clone()))
         .register(getdifficulty(chain.clone()))
         .register(submitblock(chain.clone()))
+        .register(submitheader(chain.clone()))
         .register(tips::getchaintips(chain.clone()))
         .register(txout::gettxout(chain.clone(), mempool.cloned()))
         .register(txout::gettxoutsetinfo(chain.clone()));
@@ -244,7 +245,7 @@ fn getblockchaininfo(chain: Arc<ChainState>) -> Method {
                 "difficulty": difficulty(tip.bits),
                 "time": tip.time,
                 "mediantime": tip.median_time_past,
-                "verificationprogress": 1.0,
+                "verificationprogress": chain.verification_progress(),
                 "initialblockdownload": chain.initial_block_download(),
                 "size_on_disk": chain.size_on_disk(),
                 "pruned": false,
@@ -285,6 +286,30 @@ fn submitblock(chain: Arc<ChainState>) -> Method {
                 SubmitOutcome::Rejected(reason) => reason.into(),
             })
         })
+}
+
+fn submitheader(chain: Arc<ChainState>) -> Method {
+    Method::new(
+        "submitheader",
+        "mining",
+        "Decode the given hexdata as a header and submit it as a candidate chain tip if valid.\nThrows when the header is invalid.",
+    )
+    .param(Param::required("hexdata", ParamType::Str, "the hex-encoded block header data"))
+    .result("null    (json null)")
+    .examples(example_cli("submitheader", "\"aabbcc\"") + &example_rpc("submitheader", "\"aabbcc\""))
+    .handler(move |p| {
+        let decode_failed = || RpcError::new(RPC_DESERIALIZATION_ERROR, "Block header decode failed");
+        let bytes = rpc::hex::parse_hex(p.arg::<&str>("hexdata")?).ok_or_else(decode_failed)?;
+        let header: bitcoin::block::Header = deserialize(&bytes).map_err(|_| decode_failed())?;
+        if chain.header_height(&header.prev_blockhash).is_none() {
+            let prev = header.prev_blockhash;
+            return Err(RpcError::new(RPC_VERIFY_ERROR, format!("Must submit previous header ({prev}) first")));
+        }
+        chain
+            .process_header(&header)
+            .map(|()| Value::Null)
+            .map_err(|reason| RpcError::new(RPC_VERIFY_ERROR, reason))
+    })
 }
 
 #[cfg(test)]

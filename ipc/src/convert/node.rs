@@ -13,6 +13,7 @@ impl WireStruct for NodeStatus {
             block_count: r.get_block_count(),
             best_block_hash: read_hash(r.get_best_block_hash())?,
             header_tip_height: r.get_header_tip_height(),
+            header_tip_time: r.get_header_tip_time(),
             last_block_time: r.get_last_block_time(),
             verification_progress: r.get_verification_progress(),
             initial_block_download: r.get_initial_block_download(),
@@ -29,6 +30,7 @@ impl WireStruct for NodeStatus {
         b.set_block_count(self.block_count);
         b.set_best_block_hash(&self.best_block_hash);
         b.set_header_tip_height(self.header_tip_height);
+        b.set_header_tip_time(self.header_tip_time);
         b.set_last_block_time(self.last_block_time);
         b.set_verification_progress(self.verification_progress);
         b.set_initial_block_download(self.initial_block_download);
@@ -137,6 +139,7 @@ mod tests {
             block_count: 7,
             best_block_hash: [3; 32],
             header_tip_height: 9,
+            header_tip_time: 1_700_000_600,
             last_block_time: 1_700_000_000,
             verification_progress: 0.5,
             initial_block_download: true,

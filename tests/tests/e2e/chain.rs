@@ -303,3 +303,60 @@ fn sigkill_while_mining_then_restart_is_consistent() {
     std::thread::sleep(Duration::from_millis(10));
     node.stop();
 }
+
+#[test]
+fn submitheader_extends_the_header_chain_and_names_what_is_wrong() {
+    use tests::headers::{mine_headers, spaced_times, unix_now};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let node = ChainNode::start(dir.path());
+    let genesis: bitcoin::BlockHash = node
+        .call("getblockhash", json!([0]))
+        .as_str()
+        .expect("hash")
+        .parse()
+        .expect("block hash");
+    let headers = mine_headers(genesis, &spaced_times(30, 100, unix_now()), 7);
+    // A header whose parent the node has not seen.
+    let (code, message) = node.error("submitheader", json!([serialize_hex(&headers[1])]));
+    assert_eq!(code, -25);
+    assert_eq!(
+        message,
+        format!(
+            "Must submit previous header ({}) first",
+            headers[0].block_hash()
+        )
+    );
+    for header in &headers {
+        assert_eq!(
+            node.call("submitheader", json!([serialize_hex(header)])),
+            Value::Null
+        );
+    }
+    let info = node.call("getblockchaininfo", json!([]));
+    assert_eq!(info["headers"], 30);
+    assert_eq!(info["blocks"], 0);
+    let tips = node.call("getchaintips", json!([]));
+    let tip = format!("{}", headers[29].block_hash());
+    assert!(
+        tips.as_array()
+            .expect("tips")
+            .iter()
+            .any(|t| t["hash"] == tip.as_str() && t["status"] == "headers-only"),
+        "{tips}"
+    );
+    // Bad input: not hex, not a header, and a header without valid proof of work.
+    let (code, message) = node.error("submitheader", json!(["zz"]));
+    assert_eq!(
+        (code, message.as_str()),
+        (-22, "Block header decode failed")
+    );
+    let (code, _) = node.error("submitheader", json!(["00ff"]));
+    assert_eq!(code, -22);
+    let mut weak = mine_headers(headers[29].block_hash(), &[headers[29].time + 600], 8)[0];
+    while weak.validate_pow(weak.target()).is_ok() {
+        weak.nonce += 1;
+    }
+    let (code, message) = node.error("submitheader", json!([serialize_hex(&weak)]));
+    assert_eq!((code, message.as_str()), (-25, "high-hash"));
+    assert_eq!(node.call("getblockchaininfo", json!([]))["headers"], 30);
+}
