@@ -54,4 +54,6 @@ pub use wallet::{
     AddressBookEntry, AddressPurpose, BumpFeeRequest, BumpedTransaction, FilledPsbt,
     LoadWalletNotify, Recipient, SendRequest, SentTransaction, Wallet, WalletBalances, WalletCoin,
     WalletErrorKind, WalletInfo, WalletLoader, WalletNotifications, WalletTransaction,
+    WALLET_FLAG_AVOID_REUSE, WALLET_FLAG_BLANK_WALLET, WALLET_FLAG_DESCRIPTORS,
+    WALLET_FLAG_DISABLE_PRIVATE_KEYS, WALLET_FLAG_EXTERNAL_SIGNER,
 };

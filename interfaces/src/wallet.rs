@@ -420,11 +420,31 @@ pub trait LoadWalletNotify: Send + Sync {
     fn call(&self, wallet: Box<dyn Wallet>) -> Result<(), Error>;
 }
 
+/// Core's `WALLET_FLAG_DISABLE_PRIVATE_KEYS`: a watch-only wallet that never holds private
+/// keys (a [`WalletLoader::create_wallet`] flag).
+pub const WALLET_FLAG_DISABLE_PRIVATE_KEYS: u64 = 1 << 32;
+/// Core's `WALLET_FLAG_BLANK_WALLET`: no descriptors until some are imported.
+pub const WALLET_FLAG_BLANK_WALLET: u64 = 1 << 28;
+/// Core's `WALLET_FLAG_DESCRIPTORS`: a descriptor wallet (every wallet of this suite is one).
+pub const WALLET_FLAG_DESCRIPTORS: u64 = 1 << 34;
+/// Core's `WALLET_FLAG_AVOID_REUSE` (not supported: creating with it fails).
+pub const WALLET_FLAG_AVOID_REUSE: u64 = 1;
+/// Core's `WALLET_FLAG_EXTERNAL_SIGNER` (not supported: creating with it fails).
+pub const WALLET_FLAG_EXTERNAL_SIGNER: u64 = 1 << 35;
+
 /// Creates, loads and lists the wallets of one wallet process.
 pub trait WalletLoader: Send + Sync {
     /// Creates wallet `name` (a new directory under `wallets/`), encrypted with `passphrase`
-    /// unless it is empty, and loads it.
-    fn create_wallet(&self, name: &str, passphrase: &str) -> Result<Box<dyn Wallet>, Error>;
+    /// unless it is empty, and loads it (Core's `createWallet(name, passphrase,
+    /// wallet_creation_flags, warnings)`). `flags` are Core's `WALLET_FLAG_*` bits:
+    /// [`WALLET_FLAG_BLANK_WALLET`], [`WALLET_FLAG_DISABLE_PRIVATE_KEYS`] (which allows no
+    /// passphrase) and [`WALLET_FLAG_DESCRIPTORS`]; any other bit fails the creation.
+    fn create_wallet(
+        &self,
+        name: &str,
+        passphrase: &str,
+        flags: u64,
+    ) -> Result<Box<dyn Wallet>, Error>;
     /// Loads wallet `name` and catches it up with the chain.
     fn load_wallet(&self, name: &str) -> Result<Box<dyn Wallet>, Error>;
     /// Unloads wallet `name` (after saving it).
@@ -446,8 +466,13 @@ pub trait WalletLoader: Send + Sync {
 /// A shared loader is a loader: lets one loader (a wallet process's proxy, or the wallets
 /// of this process) be handed out many times as `Box<dyn WalletLoader>`.
 impl<T: WalletLoader + ?Sized> WalletLoader for Arc<T> {
-    fn create_wallet(&self, name: &str, passphrase: &str) -> Result<Box<dyn Wallet>, Error> {
-        (**self).create_wallet(name, passphrase)
+    fn create_wallet(
+        &self,
+        name: &str,
+        passphrase: &str,
+        flags: u64,
+    ) -> Result<Box<dyn Wallet>, Error> {
+        (**self).create_wallet(name, passphrase, flags)
     }
     fn load_wallet(&self, name: &str) -> Result<Box<dyn Wallet>, Error> {
         (**self).load_wallet(name)

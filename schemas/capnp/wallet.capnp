@@ -135,7 +135,9 @@ interface Wallet {
 
 interface WalletLoader {
     destroy @0 (context :Proxy.Context) -> ();
-    createWallet @1 (context :Proxy.Context, name :Text, passphrase :Text) -> (result :Wallet);
+    # flags: Core's WALLET_FLAG_* bits (BLANK_WALLET 1<<28, DISABLE_PRIVATE_KEYS 1<<32,
+    # DESCRIPTORS 1<<34), as Core's createWallet's wallet_creation_flags.
+    createWallet @1 (context :Proxy.Context, name :Text, passphrase :Text, flags :UInt64) -> (result :Wallet);
     loadWallet @2 (context :Proxy.Context, name :Text) -> (result :Wallet);
     unloadWallet @3 (context :Proxy.Context, name :Text) -> ();
     listWalletDir @4 (context :Proxy.Context) -> (result :List(Text));

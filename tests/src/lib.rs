@@ -4,6 +4,7 @@
 
 pub mod headers;
 pub mod miniwallet;
+pub mod wire;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};

@@ -199,7 +199,9 @@ fn wallet_command(worker: &mut State, command: Command) -> Result<String, String
             (wallet, format!("wallet {name} selected"))
         }
         Command::CreateWallet { name, passphrase } => (
-            loader.create_wallet(&name, &passphrase).map_err(text)?,
+            loader
+                .create_wallet(&name, &passphrase, interfaces::WALLET_FLAG_DESCRIPTORS)
+                .map_err(text)?,
             format!("wallet {name} created"),
         ),
         Command::LoadWallet(name) => (

@@ -1,4 +1,5 @@
-//! The `validateaddress` method (Core's `rpc/output_script.cpp`).
+//! The `validateaddress` method (Core's `rpc/output_script.cpp`) and `verifymessage`
+//! (Core's `rpc/signmessage.cpp`).
 
 use serde_json::{Map, Value};
 
@@ -32,7 +33,54 @@ fn validateaddress(chain: common::Chain) -> Method {
         })
 }
 
-/// Registers `validateaddress`.
+/// Core's `DecodeBase64`: the standard alphabet with its padding.
+fn decode_base64(text: &str) -> Option<Vec<u8>> {
+    use bitcoin::base64::Engine as _;
+    bitcoin::base64::engine::general_purpose::STANDARD
+        .decode(text)
+        .ok()
+}
+
+/// `verifymessage` (Core's `rpc/signmessage.cpp`, `MessageVerify`): whether `signature`
+/// (base64, a recoverable signature of the message's `signed_msg_hash`) recovers a key
+/// whose hash is the P2PKH `address`.
+fn verifymessage(chain: common::Chain) -> Method {
+    use bitcoin::hashes::Hash as _;
+    use bitcoin::sign_message::{signed_msg_hash, MessageSignature};
+    use rpc::address::Destination;
+    use rpc::protocol::{RpcError, RPC_INVALID_ADDRESS_OR_KEY, RPC_TYPE_ERROR};
+    let address = "\"1D1ZrZNe3JUo7ZycKEYQQiQAWd9y54F4XX\"";
+    Method::new("verifymessage", "util", "Verify a signed message.")
+        .param(Param::required("address", ParamType::Str, "The bitcoin address to use for the signature."))
+        .param(Param::required("signature", ParamType::Str, "The signature provided by the signer in base 64 encoding (see signmessage)."))
+        .param(Param::required("message", ParamType::Str, "The message that was signed."))
+        .result("true|false    (boolean) If the signature is verified or not.")
+        .examples(format!(
+            "\nUnlock the wallet for 30 seconds\n{}\nCreate the signature\n{}\nVerify the signature\n{}\nAs a JSON-RPC call\n{}",
+            example_cli("walletpassphrase", "\"mypassphrase\" 30"),
+            example_cli("signmessage", &format!("{address} \"my message\"")),
+            example_cli("verifymessage", &format!("{address} \"signature\" \"my message\"")),
+            example_rpc("verifymessage", &format!("{address}, \"signature\", \"my message\"")),
+        ))
+        .handler(move |p| {
+            let destination = decode_destination(p.arg::<&str>("address")?, chain)
+                .map_err(|_| RpcError::new(RPC_INVALID_ADDRESS_OR_KEY, "Invalid address"))?;
+            let Destination::PubKeyHash(hash) = destination else {
+                return Err(RpcError::new(RPC_TYPE_ERROR, "Address does not refer to key"));
+            };
+            let bytes = decode_base64(p.arg::<&str>("signature")?)
+                .ok_or_else(|| RpcError::new(RPC_TYPE_ERROR, "Malformed base64 encoding"))?;
+            let digest = signed_msg_hash(p.arg::<&str>("message")?);
+            let secp = bitcoin::secp256k1::Secp256k1::verification_only();
+            let signed = MessageSignature::from_slice(&bytes)
+                .and_then(|s| s.recover_pubkey(&secp, digest))
+                .is_ok_and(|key| key.pubkey_hash().to_byte_array() == hash);
+            Ok(signed.into())
+        })
+}
+
+/// Registers `validateaddress` and `verifymessage`.
 pub fn register(table: &mut RpcTable, chain: common::Chain) {
     table.register(validateaddress(chain));
+    table.register(verifymessage(chain));
 }

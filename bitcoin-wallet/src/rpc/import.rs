@@ -1,6 +1,6 @@
 //! `importdescriptors` (Core's `wallet/rpc/backup.cpp`), as far as one active descriptor
 //! pair per wallet allows: a blank wallet takes one active receiving and one active change
-//! descriptor of the same type (`wpkh()` or `tr()`; private keys for a signing wallet,
+//! descriptor of the same type (`wpkh()`, `tr()`, `pkh()` or `sh(wpkh())`; private keys for a signing wallet,
 //! public ones for a wallet created with `disable_private_keys`), then rescans from their
 //! timestamp. Each request gets Core's result (`success`, `warnings`, `error`); what Core
 //! accepts but this wallet cannot hold yet (inactive descriptors, several active pairs,
@@ -11,6 +11,7 @@ use std::sync::Arc;
 use bdk_wallet::bitcoin::secp256k1::Secp256k1;
 use bdk_wallet::bitcoin::NetworkKind;
 use bdk_wallet::descriptor::IntoWalletDescriptor;
+use bdk_wallet::miniscript::descriptor::ShInner;
 use bdk_wallet::miniscript::{Descriptor, DescriptorPublicKey};
 use bdk_wallet::KeychainKind;
 use rpc::protocol::{
@@ -31,7 +32,7 @@ struct Candidate {
     index: usize,
     /// `internal`.
     internal: bool,
-    /// `wpkh` or `tr`.
+    /// `wpkh()`, `tr()`, `pkh()` or `sh(wpkh())`.
     kind: &'static str,
     /// The descriptor without its checksum, as given (private keys included).
     text: String,
@@ -97,8 +98,10 @@ fn checked_body(desc: &str) -> Result<&str, RpcError> {
 /// The type of a descriptor this wallet can hold as its active pair.
 fn kind_of(descriptor: &Descriptor<DescriptorPublicKey>) -> Option<&'static str> {
     match descriptor {
-        Descriptor::Wpkh(_) => Some("wpkh"),
-        Descriptor::Tr(_) => Some("tr"),
+        Descriptor::Wpkh(_) => Some("wpkh()"),
+        Descriptor::Tr(_) => Some("tr()"),
+        Descriptor::Pkh(_) => Some("pkh()"),
+        Descriptor::Sh(sh) if matches!(sh.as_inner(), ShInner::Wpkh(_)) => Some("sh(wpkh())"),
         _ => None,
     }
 }
@@ -160,7 +163,7 @@ fn check_request(
             "Cannot import descriptor without private keys to a wallet with private keys enabled",
         ));
     }
-    let kind = kind_of(&descriptor).ok_or_else(|| wallet_err("Only wpkh() and tr() descriptors can be imported into this wallet (one active descriptor pair per wallet; other types are not supported yet)"))?;
+    let kind = kind_of(&descriptor).ok_or_else(|| wallet_err("Only wpkh(), tr(), pkh() and sh(wpkh()) descriptors can be imported into this wallet (one active descriptor pair per wallet; other types are not supported yet)"))?;
     if !active {
         return Err(wallet_err("Inactive descriptors are not supported by this wallet yet: it holds one active receiving (internal: false) and one active change (internal: true) descriptor"));
     }
@@ -195,7 +198,7 @@ fn pair_up(candidates: Vec<Candidate>) -> Result<[Candidate; 2], Vec<(usize, Rpc
             Ok([external, internal])
         }
         (Ok([external]), Ok([internal])) => {
-            let message = format!("The active receiving and change descriptors must be of the same type (here {}() and {}()); several descriptor types per wallet are not supported yet", external.kind, internal.kind);
+            let message = format!("The active receiving and change descriptors must be of the same type (here {} and {}); several descriptor types per wallet are not supported yet", external.kind, internal.kind);
             Err(vec![
                 (external.index, wallet_err(message.clone())),
                 (internal.index, wallet_err(message)),
@@ -324,7 +327,7 @@ pub fn importdescriptors(loader: Arc<LocalWalletLoader>) -> Method {
     .iter()
     .map(|(l, r)| (l.to_string(), r.to_string()))
     .collect();
-    Method::new("importdescriptors", "wallet", "Import descriptors. This will trigger a rescan of the blockchain based on the earliest timestamp of all descriptors being imported. Requires a new wallet backup.\nThis wallet holds one active descriptor pair: a blank wallet takes one active receiving (internal: false) and one active change (internal: true) descriptor of the same type, wpkh() or tr(), with private keys (or public ones for a wallet with private keys disabled), in one call.\n\nNote: This call can take over an hour to complete if using an early timestamp; during that time, other rpc calls\nmay report that the imported keys, addresses or scripts exist but related transactions are still missing.")
+    Method::new("importdescriptors", "wallet", "Import descriptors. This will trigger a rescan of the blockchain based on the earliest timestamp of all descriptors being imported. Requires a new wallet backup.\nThis wallet holds one active descriptor pair: a blank wallet takes one active receiving (internal: false) and one active change (internal: true) descriptor of the same type, wpkh(), tr(), pkh() or sh(wpkh()), with private keys (or public ones for a wallet with private keys disabled), in one call.\n\nNote: This call can take over an hour to complete if using an early timestamp; during that time, other rpc calls\nmay report that the imported keys, addresses or scripts exist but related transactions are still missing.")
         .param(Param::required("requests", ParamType::Arr, "Data to be imported").inner(request))
         .result(&layout(&result))
         .examples(examples(

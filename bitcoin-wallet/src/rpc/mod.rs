@@ -13,6 +13,7 @@
 //! - [`bump`] — `bumpfee`;
 //! - [`descriptors`] — `listdescriptors`, `rescanblockchain`;
 //! - [`import`] — `importdescriptors` (one active pair into a blank wallet);
+//! - [`message`] — `signmessage`;
 //! - [`psbt`] — `walletcreatefundedpsbt`, `walletprocesspsbt`;
 //! - [`transactions`] — `listtransactions`, `listsinceblock`, `gettransaction`,
 //!   `abandontransaction`;
@@ -28,6 +29,7 @@ pub mod descriptors;
 pub mod encryption;
 pub mod funded;
 pub mod import;
+pub mod message;
 pub mod psbt;
 pub mod send;
 pub mod transactions;
@@ -35,6 +37,10 @@ pub mod wallets;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_history;
+#[cfg(test)]
+mod tests_message;
 #[cfg(test)]
 mod tests_spend;
 
@@ -220,6 +226,7 @@ pub fn wallet_table(loader: Arc<LocalWalletLoader>) -> RpcTable {
         .register(encryption::walletpassphrasechange(loader.clone()))
         .register(backup::backupwallet(loader.clone()))
         .register(backup::restorewallet(loader.clone()))
+        .register(message::signmessage(loader.clone()))
         .register(transactions::gettransaction(loader));
     table
 }

@@ -1,11 +1,15 @@
 //! The wallet's transactions (Core's `wallet/rpc/transactions.cpp`): `listtransactions`,
-//! `listsinceblock`, `gettransaction` and `abandontransaction`, with Core's entries
-//! (`ListTransactions`, `WalletTxToJSON`).
+//! `listsinceblock` (with `removed`: the wallet's transactions of the stale blocks between
+//! the given block and the fork point), `gettransaction` and `abandontransaction` (abandoned
+//! transactions stay listed, `"abandoned": true`), with Core's entries (`ListTransactions`,
+//! `WalletTxToJSON`).
 
 use std::sync::Arc;
 
 use rpc::amount::amount_to_value;
-use rpc::protocol::{RpcError, RPC_INVALID_ADDRESS_OR_KEY, RPC_INVALID_PARAMETER};
+use rpc::protocol::{
+    RpcError, RPC_INTERNAL_ERROR, RPC_INVALID_ADDRESS_OR_KEY, RPC_INVALID_PARAMETER,
+};
 use rpc::{Method, Param, ParamType, Params, RpcResult};
 use serde_json::{json, Map, Value};
 
@@ -44,10 +48,12 @@ fn push_wallet_tx(entry: &mut Map<String, Value>, r: &TxRecord) {
     if let Some(comment) = &r.comments.comment {
         entry.insert("comment".into(), comment.clone().into());
     }
-    let replaceable = if r.confirmations == 0 && r.signals_rbf {
-        "yes"
-    } else {
-        "no"
+    // Core asks the mempool (`isRBFOptIn`): a transaction it does not hold that does not
+    // signal is "unknown"; only abandoned ones are known to be outside it here.
+    let replaceable = match (r.confirmations, r.signals_rbf, r.abandoned) {
+        (0, true, _) => "yes",
+        (0, false, true) => "unknown",
+        _ => "no",
     };
     entry.insert("bip125-replaceable".into(), replaceable.into());
 }
@@ -76,7 +82,7 @@ fn entries(r: &TxRecord, long: bool, label: Option<&str>, out: &mut Vec<Value>) 
             if long {
                 push_wallet_tx(&mut entry, r);
             }
-            entry.insert("abandoned".into(), false.into());
+            entry.insert("abandoned".into(), r.abandoned.into());
             out.push(Value::Object(entry));
         }
     }
@@ -100,7 +106,7 @@ fn entries(r: &TxRecord, long: bool, label: Option<&str>, out: &mut Vec<Value>) 
             entry.insert("label".into(), l.clone().into());
         }
         entry.insert("vout".into(), recv.vout.into());
-        entry.insert("abandoned".into(), false.into());
+        entry.insert("abandoned".into(), r.abandoned.into());
         if long {
             push_wallet_tx(&mut entry, r);
         }
@@ -294,7 +300,10 @@ fn list_since_block(loader: &LocalWalletLoader, p: &Params<'_>) -> RpcResult {
         Some(text) if !text.is_empty() => {
             let hash = BlockHash::from_byte_array(rpc::hex::parse_hash_v(text, "blockhash")?);
             let fork = wallet.fork_point(&hash).map_err(wallet_error)?;
-            Some(fork.ok_or_else(|| RpcError::new(RPC_INVALID_ADDRESS_OR_KEY, "Block not found"))?)
+            Some((
+                hash,
+                fork.ok_or_else(|| RpcError::new(RPC_INVALID_ADDRESS_OR_KEY, "Block not found"))?,
+            ))
         }
         _ => None,
     };
@@ -314,7 +323,7 @@ fn list_since_block(loader: &LocalWalletLoader, p: &Params<'_>) -> RpcResult {
         .map(|l| label_from(Some(l)))
         .transpose()?;
     let tip_height = wallet.last_processed().map_err(wallet_error)?.1;
-    let depth = since.map(|(fork, _)| i64::from(tip_height) + 1 - i64::from(fork));
+    let depth = since.map(|(_, (fork, _))| i64::from(tip_height) + 1 - i64::from(fork));
     let mut transactions = Vec::new();
     for record in wallet.history().map_err(wallet_error)? {
         if depth.is_none_or(|d| i64::from(record.confirmations) < d) {
@@ -330,8 +339,17 @@ fn list_since_block(loader: &LocalWalletLoader, p: &Params<'_>) -> RpcResult {
     let mut out = Map::new();
     out.insert("transactions".into(), Value::Array(transactions));
     if include_removed {
-        // Blocks that left the chain are forgotten by the wallet: nothing to list from them.
-        out.insert("removed".into(), json!([]));
+        let mut removed = Vec::new();
+        if let Some((hash, (fork, own))) = since.filter(|(_, (fork, own))| own > fork) {
+            let records = wallet.removed_since(&hash, fork).map_err(wallet_error)?;
+            let records = records
+                .ok_or_else(|| RpcError::new(RPC_INTERNAL_ERROR, "Can't read block from disk"))?;
+            tracing::debug!(wallet = %wallet.name(), blocks = own - fork, txs = records.len(), "listsinceblock removed");
+            for record in &records {
+                entries(record, true, label.as_deref(), &mut removed);
+            }
+        }
+        out.insert("removed".into(), Value::Array(removed));
     }
     out.insert("lastblock".into(), last.to_string().into());
     Ok(Value::Object(out))

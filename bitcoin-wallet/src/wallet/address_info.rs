@@ -59,10 +59,18 @@ impl LocalWallet {
             label: state.store.label(address).map(str::to_string),
             timestamp: self.keys.birthtime,
         };
-        // Core shows the public key of a P2WPKH script only; both have a key path.
+        // Core shows the public key of a single-key script but not of P2TR; all have a key
+        // path.
         let (key, shows_pubkey) = match descriptor {
             Descriptor::Wpkh(wpkh) => (Some(wpkh.as_inner().clone()), true),
             Descriptor::Tr(tr) => (Some(tr.internal_key().clone()), false),
+            Descriptor::Pkh(pkh) => (Some(pkh.as_inner().clone()), true),
+            Descriptor::Sh(sh) => match sh.as_inner() {
+                bdk_wallet::miniscript::descriptor::ShInner::Wpkh(w) => {
+                    (Some(w.as_inner().clone()), true)
+                }
+                _ => (None, false),
+            },
             _ => (None, false),
         };
         if let Some(key) = key {

@@ -114,6 +114,10 @@ pub enum WalletError {
     /// `bumpfee`: already mined, already bumped, inputs not the wallet's).
     #[error("{0}")]
     Refused(String),
+    /// The wallet holds no private key for the address (Core's `SigningResult::
+    /// PRIVATE_KEY_NOT_AVAILABLE`).
+    #[error("Private key not available")]
+    PrivateKeyNotAvailable,
     /// Signing needs the keys of a locked wallet.
     #[error("Error: Please enter the wallet passphrase with walletpassphrase first.")]
     Locked,
@@ -160,6 +164,7 @@ impl WalletError {
             | WalletError::Unsupported(_)
             | WalletError::NoKeys
             | WalletError::PrivateKeysDisabled
+            | WalletError::PrivateKeyNotAvailable
             | WalletError::Broadcast(_)
             | WalletError::Storage(_) => WALLET_ERROR,
         }

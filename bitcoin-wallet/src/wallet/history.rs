@@ -1,8 +1,9 @@
 //! What the wallet knows about its transactions and coins, computed as Core computes it
 //! (`CachedTxIsTrusted`, `GetBalance`, `GetAmounts`, coinbase maturity of 101 confirmations):
-//! one [`TxRecord`] per wallet transaction, one [`UnspentRecord`] per unspent output.
+//! one [`TxRecord`] per wallet transaction (abandoned ones included, marked and not
+//! counted), one [`UnspentRecord`] per unspent output.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use bdk_wallet::bitcoin::{Address, BlockHash, Network, OutPoint, Transaction, TxOut, Txid};
@@ -76,6 +77,9 @@ pub struct TxRecord {
     pub receives: Vec<OutputRecord>,
     /// What the user wrote when sending it.
     pub comments: TxComments,
+    /// Whether the user abandoned it (Core's `isAbandoned`): it no longer counts, its inputs
+    /// are spendable again, but it stays in the history.
+    pub abandoned: bool,
 }
 
 impl TxRecord {
@@ -130,12 +134,27 @@ pub fn descriptor_text(
     }
 }
 
+/// A transaction the wallet holds but BDK does not count (abandoned, or conflicted), as an
+/// unconfirmed wallet transaction.
+fn held_tx(store: &Store, txid: Txid) -> Option<WalletTx<'_>> {
+    let node = store.wallet.tx_graph().get_tx_node(txid)?;
+    Some(WalletTx {
+        chain_position: ChainPosition::Unconfirmed {
+            first_seen: node.first_seen,
+            last_seen: node.last_seen,
+        },
+        tx_node: node,
+    })
+}
+
 /// The transactions of one wallet, with Core's trust rule computed once.
 pub struct Ledger<'a> {
     store: &'a Store,
     network: Network,
     in_mempool: &'a HashMap<Txid, u64>,
     txs: HashMap<Txid, WalletTx<'a>>,
+    /// Abandoned transactions (in `txs` too, as unconfirmed): held, not counted.
+    abandoned: HashSet<Txid>,
     trusted: HashMap<Txid, bool>,
     tip_height: u32,
     parent_descs: [String; 2],
@@ -150,13 +169,26 @@ impl<'a> Ledger<'a> {
         in_mempool: &'a HashMap<Txid, u64>,
     ) -> Ledger<'a> {
         let wallet = &store.wallet;
-        let txs: HashMap<Txid, WalletTx<'a>> =
+        let mut txs: HashMap<Txid, WalletTx<'a>> =
             wallet.transactions().map(|t| (t.tx_node.txid, t)).collect();
+        let mut abandoned = HashSet::new();
+        for txid in store.abandoned() {
+            // Abandonment ends when the transaction confirms or returns to the mempool
+            // (BDK counts it again then).
+            if txs.contains_key(txid) {
+                continue;
+            }
+            if let Some(wtx) = held_tx(store, *txid) {
+                txs.insert(*txid, wtx);
+                abandoned.insert(*txid);
+            }
+        }
         let mut ledger = Ledger {
             store,
             network,
             in_mempool,
             txs,
+            abandoned,
             trusted: HashMap::new(),
             tip_height: wallet.latest_checkpoint().height(),
             parent_descs: [
@@ -182,7 +214,10 @@ impl<'a> Ledger<'a> {
         };
         let verdict = if wtx.chain_position.is_confirmed() {
             true
-        } else if !self.in_mempool.contains_key(&txid) || depth > 200 {
+        } else if self.abandoned.contains(&txid)
+            || !self.in_mempool.contains_key(&txid)
+            || depth > 200
+        {
             false
         } else {
             let inputs: Vec<OutPoint> = wtx
@@ -304,6 +339,7 @@ impl<'a> Ledger<'a> {
             sends,
             receives,
             comments: self.store.comments(&txid).cloned().unwrap_or_default(),
+            abandoned: self.abandoned.contains(&txid),
             tx,
         }
     }
@@ -323,6 +359,13 @@ impl<'a> Ledger<'a> {
     /// One wallet transaction.
     pub fn record_of(&self, txid: &Txid) -> Option<TxRecord> {
         self.txs.get(txid).map(|t| self.record(t))
+    }
+
+    /// One transaction the wallet holds, counted or not (a reorg may have left it conflicted
+    /// by the new chain); not counted ones as unconfirmed.
+    pub fn held_record(&self, txid: &Txid) -> Option<TxRecord> {
+        self.record_of(txid)
+            .or_else(|| held_tx(self.store, *txid).map(|t| self.record(&t)))
     }
 
     /// How many transactions the wallet holds.

@@ -19,7 +19,7 @@ use crate::wallet::bump::BumpRequest;
 use crate::wallet::error::WalletError;
 use crate::wallet::files;
 use crate::wallet::history::{to_i64, Ledger, TxRecord, UnspentRecord};
-use crate::wallet::loader::LocalWalletLoader;
+use crate::wallet::loader::{CreateFlags, LocalWalletLoader};
 use crate::wallet::local::LocalWallet;
 use crate::wallet::send::FeeMode;
 use crate::wallet::store::TxComments;
@@ -79,8 +79,10 @@ impl LocalWallet {
     ) -> Result<Vec<WalletTransaction>, WalletError> {
         let state = self.lock()?;
         let ledger = Ledger::new(&state.store, self.options.network, &state.in_mempool);
+        // The interface's views hold counted transactions only (abandoned ones are not).
         Ok(pick(&ledger)
             .iter()
+            .filter(|r| !r.abandoned)
             .map(|r| wallet_tx(r, state.in_mempool.contains_key(&r.txid)))
             .collect())
     }
@@ -111,6 +113,7 @@ impl Wallet for LocalWallet {
     fn list_transactions(&self, count: u32, skip: u32) -> Result<Vec<WalletTransaction>, Error> {
         Ok(self.wallet_txs(|ledger| {
             let mut records = ledger.records();
+            records.retain(|r| !r.abandoned);
             let end = records.len().saturating_sub(skip as usize);
             let start = end.saturating_sub(count as usize);
             records.truncate(end);
@@ -265,8 +268,13 @@ impl LocalWalletLoader {
 }
 
 impl WalletLoader for SharedLoader {
-    fn create_wallet(&self, name: &str, passphrase: &str) -> Result<Box<dyn Wallet>, Error> {
-        self.0.create_wallet(name, passphrase)
+    fn create_wallet(
+        &self,
+        name: &str,
+        passphrase: &str,
+        flags: u64,
+    ) -> Result<Box<dyn Wallet>, Error> {
+        self.0.create_wallet(name, passphrase, flags)
     }
     fn load_wallet(&self, name: &str) -> Result<Box<dyn Wallet>, Error> {
         self.0.load_wallet(name)
@@ -292,8 +300,16 @@ impl WalletLoader for SharedLoader {
 }
 
 impl WalletLoader for LocalWalletLoader {
-    fn create_wallet(&self, name: &str, passphrase: &str) -> Result<Box<dyn Wallet>, Error> {
-        Ok(boxed(self.create_wallet_with(name, passphrase, None)?.0))
+    fn create_wallet(
+        &self,
+        name: &str,
+        passphrase: &str,
+        flags: u64,
+    ) -> Result<Box<dyn Wallet>, Error> {
+        let flags = CreateFlags::from_core(flags)?;
+        Ok(boxed(
+            self.create_wallet_as(name, passphrase, None, flags)?.0,
+        ))
     }
 
     fn load_wallet(&self, name: &str) -> Result<Box<dyn Wallet>, Error> {

@@ -36,6 +36,40 @@ pub struct CreateFlags {
     pub disable_private_keys: bool,
 }
 
+impl CreateFlags {
+    /// The flags of Core's `WALLET_FLAG_*` bits (the interface's `create_wallet`):
+    /// `BLANK_WALLET`, `DISABLE_PRIVATE_KEYS`, and `DESCRIPTORS` (every wallet here is a
+    /// descriptor wallet, so it may be left out); any other bit is refused.
+    pub fn from_core(flags: u64) -> Result<CreateFlags, WalletError> {
+        use interfaces::{
+            WALLET_FLAG_AVOID_REUSE, WALLET_FLAG_BLANK_WALLET, WALLET_FLAG_DESCRIPTORS,
+            WALLET_FLAG_DISABLE_PRIVATE_KEYS, WALLET_FLAG_EXTERNAL_SIGNER,
+        };
+        if flags & WALLET_FLAG_AVOID_REUSE != 0 {
+            return Err(WalletError::Unsupported(
+                "avoid_reuse is not supported yet".into(),
+            ));
+        }
+        if flags & WALLET_FLAG_EXTERNAL_SIGNER != 0 {
+            return Err(WalletError::Unsupported(
+                "Compiled without external signing support (required for external signing)".into(),
+            ));
+        }
+        let known =
+            WALLET_FLAG_BLANK_WALLET | WALLET_FLAG_DESCRIPTORS | WALLET_FLAG_DISABLE_PRIVATE_KEYS;
+        if flags & !known != 0 {
+            return Err(WalletError::Unsupported(format!(
+                "Unknown wallet flags: {:#x}",
+                flags & !known
+            )));
+        }
+        Ok(CreateFlags {
+            blank: flags & WALLET_FLAG_BLANK_WALLET != 0,
+            disable_private_keys: flags & WALLET_FLAG_DISABLE_PRIVATE_KEYS != 0,
+        })
+    }
+}
+
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }

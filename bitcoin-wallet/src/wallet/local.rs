@@ -74,9 +74,12 @@ pub struct WalletDetails {
 
 /// The address type of the wallet's active descriptors (Core's `OutputType` names).
 fn descriptor_address_type(store: &Store) -> &'static str {
+    use bdk_wallet::miniscript::Descriptor;
     match store.wallet.public_descriptor(KeychainKind::External) {
-        bdk_wallet::miniscript::Descriptor::Tr(_) => "bech32m",
-        bdk_wallet::miniscript::Descriptor::Wpkh(_) => "bech32",
+        Descriptor::Tr(_) => "bech32m",
+        Descriptor::Wpkh(_) => "bech32",
+        Descriptor::Pkh(_) => "legacy",
+        Descriptor::Sh(_) => "p2sh-segwit",
         _ => "",
     }
 }
@@ -240,8 +243,10 @@ impl LocalWallet {
     }
 
     /// Core's inferred descriptor of one of the wallet's scripts:
-    /// `wpkh([fingerprint/84h/1h/0h/0/5]pubkey)#checksum` (`tr(...xonly)` for taproot).
+    /// `wpkh([fingerprint/84h/1h/0h/0/5]pubkey)#checksum` (`tr(...xonly)` for taproot,
+    /// `pkh(...)` and `sh(wpkh(...))` likewise).
     pub fn inferred_descriptor(&self, keychain: KeychainKind, index: u32) -> Option<String> {
+        use bdk_wallet::miniscript::descriptor::ShInner;
         use bdk_wallet::miniscript::Descriptor;
         let state = self.lock().ok()?;
         if self.keys.blank {
@@ -251,6 +256,11 @@ impl LocalWallet {
         let (kind, key) = match wallet.public_descriptor(keychain) {
             Descriptor::Wpkh(wpkh) => ("wpkh", wpkh.as_inner().clone()),
             Descriptor::Tr(tr) if tr.tap_tree().is_none() => ("tr", tr.internal_key().clone()),
+            Descriptor::Pkh(pkh) => ("pkh", pkh.as_inner().clone()),
+            Descriptor::Sh(sh) => match sh.as_inner() {
+                ShInner::Wpkh(wpkh) => ("sh(wpkh", wpkh.as_inner().clone()),
+                _ => return None,
+            },
             _ => return None,
         };
         let key = key.at_derivation_index(index).ok()?;
@@ -261,7 +271,11 @@ impl LocalWallet {
         } else {
             pubkey.to_string()
         };
-        let body = format!("{kind}([{}/{path}]{shown})", key.master_fingerprint());
+        let close = if kind == "sh(wpkh" { ")" } else { "" };
+        let body = format!(
+            "{kind}([{}/{path}]{shown}){close}",
+            key.master_fingerprint()
+        );
         let sum = rpc::descriptor::checksum(&body)?;
         Some(format!("{body}#{sum}"))
     }

@@ -13,8 +13,8 @@
 //!   (`keys.json`), [`store`] (`wallet.sqlite`);
 //! - [`WalletError`] ([`error`]): Core's messages with Core's RPC codes;
 //! - the interface methods beyond these ([`address_book`], coin locks in [`locks`], fee bumps
-//!   in [`bump`], backups in [`backup`], PSBTs in [`psbt`], descriptor imports in [`import`])
-//!   behind one adapter, `iface`.
+//!   in [`bump`], backups in [`backup`], PSBTs in [`psbt`], descriptor imports in [`import`],
+//!   message signing in [`message`]) behind one adapter, `iface`.
 
 pub mod address_book;
 pub mod address_info;
@@ -31,6 +31,7 @@ pub mod keys;
 pub mod loader;
 pub mod local;
 pub mod locks;
+pub mod message;
 pub mod notify;
 pub mod passphrase;
 pub mod psbt;

@@ -1,10 +1,13 @@
 //! A wallet's `wallet.sqlite`: BDK's tables (descriptors, chain, transactions, index) plus
-//! five of ours — address labels, send comments, the position of each confirmed transaction
-//! in its block, the order in which the wallet learnt of its transactions (Core's
-//! `nOrderPos`) and the persistent coin locks (Core's `lockunspent ... true`) — kept in
-//! memory and written through. Locks that are not persistent live in memory only.
+//! seven of ours — address labels, send comments, the position of each confirmed transaction
+//! in its block, every block the wallet saw each transaction confirmed in (kept after a reorg
+//! takes the block away: `listsinceblock`'s `removed`), the order in which the wallet learnt
+//! of its transactions (Core's `nOrderPos`), the persistent coin locks (Core's `lockunspent
+//! ... true`) and the abandoned transactions (Core's `abandontransaction`) — kept in memory
+//! and written through. Locks that are not persistent live in memory only. Every table is
+//! created with `IF NOT EXISTS`, so wallets written by an older build open unchanged.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use bdk_wallet::bitcoin::{BlockHash, Network, OutPoint, Txid};
@@ -23,7 +26,9 @@ const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS rbw_labels (address TEXT PRIMAR
 CREATE TABLE IF NOT EXISTS rbw_comments (txid TEXT PRIMARY KEY NOT NULL, comment TEXT, comment_to TEXT);
 CREATE TABLE IF NOT EXISTS rbw_positions (txid TEXT PRIMARY KEY NOT NULL, block TEXT NOT NULL, position INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS rbw_order (txid TEXT PRIMARY KEY NOT NULL, seq INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS rbw_locked (txid TEXT NOT NULL, vout INTEGER NOT NULL, PRIMARY KEY (txid, vout));";
+CREATE TABLE IF NOT EXISTS rbw_locked (txid TEXT NOT NULL, vout INTEGER NOT NULL, PRIMARY KEY (txid, vout));
+CREATE TABLE IF NOT EXISTS rbw_block_txs (block TEXT NOT NULL, txid TEXT NOT NULL, position INTEGER NOT NULL, PRIMARY KEY (block, txid));
+CREATE TABLE IF NOT EXISTS rbw_abandoned (txid TEXT PRIMARY KEY NOT NULL);";
 
 /// What the user wrote about a transaction it sent (`sendtoaddress`'s `comment`, `comment_to`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -45,6 +50,10 @@ pub struct Store {
     order: HashMap<Txid, u64>,
     /// Locked coins, each with whether its lock is written to the database.
     locked: HashMap<OutPoint, bool>,
+    /// Every block a transaction was seen confirmed in: its transactions with positions.
+    block_txs: HashMap<BlockHash, Vec<(u32, Txid)>>,
+    /// Transactions the user abandoned.
+    abandoned: HashSet<Txid>,
 }
 
 fn db_error(name: &str, e: impl std::fmt::Display) -> WalletError {
@@ -106,8 +115,11 @@ impl Store {
             positions: HashMap::new(),
             order: HashMap::new(),
             locked: HashMap::new(),
+            block_txs: HashMap::new(),
+            abandoned: HashSet::new(),
         };
         store.read_metadata().map_err(|e| db_error(name, e))?;
+        store.read_history().map_err(|e| db_error(name, e))?;
         Ok(store)
     }
 
@@ -290,6 +302,10 @@ impl Store {
                     "REPLACE INTO rbw_positions (txid, block, position) VALUES (?1, ?2, ?3)",
                     params![txid.to_string(), block.to_string(), position],
                 )?;
+                tx.execute(
+                    "REPLACE INTO rbw_block_txs (block, txid, position) VALUES (?1, ?2, ?3)",
+                    params![block.to_string(), txid.to_string(), position],
+                )?;
             }
             tx.commit()
         };
@@ -297,6 +313,7 @@ impl Store {
             .map_err(|e| WalletError::Storage(format!("Failed to write block positions: {e}")))?;
         for (txid, block, position) in fresh {
             self.positions.insert(*txid, (*block, *position));
+            self.note_block_tx(*block, *position, *txid);
         }
         Ok(())
     }
@@ -396,6 +413,95 @@ impl Store {
             .execute("DELETE FROM rbw_locked", [])
             .map_err(|e| WalletError::Storage(format!("Failed to erase the coin locks: {e}")))?;
         self.locked.clear();
+        Ok(())
+    }
+}
+
+/// What the wallet remembers beyond BDK's canonical view: the blocks its transactions were
+/// confirmed in (also those a reorg took away) and the transactions the user abandoned.
+impl Store {
+    fn read_history(&mut self) -> Result<(), bdk_wallet::rusqlite::Error> {
+        let mut statement = self
+            .conn
+            .prepare("SELECT block, txid, position FROM rbw_block_txs")?;
+        let rows = statement.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, u32>(2)?,
+            ))
+        })?;
+        let mut found = Vec::new();
+        for row in rows {
+            let (block, txid, position) = row?;
+            if let (Ok(block), Ok(txid)) = (block.parse::<BlockHash>(), txid.parse::<Txid>()) {
+                found.push((block, position, txid));
+            }
+        }
+        drop(statement);
+        // Wallets written before rbw_block_txs existed know each transaction's latest block.
+        let latest: Vec<_> = self
+            .positions
+            .iter()
+            .map(|(t, (b, p))| (*b, *p, *t))
+            .collect();
+        for (block, position, txid) in found.into_iter().chain(latest) {
+            self.note_block_tx(block, position, txid);
+        }
+        let mut statement = self.conn.prepare("SELECT txid FROM rbw_abandoned")?;
+        let rows = statement.query_map([], |r| r.get::<_, String>(0))?;
+        for row in rows {
+            if let Ok(txid) = row?.parse::<Txid>() {
+                self.abandoned.insert(txid);
+            }
+        }
+        Ok(())
+    }
+
+    fn note_block_tx(&mut self, block: BlockHash, position: u32, txid: Txid) {
+        let txs = self.block_txs.entry(block).or_default();
+        if !txs.iter().any(|(_, t)| *t == txid) {
+            txs.push((position, txid));
+            txs.sort();
+        }
+    }
+
+    /// The wallet's transactions the wallet saw confirmed in `block`, in block order (also
+    /// when `block` has since left the active chain).
+    pub fn block_txs(&self, block: &BlockHash) -> Vec<Txid> {
+        self.block_txs
+            .get(block)
+            .map(|txs| txs.iter().map(|(_, t)| *t).collect())
+            .unwrap_or_default()
+    }
+
+    /// Whether the user abandoned `txid` (it may have confirmed or returned to the mempool
+    /// since, which ends the abandonment: callers check).
+    pub fn is_abandoned(&self, txid: &Txid) -> bool {
+        self.abandoned.contains(txid)
+    }
+
+    /// Every transaction the user abandoned.
+    pub fn abandoned(&self) -> impl Iterator<Item = &Txid> {
+        self.abandoned.iter()
+    }
+
+    /// Records that the user abandoned `txids` (one database transaction).
+    pub fn set_abandoned(&mut self, txids: &[Txid]) -> Result<(), WalletError> {
+        let write = |conn: &mut Connection| -> Result<(), bdk_wallet::rusqlite::Error> {
+            let tx = conn.transaction()?;
+            for txid in txids {
+                tx.execute(
+                    "REPLACE INTO rbw_abandoned (txid) VALUES (?1)",
+                    params![txid.to_string()],
+                )?;
+            }
+            tx.commit()
+        };
+        write(&mut self.conn).map_err(|e| {
+            WalletError::Storage(format!("Failed to write an abandoned transaction: {e}"))
+        })?;
+        self.abandoned.extend(txids.iter().copied());
         Ok(())
     }
 }

@@ -5,7 +5,7 @@
 //! `Update` (anchors in their blocks, mempool transactions seen now, a checkpoint chain
 //! through every matched block to the last block scanned). Scans repeat from the same start
 //! while new addresses were used beyond the lookahead. A long range is scanned in steps, so
-//! subscribers see the rescan's progress (Core's `ShowProgress`, "[name] Rescanning…").
+//! subscribers see the rescan's progress (Core's `ShowProgress`, "\[name\] Rescanning…").
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, PoisonError};

@@ -1,15 +1,16 @@
 //! One `bitcoin-cli` run after the settings are loaded (Core's `CommandLineRPC`): gather the
-//! arguments (`-stdin`), pick the handler (`-getinfo`, `-generate` or the named method), call
+//! arguments (`-stdin`), pick the handler (`-getinfo`, `-netinfo`, `-generate` or the named method), call
 //! the node (retrying under `-rpcwait`), and turn the reply into text and an exit code.
 
 use std::io::BufRead;
 use std::time::{Duration, Instant};
 
-use common::Settings;
+use common::{Chain, Settings};
 
 use super::getinfo;
 use super::http::url_encode;
 use super::json::Json;
+use super::netinfo;
 use super::options::{DEFAULT_NBLOCKS, DEFAULT_RPC_REQ_ID};
 use super::request::{error_code, Handler, RPC_IN_WARMUP, RPC_WALLET_NOT_SPECIFIED};
 use super::transport::atoi;
@@ -26,12 +27,17 @@ pub struct Options {
     pub rpcwallet: Option<String>,
     /// `-stdin`.
     pub stdin: bool,
-    /// The CLI commands given (`-generate`, `-getinfo`; negated ones count, as in Core).
+    /// The CLI commands given (`-generate`, `-getinfo`, `-netinfo`; negated ones count, as in
+    /// Core).
     pub commands: Vec<&'static str>,
     /// `-getinfo` is on.
     pub getinfo: bool,
+    /// `-netinfo` is on.
+    pub netinfo: bool,
     /// `-generate` is on.
     pub generate: bool,
+    /// The chain selected (`None`: not read from settings, shown as main by `-netinfo`).
+    pub chain: Option<Chain>,
     /// `-color`.
     pub color: Option<String>,
     /// `-rpcwait`.
@@ -56,12 +62,14 @@ impl Options {
                 .to_string(),
             rpcwallet: settings.get("rpcwallet").map(str::to_string),
             stdin: flag("stdin")?,
-            commands: ["generate", "getinfo"]
+            commands: ["generate", "getinfo", "netinfo"]
                 .into_iter()
                 .filter(|c| settings.is_set(c))
                 .collect(),
             getinfo: flag("getinfo")?,
+            netinfo: flag("netinfo")?,
             generate: flag("generate")?,
+            chain: Some(settings.chain()),
             color: settings.get("color").map(str::to_string),
             wait: flag("rpcwait")?,
             wait_timeout: settings.get("rpcwaittimeout").map_or(0, atoi),
@@ -306,6 +314,17 @@ fn try_run(
     let mut method = String::new();
     let handler = if options.getinfo {
         Handler::GetInfo
+    } else if options.netinfo {
+        if netinfo::is_help(&args) {
+            return Ok(Printed {
+                text: netinfo::HELP.to_string(),
+                code: 0,
+            });
+        }
+        Handler::NetInfo {
+            request: netinfo::Request::parse(&args)?,
+            chain: options.chain,
+        }
     } else if options.generate {
         let handler = default_handler(options);
         let reply = connect_and_call(transport, options, &handler, "getnewaddress", &[], wallet)?;

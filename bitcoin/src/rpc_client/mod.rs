@@ -9,7 +9,8 @@
 //! The pieces: [`options`] (the option specs and defaults), [`convert`] with
 //! [`convert_table`] (which arguments are JSON), [`json`] (a `UniValue`-faithful JSON value,
 //! so output matches Core's byte for byte), [`request`] (requests and reply handling for a
-//! plain call, `-getinfo` and `-generate`), [`getinfo`] (its text), [`http`] (a small
+//! plain call, `-getinfo`, `-netinfo` and `-generate`), [`getinfo`] and [`netinfo`] (their
+//! text), [`http`] (a small
 //! HTTP/1.1 client), [`transport`] (IPC or HTTP, authentication, HTTP status handling) and
 //! [`command`] (one run, Core's `CommandLineRPC`). [`main`] ties them together and returns
 //! what to print; the binary prints it.
@@ -20,6 +21,7 @@ pub mod convert_table;
 pub mod getinfo;
 pub mod http;
 pub mod json;
+pub mod netinfo;
 pub mod options;
 pub mod request;
 pub mod transport;

@@ -3,7 +3,7 @@
 use common::args::{OptionSpec, COMMON_OPTIONS, GENERAL, IPC};
 use common::Chain;
 
-/// Heading of the options that replace the RPC command (`-getinfo`, `-generate`).
+/// Heading of the options that replace the RPC command (`-getinfo`, `-netinfo`, `-generate`).
 pub const CLI_COMMANDS: &str = "CLI Commands";
 
 /// `-rpcconnect` default.
@@ -104,6 +104,11 @@ pub const CLI_OPTIONS: &[OptionSpec] = &[
         "getinfo",
         CLI_COMMANDS,
         "Get general information from the remote server. Note that unlike server-side RPC calls, the output of -getinfo is the result of multiple non-atomic requests. Some entries in the output may represent results from different states (e.g. wallet balance may be as of a different block from the chain state reported)",
+    ),
+    OptionSpec::flag(
+        "netinfo",
+        CLI_COMMANDS,
+        "Get network peer connection information from the remote server. An optional argument from 0 to 4 can be passed for different peers listings (default: 0). If a non-zero value is passed, an additional \"outonly\" (or \"o\") argument can be passed to see outbound peers only. Pass \"help\" (or \"h\") for detailed help documentation.",
     ),
     OptionSpec::value(
         "ipcconnect",

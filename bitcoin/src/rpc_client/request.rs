@@ -1,9 +1,14 @@
 //! Turning a command line into a JSON-RPC request and the reply back into something to show
-//! (Core's `BaseRequestHandler` family): the plain request, `-getinfo`'s batch, and the
-//! `generatetoaddress` call of `-generate`.
+//! (Core's `BaseRequestHandler` family): the plain request, `-getinfo`'s and `-netinfo`'s
+//! batches, and the `generatetoaddress` call of `-generate`.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use common::Chain;
 
 use super::convert::{convert_named_values, convert_values};
 use super::json::Json;
+use super::netinfo;
 use super::CliError;
 
 /// Core's `RPC_METHOD_NOT_FOUND`.
@@ -19,6 +24,10 @@ const ID_BLOCKCHAININFO: usize = 1;
 const ID_WALLETINFO: usize = 2;
 const ID_BALANCES: usize = 3;
 
+/// Positions of `-netinfo`'s requests in its batch (their ids).
+const ID_PEERINFO: usize = 0;
+const ID_NETINFO_NETWORKINFO: usize = 1;
+
 /// How a command line becomes a request and a reply becomes a result.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Handler {
@@ -32,6 +41,14 @@ pub enum Handler {
     /// `-getinfo`: a batch of `getnetworkinfo`, `getblockchaininfo`, `getwalletinfo` and
     /// `getbalances`, merged into one object.
     GetInfo,
+    /// `-netinfo`: a batch of `getpeerinfo` and `getnetworkinfo`, made into the dashboard
+    /// text.
+    NetInfo {
+        /// The level and `outonly` arguments (read by [`netinfo::Request::parse`]).
+        request: netinfo::Request,
+        /// The chain the client was started for (shown in the header).
+        chain: Option<Chain>,
+    },
     /// `-generate`: `generatetoaddress` with the address `getnewaddress` gave.
     GenerateToAddress {
         /// The address the blocks pay to.
@@ -64,7 +81,8 @@ pub fn error_code(reply: &Json) -> Option<i64> {
 }
 
 impl Handler {
-    /// The request for `method` (unused by `-getinfo` and `-generate`) and its arguments.
+    /// The request for `method` (unused by `-getinfo`, `-netinfo` and `-generate`) and its
+    /// arguments (`-netinfo`'s are read before, into the handler).
     pub fn prepare(&self, method: &str, args: &[String]) -> Result<Json, CliError> {
         let convert = |e: super::convert::ConvertError| CliError::Other(e.to_string());
         match self {
@@ -92,6 +110,16 @@ impl Handler {
                 .collect();
                 Ok(Json::Array(batch))
             }
+            Handler::NetInfo { .. } => {
+                let batch = [
+                    (ID_PEERINFO, "getpeerinfo"),
+                    (ID_NETINFO_NETWORKINFO, "getnetworkinfo"),
+                ]
+                .iter()
+                .map(|(id, method)| request_object(method, Json::Null, Json::int(*id as i64)))
+                .collect();
+                Ok(Json::Array(batch))
+            }
             Handler::GenerateToAddress { .. } => {
                 let params = convert_values("generatetoaddress", args).map_err(convert)?;
                 Ok(request_object("generatetoaddress", params, Json::int(1)))
@@ -107,6 +135,9 @@ impl Handler {
                 other => Err(not_an_object(&other)),
             },
             Handler::GetInfo => get_info_reply(&process_batch_reply(&reply)?),
+            Handler::NetInfo { request, chain } => {
+                net_info_reply(&process_batch_reply(&reply)?, *request, *chain)
+            }
             Handler::GenerateToAddress { address } => {
                 if !reply.get("error").is_null() {
                     // Core drops the error here and prints `"blocks": null`; we show it.
@@ -228,6 +259,33 @@ fn get_info_reply(batch: &[Json]) -> Result<Json, CliError> {
     put("relayfee", network.get("relayfee"), skip_network);
     put("warnings", network.get("warnings"), skip_network);
     Ok(reply_object(result))
+}
+
+/// Core's `NetinfoRequestHandler::ProcessReply`: an error of either call is passed on,
+/// otherwise the dashboard text is the result.
+fn net_info_reply(
+    batch: &[Json],
+    request: netinfo::Request,
+    chain: Option<Chain>,
+) -> Result<Json, CliError> {
+    let member = |id: usize| batch.get(id).cloned().unwrap_or(Json::Null);
+    let (peers, network) = (member(ID_PEERINFO), member(ID_NETINFO_NETWORKINFO));
+    for reply in [&peers, &network] {
+        if !reply.get("error").is_null() {
+            return Ok(reply.clone());
+        }
+    }
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+    let text = netinfo::format(
+        request,
+        chain,
+        peers.get("result"),
+        network.get("result"),
+        now,
+    )?;
+    Ok(reply_object(Json::String(text)))
 }
 
 #[cfg(test)]

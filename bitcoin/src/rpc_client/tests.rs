@@ -301,6 +301,81 @@ fn only_one_cli_command() {
     );
 }
 
+fn netinfo_options() -> Options {
+    Options {
+        netinfo: true,
+        commands: vec!["netinfo"],
+        chain: Some(common::Chain::Regtest),
+        ..options()
+    }
+}
+
+#[test]
+fn netinfo_runs_the_batch_and_prints_the_dashboard() {
+    let o = netinfo_options();
+    // Out of order, as a server may answer; a node without `networks` shows the loopback
+    // peer in the "npr" column only.
+    let batch = r#"[{"result":{"version":290000,"protocolversion":70016,"subversion":"/n:1/","localservicesnames":["NETWORK"],"localaddresses":[]},"error":null,"id":1},
+        {"result":[{"id":7,"network":"not_publicly_routable","inbound":true,"connection_type":"inbound"}],"error":null,"id":0}]"#;
+    let mut script = Script::new(&[batch]);
+    let out = run(&mut script, &o, &[]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        out.stdout,
+        format!(
+            "bitcoin-cli client v{} regtest - server 70016/n:1/\n\n          npr   total   block\n\
+             in          1       1\n\
+             out         0       0       0\n\
+             total       1       1\n\n\
+             Local services: network\n\n\
+             Local addresses: n/a\n\n",
+            env!("CARGO_PKG_VERSION")
+        )
+    );
+    assert_eq!(
+        script.sent,
+        [(
+            "/".to_string(),
+            r#"[{"method":"getpeerinfo","params":null,"id":0,"jsonrpc":"2.0"},{"method":"getnetworkinfo","params":null,"id":1,"jsonrpc":"2.0"}]"#.to_string()
+        )]
+    );
+}
+
+#[test]
+fn netinfo_help_bad_levels_and_node_errors() {
+    let o = netinfo_options();
+    let mut script = Script::default();
+    let out = run(&mut script, &o, &["help"]);
+    assert_eq!(out.code, 0);
+    assert_eq!(out.stdout, format!("{}\n", netinfo::HELP));
+    let out = run(&mut script, &o, &["5x"]);
+    assert_eq!(
+        (out.stderr.as_str(), out.code),
+        (
+            "error: invalid -netinfo level argument: 5x\nFor more information, run: bitcoin-cli -netinfo help\n",
+            1
+        )
+    );
+    assert!(
+        script.sent.is_empty(),
+        "nothing sent for help or a bad level"
+    );
+    let missing = r#"[{"result":null,"error":{"code":-32601,"message":"Method not found"},"id":0},{"result":{},"error":null,"id":1}]"#;
+    let out = run(&mut Script::new(&[missing]), &o, &["1"]);
+    assert_eq!(
+        (out.stderr.as_str(), out.code),
+        ("error code: -32601\nerror message:\nMethod not found\n", 89)
+    );
+    let mut both = netinfo_options();
+    both.getinfo = true;
+    both.commands = vec!["getinfo", "netinfo"];
+    let out = run(&mut Script::default(), &both, &[]);
+    assert_eq!(
+        out.stderr,
+        "error: Only one of -getinfo, -netinfo may be specified.\n"
+    );
+}
+
 #[test]
 fn rpcwait_retries_connection_failures_and_warmup() {
     let mut o = options();

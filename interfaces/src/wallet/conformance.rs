@@ -13,6 +13,8 @@ use std::time::{Duration, Instant};
 use super::{
     AddressBookEntry, AddressPurpose, BumpFeeRequest, LoadWalletNotify, Recipient, SendRequest,
     Wallet, WalletBalances, WalletErrorKind, WalletLoader, WalletNotifications,
+    WALLET_FLAG_AVOID_REUSE, WALLET_FLAG_BLANK_WALLET, WALLET_FLAG_DESCRIPTORS,
+    WALLET_FLAG_DISABLE_PRIVATE_KEYS,
 };
 use crate::{Error, Handler, Outpoint};
 
@@ -214,6 +216,7 @@ pub fn run(loader: &dyn WalletLoader, harness: &Harness<'_>) {
         .expect("handle_load_wallet");
     let a = Watched::new(create(loader, &loads, "conformance-a"));
     let b = Watched::new(create(loader, &loads, "conformance-b"));
+    watch_only(loader);
     let funded = address_book(a.wallet.as_ref(), harness.foreign_address);
     fund(&a, &funded, harness);
     let b_address = b.wallet.get_new_address("from a", "").expect("address");
@@ -227,6 +230,41 @@ pub fn run(loader: &dyn WalletLoader, harness: &Harness<'_>) {
     drop(load_handler);
 }
 
+/// Creates a blank watch-only wallet with Core's flags: no private keys, no addresses, no
+/// passphrase, and the flags survive a reload; flags the loader cannot honour fail.
+fn watch_only(loader: &dyn WalletLoader) {
+    let name = "conformance-watch";
+    let flags =
+        WALLET_FLAG_BLANK_WALLET | WALLET_FLAG_DISABLE_PRIVATE_KEYS | WALLET_FLAG_DESCRIPTORS;
+    let with_passphrase = loader.create_wallet("conformance-watch-pass", "secret", flags);
+    assert!(
+        with_passphrase.is_err(),
+        "a passphrase for a wallet without private keys"
+    );
+    let avoid_reuse = loader.create_wallet("conformance-reuse", "", WALLET_FLAG_AVOID_REUSE);
+    assert!(avoid_reuse.is_err(), "a flag the loader cannot honour");
+    let dir = loader.list_wallet_dir().expect("dir");
+    assert!(!dir
+        .iter()
+        .any(|w| w == "conformance-watch-pass" || w == "conformance-reuse"));
+    let wallet = loader
+        .create_wallet(name, "", flags)
+        .expect("create watch-only");
+    let info = wallet.get_info().expect("get_info");
+    assert!(!info.private_keys_enabled, "created watch-only: {info:?}");
+    assert!(!info.encrypted);
+    assert!(
+        wallet.get_new_address("", "").is_err(),
+        "a blank wallet has no addresses"
+    );
+    assert!(wallet.encrypt("secret").is_err(), "nothing to encrypt");
+    drop(wallet);
+    loader.unload_wallet(name).expect("unload");
+    let wallet = loader.load_wallet(name).expect("load");
+    assert!(!wallet.get_info().expect("get_info").private_keys_enabled);
+    loader.unload_wallet(name).expect("unload");
+}
+
 /// Creates wallet `name`, checking the loader's lists, lookups and load notification.
 fn create(
     loader: &dyn WalletLoader,
@@ -234,7 +272,9 @@ fn create(
     name: &str,
 ) -> Box<dyn Wallet> {
     let before = loads.count(|_| true);
-    let wallet = loader.create_wallet(name, "").expect("create_wallet");
+    let wallet = loader
+        .create_wallet(name, "", WALLET_FLAG_DESCRIPTORS)
+        .expect("create_wallet");
     assert_eq!(wallet.get_name().expect("get_name"), name);
     loads.wait("the load notification", |seen| seen.len() > before);
     let notified = loads.seen()[before].get_name().expect("get_name");
@@ -251,7 +291,8 @@ fn create(
         .any(|w| w == name));
     let again = loader.get_wallet(name).expect("get_wallet");
     assert_eq!(again.get_name().expect("get_name"), name);
-    assert!(loader.create_wallet(name, "").is_err(), "created twice");
+    let twice = loader.create_wallet(name, "", WALLET_FLAG_DESCRIPTORS);
+    assert!(twice.is_err(), "created twice");
     let missing = loader.get_wallet("conformance-missing");
     assert_eq!(kind(missing), WalletErrorKind::WalletNotLoaded);
     let info = wallet.get_info().expect("get_info");

@@ -25,7 +25,7 @@ crate::interface! {
     WalletLoaderProxy, WalletLoaderServer: dyn interfaces::WalletLoader, schemas::wallet_capnp::wallet_loader;
     [destroy]
     methods {
-        fn create_wallet(name: &str => [text], passphrase: &str => [text]) -> Box<dyn Wallet> => [cap_box WalletProxy WalletServer];
+        fn create_wallet(name: &str => [text], passphrase: &str => [text], flags: u64 => [prim]) -> Box<dyn Wallet> => [cap_box WalletProxy WalletServer];
         fn load_wallet(name: &str => [text]) -> Box<dyn Wallet> => [cap_box WalletProxy WalletServer];
         fn unload_wallet(name: &str => [text]) -> () => [unit];
         fn list_wallet_dir() -> Vec<String> => [list_text];

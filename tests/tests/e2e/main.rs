@@ -13,6 +13,7 @@ mod lifecycle;
 mod lifetime;
 mod mempool;
 mod mining;
+mod netinfo;
 mod node;
 mod node_interface;
 mod p2p;

@@ -18,6 +18,7 @@ use bitcoin::hashes::{sha256d, Hash};
 use bitcoin::Amount;
 use serde_json::{json, Value};
 use tests::miniwallet::{send, MiniWallet};
+use tests::wire::{silent_peer, version_frame};
 use tests::{eventually, RpcNode};
 
 const WAIT: Duration = Duration::from_secs(120);
@@ -179,30 +180,6 @@ fn frame(command: &str, payload: &[u8]) -> Vec<u8> {
     out
 }
 
-/// A v1 `version` message from a peer at height 0.
-fn version_frame() -> Vec<u8> {
-    use bitcoin::consensus::encode::serialize;
-    use bitcoin::p2p::message::{NetworkMessage, RawNetworkMessage};
-    use bitcoin::p2p::message_network::VersionMessage;
-    use bitcoin::p2p::{Address, Magic, ServiceFlags};
-
-    let unspecified = std::net::SocketAddr::from(([0, 0, 0, 0], 0));
-    let mut version = VersionMessage::new(
-        ServiceFlags::NONE,
-        0,
-        Address::new(&unspecified, ServiceFlags::NONE),
-        Address::new(&unspecified, ServiceFlags::NONE),
-        0x0bad_0bad,
-        "/bad:0.1/".into(),
-        0,
-    );
-    version.version = 70016;
-    serialize(&RawNetworkMessage::new(
-        Magic::REGTEST,
-        NetworkMessage::Version(version),
-    ))
-}
-
 /// Connects to `addr`, sends `bytes` and returns the local address once the node closed the
 /// connection.
 fn send_bad(addr: &str, bytes: &[u8]) -> String {
@@ -351,38 +328,6 @@ fn p2p_restarted_node_resumes_from_its_tip() {
     assert_eq!(code, -29, "the first connection is gone");
     c.stop();
     a.stop();
-}
-
-/// A peer that completes the handshake claiming `height` blocks, then never answers: it
-/// reads and drops whatever it is sent until the node closes the connection.
-fn silent_peer(addr: &str, height: i32) -> std::thread::JoinHandle<()> {
-    use bitcoin::consensus::encode::serialize;
-    use bitcoin::p2p::message::{NetworkMessage, RawNetworkMessage};
-    use bitcoin::p2p::message_network::VersionMessage;
-    use bitcoin::p2p::{Address, Magic, ServiceFlags};
-
-    let mut stream = TcpStream::connect(addr).expect("connect");
-    let services = ServiceFlags::NETWORK | ServiceFlags::WITNESS;
-    let here = stream.local_addr().expect("local");
-    let there = stream.peer_addr().expect("peer");
-    let mut version = VersionMessage::new(
-        services,
-        0,
-        Address::new(&there, ServiceFlags::NONE),
-        Address::new(&here, services),
-        0x5157_4c45_4e54,
-        "/silent:0.1/".into(),
-        height,
-    );
-    version.version = 70016;
-    for message in [NetworkMessage::Version(version), NetworkMessage::Verack] {
-        let bytes = serialize(&RawNetworkMessage::new(Magic::REGTEST, message));
-        stream.write_all(&bytes).expect("write");
-    }
-    std::thread::spawn(move || {
-        let mut buf = [0u8; 65536];
-        while matches!(stream.read(&mut buf), Ok(n) if n > 0) {}
-    })
 }
 
 #[test]

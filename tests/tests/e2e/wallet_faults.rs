@@ -118,7 +118,9 @@ fn a_client_gets_the_nodes_wallet_loader_over_ipc() {
     let (_conn, init) = ipc::connect_init(&node.socket()).expect("connect");
     let remote = interfaces::Init::make_node(&init).expect("make_node");
     let loader = remote.wallet_loader().expect("the node's wallet loader");
-    let wallet = loader.create_wallet("w", "").expect("create");
+    let wallet = loader
+        .create_wallet("w", "", interfaces::WALLET_FLAG_DESCRIPTORS)
+        .expect("create");
     assert_eq!(loader.list_wallets().expect("list"), ["w"]);
     let address = wallet.get_new_address("", "").expect("address");
     let request =
@@ -169,7 +171,9 @@ fn a_spawned_node_starts_with_its_parents_arguments_and_stops_cleanly() {
         "the node did not use the parent's -datadir"
     );
     let loader = node.wallet_loader().expect("its wallet process's loader");
-    let wallet = loader.create_wallet("gui", "").expect("create");
+    let wallet = loader
+        .create_wallet("gui", "", interfaces::WALLET_FLAG_DESCRIPTORS)
+        .expect("create");
     let address = wallet.get_new_address("", "").expect("address");
     let request =
         json!({"jsonrpc": "2.0", "id": 1, "method": "generatetoaddress", "params": [101, address]});

@@ -1,7 +1,8 @@
 //! The node's spawned wallet through a reorg: a confirmed send whose block loses to a longer
 //! competing chain (submitted with `submitblock`) turns unconfirmed, returns to the node's
 //! mempool, the balances move back, the wallet's last processed block follows the new tip,
-//! and one more block confirms the send again.
+//! `listsinceblock` from the stale block lists the send as removed, and one more block
+//! confirms the send again.
 
 use std::time::Duration;
 
@@ -123,6 +124,21 @@ fn a_reorg_unconfirms_a_send_and_a_new_block_confirms_it_again() {
         (0, 2 * COIN, 0),
         "b's payment is pending again"
     );
+    // listsinceblock from the stale block lists the send under "removed" (the wallet walks
+    // back from it through the node's block index), as it is now: unconfirmed.
+    for (wallet, category) in [("a", "send"), ("b", "receive")] {
+        let since = node.wallet_call(wallet, "listsinceblock", json!([block_n]));
+        let removed = since["removed"].as_array().expect("removed");
+        assert_eq!(removed.len(), 1, "{wallet}: {since}");
+        assert_eq!(removed[0]["txid"], txid, "{wallet}: {since}");
+        assert_eq!(removed[0]["category"], category, "{wallet}: {since}");
+        assert_eq!(removed[0]["confirmations"], 0, "{wallet}: {since}");
+        let listed = since["transactions"].as_array().expect("transactions");
+        assert!(
+            listed.iter().any(|e| e["txid"] == txid),
+            "{wallet}: {since}"
+        );
+    }
     // a: the coinbases of 1..=3 are mature at 103; the send's change is its own, trusted.
     assert_eq!(
         balances(&node, "a"),

@@ -3,7 +3,8 @@
 //! that survives a restart), `getaddressinfo`, `sendmany`, `bumpfee` whose replacement lands
 //! in the node's mempool, and `listsinceblock` across a mined block; `bitcoin-cli` sends the
 //! JSON arguments through its conversion table. A blank wallet takes an imported descriptor
-//! pair and finds a payment mined before the import.
+//! pair and finds a payment mined before the import; one with a `pkh()` pair signs messages
+//! (`signmessage`) that the node's `verifymessage` checks.
 
 use std::path::Path;
 use std::time::Duration;
@@ -337,5 +338,62 @@ fn importdescriptors_into_a_blank_wallet_finds_earlier_payments() {
         .wallet_call("w", "getnewaddress", json!([]))
         .as_str()
         .is_some_and(|a| a.starts_with("bcrt1q")));
+    node.stop();
+}
+
+/// A blank wallet with an imported `pkh()` pair hands out legacy addresses; the wallet
+/// process signs a message with one (`signmessage`) and the node verifies it
+/// (`verifymessage`), with Core's answers for a wrong message and Core's errors for
+/// addresses that name no key.
+#[test]
+fn a_legacy_address_signs_a_message_the_node_verifies() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let node = start(dir.path());
+    node.call("createwallet", json!(["src"]));
+    let bech32 = node.wallet_call("src", "getnewaddress", json!([]));
+    node.call("unloadwallet", json!(["src"]));
+    let keys_file = dir.path().join("regtest/wallets/src/keys.json");
+    let keys: Value = serde_json::from_str(&std::fs::read_to_string(keys_file).expect("keys.json"))
+        .expect("json");
+    node.call("createwallet", json!({"wallet_name": "w", "blank": true}));
+    let mut requests = Vec::new();
+    for (keychain, internal) in [("external", false), ("internal", true)] {
+        let wpkh = keys[keychain].as_str().expect("descriptor");
+        let desc = wpkh.replace("wpkh(", "pkh(").replace("/84h/", "/44h/");
+        let sum = checksum_from_node(&node, "w", &desc);
+        requests.push(json!({"desc": format!("{desc}#{sum}"), "active": true, "internal": internal, "timestamp": "now"}));
+    }
+    let results = node.wallet_call("w", "importdescriptors", json!([requests]));
+    assert_eq!(results, json!([{"success": true}, {"success": true}]));
+    let address = node.wallet_call("w", "getnewaddress", json!(["", "legacy"]));
+    assert!(
+        address
+            .as_str()
+            .is_some_and(|a| a.starts_with('m') || a.starts_with('n')),
+        "{address}"
+    );
+    let signature = node.wallet_call("w", "signmessage", json!([address, "hello"]));
+    let verify = |address: &Value, message: &str| {
+        node.call("verifymessage", json!([address, signature, message]))
+    };
+    assert_eq!(verify(&address, "hello"), json!(true));
+    assert_eq!(verify(&address, "hello again"), json!(false));
+    let another = node.wallet_call("w", "getnewaddress", json!(["", "legacy"]));
+    assert_eq!(verify(&another, "hello"), json!(false));
+
+    let (code, message) = node.wallet_error("w", "signmessage", json!([bech32, "hello"]));
+    assert_eq!(
+        (code, message.as_str()),
+        (-3, "Address does not refer to key")
+    );
+    let (code, message) = node.error("verifymessage", json!([bech32, signature, "hello"]));
+    assert_eq!(
+        (code, message.as_str()),
+        (-3, "Address does not refer to key")
+    );
+    let (code, message) = node.error("verifymessage", json!([address, "not base64!", "hello"]));
+    assert_eq!((code, message.as_str()), (-3, "Malformed base64 encoding"));
+    let (code, message) = node.error("verifymessage", json!(["nonsense", signature, "hello"]));
+    assert_eq!((code, message.as_str()), (-5, "Invalid address"));
     node.stop();
 }

@@ -129,10 +129,19 @@ impl Chain for TestChain {
                 let prev = utxos
                     .get(&input.previous_output)
                     .ok_or_else(|| Error::failed("bad-txns-inputs-missingorspent"))?;
-                // P2WPKH: signature and key; P2TR key path: one signature (the tests
-                // verify the signatures themselves).
-                let expected = if prev.script_pubkey.is_p2tr() { 1 } else { 2 };
-                if input.witness.len() != expected {
+                // P2WPKH (also nested in P2SH): signature and key in the witness; P2TR key
+                // path: one signature; P2PKH: all in the scriptSig (the tests verify the
+                // signatures themselves).
+                let script = &prev.script_pubkey;
+                let expected = match (script.is_p2tr(), script.is_p2pkh()) {
+                    (true, _) => 1,
+                    (_, true) => 0,
+                    _ => 2,
+                };
+                let needs_script_sig = script.is_p2pkh() || script.is_p2sh();
+                if input.witness.len() != expected
+                    || input.script_sig.is_empty() == needs_script_sig
+                {
                     return Err(Error::failed("mandatory-script-verify-flag-failed"));
                 }
                 input_value += prev.value.to_sat();
