@@ -97,3 +97,89 @@ impl Mempool {
         PackageTest::Results(results)
     }
 }
+
+impl Mempool {
+    /// Core's opportunistic one-parent-one-child package acceptance (what the orphanage
+    /// tries when a parent alone misses the fee floors): `child` spends `parent`, and the
+    /// two are accepted together when each is valid without the fee floors and their
+    /// combined (modified) fee rate meets them. Neither may replace anything. Nothing changes
+    /// on failure; the error is the first transaction's failure, or the package's fee-rate
+    /// failure with the package's fee and size.
+    pub fn accept_one_parent_one_child(
+        &self,
+        parent: Arc<Transaction>,
+        child: Arc<Transaction>,
+    ) -> Result<(Accepted, Accepted), Rejected> {
+        let pair = [parent, child];
+        if let Some(reason) = malformed(&pair) {
+            return Err(Rejected::new(reason));
+        }
+        let parent_txid = pair[0].compute_txid();
+        if !pair[1]
+            .input
+            .iter()
+            .any(|i| i.previous_output.txid == parent_txid)
+        {
+            return Err(Rejected::new("package-not-child-with-parents"));
+        }
+        let tip = self.prechecks(&pair[0])?;
+        self.prechecks(&pair[1])?;
+        let mut state = self.lock();
+        // Both checked as trials (inserted for the child to spend, taken out again), without
+        // the fee floors, then the package rate against them.
+        let trial = AcceptOptions {
+            test_only: true,
+            bypass_limits: true,
+            ..AcceptOptions::default()
+        };
+        let mut tried = HashSet::new();
+        let mut results = Vec::new();
+        for tx in &pair {
+            match self.accept_locked(&mut state, tx, &tip, trial, true) {
+                Ok(accepted) => {
+                    tried.insert(accepted.txid);
+                    results.push(accepted);
+                }
+                Err(rejected) => {
+                    state.graph.remove_set(&tried);
+                    return Err(rejected);
+                }
+            }
+        }
+        state.graph.remove_set(&tried);
+        let modified: i64 = results
+            .iter()
+            .map(|a| a.fee.to_sat() as i64 + state.deltas.get(&a.txid).copied().unwrap_or(0))
+            .sum();
+        let vsize: u64 = results.iter().map(|a| a.vsize).sum();
+        self.check_fee_rate(&mut state, modified, vsize)?;
+        // Accepted for real: inserted without the per-transaction floors, then the pool's
+        // size limit and the notifications (no fee estimation: Core leaves package
+        // transactions out of it).
+        let insert = AcceptOptions {
+            bypass_limits: true,
+            ..AcceptOptions::default()
+        };
+        let parent = self.accept_locked(&mut state, &pair[0], &tip, insert, false)?;
+        let child = match self.accept_locked(&mut state, &pair[1], &tip, insert, false) {
+            Ok(child) => child,
+            Err(rejected) => {
+                state.graph.remove_set(&HashSet::from([parent.txid]));
+                return Err(rejected);
+            }
+        };
+        self.expire(&mut state);
+        self.trim_to_size(&mut state);
+        for accepted in [&parent, &child] {
+            let Some(entry) = state.graph.entries.get(&accepted.txid) else {
+                return Err(Rejected::new("mempool full"));
+            };
+            self.chain
+                .notify(crate::chain::ChainEvent::TransactionAdded {
+                    tx: entry.tx.clone(),
+                });
+        }
+        tracing::debug!(target: "mempool", parent = %parent.txid, child = %child.txid, fee = modified, vsize, "accepted a one-parent-one-child package");
+        Ok((parent, child))
+    }
+}

@@ -412,3 +412,41 @@ fn concurrent_acceptance_while_blocks_connect_stays_consistent() {
     drop(state);
     assert_eq!(pool.select_for_block(4_000_000, 80_000, 1).len(), 72);
 }
+
+#[test]
+fn a_child_pays_for_a_parent_below_the_floor_as_a_one_parent_one_child_package() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (_chain, pool, coins) = pool_on_chain(&dir, 102, MempoolOptions::default());
+    // A parent paying nothing misses the relay floor alone.
+    let parent = spend(coins[0], COINBASE, 0);
+    let err = pool
+        .accept(parent.clone(), AcceptOptions::default())
+        .expect_err("no fee");
+    assert_eq!(err.reason, "min relay fee not met");
+    let child = spend(OutPoint::new(parent.compute_txid(), 0), COINBASE, 10_000);
+    // Not a child of that parent.
+    let stranger = spend(coins[1], COINBASE, 10_000);
+    let err = pool
+        .accept_one_parent_one_child(parent.clone(), stranger)
+        .expect_err("not its child");
+    assert_eq!(err.reason, "package-not-child-with-parents");
+    // Together they pay enough.
+    let (p, c) = pool
+        .accept_one_parent_one_child(parent.clone(), child.clone())
+        .expect("the package is accepted");
+    assert_eq!(p.fee, Amount::ZERO);
+    assert_eq!(c.fee, Amount::from_sat(10_000));
+    assert!(pool.get(&parent.compute_txid()).is_some());
+    assert!(pool.get(&child.compute_txid()).is_some());
+
+    // A child that does not pay enough for both: nothing enters the pool.
+    let poor_parent = spend(coins[2], COINBASE, 0);
+    let poor_child = spend(OutPoint::new(poor_parent.compute_txid(), 0), COINBASE, 1);
+    let err = pool
+        .accept_one_parent_one_child(poor_parent.clone(), poor_child.clone())
+        .expect_err("1 sat for two transactions");
+    assert_eq!(err.reason, "min relay fee not met");
+    assert!(pool.get(&poor_parent.compute_txid()).is_none());
+    assert!(pool.get(&poor_child.compute_txid()).is_none());
+    assert_eq!(pool.size(), 2);
+}
