@@ -1,8 +1,8 @@
 //! Connections: listening, accepting within `-maxconnections` and refusing banned addresses,
 //! persistent and one-shot outbound connections (v2 first, then v1 once if the peer closed on
 //! our v2 key); and the network-wide tasks: the block download scheduler and the relay of new
-//! tips and transactions (not below a peer's `feefilter`), the relay of fresh addresses and
-//! the periodic write of the address table.
+//! tips (as compact blocks to high-bandwidth peers) and transactions (not below a peer's
+//! `feefilter`), the relay of fresh addresses and the periodic write of the address table.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use bitcoin::p2p::message::NetworkMessage;
 use bitcoin::p2p::message_blockdata::Inventory;
+use bitcoin::p2p::message_compact_blocks::CmpctBlock;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 
@@ -227,7 +228,8 @@ fn schedule(shared: &Shared) {
     }
 }
 
-/// Announces new tips (headers to peers that asked for them, else inv) and accepted
+/// Announces new tips (`cmpctblock` to high-bandwidth peers, headers to peers that asked for
+/// them, else inv) and accepted
 /// transactions (inv by wtxid or txid) to the peers that do not have them.
 pub(crate) async fn relay_loop(shared: Arc<Shared>, mut events: mpsc::UnboundedReceiver<Event>) {
     loop {
@@ -239,6 +241,13 @@ pub(crate) async fn relay_loop(shared: Arc<Shared>, mut events: mpsc::UnboundedR
             None => return,
             Some(Event::Tip(hash)) => {
                 shared.wake.notify_one();
+                // Orphans the block includes or conflicts with go (the block is read only
+                // when there are orphans).
+                if !lock(&shared.orphans).is_empty() {
+                    if let Some(block) = shared.blocking(|c| c.block(&hash)) {
+                        lock(&shared.orphans).erase_for_block(&block);
+                    }
+                }
                 announce_block(&shared, hash);
             }
             Some(Event::Tx(tx)) => announce_tx(&shared, &tx),
@@ -252,15 +261,35 @@ fn announce_block(shared: &Shared, hash: bitcoin::BlockHash) {
     else {
         return;
     };
+    let mut wants_compact = false;
     shared.for_each_peer(|_, p| {
+        let info = lock(&p.info);
+        wants_compact |= info.handshake_done
+            && info.synced_headers < height
+            && info.wants_compact_announcements();
+    });
+    // Not while catching up (Core announces nothing in initial block download).
+    let compact = if wants_compact && peer::can_direct_fetch(shared) {
+        peer::recent_block(shared, &hash, true).map(|(_, compact)| compact)
+    } else {
+        None
+    };
+    shared.for_each_peer(|id, p| {
         let mut info = lock(&p.info);
         if !info.handshake_done || info.synced_headers >= height {
             return;
         }
-        let message = if info.prefers_headers {
-            NetworkMessage::Headers(vec![header])
-        } else {
-            NetworkMessage::Inv(vec![Inventory::Block(hash)])
+        // A high-bandwidth peer that has the parent gets the compact block (BIP152).
+        let has_parent = info.synced_headers.max(info.announced_height) >= height - 1;
+        let message = match &compact {
+            Some(compact) if info.wants_compact_announcements() && has_parent => {
+                tracing::debug!(target: "net", "sending cmpctblock {hash} to peer={id}");
+                NetworkMessage::CmpctBlock(CmpctBlock {
+                    compact_block: (**compact).clone(),
+                })
+            }
+            _ if info.prefers_headers => NetworkMessage::Headers(vec![header]),
+            _ => NetworkMessage::Inv(vec![Inventory::Block(hash)]),
         };
         info.announced_height = info.announced_height.max(height);
         drop(info);

@@ -5,7 +5,10 @@
 //! download window per peer and stall detection ([`sync`]), block and transaction relay, and
 //! manual bans kept in `banlist.json` ([`ban`]), and the address manager ([`addrman`]: addresses
 //! learned from `addr`/`addrv2`, answered to `getaddr`, relayed, kept in `peers.json`), and
-//! BIP133 fee filters both ways ([`feefilter`]).
+//! BIP133 fee filters both ways ([`feefilter`]), and BIP152 compact blocks version 2
+//! ([`compact`]: `sendcmpct` to every peer that knows them, up to three high-bandwidth peers,
+//! new tips pushed as `cmpctblock` to the peers that asked, blocks rebuilt from the mempool
+//! with `getblocktxn` for what is missing and the full block when that fails).
 //!
 //! It knows nothing of the kernel or the mempool: the node implements [`ChainAccess`] on
 //! them and tells the network of new tips and transactions ([`Net::block_tip`],
@@ -16,8 +19,10 @@
 pub mod addrman;
 pub mod ban;
 pub mod codec;
+pub mod compact;
 mod conn;
 pub mod feefilter;
+pub mod orphans;
 mod peer;
 pub mod sync;
 mod transport;
@@ -82,6 +87,35 @@ pub enum TxRef {
     Wtxid(Wtxid),
 }
 
+/// Why the mempool refused a transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TxRejected {
+    /// Core's reject reason (`min relay fee not met`, `bad-txns-inputs-missingorspent`, ...).
+    pub reason: String,
+    /// Some input is neither in the chain nor in the mempool (Core's `TX_MISSING_INPUTS`):
+    /// an orphan.
+    pub missing_inputs: bool,
+    /// Only the fee floors refused it (Core's `TX_RECONSIDERABLE`): a child may pay for it.
+    pub low_fee: bool,
+}
+
+impl TxRejected {
+    /// A rejection for any other reason.
+    pub fn other(reason: impl Into<String>) -> TxRejected {
+        TxRejected {
+            reason: reason.into(),
+            missing_inputs: false,
+            low_fee: false,
+        }
+    }
+}
+
+impl std::fmt::Display for TxRejected {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.reason)
+    }
+}
+
 /// What the network needs from the node: the chain (the kernel) and the mempool. Calls may
 /// block (they run off the network's async tasks).
 pub trait ChainAccess: Send + Sync + 'static {
@@ -105,10 +139,30 @@ pub trait ChainAccess: Send + Sync + 'static {
     fn block(&self, hash: &BlockHash) -> Option<Block>;
     /// Validates and, if valid, connects `block` (as `submitblock` does).
     fn submit_block(&self, block: Block) -> Result<(), String>;
+    /// Whether `hash`'s block is stored (by default: whether [`ChainAccess::block`] finds it;
+    /// implementations should answer without reading the block).
+    fn has_block(&self, hash: &BlockHash) -> bool {
+        self.block(hash).is_some()
+    }
     /// A mempool transaction.
     fn transaction(&self, id: TxRef) -> Option<Transaction>;
+    /// Every mempool transaction with its wtxid, to rebuild compact blocks (BIP152). The
+    /// network computes each block's short ids over these wtxids itself (the keys differ per
+    /// block and per sender), as Core walks its mempool's wtxids; the transactions are shared,
+    /// not copied, and the mempool is not held while matching. None by default: every
+    /// compact block then asks for its transactions with `getblocktxn`.
+    fn mempool_transactions(&self) -> Vec<(Wtxid, Arc<Transaction>)> {
+        Vec::new()
+    }
     /// Offers `tx` to the mempool (as `sendrawtransaction` does).
-    fn submit_transaction(&self, tx: Transaction) -> Result<(), String>;
+    fn submit_transaction(&self, tx: Transaction) -> Result<(), TxRejected>;
+    /// Offers `parent` and its `child` to the mempool together (Core's one-parent-one-child
+    /// package acceptance: the child may pay for a parent below the fee floors). None by
+    /// default.
+    fn submit_package(&self, parent: Transaction, child: Transaction) -> Result<(), String> {
+        let _ = (parent, child);
+        Err("packages are not supported".into())
+    }
     /// The fee rates our `feefilter` is made of (none by default: a filter of 0).
     fn fee_rates(&self) -> FeeRates {
         FeeRates::default()
@@ -253,6 +307,12 @@ pub(crate) struct Shared {
     pub(crate) count_listener: Mutex<Option<CountListener>>,
     pub(crate) bans: Mutex<ban::BanList>,
     pub(crate) addrman: Mutex<addrman::AddrMan>,
+    /// The peers we asked for high-bandwidth compact block announcements.
+    pub(crate) high_bandwidth: Mutex<compact::HighBandwidth>,
+    /// The newest block announced or served as a compact block, with its compact form.
+    pub(crate) recent_block: Mutex<Option<peer::RecentBlock>>,
+    /// Transactions waiting for their parents.
+    pub(crate) orphans: Mutex<orphans::OrphanPool>,
 }
 
 /// Called with the number of connections whenever it changes (must not block).
@@ -330,6 +390,9 @@ impl Net {
             count_listener: Mutex::new(None),
             bans: Mutex::new(bans),
             addrman: Mutex::new(addrman),
+            high_bandwidth: Mutex::new(compact::HighBandwidth::default()),
+            recent_block: Mutex::new(None),
+            orphans: Mutex::new(orphans::OrphanPool::default()),
         });
         let listeners = runtime.block_on(conn::bind_all(&shared))?;
         let (events, rx) = mpsc::unbounded_channel();

@@ -1,10 +1,11 @@
-//! One peer connection: the transport ([`crate::transport`]: v1, or v2 with its handshake),
-//! the version handshake, the message loop (headers, blocks, transactions, pings, addresses
-//! with their rate limit, `getaddr`, `feefilter` both ways), a writer
-//! task fed by a bounded queue and a timer enforcing the handshake and ping timeouts. Whatever
-//! ends the connection is logged with the peer and the reason.
+//! One peer connection: what is known of it ([`PeerInfo`]), the transport
+//! ([`crate::transport`]: v1, or v2 with its handshake), the version handshake, the message
+//! loop (headers, blocks, transactions, pings, addresses with their rate limit, `getaddr`,
+//! `feefilter` both ways, compact blocks), a writer task fed by a bounded queue and a timer
+//! enforcing the handshake and ping timeouts. Whatever ends the connection is logged with the
+//! peer and the reason.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -15,7 +16,7 @@ use bitcoin::p2p::message::NetworkMessage;
 use bitcoin::p2p::message_blockdata::{GetHeadersMessage, Inventory};
 use bitcoin::p2p::message_network::VersionMessage;
 use bitcoin::p2p::ServiceFlags;
-use bitcoin::{BlockHash, Wtxid};
+use bitcoin::BlockHash;
 use tokio::io::AsyncWriteExt;
 use tokio::net::tcp::OwnedWriteHalf;
 use tokio::net::TcpStream;
@@ -23,6 +24,12 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 mod addr;
+mod compact;
+mod info;
+mod orphan;
+
+pub(crate) use compact::{can_direct_fetch, recent_block, RecentBlock};
+pub use info::PeerInfo;
 
 use crate::sync::PeerId;
 use crate::transport::{self, Decoder, Encoder, Established, Reader};
@@ -49,166 +56,6 @@ pub(crate) fn unix_now() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
-/// What is known of a connected peer (`getpeerinfo`).
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub struct PeerInfo {
-    /// Core's peer id.
-    pub id: PeerId,
-    /// The peer's address.
-    pub addr: SocketAddr,
-    /// Our end of the connection.
-    pub addrbind: Option<SocketAddr>,
-    /// Whether the peer connected to us.
-    pub inbound: bool,
-    /// Core's connection type (`inbound`, `manual`).
-    pub connection_type: &'static str,
-    /// Core's transport protocol type: `detecting` (inbound, first bytes not read yet), `v1`
-    /// or `v2`.
-    pub transport_protocol_type: &'static str,
-    /// The BIP324 session id, hex (empty unless v2).
-    pub session_id: String,
-    /// Connection time (Unix seconds).
-    pub conntime: u64,
-    /// Time of the last message sent (Unix seconds).
-    pub lastsend: u64,
-    /// Time of the last message received (Unix seconds).
-    pub lastrecv: u64,
-    /// Bytes sent.
-    pub bytessent: u64,
-    /// Bytes received.
-    pub bytesrecv: u64,
-    /// Bytes sent by message type (Core's `bytessent_per_msg`).
-    pub bytessent_per_msg: BTreeMap<&'static str, u64>,
-    /// Bytes received by message type (Core's `bytesrecv_per_msg`; unknown ones as
-    /// `*other*`).
-    pub bytesrecv_per_msg: BTreeMap<&'static str, u64>,
-    /// The last ping's round trip.
-    pub pingtime: Option<Duration>,
-    /// The peer's protocol version (0 before its `version`).
-    pub version: u32,
-    /// The peer's user agent.
-    pub subver: String,
-    /// The services the peer offers.
-    pub services: ServiceFlags,
-    /// The height the peer announced in its `version`.
-    pub startingheight: i32,
-    /// Whether the peer wants transactions (`version`'s relay flag).
-    pub relaytxes: bool,
-    /// Height of the best header the peer sent us (-1 if none).
-    pub synced_headers: i32,
-    /// Height of the best block the peer sent us (-1 if none).
-    pub synced_blocks: i32,
-    /// Whether both `verack`s were exchanged.
-    pub handshake_done: bool,
-    /// BIP130: the peer wants new blocks announced by headers.
-    pub prefers_headers: bool,
-    /// BIP339: the peer relays by wtxid.
-    pub wtxid_relay: bool,
-    /// Height of the best block we announced to the peer.
-    pub announced_height: i32,
-    /// Why the connection is ending, once it is.
-    pub disconnect_reason: Option<String>,
-    /// The address as given to `-connect`, `-addnode` or `addnode` (outbound only).
-    pub added_as: Option<String>,
-    /// Addresses from `addr`/`addrv2` messages processed (Core's `addr_processed`).
-    pub addr_processed: u64,
-    /// Addresses dropped by the rate limit (Core's `addr_rate_limited`).
-    pub addr_rate_limited: u64,
-    /// The peer's BIP133 `feefilter` (sat/kvB; 0 if none): transactions paying less are not
-    /// announced to it.
-    pub minfeefilter: u64,
-    /// BIP155: the peer sent `sendaddrv2`.
-    addrv2: bool,
-    fee_filter: crate::feefilter::Schedule,
-    addr_bucket: crate::addrman::TokenBucket,
-    known_txs: HashSet<Wtxid>,
-    ping: Option<(u64, Instant)>,
-    /// When the last ping was sent (`None`: not yet; the first goes right after the
-    /// handshake, as Core's).
-    last_ping: Option<Instant>,
-    connected: Instant,
-}
-
-impl PeerInfo {
-    fn new(
-        id: PeerId,
-        addr: SocketAddr,
-        addrbind: Option<SocketAddr>,
-        direction: &Direction,
-        v2: bool,
-    ) -> Self {
-        PeerInfo {
-            id,
-            addr,
-            addrbind,
-            inbound: *direction == Direction::Inbound,
-            connection_type: match direction {
-                Direction::Inbound => "inbound",
-                Direction::Manual(_) => "manual",
-            },
-            transport_protocol_type: match (v2, direction) {
-                (false, _) => transport::V1,
-                (true, Direction::Inbound) => transport::DETECTING,
-                (true, Direction::Manual(_)) => transport::V2,
-            },
-            session_id: String::new(),
-            conntime: unix_now(),
-            lastsend: 0,
-            lastrecv: 0,
-            bytessent: 0,
-            bytesrecv: 0,
-            bytessent_per_msg: BTreeMap::new(),
-            bytesrecv_per_msg: BTreeMap::new(),
-            pingtime: None,
-            version: 0,
-            subver: String::new(),
-            services: ServiceFlags::NONE,
-            startingheight: -1,
-            relaytxes: false,
-            synced_headers: -1,
-            synced_blocks: -1,
-            handshake_done: false,
-            prefers_headers: false,
-            wtxid_relay: false,
-            announced_height: -1,
-            disconnect_reason: None,
-            added_as: match direction {
-                Direction::Inbound => None,
-                Direction::Manual(target) => Some(target.clone()),
-            },
-            addr_processed: 0,
-            addr_rate_limited: 0,
-            minfeefilter: 0,
-            addrv2: false,
-            fee_filter: crate::feefilter::Schedule::default(),
-            addr_bucket: crate::addrman::TokenBucket::default(),
-            known_txs: HashSet::new(),
-            ping: None,
-            last_ping: None,
-            connected: Instant::now(),
-        }
-    }
-
-    /// Whether the peer takes `addrv2` messages (it sent `sendaddrv2`, BIP155).
-    pub(crate) fn wants_addrv2(&self) -> bool {
-        self.addrv2
-    }
-
-    /// Sends a ping at the next timer tick (the `ping` RPC).
-    pub(crate) fn request_ping(&mut self) {
-        self.last_ping = None;
-    }
-
-    /// Marks `wtxid` known to the peer; returns whether it was new.
-    pub(crate) fn note_known_tx(&mut self, wtxid: Wtxid) -> bool {
-        if self.known_txs.len() >= MAX_KNOWN_TXS {
-            self.known_txs.clear();
-        }
-        self.known_txs.insert(wtxid)
-    }
-}
-
 /// The connection's state, owned by its reader task.
 struct Peer {
     id: PeerId,
@@ -225,6 +72,8 @@ struct Peer {
     getaddr_sent: bool,
     /// Whether we answered the peer's `getaddr` (once per connection, as Core).
     getaddr_answered: bool,
+    /// Compact blocks waiting for the `blocktxn` we asked for.
+    partial: HashMap<BlockHash, crate::compact::PartialBlock>,
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -310,6 +159,7 @@ pub(crate) async fn run(
                 headers_requested: false,
                 getaddr_sent: false,
                 getaddr_answered: false,
+                partial: HashMap::new(),
             };
             peer.session(established, writer, outgoing, cancel.clone())
                 .await
@@ -327,6 +177,8 @@ pub(crate) async fn run(
     lock(&shared.peers).remove(&id);
     lock(&shared.nonces).remove(&nonce);
     lock(&shared.download).peer_gone(id);
+    lock(&shared.high_bandwidth).remove(id);
+    lock(&shared.orphans).erase_for_peer(id);
     shared.connections_changed();
     shared.wake.notify_one();
     timer_task.abort();
@@ -604,6 +456,10 @@ impl Peer {
                 self.on_addr("addrv2", entries)
             }
             NetworkMessage::GetAddr => self.on_getaddr().await,
+            NetworkMessage::SendCmpct(m) => self.on_sendcmpct(m),
+            NetworkMessage::CmpctBlock(m) => self.on_cmpctblock(m.compact_block),
+            NetworkMessage::GetBlockTxn(m) => self.on_getblocktxn(m.txs_request).await,
+            NetworkMessage::BlockTxn(m) => self.on_blocktxn(m.transactions),
             NetworkMessage::FeeFilter(rate) => {
                 // Core ignores a value outside the money range.
                 if (0..=crate::feefilter::MAX_MONEY).contains(&rate) {
@@ -658,6 +514,7 @@ impl Peer {
         if version >= 70012 {
             self.send(NetworkMessage::SendHeaders)?;
         }
+        self.offer_compact_blocks(version)?;
         if !self.inbound {
             self.outbound_addresses()?;
         }
@@ -723,6 +580,7 @@ impl Peer {
         }
         let full = headers.len() == crate::MAX_HEADERS_RESULTS;
         let last = headers.last().map(bitcoin::block::Header::block_hash);
+        let compact_fetch = headers.len() == 1 && self.claim_compact_fetch(first);
         self.shared
             .blocking(|c| c.process_headers(&headers))
             .map_err(|e| format!("invalid header received: {e}"))?;
@@ -733,6 +591,9 @@ impl Peer {
         self.headers_requested = false;
         if full {
             self.request_headers()?;
+        }
+        if let Some(hash) = last.filter(|_| compact_fetch) {
+            self.send(NetworkMessage::GetData(vec![Inventory::CompactBlock(hash)]))?;
         }
         self.shared.wake.notify_one();
         Ok(())
@@ -790,6 +651,7 @@ impl Peer {
                     .shared
                     .blocking(|c| c.block(&hash))
                     .map(NetworkMessage::Block),
+                Inventory::CompactBlock(hash) => self.compact_or_full(hash),
                 Inventory::WTx(wtxid) => self
                     .shared
                     .blocking(|c| c.transaction(TxRef::Wtxid(wtxid)))
@@ -813,6 +675,7 @@ impl Peer {
 
     fn on_block(&mut self, block: bitcoin::Block) -> Handled {
         let hash = block.block_hash();
+        self.partial.remove(&hash);
         let requested = lock(&self.shared.download).received(&hash);
         if !requested {
             tracing::debug!(target: "net", "unrequested block {hash} from peer={}", self.id);
@@ -827,6 +690,7 @@ impl Peer {
             i.synced_headers = i.synced_headers.max(height);
         }
         self.shared.wake.notify_one();
+        self.select_high_bandwidth(&hash);
         Ok(())
     }
 
@@ -834,10 +698,18 @@ impl Peer {
         let wtxid = tx.compute_wtxid();
         lock(&self.info).note_known_tx(wtxid);
         let txid = tx.compute_txid();
-        match self.shared.blocking(|c| c.submit_transaction(tx)) {
-            Ok(()) => tracing::debug!(target: "net", "accepted tx {txid} from peer={}", self.id),
-            Err(reason) => {
-                tracing::debug!(target: "net", "rejected tx {txid} from peer={}: {reason}", self.id)
+        if lock(&self.shared.orphans).contains(Some(&txid), Some(&wtxid)) {
+            return Ok(());
+        }
+        match self.shared.blocking(|c| c.submit_transaction(tx.clone())) {
+            Ok(()) => {
+                tracing::debug!(target: "net", "accepted tx {txid} from peer={}", self.id);
+                self.reconsider_orphans(&tx);
+            }
+            Err(rejected) if rejected.missing_inputs => return self.keep_orphan(tx),
+            Err(rejected) if rejected.low_fee && self.try_package(&tx) => {}
+            Err(rejected) => {
+                tracing::debug!(target: "net", "rejected tx {txid} from peer={}: {rejected}", self.id)
             }
         }
         Ok(())

@@ -158,6 +158,34 @@ impl Download {
         stalled
     }
 
+    /// Which peer `hash` is being downloaded from, if any.
+    pub fn requested_from(&self, hash: &BlockHash) -> Option<PeerId> {
+        self.in_flight.get(hash).map(|r| r.peer)
+    }
+
+    /// Records `hash` as being downloaded from `peer` outside the scheduler (a compact block
+    /// being rebuilt, Core's `BlockRequested` for `cmpctblock`), so that the scheduler does not
+    /// ask anyone for it meanwhile; returns whether `peer` now has it (false when another peer
+    /// has it in flight or it was already received).
+    pub fn claim(&mut self, hash: BlockHash, peer: PeerId, now: Instant) -> bool {
+        if self.received.contains(&hash) {
+            return false;
+        }
+        if let Some(request) = self.in_flight.get(&hash) {
+            return request.peer == peer;
+        }
+        self.in_flight.insert(hash, Request { peer, sent: now });
+        *self.per_peer.entry(peer).or_default() += 1;
+        true
+    }
+
+    /// Gives up `peer`'s claim on `hash` (the scheduler may assign it again).
+    pub fn unclaim(&mut self, hash: &BlockHash, peer: PeerId) {
+        if self.requested_from(hash) == Some(peer) {
+            self.release(hash);
+        }
+    }
+
     /// Forgets `peer`'s requests (it disconnected); they are assigned again.
     pub fn peer_gone(&mut self, peer: PeerId) {
         self.in_flight.retain(|_, r| r.peer != peer);
@@ -237,6 +265,33 @@ mod tests {
         d.peer_gone(2);
         assert_eq!(d.in_flight(2), 0);
         assert_eq!(d.assign(&missing(1), &one, later), vec![(1, vec![hash(1)])]);
+    }
+
+    #[test]
+    fn claimed_blocks_are_not_scheduled_until_released() {
+        let mut d = Download::default();
+        let now = Instant::now();
+        let peers = [Candidate {
+            id: 1,
+            best_height: 10,
+        }];
+        assert!(d.claim(hash(2), 7, now));
+        assert!(d.claim(hash(2), 7, now), "the holder keeps its claim");
+        assert!(!d.claim(hash(2), 1, now), "another peer cannot take it");
+        assert_eq!(d.requested_from(&hash(2)), Some(7));
+        assert_eq!(d.in_flight(7), 1);
+        assert_eq!(d.assign(&missing(2), &peers, now), vec![(1, vec![hash(1)])]);
+        d.unclaim(&hash(2), 1);
+        assert_eq!(
+            d.requested_from(&hash(2)),
+            Some(7),
+            "only the holder releases"
+        );
+        d.unclaim(&hash(2), 7);
+        assert_eq!(d.in_flight(7), 0);
+        assert_eq!(d.assign(&missing(2), &peers, now), vec![(1, vec![hash(2)])]);
+        assert!(d.received(&hash(2)));
+        assert!(!d.claim(hash(2), 7, now), "received blocks are not claimed");
     }
 
     #[test]

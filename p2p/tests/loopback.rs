@@ -2,7 +2,8 @@
 //! headers-first sync of a chain and a transaction relayed from one mempool to the other over
 //! v2 transport (BIP324), the v1 fallback in both directions when one side has v2 off, and raw
 //! v2 peers sending a bad tag, an oversized packet or endless garbage disconnected, and unknown
-//! v2 message types skipped.
+//! v2 message types skipped, and BIP152 compact blocks: a high-bandwidth peer's
+//! `cmpctblock` rebuilt from the mempool and completed with `getblocktxn`/`blocktxn`.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -16,7 +17,7 @@ use bitcoin::p2p::message_network::VersionMessage;
 use bitcoin::p2p::{Address, Magic, ServiceFlags};
 use bitcoin::{
     absolute, transaction, Amount, Block, BlockHash, CompactTarget, Network, OutPoint, ScriptBuf,
-    Sequence, Transaction, TxIn, TxMerkleNode, TxOut, Txid, Witness,
+    Sequence, Transaction, TxIn, TxMerkleNode, TxOut, Txid, Witness, Wtxid,
 };
 use p2p::{ChainAccess, Net, NetConfig, TxRef};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -71,6 +72,62 @@ impl FakeChain {
             })
             .expect("valid");
         }
+    }
+
+    /// Mines a block of a coinbase and `txs` on the tip, stamped now, with a correct merkle
+    /// root and witness commitment; returns its hash.
+    fn mine_with(&self, txs: &[Transaction]) -> BlockHash {
+        let (prev, height) = self.tip().expect("tip");
+        let coinbase = Transaction {
+            version: transaction::Version::TWO,
+            lock_time: absolute::LockTime::ZERO,
+            input: vec![TxIn {
+                previous_output: OutPoint::null(),
+                script_sig: ScriptBuf::from_bytes(
+                    (height + 1)
+                        .to_le_bytes()
+                        .into_iter()
+                        .chain([0x51])
+                        .collect(),
+                ),
+                sequence: Sequence::MAX,
+                witness: Witness::from_slice(&[[0u8; 32]]),
+            }],
+            output: vec![TxOut {
+                value: Amount::from_sat(50),
+                script_pubkey: ScriptBuf::new(),
+            }],
+        };
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("after 1970")
+            .as_secs();
+        let mut block = Block {
+            header: Header {
+                version: Version::TWO,
+                prev_blockhash: prev,
+                merkle_root: TxMerkleNode::all_zeros(),
+                time: u32::try_from(now).expect("before 2106"),
+                bits: CompactTarget::from_consensus(0x207f_ffff),
+                nonce: 0,
+            },
+            txdata: std::iter::once(coinbase)
+                .chain(txs.iter().cloned())
+                .collect(),
+        };
+        let root = block.witness_root().expect("transactions");
+        let commitment = Block::compute_witness_commitment(&root, &[0u8; 32]);
+        let mut script = vec![0x6a, 0x24, 0xaa, 0x21, 0xa9, 0xed];
+        script.extend_from_slice(commitment.as_byte_array());
+        block.txdata[0].output.push(TxOut {
+            value: Amount::ZERO,
+            script_pubkey: ScriptBuf::from_bytes(script),
+        });
+        block.header.merkle_root = block.compute_merkle_root().expect("transactions");
+        let hash = block.block_hash();
+        self.process_headers(&[block.header]).expect("connects");
+        self.submit_block(block).expect("valid");
+        hash
     }
 
     fn best_chain(state: &State) -> Vec<(BlockHash, i32)> {
@@ -198,7 +255,15 @@ impl ChainAccess for FakeChain {
         }
     }
 
-    fn submit_transaction(&self, tx: Transaction) -> Result<(), String> {
+    fn mempool_transactions(&self) -> Vec<(Wtxid, Arc<Transaction>)> {
+        self.state()
+            .mempool
+            .values()
+            .map(|tx| (tx.compute_wtxid(), Arc::new(tx.clone())))
+            .collect()
+    }
+
+    fn submit_transaction(&self, tx: Transaction) -> Result<(), p2p::TxRejected> {
         self.state().mempool.insert(tx.compute_txid(), tx);
         Ok(())
     }
@@ -459,4 +524,73 @@ fn raw_v2_peers_sending_bad_packets_or_garbage_are_disconnected() {
         "only the good peer left"
     );
     drop(good);
+}
+
+/// A transaction with a witness, distinct for each `n`.
+fn witness_tx(n: u8) -> Transaction {
+    Transaction {
+        version: transaction::Version::TWO,
+        lock_time: absolute::LockTime::ZERO,
+        input: vec![TxIn {
+            previous_output: OutPoint::new(Txid::from_byte_array([n; 32]), 0),
+            script_sig: ScriptBuf::new(),
+            sequence: Sequence::MAX,
+            witness: Witness::from_slice(&[[n; 33]]),
+        }],
+        output: vec![TxOut {
+            value: Amount::from_sat(1_000),
+            script_pubkey: ScriptBuf::new(),
+        }],
+    }
+}
+
+/// Bytes of `msg` messages received from the only peer of `net`.
+fn received(net: &Net, msg: &str) -> u64 {
+    net.peers()
+        .first()
+        .and_then(|p| p.bytesrecv_per_msg.get(msg).copied())
+        .unwrap_or(0)
+}
+
+#[test]
+fn a_compact_block_is_pushed_rebuilt_from_the_mempool_and_completed_with_blocktxn() {
+    let source = FakeChain::new();
+    let serving = Net::start(config(true, Vec::new()), source.clone()).expect("start");
+    let addr = serving.bound()[0].to_string();
+    let follower = FakeChain::new();
+    let syncing = Net::start(config(false, vec![addr]), follower.clone()).expect("start");
+    assert!(
+        eventually(|| received(&syncing, "sendcmpct") > 0),
+        "the server offered compact blocks"
+    );
+    // The follower's tip is genesis (2011): this first block comes whole, then the server
+    // that gave it becomes a high-bandwidth peer.
+    let first = source.mine_with(&[]);
+    serving.block_tip(first);
+    assert!(
+        eventually(|| syncing.peers().first().is_some_and(|p| p.bip152_hb_to)
+            && serving.peers().first().is_some_and(|p| p.bip152_hb_from)),
+        "the follower asked for high-bandwidth compact blocks"
+    );
+    assert_eq!(follower.tip(), source.tip());
+    let blocks = received(&syncing, "block");
+    assert!(blocks > 0);
+
+    // The follower has one of the two transactions.
+    let (known, unknown) = (witness_tx(1), witness_tx(2));
+    follower
+        .submit_transaction(known.clone())
+        .expect("accepted");
+    let hash = source.mine_with(&[known, unknown]);
+    serving.block_tip(hash);
+    assert!(
+        eventually(|| follower.tip() == source.tip()),
+        "the follower rebuilt the block"
+    );
+    assert_eq!(follower.block(&hash), source.block(&hash));
+    assert!(received(&syncing, "cmpctblock") > 0);
+    assert!(received(&syncing, "blocktxn") > 0);
+    assert_eq!(received(&syncing, "block"), blocks, "no full block");
+    let sent = syncing.peers().pop().expect("a peer").bytessent_per_msg;
+    assert!(sent.get("getblocktxn").is_some_and(|n| *n > 0));
 }

@@ -54,3 +54,83 @@ pub fn silent_peer(addr: &str, height: i32) -> std::thread::JoinHandle<()> {
         while matches!(stream.read(&mut buf), Ok(n) if n > 0) {}
     })
 }
+
+/// A raw v1 peer for tests: completes the handshake (announcing `wtxidrelay`), then sends
+/// and receives whole messages.
+pub struct RawPeer {
+    stream: TcpStream,
+}
+
+impl RawPeer {
+    /// Connects to `addr` and completes the version handshake, answering the node's
+    /// messages until its `verack`.
+    pub fn connect(addr: &str) -> RawPeer {
+        let stream = TcpStream::connect(addr).expect("connect");
+        stream
+            .set_read_timeout(Some(std::time::Duration::from_secs(30)))
+            .expect("read timeout");
+        let services = ServiceFlags::NETWORK | ServiceFlags::WITNESS;
+        let here = stream.local_addr().expect("local");
+        let there = stream.peer_addr().expect("peer");
+        let mut version = VersionMessage::new(
+            services,
+            0,
+            Address::new(&there, ServiceFlags::NONE),
+            Address::new(&here, services),
+            0x0052_4157_5045_4552,
+            "/raw:0.1/".into(),
+            0,
+        );
+        version.version = 70016;
+        let mut peer = RawPeer { stream };
+        peer.send(NetworkMessage::Version(version));
+        peer.send(NetworkMessage::WtxidRelay);
+        peer.send(NetworkMessage::Verack);
+        peer.wait_for("verack", |m| matches!(m, NetworkMessage::Verack));
+        peer
+    }
+
+    /// Sends `message`.
+    pub fn send(&mut self, message: NetworkMessage) {
+        let bytes = serialize(&RawNetworkMessage::new(Magic::REGTEST, message));
+        self.stream.write_all(&bytes).expect("write");
+    }
+
+    /// The next message from the node (answering its pings on the way).
+    pub fn receive(&mut self) -> NetworkMessage {
+        loop {
+            let mut head = [0u8; 24];
+            self.stream.read_exact(&mut head).expect("a message header");
+            let len = u32::from_le_bytes([head[16], head[17], head[18], head[19]]);
+            let mut frame = head.to_vec();
+            frame.resize(24 + len as usize, 0);
+            self.stream.read_exact(&mut frame[24..]).expect("a payload");
+            let raw: RawNetworkMessage =
+                bitcoin::consensus::encode::deserialize(&frame).expect("a valid message");
+            match raw.payload() {
+                NetworkMessage::Ping(nonce) => self.send(NetworkMessage::Pong(*nonce)),
+                other => return other.clone(),
+            }
+        }
+    }
+
+    /// Receives until a message for which `wanted` holds, which it returns (panics, naming
+    /// `what`, if the node stays silent for 30 s).
+    pub fn wait_for(
+        &mut self,
+        what: &str,
+        mut wanted: impl FnMut(&NetworkMessage) -> bool,
+    ) -> NetworkMessage {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        loop {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no {what} from the node"
+            );
+            let message = self.receive();
+            if wanted(&message) {
+                return message;
+            }
+        }
+    }
+}

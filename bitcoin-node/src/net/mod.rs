@@ -3,7 +3,9 @@
 //! through [`ChainState::submit_block`] and transactions through [`Mempool::accept`], the
 //! paths `submitblock` and `sendrawtransaction` take, so the mempool, the wallets and the fee
 //! estimator see them), and [`NetService`] forwards the chain's tip and mempool events to
-//! the network for relay. [`rpc`] holds the network RPC methods.
+//! the network for relay. Compact blocks are rebuilt from the mempool's transactions
+//! ([`p2p::ChainAccess::mempool_transactions`]: its entries' wtxids and shared transactions,
+//! copied out in one pass). [`rpc`] holds the network RPC methods.
 
 pub mod rpc;
 
@@ -15,13 +17,13 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use bitcoin::block::Header;
-use bitcoin::{Block, BlockHash, Transaction};
+use bitcoin::{Block, BlockHash, Transaction, Wtxid};
 use common::{ArgsError, Chain, Settings};
-use p2p::{ChainAccess, Net, NetConfig, TxRef};
+use p2p::{ChainAccess, Net, NetConfig, TxRef, TxRejected};
 
 use crate::chain::{ChainEvent, ChainState, SubmitOutcome};
 use crate::mempool::accept::AcceptOptions;
-use crate::mempool::Mempool;
+use crate::mempool::{Mempool, RejectKind};
 
 /// Core's default P2P port of each chain (`-port`).
 pub fn default_port(chain: Chain) -> u16 {
@@ -193,6 +195,27 @@ impl ChainAccess for NodeChain {
         }
     }
 
+    fn has_block(&self, hash: &BlockHash) -> bool {
+        // Only the active chain counts: reading a block off it to find out would make the
+        // kernel log a failed read for every new header, and a side-chain block sent again
+        // is only a duplicate.
+        self.chain
+            .block_info(hash)
+            .is_some_and(|info| info.in_active_chain)
+    }
+
+    fn mempool_transactions(&self) -> Vec<(Wtxid, Arc<Transaction>)> {
+        // One pass under the pool's lock, copying only the wtxids and the `Arc`s; the short
+        // ids are matched after the lock is released.
+        self.mempool
+            .lock()
+            .graph
+            .entries
+            .values()
+            .map(|entry| (entry.wtxid, entry.tx.clone()))
+            .collect()
+    }
+
     fn transaction(&self, id: TxRef) -> Option<Transaction> {
         let tx = match id {
             TxRef::Txid(txid) => self.mempool.get(&txid),
@@ -216,9 +239,24 @@ impl ChainAccess for NodeChain {
             .map(|entry| (entry.fee.to_sat(), entry.vsize))
     }
 
-    fn submit_transaction(&self, tx: Transaction) -> Result<(), String> {
+    fn submit_transaction(&self, tx: Transaction) -> Result<(), TxRejected> {
         self.mempool
             .accept(Arc::new(tx), AcceptOptions::default())
+            .map(|_| ())
+            .map_err(|e| TxRejected {
+                missing_inputs: e.kind == RejectKind::MissingInputs,
+                // Core's TX_RECONSIDERABLE: only the fee floors refused it.
+                low_fee: matches!(
+                    e.reason.as_str(),
+                    "min relay fee not met" | "mempool min fee not met"
+                ),
+                reason: e.to_string(),
+            })
+    }
+
+    fn submit_package(&self, parent: Transaction, child: Transaction) -> Result<(), String> {
+        self.mempool
+            .accept_one_parent_one_child(Arc::new(parent), Arc::new(child))
             .map(|_| ())
             .map_err(|e| e.to_string())
     }

@@ -71,6 +71,8 @@ fn peer_json(p: &PeerInfo) -> Value {
         "version": p.version,
         "subver": p.subver,
         "inbound": p.inbound,
+        "bip152_hb_to": p.bip152_hb_to,
+        "bip152_hb_from": p.bip152_hb_from,
         "startingheight": p.startingheight,
         "synced_headers": p.synced_headers,
         "synced_blocks": p.synced_blocks,

@@ -3,7 +3,9 @@
 //! each way; over v2 (BIP324) with us connecting, over v2 with Core connecting, over v1 with
 //! our side at `-v2transport=0` (Core tries v2, we close, Core reconnects with v1), and over
 //! v1 with Core at `-v2transport=0` (we try v2, Core closes, we reconnect with v1). Both
-//! sides' `getpeerinfo` must agree on the transport and the session id.
+//! sides' `getpeerinfo` must agree on the transport and the session id. BIP152 compact blocks
+//! go both ways too: each side picks the other as a high-bandwidth peer once it gives it a new
+//! tip, and a block whose transaction the receiver has is rebuilt from its mempool.
 //!
 //! Core is never built here: the test uses `$CORE_BIN` or what
 //! `/work/shared/tools/build-core-peer.sh` left under `~/.cache/core-peer/<ver>/build/bin`,
@@ -345,4 +347,124 @@ fn p2p_core_without_v2transport_gets_our_v1_fallback() {
         ours: true,
     };
     with_core(|bitcoind| interop(bitcoind, v2, Opener::Us, "v1"));
+}
+
+/// Bytes of `msg` in a `getpeerinfo` entry's `bytesrecv_per_msg` or `bytessent_per_msg`.
+fn per_msg(peer: &Value, direction: &str, msg: &str) -> Option<u64> {
+    peer[direction][msg].as_u64()
+}
+
+fn our_peer(node: &RpcNode) -> Value {
+    node.call("getpeerinfo", json!([]))[0].clone()
+}
+
+/// A transaction reaches `to`'s mempool from `from`'s (given with `sendrawtransaction` to
+/// `from`), then `from` mines it in a block that `to` rebuilds from the `cmpctblock` without
+/// asking for transactions.
+fn compact_relay(bitcoind: &Path) {
+    let core = Core::start(bitcoind, true);
+    let mut wallet = MiniWallet::op_true();
+    let hashes = core.call("generatetoaddress", json!([101, wallet.address()]));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let node = ours(dir.path(), &["-connect=0"]);
+    node.call(
+        "addnode",
+        json!([format!("127.0.0.1:{}", core.p2p_port), "add"]),
+    );
+    assert!(
+        eventually(WAIT, || our_height(&node) == 101),
+        "our node synced Core's chain"
+    );
+    for hash in hashes.as_array().expect("hashes") {
+        wallet.scan_block(&node, hash.as_str().expect("hash"));
+    }
+    // Core -> us: Core gave us our tip, so we asked it for high-bandwidth compact blocks.
+    assert!(
+        eventually(WAIT, || core
+            .peer()
+            .is_some_and(|p| p["bip152_hb_from"] == true)),
+        "Core saw our sendcmpct(true): {:?}",
+        core.peer()
+    );
+    assert_eq!(our_peer(&node)["bip152_hb_to"], true);
+    let utxo = wallet.take_utxo();
+    let (tx, _) = wallet.self_transfer(&utxo, Amount::from_sat(1_000));
+    let txid = core.call(
+        "sendrawtransaction",
+        json!([tests::miniwallet::tx_hex(&tx)]),
+    );
+    let txid = txid.as_str().expect("txid").to_string();
+    assert!(
+        eventually(WAIT, || in_mempool(
+            &node.call("getrawmempool", json!([])),
+            &txid
+        )),
+        "Core's transaction reached our mempool"
+    );
+    let tip = core.call("generatetoaddress", json!([1, wallet.address()]))[0].clone();
+    assert!(
+        eventually(WAIT, || node.call("getbestblockhash", json!([])) == tip),
+        "we reached Core's tip"
+    );
+    let peer = our_peer(&node);
+    assert!(
+        per_msg(&peer, "bytesrecv_per_msg", "cmpctblock").is_some(),
+        "{peer}"
+    );
+    assert_eq!(
+        per_msg(&peer, "bytesrecv_per_msg", "blocktxn"),
+        None,
+        "{peer}"
+    );
+    assert_eq!(
+        per_msg(&peer, "bytessent_per_msg", "getblocktxn"),
+        None,
+        "{peer}"
+    );
+    wallet.scan_block(&node, tip.as_str().expect("hash"));
+
+    // Us -> Core: our first new tip reaches Core (as a compact block it asks for), which
+    // then asks us for high-bandwidth compact blocks; the next one carries a transaction.
+    wallet.generate(&node, 1);
+    assert!(
+        eventually(WAIT, || our_peer(&node)["bip152_hb_from"] == true
+            && core.peer().is_some_and(|p| p["bip152_hb_to"] == true)),
+        "Core selected us as a high-bandwidth peer: {:?}",
+        core.peer()
+    );
+    let utxo = wallet.take_utxo();
+    let (tx, _) = wallet.self_transfer(&utxo, Amount::from_sat(1_000));
+    let txid = send(&node, &tx).to_string();
+    assert!(
+        eventually(WAIT, || in_mempool(
+            &core.call("getrawmempool", json!([])),
+            &txid
+        )),
+        "our transaction reached Core's mempool"
+    );
+    let tip = wallet.generate(&node, 1).remove(0);
+    assert!(
+        eventually(WAIT, || core.call("getbestblockhash", json!([]))
+            == json!(tip)),
+        "Core reached our tip"
+    );
+    let peer = core.peer().expect("Core's peer");
+    assert!(
+        per_msg(&peer, "bytesrecv_per_msg", "cmpctblock").is_some(),
+        "{peer}"
+    );
+    assert_eq!(
+        per_msg(&peer, "bytesrecv_per_msg", "blocktxn"),
+        None,
+        "{peer}"
+    );
+    assert!(!in_mempool(&core.call("getrawmempool", json!([])), &txid));
+    node.stop();
+    let mut process = core.process;
+    assert!(process.stop().success());
+}
+
+#[test]
+fn p2p_core_relays_compact_blocks_both_ways() {
+    with_core(compact_relay);
 }
