@@ -288,6 +288,8 @@ impl Peer {
             Err(CompactError::Failed(_)) => return Ok(()),
             Err(e) => return Err(format!("invalid blocktxn for block {hash}: {e}")),
         };
+        // Logged before the block is submitted: once it is the tip, the line is there.
+        tracing::debug!(target: "net", "rebuilt block {hash} from peer={}: {from_mempool} from the mempool, {asked} asked for", self.id);
         lock(&self.shared.download).received(&hash);
         let outcome = self.shared.blocking(|c| c.submit_block(block));
         self.shared.wake.notify_one();
@@ -295,7 +297,6 @@ impl Peer {
             tracing::info!(target: "net", "compact block {hash} from peer={} is invalid: {reason}", self.id);
             return Ok(());
         }
-        tracing::debug!(target: "net", "rebuilt block {hash} from peer={}: {from_mempool} from the mempool, {asked} asked for", self.id);
         if let Some(height) = self.shared.blocking(|c| c.header_height(&hash)) {
             let mut i = lock(&self.info);
             i.synced_blocks = i.synced_blocks.max(height);
