@@ -237,6 +237,12 @@ pub(crate) fn make_dispatcher(
         log: Some(log.clone()),
     };
     let mut table = ::rpc::control_table(&control);
+    let defaults = mempool::MempoolOptions::default();
+    let options = node.map_or(&defaults, |(_, mempool, _)| mempool.options());
+    let fees = net::rpc::RelayFees {
+        min_relay: options.min_relay_fee,
+        incremental: options.incremental_relay_fee,
+    };
     if let Some((mining, mempool, estimator)) = node {
         let chain = &mining.chain;
         rpc::blockchain::register(&mut table, chain, Some(mempool));
@@ -246,7 +252,7 @@ pub(crate) fn make_dispatcher(
         rpc::mining::register(&mut table, mining);
     }
     if let Some(net) = net {
-        net::rpc::register(&mut table, net, &user_agent());
+        net::rpc::register(&mut table, net, &user_agent(), fees);
     }
     Arc::new(::rpc::Dispatcher::new(table))
 }

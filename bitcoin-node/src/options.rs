@@ -71,6 +71,16 @@ pub const NODE_OPTIONS: &[OptionSpec] = &[
         "Connect only to the specified node; -noconnect disables automatic connections (the rules for this peer are the same as for -addnode). This option can be specified multiple times to connect to multiple nodes.",
     ),
     OptionSpec::flag(
+        "dnsseed",
+        CONNECTION,
+        "Query for peer addresses via DNS lookup, if low on addresses (default: 1 unless -connect used or -maxconnections=0)",
+    ),
+    OptionSpec::flag(
+        "fixedseeds",
+        CONNECTION,
+        "Allow fixed seeds if DNS seeds don't provide peers (default: 1)",
+    ),
+    OptionSpec::flag(
         "listen",
         CONNECTION,
         "Accept connections from outside (default: 1 if no -connect, or if -bind is given)",
@@ -86,6 +96,12 @@ pub const NODE_OPTIONS: &[OptionSpec] = &[
         "<port>",
         CONNECTION,
         "Listen for connections on <port> (default: 8333, testnet3: 18333, testnet4: 48333, signet: 38333, regtest: 18444)",
+    ),
+    OptionSpec::multi(
+        "seednode",
+        "<ip>",
+        CONNECTION,
+        "Connect to a node to retrieve peer addresses, and disconnect. This option can be specified multiple times to connect to multiple nodes. During startup, seednodes will be tried before dnsseeds.",
     ),
     OptionSpec::flag(
         "v2transport",

@@ -5,12 +5,16 @@
 //!
 //! `peers.json` is our own format, not Core's binary `peers.dat`:
 //! `{"version": 1, "addresses": [{"address": "1.2.3.4", "port": 8333, "services": 9,
-//! "time": 1700000000}, ...]}` (`services` the service bits as a number, `time` Unix
-//! seconds). It is written to `peers.json.new` and renamed over the old file. A file that does
+//! "time": 1700000000, "tried": false, "last_try": 0, "attempts": 0}, ...]}` (`services`
+//! the service bits as a number, `time` Unix seconds; `tried`, `last_try` (Unix seconds)
+//! and `attempts` (failed connection attempts since the last success) may be absent). It is written to `peers.json.new` and renamed over the old file. A file that does
 //! not parse is logged, moved aside to `peers.json.bak`, and the node starts with an empty
 //! table.
 //!
-//! Unlike Core's `AddrMan` there are no new/tried buckets: one table keyed by address. Only IP
+//! Unlike Core's `AddrMan` there are no buckets: one table keyed by address, each entry
+//! flagged "tried" once an automatic outbound connection to it succeeded (Core's tried
+//! table) and "new" until then; [`AddrMan::select`] picks connection targets as Core's
+//! `Select` does. Only IP
 //! addresses are kept (onion, I2P and CJDNS entries of `addrv2` are dropped: we cannot connect
 //! to them).
 
@@ -71,9 +75,26 @@ pub fn is_routable(ip: IpAddr) -> bool {
     }
 }
 
+/// Core's `ADDRMAN_RETRY_TIME`-like window: an address tried this recently is passed over
+/// while others are eligible (Core's `ThreadOpenConnections` "very recently tried" rule).
+pub const RECENT_TRY_SECS: u64 = 10 * 60;
+
+/// A known address and what our connections to it taught us.
+#[derive(Debug, Clone, Copy)]
+struct Entry {
+    info: AddrInfo,
+    /// Whether an automatic outbound connection to it completed its handshake (Core's tried
+    /// table; otherwise it is in the "new" table).
+    tried: bool,
+    /// When we last tried to connect (Unix seconds, 0: never).
+    last_try: u64,
+    /// Failed attempts since the last success.
+    attempts: u32,
+}
+
 /// The table of known addresses.
 pub(crate) struct AddrMan {
-    entries: HashMap<SocketAddr, AddrInfo>,
+    entries: HashMap<SocketAddr, Entry>,
     /// The entries by age, oldest first, for eviction.
     by_time: BTreeSet<(u32, SocketAddr)>,
     path: Option<PathBuf>,
@@ -122,8 +143,13 @@ impl AddrMan {
         };
         match parse(&text) {
             Ok(list) => {
-                for info in list {
+                for (info, tried, last_try, attempts) in list {
                     table.add(info.addr, info.services, info.time, now);
+                    if let Some(entry) = table.entries.get_mut(&canonical(info.addr)) {
+                        entry.tried = tried;
+                        entry.last_try = last_try;
+                        entry.attempts = attempts;
+                    }
                 }
                 tracing::info!(target: "net", "loaded {} addresses from {}", table.len(), path.display());
             }
@@ -166,7 +192,7 @@ impl AddrMan {
         } else {
             time
         };
-        if let Some(old) = self.entries.get_mut(&addr) {
+        if let Some(Entry { info: old, .. }) = self.entries.get_mut(&addr) {
             old.services |= services;
             if time > old.time {
                 self.by_time.remove(&(old.time, addr));
@@ -183,10 +209,15 @@ impl AddrMan {
         }
         self.entries.insert(
             addr,
-            AddrInfo {
-                addr,
-                services,
-                time,
+            Entry {
+                info: AddrInfo {
+                    addr,
+                    services,
+                    time,
+                },
+                tried: false,
+                last_try: 0,
+                attempts: 0,
             },
         );
         self.by_time.insert((time, addr));
@@ -195,7 +226,12 @@ impl AddrMan {
 
     /// Up to `max` addresses (all if 0) in random order, only those `filter` accepts.
     pub(crate) fn sample(&self, max: usize, filter: impl Fn(&AddrInfo) -> bool) -> Vec<AddrInfo> {
-        let mut all: Vec<AddrInfo> = self.entries.values().copied().filter(filter).collect();
+        let mut all: Vec<AddrInfo> = self
+            .entries
+            .values()
+            .map(|e| e.info)
+            .filter(filter)
+            .collect();
         shuffle(&mut all);
         if max != 0 {
             all.truncate(max);
@@ -208,16 +244,20 @@ impl AddrMan {
         let Some(path) = &self.path else {
             return;
         };
-        let mut list: Vec<&AddrInfo> = self.entries.values().collect();
-        list.sort_by_key(|a| (std::cmp::Reverse(a.time), a.addr));
+        let mut list: Vec<&Entry> = self.entries.values().collect();
+        list.sort_by_key(|e| (std::cmp::Reverse(e.info.time), e.info.addr));
         let addresses: Vec<Value> = list
             .iter()
-            .map(|a| {
+            .map(|e| {
+                let a = &e.info;
                 json!({
                     "address": a.addr.ip().to_string(),
                     "port": a.addr.port(),
                     "services": a.services.to_u64(),
                     "time": a.time,
+                    "tried": e.tried,
+                    "last_try": e.last_try,
+                    "attempts": e.attempts,
                 })
             })
             .collect();
@@ -233,7 +273,152 @@ impl AddrMan {
     }
 }
 
-fn parse(text: &str) -> Result<Vec<AddrInfo>, String> {
+/// Core's network group of `ip` (`NetGroupManager::GetGroup` without ASMap): IPv4 by /16,
+/// IPv6 by /32, every local address in one group and every other unroutable one in another.
+/// Peers in one group are likely run by one operator.
+pub fn netgroup(ip: IpAddr) -> Vec<u8> {
+    let ip = canonical(SocketAddr::new(ip, 0)).ip();
+    if ip.is_loopback() || ip.is_unspecified() {
+        return vec![0xfe];
+    }
+    if !is_routable(ip) {
+        return vec![0xff];
+    }
+    match ip {
+        IpAddr::V4(v4) => vec![1, v4.octets()[0], v4.octets()[1]],
+        IpAddr::V6(v6) => {
+            let o = v6.octets();
+            vec![2, o[0], o[1], o[2], o[3]]
+        }
+    }
+}
+
+/// The group outbound connections must not share: [`netgroup`], except that with
+/// `local_ok` (regtest, whose nodes all live on one host) an unroutable address is a group
+/// of its own, port included (Core keeps no unroutable address at all, so never meets
+/// them).
+pub(crate) fn outbound_group(addr: SocketAddr, local_ok: bool) -> Vec<u8> {
+    let addr = canonical(addr);
+    if local_ok && !is_routable(addr.ip()) {
+        return addr.to_string().into_bytes();
+    }
+    netgroup(addr.ip())
+}
+
+/// How many entries of each network are in the new and the tried table.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TableCounts {
+    /// By network name (`ipv4`, `ipv6`, `not_publicly_routable`): (new, tried).
+    pub by_network: std::collections::BTreeMap<&'static str, (usize, usize)>,
+}
+
+/// The network name of an address as `getnodeaddresses` reports it.
+pub fn network_name(addr: SocketAddr) -> &'static str {
+    let addr = canonical(addr);
+    if !is_routable(addr.ip()) {
+        "not_publicly_routable"
+    } else if addr.is_ipv4() {
+        "ipv4"
+    } else {
+        "ipv6"
+    }
+}
+
+/// The retry delay after `attempts` failures in a row: 2^attempts seconds, at most
+/// [`RECENT_TRY_SECS`].
+fn backoff(attempts: u32) -> u64 {
+    1u64.checked_shl(attempts.min(20))
+        .unwrap_or(u64::MAX)
+        .min(RECENT_TRY_SECS)
+}
+
+impl AddrMan {
+    /// Notes a connection attempt to `addr` (Core's `AddrMan::Attempt`).
+    pub(crate) fn attempt(&mut self, addr: SocketAddr, now: u64) {
+        if let Some(e) = self.entries.get_mut(&canonical(addr)) {
+            e.last_try = now;
+            e.attempts = e.attempts.saturating_add(1);
+        }
+    }
+
+    /// Notes a completed handshake with `addr` on an automatic outbound connection: it moves
+    /// to the tried table and its failures are forgotten (Core's `AddrMan::Good`).
+    pub(crate) fn good(&mut self, addr: SocketAddr, now: u64) {
+        if let Some(e) = self.entries.get_mut(&canonical(addr)) {
+            e.tried = true;
+            e.attempts = 0;
+            e.last_try = now;
+        }
+    }
+
+    /// Whether `addr` is in the tried table.
+    #[cfg(test)]
+    pub(crate) fn is_tried(&self, addr: SocketAddr) -> bool {
+        self.entries.get(&canonical(addr)).is_some_and(|e| e.tried)
+    }
+
+    /// The entries per network and table (`getaddrmaninfo`).
+    pub(crate) fn counts(&self) -> TableCounts {
+        let mut counts = TableCounts::default();
+        for e in self.entries.values() {
+            let slot = counts
+                .by_network
+                .entry(network_name(e.info.addr))
+                .or_default();
+            if e.tried {
+                slot.1 += 1;
+            } else {
+                slot.0 += 1;
+            }
+        }
+        counts
+    }
+
+    /// Picks an address to connect to among those `eligible` accepts, as Core's
+    /// `AddrMan::Select` does: the tried or the new table with even odds (the one that has
+    /// entries if only one has), then entries at random, each taken with its chance (1, a
+    /// hundredth if tried in the last ten minutes, times 0.66 per failed attempt up to 8),
+    /// the bar lowered by 1.2x at each refusal. Entries tried more recently than their
+    /// backoff (2^attempts seconds) are passed over.
+    pub(crate) fn select(
+        &self,
+        now: u64,
+        eligible: impl Fn(&AddrInfo) -> bool,
+    ) -> Option<AddrInfo> {
+        let (mut tried, mut new): (Vec<&Entry>, Vec<&Entry>) = self
+            .entries
+            .values()
+            .filter(|e| now.saturating_sub(e.last_try) >= backoff(e.attempts) || e.last_try == 0)
+            .filter(|e| eligible(&e.info))
+            .partition(|e| e.tried);
+        let table = match (tried.is_empty(), new.is_empty()) {
+            (true, true) => return None,
+            (false, true) => &mut tried,
+            (true, false) => &mut new,
+            (false, false) if random_u64().is_multiple_of(2) => &mut tried,
+            (false, false) => &mut new,
+        };
+        let mut factor = 1.0f64;
+        loop {
+            let i = usize::try_from(random_u64() % table.len() as u64).unwrap_or(0);
+            let e = table[i];
+            let mut chance = 0.66f64.powi(i32::try_from(e.attempts.min(8)).unwrap_or(8));
+            if now.saturating_sub(e.last_try) < RECENT_TRY_SECS && e.last_try != 0 {
+                chance *= 0.01;
+            }
+            let roll = (random_u64() >> 11) as f64 / (1u64 << 53) as f64;
+            if roll < chance * factor {
+                return Some(e.info);
+            }
+            factor *= 1.2;
+        }
+    }
+}
+
+/// One parsed entry: the address, whether tried, the last try and the failed attempts.
+type Parsed = (AddrInfo, bool, u64, u32);
+
+fn parse(text: &str) -> Result<Vec<Parsed>, String> {
     let json: Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
     if json["version"].as_u64() != Some(1) {
         return Err(format!("unknown version {}", json["version"]));
@@ -245,11 +430,19 @@ fn parse(text: &str) -> Result<Vec<AddrInfo>, String> {
         .map(|entry| {
             let parsed = (|| {
                 let ip: IpAddr = entry["address"].as_str()?.parse().ok()?;
-                Some(AddrInfo {
+                let info = AddrInfo {
                     addr: SocketAddr::new(ip, u16::try_from(entry["port"].as_u64()?).ok()?),
                     services: ServiceFlags::from(entry["services"].as_u64()?),
                     time: u32::try_from(entry["time"].as_u64()?).ok()?,
-                })
+                };
+                // Written since automatic outbound connections; absent in older files.
+                let tried = entry["tried"].as_bool().unwrap_or(false);
+                let last_try = entry["last_try"].as_u64().unwrap_or(0);
+                let attempts = entry["attempts"]
+                    .as_u64()
+                    .and_then(|n| u32::try_from(n).ok())
+                    .unwrap_or(0);
+                Some((info, tried, last_try, attempts))
             })();
             parsed.ok_or_else(|| format!("bad entry {entry}"))
         })

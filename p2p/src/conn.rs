@@ -1,4 +1,5 @@
-//! Connections: listening, accepting within `-maxconnections` and refusing banned addresses,
+//! Connections: listening, accepting within the inbound slots (evicting an inbound peer to
+//! make room when they are full) and refusing banned addresses,
 //! persistent and one-shot outbound connections (v2 first, then v1 once if the peer closed on
 //! our v2 key); and the network-wide tasks: the block download scheduler and the relay of new
 //! tips (as compact blocks to high-bandwidth peers) and transactions (not below a peer's
@@ -80,9 +81,9 @@ pub(crate) async fn accept_loop(shared: Arc<Shared>, listener: TcpListener) {
             tracing::info!(target: "net", "connection from {addr} dropped (banned)");
             continue;
         }
-        let peers = lock(&shared.peers).len();
-        if peers >= shared.config.max_connections {
-            tracing::info!(target: "net", "connection from {addr} dropped (full, {peers} peers)");
+        if !make_inbound_room(&shared) {
+            let inbound = inbound_count(&shared);
+            tracing::info!(target: "net", "connection from {addr} dropped (full, {inbound} peers): failed to find an eviction candidate");
             continue;
         }
         let v2 = shared.config.v2transport;
@@ -94,6 +95,53 @@ pub(crate) async fn accept_loop(shared: Arc<Shared>, listener: TcpListener) {
             v2,
         ));
     }
+}
+
+/// The inbound peers not already on their way out.
+fn inbound_count(shared: &Shared) -> usize {
+    let mut n = 0;
+    shared.for_each_peer(|_, p| {
+        let info = lock(&p.info);
+        n += usize::from(info.inbound && info.disconnect_reason.is_none());
+    });
+    n
+}
+
+/// Whether a new inbound connection may come in: a slot is free, or an inbound peer was
+/// evicted to free one (Core's `AttemptToEvictConnection`).
+fn make_inbound_room(shared: &Shared) -> bool {
+    let mut candidates = Vec::new();
+    shared.for_each_peer(|id, p| {
+        let info = lock(&p.info);
+        if !info.inbound || info.disconnect_reason.is_some() {
+            return;
+        }
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        std::hash::Hash::hash(&shared.netgroup_key, &mut hasher);
+        std::hash::Hash::hash(&crate::addrman::netgroup(info.addr.ip()), &mut hasher);
+        candidates.push(crate::eviction::Candidate {
+            id,
+            connected: info.connected,
+            min_ping: info.min_ping,
+            last_block_time: info.last_block_time,
+            last_tx_time: info.last_tx_time,
+            relevant_services: crate::outbound::desirable(info.services),
+            relay_txs: info.relaytxes,
+            keyed_netgroup: std::hash::Hasher::finish(&hasher),
+            is_local: info.addr.ip().is_loopback(),
+        });
+    });
+    if candidates.len() < shared.config.max_inbound() {
+        return true;
+    }
+    let Some(id) = crate::eviction::select(candidates) else {
+        return false;
+    };
+    if let Some(peer) = lock(&shared.peers).get(&id) {
+        tracing::info!(target: "net", "evicting peer={id} to make room for an inbound connection");
+        peer.disconnect("evicted (inbound slots full)");
+    }
+    true
 }
 
 async fn open(addr: &str, default_port: u16) -> std::io::Result<TcpStream> {
@@ -115,9 +163,10 @@ async fn open(addr: &str, default_port: u16) -> std::io::Result<TcpStream> {
     }
 }
 
-/// Connects to `addr` and runs the connection to its end. With `v2`, a peer that closes the
-/// connection on our v2 key is connected to again with v1, once (Core's `m_reconnections`).
-async fn connect(shared: &Arc<Shared>, addr: &str, v2: bool) {
+/// Connects to `addr` and runs the connection (of the kind `direction` says) to its end.
+/// With `v2`, a peer that closes the connection on our v2 key is connected to again with v1,
+/// once (Core's `m_reconnections`).
+pub(crate) async fn connect(shared: &Arc<Shared>, addr: &str, v2: bool, direction: Direction) {
     let mut v2 = v2;
     loop {
         if !shared.active.load(Ordering::SeqCst) {
@@ -133,8 +182,7 @@ async fn connect(shared: &Arc<Shared>, addr: &str, v2: bool) {
         let Ok(peer_addr) = stream.peer_addr() else {
             return;
         };
-        let direction = Direction::Manual(addr.to_string());
-        let ended = peer::run(shared.clone(), stream, peer_addr, direction, v2).await;
+        let ended = peer::run(shared.clone(), stream, peer_addr, direction.clone(), v2).await;
         if !(v2 && ended.retry_v1) {
             return;
         }
@@ -161,7 +209,7 @@ pub(crate) async fn keep_connected(shared: Arc<Shared>, addr: String) {
             return;
         }
         tokio::select! {
-            () = connect(&shared, &addr, v2) => {}
+            () = connect(&shared, &addr, v2, Direction::Manual(addr.clone())) => {}
             () = shared.cancel.cancelled() => return,
         }
         tokio::select! {
@@ -174,7 +222,7 @@ pub(crate) async fn keep_connected(shared: Arc<Shared>, addr: String) {
 /// One attempt to connect to `addr` (`addnode ... onetry`).
 pub(crate) async fn connect_once(shared: Arc<Shared>, addr: String, v2: bool) {
     tokio::select! {
-        () = connect(&shared, &addr, v2) => {}
+        () = connect(&shared, &addr, v2, Direction::Manual(addr.clone())) => {}
         () = shared.cancel.cancelled() => {}
     }
 }
@@ -313,7 +361,12 @@ fn announce_tx(shared: &Shared, tx: &bitcoin::Transaction) {
         let below = fee.is_some_and(|(fee, vsize)| {
             !crate::feefilter::meets(fee, vsize, info.minfeefilter)
         });
-        if !info.handshake_done || !info.relaytxes || below || !info.note_known_tx(wtxid) {
+        if !info.handshake_done
+            || !info.relaytxes
+            || info.block_relay_only()
+            || below
+            || !info.note_known_tx(wtxid)
+        {
             if below {
                 tracing::debug!(target: "net", "not announcing tx {txid} to peer={id}: below its feefilter");
             }

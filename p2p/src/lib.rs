@@ -5,7 +5,10 @@
 //! download window per peer and stall detection ([`sync`]), block and transaction relay, and
 //! manual bans kept in `banlist.json` ([`ban`]), and the address manager ([`addrman`]: addresses
 //! learned from `addr`/`addrv2`, answered to `getaddr`, relayed, kept in `peers.json`), and
-//! BIP133 fee filters both ways ([`feefilter`]), and BIP152 compact blocks version 2
+//! BIP133 fee filters both ways ([`feefilter`]), automatic outbound connections from the
+//! address table (`outbound-full-relay` and `block-relay-only`, with anchors kept across a
+//! clean restart), DNS and fixed seeds and `-seednode` ([`seeds`]), inbound eviction when the
+//! inbound slots are full (Core's `AttemptToEvictConnection`), and BIP152 compact blocks version 2
 //! ([`compact`]: `sendcmpct` to every peer that knows them, up to three high-bandwidth peers,
 //! new tips pushed as `cmpctblock` to the peers that asked, blocks rebuilt from the mempool
 //! with `getblocktxn` for what is missing and the full block when that fails).
@@ -21,9 +24,12 @@ pub mod ban;
 pub mod codec;
 pub mod compact;
 mod conn;
+mod eviction;
 pub mod feefilter;
 pub mod orphans;
+mod outbound;
 mod peer;
+pub mod seeds;
 pub mod sync;
 mod transport;
 pub mod v2;
@@ -62,6 +68,16 @@ pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(60);
 pub const PING_INTERVAL: Duration = Duration::from_secs(2 * 60);
 /// How long a ping may stay unanswered (Core's `TIMEOUT_INTERVAL`).
 pub const PING_TIMEOUT: Duration = Duration::from_secs(20 * 60);
+/// Most automatic full-relay outbound connections (Core's
+/// `MAX_OUTBOUND_FULL_RELAY_CONNECTIONS`).
+pub const MAX_OUTBOUND_FULL_RELAY: usize = 8;
+/// Most automatic block-relay-only outbound connections, and most anchors (Core's
+/// `MAX_BLOCK_RELAY_ONLY_CONNECTIONS`, `MAX_BLOCK_RELAY_ONLY_ANCHORS`).
+pub const MAX_BLOCK_RELAY_ONLY: usize = 2;
+/// Feeler connections Core reserves a slot for (`MAX_FEELER_CONNECTIONS`; we open none, but
+/// count the slot as Core does).
+pub const MAX_FEELER: usize = 1;
+
 /// Delay before a persistent outbound connection is tried again.
 pub const RECONNECT_DELAY: Duration = Duration::from_secs(2);
 
@@ -176,7 +192,8 @@ pub trait ChainAccess: Send + Sync + 'static {
 }
 
 /// The network's settings (Core's `-listen`, `-bind`, `-port`, `-connect`, `-addnode`,
-/// `-maxconnections`, `-peertimeout`, `-v2transport`).
+/// `-maxconnections`, `-peertimeout`, `-v2transport`, `-dnsseed`, `-fixedseeds`,
+/// `-seednode`).
 #[derive(Debug, Clone)]
 pub struct NetConfig {
     /// The chain's network (its magic).
@@ -207,6 +224,62 @@ pub struct NetConfig {
     /// Where the known addresses are kept (`<datadir>/<chain>/peers.json`; `None`: only in
     /// memory).
     pub peers_file: Option<PathBuf>,
+    /// Whether to open automatic outbound connections from the address table (off with
+    /// `-connect` or `-noconnect`).
+    pub auto_outbound: bool,
+    /// `-dnsseed`: ask the network's DNS seeds for addresses.
+    pub dns_seed: bool,
+    /// `-fixedseeds`: fall back to the fixed seeds when the table stays empty.
+    pub fixed_seeds: bool,
+    /// `-seednode`: connect, ask for addresses, disconnect.
+    pub seed_nodes: Vec<String>,
+    /// Where the block-relay-only peers are kept across a clean restart
+    /// (`<datadir>/<chain>/anchors.json`; `None`: not kept).
+    pub anchors_file: Option<PathBuf>,
+}
+
+impl NetConfig {
+    /// A configuration with Core's defaults for `network`: no listening, no peers, no
+    /// files, no automatic outbound connections and no seeds.
+    pub fn new(network: bitcoin::Network, default_port: u16, user_agent: String) -> NetConfig {
+        NetConfig {
+            network,
+            bind: Vec::new(),
+            bind_required: false,
+            connect: Vec::new(),
+            default_port,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            user_agent,
+            peer_timeout: HANDSHAKE_TIMEOUT,
+            v2transport: DEFAULT_V2_TRANSPORT,
+            ban_time: Duration::from_secs(ban::DEFAULT_BAN_TIME),
+            banlist: None,
+            peers_file: None,
+            auto_outbound: false,
+            dns_seed: false,
+            fixed_seeds: false,
+            seed_nodes: Vec::new(),
+            anchors_file: None,
+        }
+    }
+
+    /// Automatic full-relay outbound slots (Core: at most 8, within `-maxconnections`).
+    pub fn max_outbound_full_relay(&self) -> usize {
+        MAX_OUTBOUND_FULL_RELAY.min(self.max_connections)
+    }
+
+    /// Automatic block-relay-only outbound slots (Core: at most 2, within what the
+    /// full-relay ones leave of `-maxconnections`).
+    pub fn max_block_relay(&self) -> usize {
+        MAX_BLOCK_RELAY_ONLY.min(self.max_connections - self.max_outbound_full_relay())
+    }
+
+    /// Inbound slots: what the automatic outbound ones (and Core's feeler) leave of
+    /// `-maxconnections` (Core's `m_max_inbound`). Manual connections are not counted.
+    pub fn max_inbound(&self) -> usize {
+        self.max_connections
+            .saturating_sub(self.max_outbound_full_relay() + self.max_block_relay() + MAX_FEELER)
+    }
 }
 
 /// Why the network could not start.
@@ -313,6 +386,14 @@ pub(crate) struct Shared {
     pub(crate) recent_block: Mutex<Option<peer::RecentBlock>>,
     /// Transactions waiting for their parents.
     pub(crate) orphans: Mutex<orphans::OrphanPool>,
+    /// Anchors not tried yet (tried from the back).
+    pub(crate) anchors: Mutex<Vec<addrman::AddrInfo>>,
+    /// `-seednode` targets not connected to yet.
+    pub(crate) seed_nodes: Mutex<Vec<String>>,
+    /// Automatic connections being opened, with their connection type.
+    pub(crate) pending: Mutex<Vec<(SocketAddr, &'static str)>>,
+    /// Our secret key for network groups in eviction (Core's keyed net groups).
+    pub(crate) netgroup_key: u64,
 }
 
 /// Called with the number of connections whenever it changes (must not block).
@@ -372,7 +453,21 @@ impl Net {
             config.network == bitcoin::Network::Regtest,
             peer::unix_now(),
         );
+        let anchors = match (&config.anchors_file, config.auto_outbound) {
+            (Some(path), true) => outbound::read_anchors(path),
+            _ => Vec::new(),
+        };
+        let mut seed_nodes = if config.auto_outbound {
+            config.seed_nodes.clone()
+        } else {
+            Vec::new()
+        };
+        seed_nodes.reverse();
         let shared = Arc::new(Shared {
+            anchors: Mutex::new(anchors),
+            seed_nodes: Mutex::new(seed_nodes),
+            pending: Mutex::new(Vec::new()),
+            netgroup_key: addrman::random_u64(),
             config,
             magic,
             chain,
@@ -401,6 +496,13 @@ impl Net {
         runtime.spawn(conn::dump_addresses_loop(shared.clone()));
         for listener in listeners {
             runtime.spawn(conn::accept_loop(shared.clone(), listener));
+        }
+        if shared.config.auto_outbound {
+            runtime.spawn(outbound::open_connections_loop(shared.clone()));
+            if shared.config.dns_seed {
+                let resolver: Arc<dyn seeds::Resolver> = Arc::new(seeds::TokioResolver);
+                runtime.spawn(seeds::dns_seed_task(shared.clone(), resolver));
+            }
         }
         let net = Net {
             shared,
@@ -614,9 +716,38 @@ impl Net {
         lock(&self.shared.addrman).sample(count, filter)
     }
 
+    /// Adds `addr` to the address table as Core's test-only `addpeeraddress` does (seen
+    /// now, `NODE_NETWORK | NODE_WITNESS`), in the tried table if `tried`; returns whether
+    /// it was added (`false` for an unusable or already known address).
+    pub fn add_peer_address(&self, addr: SocketAddr, tried: bool) -> bool {
+        let now = peer::unix_now();
+        let time = u32::try_from(now).unwrap_or(u32::MAX);
+        let mut table = lock(&self.shared.addrman);
+        let added = table.add(
+            addr,
+            ServiceFlags::NETWORK | ServiceFlags::WITNESS,
+            time,
+            now,
+        );
+        if added && tried {
+            table.good(addr, now);
+        }
+        added
+    }
+
+    /// The address table's entries per network and table (`getaddrmaninfo`).
+    pub fn addrman_counts(&self) -> addrman::TableCounts {
+        lock(&self.shared.addrman).counts()
+    }
+
     /// Closes every socket, stops the network's tasks (within about a second) and writes the
-    /// address table.
+    /// address table and the anchors.
     pub fn shutdown(&self) {
+        if !self.shared.cancel.is_cancelled() && self.shared.config.auto_outbound {
+            if let Some(path) = &self.shared.config.anchors_file {
+                outbound::write_anchors(&self.shared, path);
+            }
+        }
         self.shared.cancel.cancel();
         let runtime = lock(&self.runtime).take();
         if let Some(runtime) = runtime {

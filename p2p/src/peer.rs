@@ -37,16 +37,42 @@ use crate::{lock, PeerHandle, Shared, TxRef};
 
 /// Messages queued for one peer before it counts as too slow and is disconnected.
 const SEND_QUEUE: usize = 512;
+/// How long an addr-fetch (`-seednode`) connection may wait for addresses (Core's
+/// `10 * AVG_ADDRESS_BROADCAST_INTERVAL`).
+const ADDR_FETCH_TIMEOUT: Duration = Duration::from_secs(5 * 60);
 /// Transactions remembered per peer as known to it.
 const MAX_KNOWN_TXS: usize = 50_000;
 
-/// Who opened the connection.
+/// Core's name of the block-relay-only connection type.
+pub(crate) const BLOCK_RELAY: &str = "block-relay-only";
+
+/// Who opened the connection, and why (Core's `ConnectionType`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Direction {
     Inbound,
     /// `-connect`, `-addnode`, `addnode` (Core's `manual` connection type), with the address
     /// as given.
     Manual(String),
+    /// An automatic outbound connection relaying everything (Core's `outbound-full-relay`).
+    FullRelay,
+    /// An automatic outbound connection relaying blocks only: `relay=false` in our
+    /// `version`, no transactions and no addresses either way (Core's `block-relay-only`).
+    BlockRelay,
+    /// A `-seednode` connection, closed once it sent addresses (Core's `addr-fetch`).
+    AddrFetch,
+}
+
+impl Direction {
+    /// Core's name of the connection type.
+    pub(crate) fn connection_type(&self) -> &'static str {
+        match self {
+            Direction::Inbound => "inbound",
+            Direction::Manual(_) => "manual",
+            Direction::FullRelay => "outbound-full-relay",
+            Direction::BlockRelay => BLOCK_RELAY,
+            Direction::AddrFetch => "addr-fetch",
+        }
+    }
 }
 
 /// Now, in Unix seconds.
@@ -166,12 +192,12 @@ pub(crate) async fn run(
         }
     };
     cancel.cancel();
-    let reason = match ended {
-        Err(reason) => reason,
-        Ok(()) => lock(&info)
-            .disconnect_reason
-            .clone()
-            .unwrap_or_else(|| "shutting down".into()),
+    // A reason we set (a ban, an eviction) names the cause even if the socket also failed
+    // by the time this task ran (the peer closing its end once ours was shut).
+    let set = lock(&info).disconnect_reason.clone();
+    let reason = match (set, ended) {
+        (Some(reason), _) | (None, Err(reason)) => reason,
+        (None, Ok(())) => "shutting down".into(),
     };
     tracing::info!(target: "net", "disconnecting peer={id} addr={addr}: {reason}");
     lock(&shared.peers).remove(&id);
@@ -240,6 +266,8 @@ async fn timer_loop(
         let mut i = lock(&info);
         let reason = if !i.handshake_done && i.connected.elapsed() > shared.config.peer_timeout {
             Some("version handshake timeout".to_string())
+        } else if i.connection_type == "addr-fetch" && i.connected.elapsed() > ADDR_FETCH_TIMEOUT {
+            Some("addrfetch connection timeout".to_string())
         } else if let Some((_, sent)) = i
             .ping
             .filter(|(_, sent)| sent.elapsed() > crate::PING_TIMEOUT)
@@ -281,7 +309,11 @@ async fn timer_loop(
 /// Our `feefilter` for the peer if one is due (Core's `MaybeSendFeefilter`; not to peers
 /// older than BIP133).
 fn fee_filter_due(shared: &Shared, info: &Mutex<PeerInfo>) -> Option<NetworkMessage> {
-    if lock(info).version < crate::feefilter::FEEFILTER_VERSION {
+    let i = lock(info);
+    // Core sends none to block-relay-only peers (no transaction relay with them).
+    let wanted = i.version >= crate::feefilter::FEEFILTER_VERSION && !i.block_relay_only();
+    drop(i);
+    if !wanted {
         return None;
     }
     let rates = shared.blocking(|c| c.fee_rates());
@@ -324,7 +356,8 @@ impl Peer {
             height,
         );
         version.version = crate::PROTOCOL_VERSION;
-        version.relay = true;
+        // Core's fRelay: false on block-relay-only connections.
+        version.relay = !lock(&self.info).block_relay_only();
         let _ = self.send(NetworkMessage::Version(version));
     }
 
@@ -424,7 +457,9 @@ impl Peer {
                 let mut i = lock(&self.info);
                 if let Some((expected, sent)) = i.ping {
                     if expected == nonce {
-                        i.pingtime = Some(sent.elapsed());
+                        let rtt = sent.elapsed();
+                        i.pingtime = Some(rtt);
+                        i.min_ping = Some(i.min_ping.map_or(rtt, |m| m.min(rtt)));
                         i.ping = None;
                     }
                 }
@@ -605,9 +640,21 @@ impl Peer {
         }
         let mut wanted = Vec::new();
         let mut unknown_block = false;
-        let wtxid_relay = lock(&self.info).wtxid_relay;
+        let (wtxid_relay, block_relay_only) = {
+            let i = lock(&self.info);
+            (i.wtxid_relay, i.block_relay_only())
+        };
         for item in items {
             match item {
+                Inventory::WTx(_)
+                | Inventory::Transaction(_)
+                | Inventory::WitnessTransaction(_)
+                    if block_relay_only =>
+                {
+                    // Core: a block-relay-only peer announcing transactions breaks the
+                    // protocol.
+                    return Err("transaction (inv) sent in violation of protocol".into());
+                }
                 Inventory::Block(hash) | Inventory::WitnessBlock(hash) => {
                     unknown_block |= self.shared.blocking(|c| c.header_height(&hash).is_none());
                 }
@@ -688,6 +735,7 @@ impl Peer {
             let mut i = lock(&self.info);
             i.synced_blocks = i.synced_blocks.max(height);
             i.synced_headers = i.synced_headers.max(height);
+            i.last_block_time = unix_now();
         }
         self.shared.wake.notify_one();
         self.select_high_bandwidth(&hash);
@@ -695,6 +743,9 @@ impl Peer {
     }
 
     fn on_tx(&mut self, tx: bitcoin::Transaction) -> Handled {
+        if lock(&self.info).block_relay_only() {
+            return Err("transaction sent in violation of protocol".into());
+        }
         let wtxid = tx.compute_wtxid();
         lock(&self.info).note_known_tx(wtxid);
         let txid = tx.compute_txid();
@@ -704,6 +755,7 @@ impl Peer {
         match self.shared.blocking(|c| c.submit_transaction(tx.clone())) {
             Ok(()) => {
                 tracing::debug!(target: "net", "accepted tx {txid} from peer={}", self.id);
+                lock(&self.info).last_tx_time = unix_now();
                 self.reconsider_orphans(&tx);
             }
             Err(rejected) if rejected.missing_inputs => return self.keep_orphan(tx),

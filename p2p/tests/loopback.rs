@@ -280,13 +280,19 @@ fn config(bind: bool, connect: Vec<String>) -> NetConfig {
         bind_required: true,
         connect,
         default_port: 18444,
-        max_connections: 8,
+        // Room for inbound peers once Core's outbound slots are taken out.
+        max_connections: p2p::DEFAULT_MAX_CONNECTIONS,
         user_agent: "/loopback-test:0.1/".into(),
         peer_timeout: p2p::HANDSHAKE_TIMEOUT,
         v2transport: true,
         ban_time: Duration::from_secs(p2p::ban::DEFAULT_BAN_TIME),
         banlist: None,
         peers_file: None,
+        auto_outbound: false,
+        dns_seed: false,
+        fixed_seeds: false,
+        seed_nodes: Vec::new(),
+        anchors_file: None,
     }
 }
 
@@ -593,4 +599,40 @@ fn a_compact_block_is_pushed_rebuilt_from_the_mempool_and_completed_with_blocktx
     assert_eq!(received(&syncing, "block"), blocks, "no full block");
     let sent = syncing.peers().pop().expect("a peer").bytessent_per_msg;
     assert!(sent.get("getblocktxn").is_some_and(|n| *n > 0));
+}
+
+#[test]
+fn a_seed_node_is_asked_for_addresses_then_disconnected() {
+    // The seed knows a few addresses (nobody listens there).
+    let seed = Net::start(config(true, Vec::new()), FakeChain::new()).expect("start");
+    let known: Vec<std::net::SocketAddr> = (1..=3)
+        .map(|i| std::net::SocketAddr::from(([127, 0, 0, 1], 1000 + i)))
+        .collect();
+    for addr in &known {
+        assert!(seed.add_peer_address(*addr, false));
+    }
+    let mut cfg = config(false, Vec::new());
+    cfg.auto_outbound = true;
+    cfg.seed_nodes = vec![seed.bound()[0].to_string()];
+    let node = Net::start(cfg, FakeChain::new()).expect("start");
+    assert!(
+        eventually(|| {
+            let learned: Vec<_> = node.addresses(0, |_| true).iter().map(|a| a.addr).collect();
+            known.iter().all(|a| learned.contains(a))
+        }),
+        "the seed's addresses were learned"
+    );
+    // The addr-fetch connection ends once the answer came; the seed's own address was not
+    // added to the table.
+    assert!(
+        eventually(|| seed.peers().is_empty()),
+        "the seed node was disconnected: {:?}",
+        seed.peers()
+            .iter()
+            .map(|p| p.connection_type)
+            .collect::<Vec<_>>()
+    );
+    let counts = node.addrman_counts();
+    let total: usize = counts.by_network.values().map(|(n, t)| n + t).sum();
+    assert_eq!(total, known.len());
 }

@@ -309,7 +309,12 @@ impl Mempool {
     }
 
     /// Core's `CheckFeeRate`: the rolling minimum fee, then `-minrelaytxfee`.
-    pub(super) fn check_fee_rate(&self, state: &mut State, modified: i64, vsize: u64) -> Result<(), Rejected> {
+    pub(super) fn check_fee_rate(
+        &self,
+        state: &mut State,
+        modified: i64,
+        vsize: u64,
+    ) -> Result<(), Rejected> {
         let min = fee_for(self.min_fee_rate(state), vsize);
         if min > 0 && modified < min as i64 {
             return Err(Rejected::with_detail(

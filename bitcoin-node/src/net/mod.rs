@@ -5,7 +5,10 @@
 //! estimator see them), and [`NetService`] forwards the chain's tip and mempool events to
 //! the network for relay. Compact blocks are rebuilt from the mempool's transactions
 //! ([`p2p::ChainAccess::mempool_transactions`]: its entries' wtxids and shared transactions,
-//! copied out in one pass). [`rpc`] holds the network RPC methods.
+//! copied out in one pass). [`rpc`] holds the network RPC methods. Automatic outbound
+//! connections follow Core: on unless `-connect`/`-noconnect`, with `-dnsseed` (default on
+//! unless `-connect` or `-proxy`), `-fixedseeds` (default on; never on regtest), `-seednode`
+//! and the block-relay-only anchors in `<datadir>/<chain>/anchors.json`.
 
 pub mod rpc;
 
@@ -37,7 +40,8 @@ pub fn default_port(chain: Chain) -> u16 {
 }
 
 /// The network options, checked (`-listen`, `-bind`, `-port`, `-connect`, `-addnode`,
-/// `-maxconnections`, `-peertimeout`, `-v2transport`, `-bantime`).
+/// `-maxconnections`, `-peertimeout`, `-v2transport`, `-bantime`, `-dnsseed`,
+/// `-fixedseeds`, `-seednode`).
 #[derive(Debug, Clone)]
 pub struct NetOptions {
     /// The `p2p` crate's settings.
@@ -126,6 +130,15 @@ impl NetOptions {
                 .parse::<u64>()
                 .map_err(|_| bad("bantime", text, "expected a number of seconds"))?,
         };
+        // Core: automatic outbound connections unless `-connect` (or `-noconnect`) is given;
+        // DNS seeds by default unless `-connect` or `-proxy` is, or no connections at all.
+        let auto_outbound = !settings.is_set("connect");
+        let dns_seed = settings.get_bool(
+            "dnsseed",
+            auto_outbound && !settings.is_set("proxy") && max_connections > 0,
+        )?;
+        let fixed_seeds = settings.get_bool("fixedseeds", true)?;
+        let seed_nodes = settings.get_list("seednode");
         let mut peers = connect;
         peers.extend(settings.get_list("addnode"));
         Ok(NetOptions {
@@ -142,6 +155,11 @@ impl NetOptions {
                 ban_time: Duration::from_secs(ban_time),
                 banlist: Some(settings.net_dir().join("banlist.json")),
                 peers_file: Some(settings.net_dir().join("peers.json")),
+                auto_outbound,
+                dns_seed,
+                fixed_seeds,
+                seed_nodes,
+                anchors_file: Some(settings.net_dir().join("anchors.json")),
             },
         })
     }

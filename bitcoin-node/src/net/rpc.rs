@@ -1,6 +1,7 @@
 //! The network RPC methods (Core's `rpc/net.cpp`): `getpeerinfo`, `getconnectioncount`,
 //! `getnettotals`, `getnetworkinfo`, `addnode`, `getaddednodeinfo`, `disconnectnode`,
-//! `setnetworkactive`, `ping`, `setban`, `listbanned`, `clearbanned`, `getnodeaddresses`.
+//! `setnetworkactive`, `ping`, `setban`, `listbanned`, `clearbanned`, `getnodeaddresses`,
+//! `getaddrmaninfo`, and the test-only `addpeeraddress`.
 
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -93,7 +94,7 @@ fn peer_json(p: &PeerInfo) -> Value {
 
 fn getpeerinfo(net: Arc<Net>) -> Method {
     Method::new("getpeerinfo", "network", "Returns data about each connected network peer as a json array of objects.")
-        .result("[                                     (json array)\n  {                                   (json object)\n    \"id\" : n,                          (numeric) Peer index\n    \"addr\" : \"str\",                   (string) (host:port) The IP address and port of the peer\n    \"addrbind\" : \"str\",               (string, optional) (ip:port) Bind address of the connection to the peer\n    \"network\" : \"str\",                (string) Network (ipv4, ipv6, onion, i2p, cjdns, not_publicly_routable)\n    \"services\" : \"hex\",               (string) The services offered\n    \"servicesnames\" : [                (json array) the services offered, in human-readable form\n      \"str\",                           (string) the service name if it is recognised\n      ...\n    ],\n    \"relaytxes\" : true|false,          (boolean) Whether we relay transactions to this peer\n    \"lastsend\" : xxx,                  (numeric) The UNIX epoch time of the last send\n    \"lastrecv\" : xxx,                  (numeric) The UNIX epoch time of the last receive\n    \"bytessent\" : n,                   (numeric) The total bytes sent\n    \"bytesrecv\" : n,                   (numeric) The total bytes received\n    \"conntime\" : xxx,                  (numeric) The UNIX epoch time of the connection\n    \"pingtime\" : n,                    (numeric, optional) The last ping time in seconds, if any\n    \"version\" : n,                     (numeric) The peer version, such as 70001\n    \"subver\" : \"str\",                  (string) The string version\n    \"inbound\" : true|false,            (boolean) Inbound (true) or Outbound (false)\n    \"startingheight\" : n,              (numeric) The starting height (block) of the peer\n    \"synced_headers\" : n,              (numeric) The last header we have in common with this peer\n    \"synced_blocks\" : n,               (numeric) The last block we have in common with this peer\n    \"addr_processed\" : n,              (numeric) The total number of addresses processed, excluding those dropped due to rate limiting\n    \"addr_rate_limited\" : n,           (numeric) The total number of addresses dropped due to rate limiting\n    \"minfeefilter\" : n,                (numeric) The minimum fee rate for transactions this peer accepts\n    \"connection_type\" : \"str\",         (string) Type of connection: \ninbound, manual\n    \"transport_protocol_type\" : \"str\", (string) Type of transport protocol: \ndetecting (peer could be v1 or v2),\nv1 (plaintext transport protocol),\nv2 (BIP324 encrypted transport protocol).\n    \"session_id\" : \"str\",              (string) The session ID for this connection, or \"\" if there is none (\"v2\" transport protocol only).\n    \"bytessent_per_msg\" : {           (json object)\n      \"msg\" : n,                       (numeric) The total bytes sent aggregated by message type\n                                      When a message type is not listed in this json object, the bytes sent are 0.\n                                      Only known message types can appear as keys in the object.\n    },\n    \"bytesrecv_per_msg\" : {           (json object)\n      \"msg\" : n                        (numeric) The total bytes received aggregated by message type\n                                      When a message type is not listed in this json object, the bytes received are 0.\n                                      Only known message types can appear as keys in the object and all bytes received\n                                      of unknown message types are listed under '*other*'.\n    }\n  },\n  ...\n]")
+        .result("[                                     (json array)\n  {                                   (json object)\n    \"id\" : n,                          (numeric) Peer index\n    \"addr\" : \"str\",                   (string) (host:port) The IP address and port of the peer\n    \"addrbind\" : \"str\",               (string, optional) (ip:port) Bind address of the connection to the peer\n    \"network\" : \"str\",                (string) Network (ipv4, ipv6, onion, i2p, cjdns, not_publicly_routable)\n    \"services\" : \"hex\",               (string) The services offered\n    \"servicesnames\" : [                (json array) the services offered, in human-readable form\n      \"str\",                           (string) the service name if it is recognised\n      ...\n    ],\n    \"relaytxes\" : true|false,          (boolean) Whether we relay transactions to this peer\n    \"lastsend\" : xxx,                  (numeric) The UNIX epoch time of the last send\n    \"lastrecv\" : xxx,                  (numeric) The UNIX epoch time of the last receive\n    \"bytessent\" : n,                   (numeric) The total bytes sent\n    \"bytesrecv\" : n,                   (numeric) The total bytes received\n    \"conntime\" : xxx,                  (numeric) The UNIX epoch time of the connection\n    \"pingtime\" : n,                    (numeric, optional) The last ping time in seconds, if any\n    \"version\" : n,                     (numeric) The peer version, such as 70001\n    \"subver\" : \"str\",                  (string) The string version\n    \"inbound\" : true|false,            (boolean) Inbound (true) or Outbound (false)\n    \"bip152_hb_to\" : true|false,      (boolean) Whether we selected peer as (compact blocks) high-bandwidth peer\n    \"bip152_hb_from\" : true|false,    (boolean) Whether peer selected us as (compact blocks) high-bandwidth peer\n    \"startingheight\" : n,              (numeric) The starting height (block) of the peer\n    \"synced_headers\" : n,              (numeric) The last header we have in common with this peer\n    \"synced_blocks\" : n,               (numeric) The last block we have in common with this peer\n    \"addr_processed\" : n,              (numeric) The total number of addresses processed, excluding those dropped due to rate limiting\n    \"addr_rate_limited\" : n,           (numeric) The total number of addresses dropped due to rate limiting\n    \"minfeefilter\" : n,                (numeric) The minimum fee rate for transactions this peer accepts\n    \"connection_type\" : \"str\",         (string) Type of connection: \noutbound-full-relay (default automatic connections),\nblock-relay-only (does not relay transactions or addresses),\ninbound (initiated by the peer),\nmanual (added via addnode RPC or -addnode/-connect configuration options),\naddr-fetch (short-lived automatic connection for soliciting addresses),\nfeeler (short-lived automatic connection for testing addresses).\n    \"transport_protocol_type\" : \"str\", (string) Type of transport protocol: \ndetecting (peer could be v1 or v2),\nv1 (plaintext transport protocol),\nv2 (BIP324 encrypted transport protocol).\n    \"session_id\" : \"str\",              (string) The session ID for this connection, or \"\" if there is none (\"v2\" transport protocol only).\n    \"bytessent_per_msg\" : {           (json object)\n      \"msg\" : n,                       (numeric) The total bytes sent aggregated by message type\n                                      When a message type is not listed in this json object, the bytes sent are 0.\n                                      Only known message types can appear as keys in the object.\n    },\n    \"bytesrecv_per_msg\" : {           (json object)\n      \"msg\" : n                        (numeric) The total bytes received aggregated by message type\n                                      When a message type is not listed in this json object, the bytes received are 0.\n                                      Only known message types can appear as keys in the object and all bytes received\n                                      of unknown message types are listed under '*other*'.\n    }\n  },\n  ...\n]")
         .examples(example_cli("getpeerinfo", "") + &example_rpc("getpeerinfo", ""))
         .handler(move |_| Ok(Value::Array(net.peers().iter().map(peer_json).collect())))
 }
@@ -129,33 +130,75 @@ fn getnettotals(net: Arc<Net>) -> Method {
         })
 }
 
-fn getnetworkinfo(net: Arc<Net>, subversion: String) -> Method {
-    Method::new("getnetworkinfo", "network", "Returns an object containing various state info regarding P2P networking.")
-        .result("{                                (json object)\n  \"version\" : n,                  (numeric) the server version\n  \"subversion\" : \"str\",           (string) the server subversion string\n  \"protocolversion\" : n,          (numeric) the protocol version\n  \"localservices\" : \"hex\",        (string) the services we offer to the network\n  \"localservicesnames\" : [        (json array) the services we offer to the network, in human-readable form\n    \"str\",                        (string) the service name\n    ...\n  ],\n  \"localrelay\" : true|false,      (boolean) true if transaction relay is requested from peers\n  \"networkactive\" : true|false,   (boolean) whether p2p networking is enabled\n  \"connections\" : n,              (numeric) the total number of connections\n  \"connections_in\" : n,           (numeric) the number of inbound connections\n  \"connections_out\" : n,          (numeric) the number of outbound connections\n  \"localaddresses\" : [            (json array) list of local addresses\n    {                             (json object)\n      \"address\" : \"str\",          (string) network address\n      \"port\" : n                  (numeric) network port\n    },\n    ...\n  ],\n  \"warnings\" : [                  (json array) any network and blockchain warnings\n    \"str\",                        (string) warning\n    ...\n  ]\n}")
-        .examples(example_cli("getnetworkinfo", "") + &example_rpc("getnetworkinfo", ""))
-        .handler(move |_| {
-            let peers = net.peers();
-            let inbound = peers.iter().filter(|p| p.inbound).count();
-            let local: Vec<Value> = net
-                .bound()
-                .iter()
-                .map(|a| json!({"address": a.ip().to_string(), "port": a.port()}))
-                .collect();
-            Ok(json!({
-                "version": 290000,
-                "subversion": subversion,
-                "protocolversion": p2p::PROTOCOL_VERSION,
-                "localservices": services_hex(net.local_services()),
-                "localservicesnames": service_names(net.local_services()),
-                "localrelay": true,
-                "networkactive": net.is_active(),
-                "connections": peers.len(),
-                "connections_in": inbound,
-                "connections_out": peers.len() - inbound,
-                "localaddresses": local,
-                "warnings": [],
-            }))
+/// The mempool's fee floors `getnetworkinfo` reports (Core's `-minrelaytxfee` and
+/// `-incrementalrelayfee`), satoshis per 1000 virtual bytes.
+#[derive(Debug, Clone, Copy)]
+pub struct RelayFees {
+    /// `relayfee`.
+    pub min_relay: u64,
+    /// `incrementalfee`.
+    pub incremental: u64,
+}
+
+const NETWORKINFO_RESULT: &str = "{                                (json object)\n  \"version\" : n,                  (numeric) the server version\n  \"subversion\" : \"str\",           (string) the server subversion string\n  \"protocolversion\" : n,          (numeric) the protocol version\n  \"localservices\" : \"hex\",        (string) the services we offer to the network\n  \"localservicesnames\" : [        (json array) the services we offer to the network, in human-readable form\n    \"str\",                        (string) the service name\n    ...\n  ],\n  \"localrelay\" : true|false,      (boolean) true if transaction relay is requested from peers\n  \"networkactive\" : true|false,   (boolean) whether p2p networking is enabled\n  \"connections\" : n,              (numeric) the total number of connections\n  \"connections_in\" : n,           (numeric) the number of inbound connections\n  \"connections_out\" : n,          (numeric) the number of outbound connections\n  \"networks\" : [                  (json array) information per network\n    {                             (json object)\n      \"name\" : \"str\",             (string) network (ipv4, ipv6, onion, i2p, cjdns)\n      \"limited\" : true|false,     (boolean) is the network limited using -onlynet?\n      \"reachable\" : true|false,   (boolean) is the network reachable?\n      \"proxy\" : \"str\",            (string) (\"host:port\") the proxy that is used for this network, or empty if none\n      \"proxy_randomize_credentials\" : true|false    (boolean) Whether randomized credentials are used\n    },\n    ...\n  ],\n  \"relayfee\" : n,                 (numeric) minimum relay fee rate for transactions in BTC/kvB\n  \"incrementalfee\" : n,           (numeric) minimum fee rate increment for mempool limiting or replacement in BTC/kvB\n  \"localaddresses\" : [            (json array) list of local addresses\n    {                             (json object)\n      \"address\" : \"str\",          (string) network address\n      \"port\" : n,                 (numeric) network port\n      \"score\" : n                 (numeric) relative score\n    },\n    ...\n  ],\n  \"warnings\" : [                  (json array) any network and blockchain warnings\n    \"str\",                        (string) warning\n    ...\n  ]\n}";
+
+/// Core's `networks` entries: IPv4 and IPv6 reachable directly; no proxy, and no Tor, I2P
+/// or CJDNS support here (not reachable).
+fn networks() -> Value {
+    let entry = |name: &str, reachable: bool| {
+        json!({
+            "name": name,
+            "limited": !reachable,
+            "reachable": reachable,
+            "proxy": "",
+            "proxy_randomize_credentials": false,
         })
+    };
+    json!([
+        entry("ipv4", true),
+        entry("ipv6", true),
+        entry("onion", false),
+        entry("i2p", false),
+        entry("cjdns", false)
+    ])
+}
+
+fn getnetworkinfo(net: Arc<Net>, subversion: String, fees: RelayFees) -> Method {
+    Method::new(
+        "getnetworkinfo",
+        "network",
+        "Returns an object containing various state info regarding P2P networking.",
+    )
+    .result(NETWORKINFO_RESULT)
+    .examples(example_cli("getnetworkinfo", "") + &example_rpc("getnetworkinfo", ""))
+    .handler(move |_| {
+        let peers = net.peers();
+        let inbound = peers.iter().filter(|p| p.inbound).count();
+        // Core scores an address by how often peers saw it; a bound address starts at 1.
+        let local: Vec<Value> = net
+            .bound()
+            .iter()
+            .map(|a| json!({"address": a.ip().to_string(), "port": a.port(), "score": 1}))
+            .collect();
+        let kvb = |sats: u64| rpc::amount::amount_to_value(i64::try_from(sats).unwrap_or(i64::MAX));
+        Ok(json!({
+            "version": 290000,
+            "subversion": subversion,
+            "protocolversion": p2p::PROTOCOL_VERSION,
+            "localservices": services_hex(net.local_services()),
+            "localservicesnames": service_names(net.local_services()),
+            "localrelay": true,
+            "networkactive": net.is_active(),
+            "connections": peers.len(),
+            "connections_in": inbound,
+            "connections_out": peers.len() - inbound,
+            "networks": networks(),
+            "relayfee": kvb(fees.min_relay),
+            "incrementalfee": kvb(fees.incremental),
+            "localaddresses": local,
+            "warnings": [],
+        }))
+    })
 }
 
 fn addnode(net: Arc<Net>) -> Method {
@@ -376,12 +419,58 @@ fn getnodeaddresses(net: Arc<Net>) -> Method {
         })
 }
 
+/// Core's test-only `addpeeraddress`: puts an address in the address table (new, or tried
+/// with `tried`), as if the peer had announced itself.
+fn addpeeraddress(net: Arc<Net>) -> Method {
+    Method::new("addpeeraddress", "hidden", "Add the address of a potential peer to an address manager table. This RPC is for testing only.")
+        .param(Param::required("address", ParamType::Str, "The IP address of the peer"))
+        .param(Param::required("port", ParamType::Num, "The port of the peer"))
+        .param(Param::default("tried", ParamType::Bool, false, "If true, attempt to add the peer to the tried addresses table"))
+        .result("{                       (json object)\n  \"success\" : true|false,    (boolean) whether the peer address was successfully added to the address manager table\n  \"error\" : \"str\"             (string, optional) error description, if the address could not be added\n}")
+        .examples(example_cli("addpeeraddress", "\"1.2.3.4\" 8333 true") + &example_rpc("addpeeraddress", "\"1.2.3.4\", 8333, true"))
+        .handler(move |p| {
+            let address = p.arg::<&str>("address")?;
+            let port = p.arg::<i64>("port")?;
+            let port = u16::try_from(port).map_err(|_| RpcError::new(RPC_INVALID_PARAMETER, "JSON integer out of range"))?;
+            let tried = p.maybe_arg::<bool>("tried")?.unwrap_or(false);
+            let bare = address.trim_start_matches('[').trim_end_matches(']');
+            let Ok(ip) = bare.parse::<std::net::IpAddr>() else {
+                return Ok(json!({ "success": false }));
+            };
+            if net.add_peer_address(std::net::SocketAddr::new(ip, port), tried) {
+                Ok(json!({ "success": true }))
+            } else {
+                Ok(json!({ "error": "failed-adding-to-new", "success": false }))
+            }
+        })
+}
+
+/// Core's `getaddrmaninfo`: the address table's new and tried entries per network.
+fn getaddrmaninfo(net: Arc<Net>) -> Method {
+    Method::new("getaddrmaninfo", "network", "Provides information about the node's address manager by returning the number of addresses in the `new` and `tried` tables and their sum for all networks.")
+        .result("{                   (json object) json object with network type as keys\n  \"network\" : {    (json object) the network (ipv4, ipv6, onion, i2p, cjdns, all_networks)\n    \"new\" : n,     (numeric) number of addresses in the new table, which represent potential peers the node has discovered but hasn't yet successfully connected to.\n    \"tried\" : n,   (numeric) number of addresses in the tried table, which represent peers the node has successfully connected to in the past.\n    \"total\" : n    (numeric) total number of addresses in both new/tried tables\n  },\n  ...\n}")
+        .examples(example_cli("getaddrmaninfo", "") + &example_rpc("getaddrmaninfo", ""))
+        .handler(move |_| {
+            let counts = net.addrman_counts().by_network;
+            let entry = |new: usize, tried: usize| json!({ "new": new, "tried": tried, "total": new + tried });
+            let mut result = serde_json::Map::new();
+            for name in ["ipv4", "ipv6", "onion", "i2p", "cjdns"] {
+                let (new, tried) = counts.get(name).copied().unwrap_or_default();
+                result.insert(name.to_string(), entry(new, tried));
+            }
+            // Unroutable entries (kept on regtest only) count in the total, as in Core.
+            let (new, tried) = counts.values().fold((0, 0), |(n, t), (a, b)| (n + a, t + b));
+            result.insert("all_networks".to_string(), entry(new, tried));
+            Ok(Value::Object(result))
+        })
+}
+
 /// Registers the network methods; `subversion` is our user agent.
-pub fn register(table: &mut RpcTable, net: &Arc<Net>, subversion: &str) {
+pub fn register(table: &mut RpcTable, net: &Arc<Net>, subversion: &str, fees: RelayFees) {
     table.register(getpeerinfo(net.clone()));
     table.register(getconnectioncount(net.clone()));
     table.register(getnettotals(net.clone()));
-    table.register(getnetworkinfo(net.clone(), subversion.to_string()));
+    table.register(getnetworkinfo(net.clone(), subversion.to_string(), fees));
     table.register(addnode(net.clone()));
     table.register(disconnectnode(net.clone()));
     table.register(setnetworkactive(net.clone()));
@@ -391,4 +480,6 @@ pub fn register(table: &mut RpcTable, net: &Arc<Net>, subversion: &str) {
     table.register(listbanned(net.clone()));
     table.register(clearbanned(net.clone()));
     table.register(getnodeaddresses(net.clone()));
+    table.register(addpeeraddress(net.clone()));
+    table.register(getaddrmaninfo(net.clone()));
 }

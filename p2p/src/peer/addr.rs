@@ -16,17 +16,30 @@ use crate::lock;
 pub(super) type Entry = (u32, ServiceFlags, Option<SocketAddr>);
 
 impl Peer {
-    /// On an outbound connection: the peer's address goes in the table (we reached it) and
-    /// we ask for its addresses, crediting the rate limit for the answer (Core).
+    /// On an outbound connection: the peer's address goes in the table (we reached it; an
+    /// automatic connection moves it to the tried table) and, unless the connection is
+    /// block-relay-only, we ask for its addresses, crediting the rate limit for the answer
+    /// (Core).
     pub(super) fn outbound_addresses(&mut self) -> Handled {
-        let (addr, services) = {
-            let mut i = lock(&self.info);
-            i.addr_bucket.credit(MAX_ADDR_TO_SEND);
-            (i.addr, i.services)
+        let (addr, services, kind) = {
+            let i = lock(&self.info);
+            (i.addr, i.services, i.connection_type)
         };
         let now = unix_now();
         let time = u32::try_from(now).unwrap_or(u32::MAX);
-        lock(&self.shared.addrman).add(addr, services, time, now);
+        {
+            let mut table = lock(&self.shared.addrman);
+            if kind != "addr-fetch" {
+                table.add(addr, services, time, now);
+            }
+            if kind == "outbound-full-relay" || kind == super::BLOCK_RELAY {
+                table.good(addr, now);
+            }
+        }
+        if kind == super::BLOCK_RELAY {
+            return Ok(());
+        }
+        lock(&self.info).addr_bucket.credit(MAX_ADDR_TO_SEND);
         self.getaddr_sent = true;
         self.send(NetworkMessage::GetAddr)
     }
@@ -39,6 +52,11 @@ impl Peer {
         let count = entries.len();
         if count > MAX_ADDR_TO_SEND {
             return Err(format!("{command} message size = {count}"));
+        }
+        let kind = lock(&self.info).connection_type;
+        if kind == super::BLOCK_RELAY {
+            tracing::debug!(target: "net", "ignoring {command} message from block-relay-only peer={}", self.id);
+            return Ok(());
         }
         let now = unix_now();
         let mut taken = Vec::new();
@@ -77,6 +95,11 @@ impl Peer {
             }
         } else if count <= 10 && !fresh.is_empty() {
             relay_addresses(&self.shared, self.id, &fresh);
+        }
+        if kind == "addr-fetch" && count > 1 {
+            // Core: an addr-fetch (`-seednode`) connection ends once it answered.
+            tracing::debug!(target: "net", "addrfetch connection completed peer={}; disconnecting", self.id);
+            return Err("addr-fetch completed".into());
         }
         Ok(())
     }
@@ -120,7 +143,7 @@ pub(crate) fn relay_addresses(
     let mut targets = Vec::new();
     shared.for_each_peer(|id, p| {
         let info = crate::lock(&p.info);
-        if id != from && info.handshake_done {
+        if id != from && info.handshake_done && !info.block_relay_only() {
             targets.push((id, info.wants_addrv2()));
         }
     });

@@ -24,7 +24,8 @@ pub struct PeerInfo {
     pub addrbind: Option<SocketAddr>,
     /// Whether the peer connected to us.
     pub inbound: bool,
-    /// Core's connection type (`inbound`, `manual`).
+    /// Core's connection type (`inbound`, `manual`, `outbound-full-relay`,
+    /// `block-relay-only`, `addr-fetch`).
     pub connection_type: &'static str,
     /// Core's transport protocol type: `detecting` (inbound, first bytes not read yet), `v1`
     /// or `v2`.
@@ -98,7 +99,13 @@ pub struct PeerInfo {
     /// When the last ping was sent (`None`: not yet; the first goes right after the
     /// handshake, as Core's).
     pub(super) last_ping: Option<Instant>,
-    pub(super) connected: Instant,
+    pub(crate) connected: Instant,
+    /// The fastest ping round trip seen (Core's `m_min_ping_time`, for eviction).
+    pub(crate) min_ping: Option<Duration>,
+    /// When the peer last sent a transaction our mempool took (Unix seconds, 0: never).
+    pub(crate) last_tx_time: u64,
+    /// When the peer last sent a block we connected (Unix seconds, 0: never).
+    pub(crate) last_block_time: u64,
 }
 
 impl PeerInfo {
@@ -114,14 +121,11 @@ impl PeerInfo {
             addr,
             addrbind,
             inbound: *direction == Direction::Inbound,
-            connection_type: match direction {
-                Direction::Inbound => "inbound",
-                Direction::Manual(_) => "manual",
-            },
+            connection_type: direction.connection_type(),
             transport_protocol_type: match (v2, direction) {
                 (false, _) => transport::V1,
                 (true, Direction::Inbound) => transport::DETECTING,
-                (true, Direction::Manual(_)) => transport::V2,
+                (true, _) => transport::V2,
             },
             session_id: String::new(),
             conntime: unix_now(),
@@ -145,8 +149,8 @@ impl PeerInfo {
             announced_height: -1,
             disconnect_reason: None,
             added_as: match direction {
-                Direction::Inbound => None,
                 Direction::Manual(target) => Some(target.clone()),
+                _ => None,
             },
             addr_processed: 0,
             addr_rate_limited: 0,
@@ -161,7 +165,15 @@ impl PeerInfo {
             ping: None,
             last_ping: None,
             connected: Instant::now(),
+            min_ping: None,
+            last_tx_time: 0,
+            last_block_time: 0,
         }
+    }
+
+    /// Whether this is a block-relay-only connection (no transactions, no addresses).
+    pub(crate) fn block_relay_only(&self) -> bool {
+        self.connection_type == super::BLOCK_RELAY
     }
 
     /// Whether the peer takes `addrv2` messages (it sent `sendaddrv2`, BIP155).

@@ -20,6 +20,7 @@ mod p2p;
 mod p2p_compact;
 mod p2p_core;
 mod p2p_orphans;
+mod p2p_outbound;
 mod rawtx;
 mod rpc;
 mod spawn;

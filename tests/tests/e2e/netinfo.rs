@@ -50,7 +50,7 @@ fn cli(dir: &Path, args: &[&str]) -> String {
 /// Two connected nodes: A (inbound side) and B (outbound, `-connect` makes it manual).
 struct Pair {
     /// A and B, stopped when the pair is dropped.
-    _nodes: [RpcNode; 2],
+    nodes: [RpcNode; 2],
     /// A's peer (B) and B's peer (A) as `getpeerinfo` reports them.
     a_peer: Value,
     b_peer: Value,
@@ -76,7 +76,7 @@ fn connected_pair() -> Pair {
         the_v2_peer(&b).expect("B's peer"),
     );
     Pair {
-        _nodes: [a, b],
+        nodes: [a, b],
         a_peer,
         b_peer,
         dirs,
@@ -115,7 +115,8 @@ fn netinfo_shows_each_side_of_a_v2_connection() {
     let pair = connected_pair();
     let (dir_a, dir_b) = (pair.dirs[0].path(), pair.dirs[1].path());
 
-    // Level 0 on A: one inbound peer, on loopback ("npr", not publicly routable).
+    // Level 0 on A: one inbound peer, on loopback ("npr", not publicly routable); the
+    // reachable networks (IPv4, IPv6) have columns of their own.
     let text = cli(dir_a, &["-netinfo"]);
     assert!(
         text.starts_with(&format!(
@@ -124,10 +125,13 @@ fn netinfo_shows_each_side_of_a_v2_connection() {
         )),
         "{text}"
     );
-    assert!(text.contains("npr   total   block\n"), "{text}");
-    assert_eq!(counts_row(&text, "in"), [1, 1], "{text}");
-    assert_eq!(counts_row(&text, "out"), [0, 0, 0], "{text}");
-    assert_eq!(counts_row(&text, "total"), [1, 1], "{text}");
+    assert!(
+        text.contains("ipv4    ipv6     npr   total   block\n"),
+        "{text}"
+    );
+    assert_eq!(counts_row(&text, "in"), [0, 0, 1, 1], "{text}");
+    assert_eq!(counts_row(&text, "out"), [0, 0, 0, 0, 0], "{text}");
+    assert_eq!(counts_row(&text, "total"), [0, 0, 1, 1], "{text}");
     assert!(text.contains("\n\nLocal services: "), "{text}");
     assert!(
         !text.contains("<->"),
@@ -149,8 +153,8 @@ fn netinfo_shows_each_side_of_a_v2_connection() {
     // B sees the same connection as outbound and manual (`-connect`).
     let text = cli(dir_b, &["-netinfo"]);
     assert!(text.contains("npr   total   block  manual\n"), "{text}");
-    assert_eq!(counts_row(&text, "in"), [0, 0], "{text}");
-    assert_eq!(counts_row(&text, "out"), [1, 1, 0, 1], "{text}");
+    assert_eq!(counts_row(&text, "in"), [0, 0, 0, 0], "{text}");
+    assert_eq!(counts_row(&text, "out"), [0, 0, 1, 1, 0, 1], "{text}");
     let text = cli(dir_b, &["-netinfo", "4", "outonly"]);
     let (row, v) = peer_row(&text, "out");
     assert_eq!(v, Some('2'), "transport column of\n{text}");
@@ -188,6 +192,22 @@ fn getinfo_network_lines_count_the_connection() {
         assert!(text.contains(&format!("\n{line}")), "{line} in\n{text}");
     }
     assert!(text.ends_with("Warnings: (none)\n"), "{text}");
+    // The node's relay floor (Core's default -minrelaytxfee, 100 sat/kvB) and networks.
+    assert!(
+        text.contains("\nMin tx relay fee rate (BTC/kvB): 0.00000100\n"),
+        "{text}"
+    );
+    assert!(text.contains("\nProxies: n/a\n"), "{text}");
+    let info = pair.nodes[0].call("getnetworkinfo", serde_json::json!([]));
+    assert_eq!(info["incrementalfee"].to_string(), "0.00000100", "{info}");
+    let reachable: Vec<&str> = info["networks"]
+        .as_array()
+        .expect("networks")
+        .iter()
+        .filter(|n| n["reachable"] == true)
+        .filter_map(|n| n["name"].as_str())
+        .collect();
+    assert_eq!(reachable, ["ipv4", "ipv6"], "{info}");
     let text = cli(pair.dirs[1].path(), &["-getinfo"]);
     assert!(text.contains("Network: in 0, out 1, total 1\n"), "{text}");
 }

@@ -450,7 +450,9 @@ fn p2p_connections_beyond_maxconnections_are_refused() {
         tempfile::tempdir().expect("tempdir"),
         tempfile::tempdir().expect("tempdir"),
     );
-    let a = start(da.path(), &["-maxconnections=1"]);
+    // Core's accounting: 12 connections leave one inbound slot once 8 full-relay, 2
+    // block-relay-only and a feeler slot are reserved.
+    let a = start(da.path(), &["-maxconnections=12"]);
     let addr = p2p_addr(&a);
     let b = start(db.path(), &[&format!("-connect={addr}")]);
     assert!(eventually(WAIT, || connections(&a) == 1), "B connected");
