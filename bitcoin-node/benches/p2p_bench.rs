@@ -31,21 +31,10 @@ use chain_data::{chain_blocks, target_dir, with_coins_view, BLOCKS};
 /// How long any wait may take before the bench gives up.
 const PATIENCE: Duration = Duration::from_secs(600);
 
-/// A node without a wallet listening on a free loopback port, in `dir`.
+/// A node without a wallet listening on a free loopback port, in `dir` (created).
 fn listening(dir: &Path, extra: &[&str]) -> RpcNode {
     std::fs::create_dir_all(dir).expect("creates the datadir");
-    let mut args = vec!["-disablewallet", "-bind=127.0.0.1:0"];
-    args.extend_from_slice(extra);
-    RpcNode::start_with(dir, "regtest", &args)
-}
-
-/// `127.0.0.1:<port>` of the node's listening socket.
-fn p2p_addr(node: &RpcNode) -> String {
-    let info = node.call("getnetworkinfo", json!([]));
-    let port = info["localaddresses"][0]["port"]
-        .as_u64()
-        .expect("a listening port");
-    format!("127.0.0.1:{port}")
+    RpcNode::start_listening(dir, extra)
 }
 
 fn count(node: &RpcNode, method: &str) -> u64 {
@@ -122,7 +111,7 @@ fn sync_bench(runs: usize, scratch: &Path) {
             listening(&dir, &[])
         })
         .collect();
-    let addrs: Vec<String> = sources.iter().map(p2p_addr).collect();
+    let addrs: Vec<String> = sources.iter().map(RpcNode::p2p_addr).collect();
     let variants: [(&str, usize, bool); 4] = [
         ("1 peer, v1", 1, false),
         ("1 peer, v2", 1, true),
@@ -214,7 +203,7 @@ fn cpu(pid: u32) -> Duration {
 fn memory_bench(scratch: &Path) {
     const PEERS: usize = 100;
     let node = listening(&scratch.join("idle"), &["-maxconnections=125"]);
-    let addr = p2p_addr(&node);
+    let addr = node.p2p_addr();
     std::thread::sleep(Duration::from_secs(1));
     let before = rss(node.process.pid());
     let peers: Vec<_> = (0..PEERS)
@@ -256,7 +245,7 @@ fn relay_bench(scratch: &Path) {
     let a = listening(&scratch.join("relay-a"), &[]);
     let b = listening(&scratch.join("relay-b"), &[]);
     let c = listening(&scratch.join("relay-c"), &[]);
-    b.call("addnode", json!([p2p_addr(&a), "onetry"]));
+    b.call("addnode", json!([a.p2p_addr(), "onetry"]));
     let mut wallet = MiniWallet::op_true();
     wallet.generate(&a, 102);
     let mut c_wallet = MiniWallet::op_true();

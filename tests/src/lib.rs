@@ -352,6 +352,28 @@ impl RpcNode {
         }
     }
 
+    /// A regtest node without a wallet listening on a free loopback port (for P2P tests),
+    /// with `extra` arguments.
+    pub fn start_listening(dir: &Path, extra: &[&str]) -> RpcNode {
+        let mut args = vec!["-disablewallet", "-bind=127.0.0.1:0"];
+        args.extend_from_slice(extra);
+        RpcNode::start_with(dir, "regtest", &args)
+    }
+
+    /// The port of the node's (first) listening socket.
+    pub fn p2p_port(&self) -> u16 {
+        let info = self.call("getnetworkinfo", serde_json::json!([]));
+        info["localaddresses"][0]["port"]
+            .as_u64()
+            .and_then(|p| u16::try_from(p).ok())
+            .expect("a listening port")
+    }
+
+    /// `127.0.0.1:<port>` of the node's listening socket.
+    pub fn p2p_addr(&self) -> String {
+        format!("127.0.0.1:{}", self.p2p_port())
+    }
+
     /// Wraps a node started elsewhere (`process`, e.g. Bitcoin Core's `bitcoin-node` in the
     /// side-by-side benchmark) and a connection to its `Init`; calls go through `makeRpc`.
     pub fn attach(process: Process, conn: ipc::Connection, init: &ipc::InitProxy) -> RpcNode {

@@ -10,20 +10,8 @@ use tests::{bin, eventually, run, RpcNode};
 
 const WAIT: Duration = Duration::from_secs(120);
 
-/// A regtest node without a wallet, listening on a free loopback port, with `extra` options.
 fn start(dir: &Path, extra: &[&str]) -> RpcNode {
-    let mut args = vec!["-disablewallet", "-bind=127.0.0.1:0"];
-    args.extend_from_slice(extra);
-    RpcNode::start_with(dir, "regtest", &args)
-}
-
-/// `127.0.0.1:<port>` of the node's listening socket.
-fn p2p_addr(node: &RpcNode) -> String {
-    let info = node.call("getnetworkinfo", json!([]));
-    let port = info["localaddresses"][0]["port"]
-        .as_u64()
-        .expect("a listening port");
-    format!("127.0.0.1:{port}")
+    RpcNode::start_listening(dir, extra)
 }
 
 /// The node's only peer once its v2 handshake is done.
@@ -64,7 +52,7 @@ fn connected_pair() -> Pair {
         tempfile::tempdir().expect("tempdir"),
     ];
     let a = start(dirs[0].path(), &[]);
-    let connect = format!("-connect={}", p2p_addr(&a));
+    let connect = format!("-connect={}", a.p2p_addr());
     let b = start(dirs[1].path(), &[&connect]);
     assert!(
         eventually(WAIT, || the_v2_peer(&a).is_some()

@@ -25,20 +25,8 @@ const WAIT: Duration = Duration::from_secs(120);
 /// Regtest's network magic.
 const MAGIC: [u8; 4] = [0xfa, 0xbf, 0xb5, 0xda];
 
-/// A regtest node without a wallet, listening on a free loopback port, with `extra` options.
 fn start(dir: &Path, extra: &[&str]) -> RpcNode {
-    let mut args = vec!["-disablewallet", "-bind=127.0.0.1:0"];
-    args.extend_from_slice(extra);
-    RpcNode::start_with(dir, "regtest", &args)
-}
-
-/// `127.0.0.1:<port>` of the node's listening socket.
-fn p2p_addr(node: &RpcNode) -> String {
-    let info = node.call("getnetworkinfo", json!([]));
-    let port = info["localaddresses"][0]["port"]
-        .as_u64()
-        .expect("a listening port");
-    format!("127.0.0.1:{port}")
+    RpcNode::start_listening(dir, extra)
 }
 
 fn height(node: &RpcNode) -> u64 {
@@ -69,10 +57,10 @@ fn p2p_line_of_three_syncs_blocks_and_relays_a_transaction() {
         tempfile::tempdir().expect("tempdir"),
     );
     let a = start(da.path(), &[]);
-    let connect_a = format!("-connect={}", p2p_addr(&a));
+    let connect_a = format!("-connect={}", a.p2p_addr());
     // `-bind` (from `start`) keeps B listening although it has `-connect`, as in Core.
     let b = start(db.path(), &[&connect_a]);
-    let connect_b = format!("-connect={}", p2p_addr(&b));
+    let connect_b = format!("-connect={}", b.p2p_addr());
     let c = start(dc.path(), &[&connect_b]);
     assert!(
         eventually(WAIT, || connections(&b) == 2),
@@ -193,7 +181,7 @@ fn p2p_bad_peers_are_disconnected_with_the_reason_logged() {
         tempfile::tempdir().expect("tempdir"),
     );
     let a = start(da.path(), &[]);
-    let addr = p2p_addr(&a);
+    let addr = a.p2p_addr();
     let b = start(db.path(), &[&format!("-connect={addr}")]);
     let mut wallet = MiniWallet::op_true();
     wallet.generate(&a, 20);
@@ -252,13 +240,13 @@ fn p2p_restarted_node_resumes_from_its_tip() {
         tempfile::tempdir().expect("tempdir"),
     );
     let a = start(da.path(), &[]);
-    let addr = p2p_addr(&a);
+    let addr = a.p2p_addr();
     let mut wallet = MiniWallet::op_true();
     wallet.generate(&a, 200);
     // C downloads from A and from a peer that sits on what it is asked for, so C's blocks
     // stop short of its headers for a stalling window: stop C as soon as it has the headers.
     let c = start(dc.path(), &["-connect=0"]);
-    let _silent = silent_peer(&p2p_addr(&c), 200);
+    let _silent = silent_peer(&c.p2p_addr(), 200);
     assert!(
         eventually(WAIT, || connections(&c) == 1),
         "the silent peer is connected"
@@ -337,11 +325,11 @@ fn p2p_blocks_stalled_by_one_peer_are_fetched_from_another() {
         tempfile::tempdir().expect("tempdir"),
     );
     let a = start(da.path(), &[]);
-    let addr_a = p2p_addr(&a);
+    let addr_a = a.p2p_addr();
     let mut wallet = MiniWallet::op_true();
     wallet.generate(&a, 200);
     let c = start(dc.path(), &["-connect=0"]);
-    let _silent = silent_peer(&p2p_addr(&c), 200);
+    let _silent = silent_peer(&c.p2p_addr(), 200);
     assert!(
         eventually(WAIT, || c.call("getpeerinfo", json!([]))[0]["version"]
             == 70016),
@@ -364,7 +352,7 @@ fn p2p_blocks_stalled_by_one_peer_are_fetched_from_another() {
 fn p2p_a_silent_connection_times_out_in_the_handshake() {
     let dir = tempfile::tempdir().expect("tempdir");
     let node = start(dir.path(), &["-peertimeout=1"]);
-    let local = send_bad(&p2p_addr(&node), &[]);
+    let local = send_bad(&node.p2p_addr(), &[]);
     let line = format!("addr={local}: version handshake timeout");
     assert!(
         eventually(WAIT, || debug_log(dir.path()).contains(&line)),
@@ -396,7 +384,7 @@ fn p2p_the_node_interface_reports_connections_and_traffic() {
     let _handler = remote
         .handle_notify_num_connections_changed(std::sync::Arc::new(Counts(sender)))
         .expect("subscribe");
-    let b = start(db.path(), &[&format!("-connect={}", p2p_addr(&a))]);
+    let b = start(db.path(), &[&format!("-connect={}", a.p2p_addr())]);
     assert_eq!(counts.recv_timeout(WAIT).ok(), Some(1), "B connected");
     MiniWallet::op_true().generate(&b, 3);
     assert!(eventually(WAIT, || height(&a) == 3), "A synced from B");
@@ -417,7 +405,7 @@ fn p2p_a_longer_chain_mined_while_disconnected_reorgs_the_other_node() {
         tempfile::tempdir().expect("tempdir"),
     );
     let a = start(da.path(), &[]);
-    let c = start(dc.path(), &[&format!("-connect={}", p2p_addr(&a))]);
+    let c = start(dc.path(), &[&format!("-connect={}", a.p2p_addr())]);
     let mut wallet = MiniWallet::op_true();
     wallet.generate(&a, 5);
     assert!(eventually(WAIT, || height(&c) == 5), "C synced");
@@ -453,7 +441,7 @@ fn p2p_connections_beyond_maxconnections_are_refused() {
     // Core's accounting: 12 connections leave one inbound slot once 8 full-relay, 2
     // block-relay-only and a feeler slot are reserved.
     let a = start(da.path(), &["-maxconnections=12"]);
-    let addr = p2p_addr(&a);
+    let addr = a.p2p_addr();
     let b = start(db.path(), &[&format!("-connect={addr}")]);
     assert!(eventually(WAIT, || connections(&a) == 1), "B connected");
     let local = send_bad(&addr, &[]);
@@ -493,9 +481,9 @@ fn p2p_a_node_without_v2transport_and_a_v2_node_use_v1_either_way() {
         tempfile::tempdir().expect("tempdir"),
     );
     let v2 = start(da.path(), &[]);
-    let v2_addr = p2p_addr(&v2);
+    let v2_addr = v2.p2p_addr();
     let v1 = start(db.path(), &["-v2transport=0"]);
-    let v1_addr = p2p_addr(&v1);
+    let v1_addr = v1.p2p_addr();
     let info = v1.call("getnetworkinfo", json!([]));
     assert_eq!(info["localservicesnames"], json!(["NETWORK", "WITNESS"]));
     let (code, message) = v1.error("addnode", json!([v2_addr, "onetry", true]));
@@ -548,7 +536,7 @@ fn p2p_garbage_after_a_v2_key_disconnects_the_sender() {
         tempfile::tempdir().expect("tempdir"),
     );
     let a = start(da.path(), &[]);
-    let addr = p2p_addr(&a);
+    let addr = a.p2p_addr();
     let b = start(db.path(), &[&format!("-connect={addr}")]);
     let mut wallet = MiniWallet::op_true();
     wallet.generate(&a, 5);
@@ -571,7 +559,7 @@ fn p2p_garbage_after_a_v2_key_disconnects_the_sender() {
     // A node with v2 off reads the same key as a wrong magic.
     let dc = tempfile::tempdir().expect("tempdir");
     let v1 = start(dc.path(), &["-v2transport=0"]);
-    let local = send_bad(&p2p_addr(&v1), &[0x42; 64]);
+    let local = send_bad(&v1.p2p_addr(), &[0x42; 64]);
     let line = format!("addr={local}: wrong network magic 42424242");
     assert!(
         eventually(WAIT, || debug_log(dc.path()).contains(&line)),
@@ -612,7 +600,7 @@ fn p2p_setban_listbanned_clearbanned_persist_in_banlist_json() {
         tempfile::tempdir().expect("tempdir"),
     );
     let a = start(da.path(), &[]);
-    let addr = p2p_addr(&a);
+    let addr = a.p2p_addr();
     let b = start(db.path(), &[&format!("-connect={addr}")]);
     assert!(eventually(WAIT, || connections(&a) == 1), "B connected");
 
@@ -665,7 +653,7 @@ fn p2p_setban_listbanned_clearbanned_persist_in_banlist_json() {
     // Cleared, B may connect again.
     a.call("clearbanned", json!([]));
     assert_eq!(a.call("listbanned", json!([])), json!([]));
-    b.call("addnode", json!([p2p_addr(&a), "onetry"]));
+    b.call("addnode", json!([a.p2p_addr(), "onetry"]));
     assert!(
         eventually(WAIT, || connections(&a) == 1),
         "B connected again"
@@ -700,9 +688,9 @@ fn p2p_addresses_are_learned_by_getaddr_and_kept_in_peers_json() {
         tempfile::tempdir().expect("tempdir"),
     );
     let c = start(dc.path(), &[]);
-    let c_addr = p2p_addr(&c);
+    let c_addr = c.p2p_addr();
     let b = start(db.path(), &[&format!("-addnode={c_addr}")]);
-    let b_addr = p2p_addr(&b);
+    let b_addr = b.p2p_addr();
     // B reached C: C's listening address is in B's table.
     assert!(
         eventually(WAIT, || known_addresses(&b) == vec![c_addr.clone()]),
@@ -794,7 +782,7 @@ fn p2p_addr_messages_are_rate_limited_and_an_oversized_one_disconnects() {
         tempfile::tempdir().expect("tempdir"),
     );
     let a = start(da.path(), &[]);
-    let addr = p2p_addr(&a);
+    let addr = a.p2p_addr();
     // B, connected to A, gets the fresh address the bad peer announces (relayed, or in A's
     // answer to B's getaddr if that came late).
     let b = start(db.path(), &[&format!("-addnode={addr}")]);
@@ -913,7 +901,7 @@ fn p2p_feefilter_is_sent_shown_in_getpeerinfo_and_honoured() {
     );
     // A relays nothing under 10,000 sat/kvB and tells B so; B tells A its default 100.
     let a = start(da.path(), &["-minrelaytxfee=0.0001"]);
-    let b = start(db.path(), &[&format!("-addnode={}", p2p_addr(&a))]);
+    let b = start(db.path(), &[&format!("-addnode={}", a.p2p_addr())]);
     let filter_of = |node: &RpcNode, subver: &str| {
         let peers = node.call("getpeerinfo", json!([]));
         peers
@@ -940,7 +928,7 @@ fn p2p_feefilter_is_sent_shown_in_getpeerinfo_and_honoured() {
     // A raw peer with a 10,000 sat/kvB filter is announced only the transaction paying more.
     let mut wallet = MiniWallet::op_true();
     wallet.generate(&b, 101);
-    let mut raw = TcpStream::connect(p2p_addr(&b)).expect("connect");
+    let mut raw = TcpStream::connect(b.p2p_addr()).expect("connect");
     raw.write_all(&feefilter_peer_hello(10_000)).expect("write");
     assert!(
         eventually(WAIT, || filter_of(&b, "/feefilter:0.1/") == "0.00010000"),

@@ -27,20 +27,8 @@ use tests::{eventually, RpcNode};
 
 const WAIT: Duration = Duration::from_secs(120);
 
-/// A regtest node without a wallet, listening on a free loopback port, with `extra` options.
 fn start(dir: &Path, extra: &[&str]) -> RpcNode {
-    let mut args = vec!["-disablewallet", "-bind=127.0.0.1:0"];
-    args.extend_from_slice(extra);
-    RpcNode::start_with(dir, "regtest", &args)
-}
-
-/// `127.0.0.1:<port>` of the node's listening socket.
-fn p2p_addr(node: &RpcNode) -> String {
-    let info = node.call("getnetworkinfo", json!([]));
-    let port = info["localaddresses"][0]["port"]
-        .as_u64()
-        .expect("a listening port");
-    format!("127.0.0.1:{port}")
+    RpcNode::start_listening(dir, extra)
 }
 
 fn best(node: &RpcNode) -> Value {
@@ -79,7 +67,7 @@ fn in_mempool(node: &RpcNode, txid: &str) -> bool {
 /// A, and B connected to it, with 101 blocks mined on A (a spendable coinbase) and synced.
 fn pair(da: &Path, db: &Path) -> (RpcNode, RpcNode, MiniWallet) {
     let a = start(da, &["-debug=net"]);
-    let b = start(db, &["-debug=net", &format!("-connect={}", p2p_addr(&a))]);
+    let b = start(db, &["-debug=net", &format!("-connect={}", a.p2p_addr())]);
     assert!(
         eventually(WAIT, || only_peer(&a).is_some() && only_peer(&b).is_some()),
         "B connected to A"
@@ -323,7 +311,7 @@ fn next_header(node: &RpcNode) -> Header {
 fn p2p_compact_protocol_violations_disconnect_with_the_reason_logged() {
     let da = tempfile::tempdir().expect("tempdir");
     let a = start(da.path(), &[]);
-    let addr = p2p_addr(&a);
+    let addr = a.p2p_addr();
     let mut wallet = MiniWallet::op_true();
     let tip = wallet.generate(&a, 3).remove(2);
     let tip_hash: BlockHash = tip.parse().expect("hash");

@@ -15,16 +15,7 @@ use tests::RpcNode;
 
 /// A regtest node without a wallet, listening on a free loopback port.
 fn start(dir: &Path) -> RpcNode {
-    RpcNode::start_with(dir, "regtest", &["-disablewallet", "-bind=127.0.0.1:0"])
-}
-
-/// `127.0.0.1:<port>` of the node's listening socket.
-fn p2p_addr(node: &RpcNode) -> String {
-    let info = node.call("getnetworkinfo", json!([]));
-    let port = info["localaddresses"][0]["port"]
-        .as_u64()
-        .expect("a listening port");
-    format!("127.0.0.1:{port}")
+    RpcNode::start_listening(dir, &[])
 }
 
 fn in_mempool(node: &RpcNode, txid: &Txid) -> bool {
@@ -74,7 +65,7 @@ fn p2p_an_orphan_waits_for_its_parent_which_is_fetched_from_the_sender() {
     let node = start(dir.path());
     let mut wallet = MiniWallet::op_true();
     wallet.generate(&node, 101);
-    let mut peer = RawPeer::connect(&p2p_addr(&node));
+    let mut peer = RawPeer::connect(&node.p2p_addr());
     let (parent, child) = parent_and_child(&mut wallet, 1_000, 1_000);
     deliver_orphan(&mut peer, &parent, &child);
     assert!(
@@ -91,7 +82,7 @@ fn p2p_a_child_pays_for_its_parent_as_a_one_parent_one_child_package() {
     let node = start(dir.path());
     let mut wallet = MiniWallet::op_true();
     wallet.generate(&node, 101);
-    let mut peer = RawPeer::connect(&p2p_addr(&node));
+    let mut peer = RawPeer::connect(&node.p2p_addr());
     // The parent pays nothing: alone it misses the relay floor.
     let (parent, child) = parent_and_child(&mut wallet, 0, 20_000);
     let alone = node.call(

@@ -18,17 +18,7 @@ use tests::{eventually, RpcNode};
 const WAIT: Duration = Duration::from_secs(120);
 
 fn start(dir: &Path, extra: &[&str]) -> RpcNode {
-    let mut args = vec!["-disablewallet", "-bind=127.0.0.1:0"];
-    args.extend_from_slice(extra);
-    RpcNode::start_with(dir, "regtest", &args)
-}
-
-/// The port of the node's listening socket.
-fn p2p_port(node: &RpcNode) -> u64 {
-    let info = node.call("getnetworkinfo", json!([]));
-    info["localaddresses"][0]["port"]
-        .as_u64()
-        .expect("a listening port")
+    RpcNode::start_listening(dir, extra)
 }
 
 fn peers(node: &RpcNode) -> Vec<Value> {
@@ -74,7 +64,7 @@ fn p2p_outbound_connections_are_opened_to_known_addresses() {
     );
     let b = start(db.path(), &[]);
     let c = start(dc.path(), &[]);
-    let (pb, pc) = (p2p_port(&b), p2p_port(&c));
+    let (pb, pc) = (b.p2p_port(), c.p2p_port());
     let a = start(da.path(), &[]);
     assert_eq!(
         a.call("addpeeraddress", json!(["127.0.0.1", pb])),
@@ -176,10 +166,10 @@ fn p2p_block_relay_only_anchors_get_blocks_not_transactions_and_survive_a_restar
     );
     let b = start(db.path(), &[]);
     let c = start(dc.path(), &[]);
-    let (pb, pc) = (p2p_port(&b), p2p_port(&c));
+    let (pb, pc) = (b.p2p_port(), c.p2p_port());
     let c_addr = format!("127.0.0.1:{pc}");
     // C is A's anchor from a previous run; B is in its address table.
-    write_anchors(da.path(), &[pc]);
+    write_anchors(da.path(), &[u64::from(pc)]);
     let a = start(da.path(), &[]);
     a.call("addpeeraddress", json!(["127.0.0.1", pb]));
     let mut expected = vec![
@@ -249,7 +239,7 @@ fn p2p_a_full_node_evicts_an_inbound_peer_for_a_new_one() {
     // are reserved); Core's protections then keep 34 of 40 silent peers, so some are
     // evictable.
     let node = start(dir.path(), &["-maxconnections=51"]);
-    let addr = format!("127.0.0.1:{}", p2p_port(&node));
+    let addr = node.p2p_addr();
     let count = || {
         node.call("getconnectioncount", json!([]))
             .as_u64()
