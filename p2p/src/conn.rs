@@ -379,9 +379,9 @@ fn announce_tx(shared: &Shared, tx: &bitcoin::Transaction) {
         };
         drop(info);
         to.push(id);
-        p.send(NetworkMessage::Inv(vec![inv]));
+        lock(&p.pending_inv).push(inv);
     });
-    tracing::debug!(target: "net", "announced tx {txid} to {} peers", to.len());
+    tracing::debug!(target: "net", "queued tx {txid} for announcement to {} peers", to.len());
 }
 
 /// Writes the address table every [`DUMP_PEERS_INTERVAL`] (and [`crate::Net::shutdown`] once

@@ -32,6 +32,7 @@ mod peer;
 pub mod seeds;
 pub mod sync;
 mod transport;
+pub mod trickle;
 pub mod v2;
 
 use std::collections::{HashMap, HashSet};
@@ -340,6 +341,8 @@ pub(crate) struct PeerHandle {
     pub(crate) info: Arc<Mutex<PeerInfo>>,
     pub(crate) queue: mpsc::Sender<NetworkMessage>,
     pub(crate) cancel: CancellationToken,
+    /// Transaction announcements waiting for the peer's trickle timer.
+    pub(crate) pending_inv: trickle::Pending,
 }
 
 impl PeerHandle {
@@ -386,6 +389,8 @@ pub(crate) struct Shared {
     pub(crate) recent_block: Mutex<Option<peer::RecentBlock>>,
     /// Transactions waiting for their parents.
     pub(crate) orphans: Mutex<orphans::OrphanPool>,
+    /// The inbound peers' shared announcement timer.
+    pub(crate) inbound_timer: trickle::InboundTimer,
     /// Anchors not tried yet (tried from the back).
     pub(crate) anchors: Mutex<Vec<addrman::AddrInfo>>,
     /// `-seednode` targets not connected to yet.
@@ -488,6 +493,7 @@ impl Net {
             high_bandwidth: Mutex::new(compact::HighBandwidth::default()),
             recent_block: Mutex::new(None),
             orphans: Mutex::new(orphans::OrphanPool::default()),
+            inbound_timer: trickle::InboundTimer::default(),
         });
         let listeners = runtime.block_on(conn::bind_all(&shared))?;
         let (events, rx) = mpsc::unbounded_channel();

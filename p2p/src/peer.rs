@@ -143,16 +143,25 @@ pub(crate) async fn run(
     let info = Arc::new(Mutex::new(PeerInfo::new(
         id, addr, addrbind, &direction, v2,
     )));
+    let pending_inv = crate::trickle::Pending::default();
     lock(&shared.peers).insert(
         id,
         PeerHandle {
             info: info.clone(),
             queue: queue.clone(),
             cancel: cancel.clone(),
+            pending_inv: pending_inv.clone(),
         },
     );
     shared.connections_changed();
     let inbound = direction == Direction::Inbound;
+    let trickle_task = tokio::spawn(crate::trickle::trickle_loop(
+        shared.clone(),
+        id,
+        inbound,
+        pending_inv,
+        cancel.clone(),
+    ));
     if inbound {
         tracing::info!(target: "net", "accepted connection from peer={id} addr={addr}");
     } else {
@@ -208,6 +217,7 @@ pub(crate) async fn run(
     shared.connections_changed();
     shared.wake.notify_one();
     timer_task.abort();
+    trickle_task.abort();
     Ended { retry_v1 }
 }
 

@@ -82,6 +82,7 @@ impl RawPeer {
             0,
         );
         version.version = 70016;
+        version.relay = true;
         let mut peer = RawPeer { stream };
         peer.send(NetworkMessage::Version(version));
         peer.send(NetworkMessage::WtxidRelay);

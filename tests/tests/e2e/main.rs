@@ -21,6 +21,7 @@ mod p2p_compact;
 mod p2p_core;
 mod p2p_orphans;
 mod p2p_outbound;
+mod p2p_relay;
 mod rawtx;
 mod rpc;
 mod spawn;
