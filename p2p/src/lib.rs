@@ -553,6 +553,11 @@ impl Net {
         all
     }
 
+    /// The transactions waiting for their parents (Core's `getorphantxs`).
+    pub fn orphans(&self) -> Vec<orphans::Orphan> {
+        lock(&self.shared.orphans).all()
+    }
+
     /// Bytes received and sent.
     pub fn totals(&self) -> Totals {
         Totals {

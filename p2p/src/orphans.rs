@@ -68,6 +68,11 @@ impl OrphanPool {
         self.orphans.len()
     }
 
+    /// Every orphan, in no particular order.
+    pub fn all(&self) -> Vec<Orphan> {
+        self.orphans.values().cloned().collect()
+    }
+
     /// Whether none is held.
     pub fn is_empty(&self) -> bool {
         self.orphans.is_empty()

@@ -421,6 +421,46 @@ fn getnodeaddresses(net: Arc<Net>) -> Method {
 
 /// Core's test-only `addpeeraddress`: puts an address in the address table (new, or tried
 /// with `tried`), as if the peer had announced itself.
+/// Core's `getorphantxs` (hidden, experimental): the orphan pool.
+fn getorphantxs(net: Arc<Net>) -> Method {
+    Method::new("getorphantxs", "hidden", "Shows transactions in the tx orphanage.\n\nEXPERIMENTAL warning: this call may be changed in future releases.")
+        .param(Param::default("verbosity", ParamType::Num, 0, "0 for an array of txids (may contain duplicates), 1 for an array of objects with tx details, and 2 for details from (1) and tx hex"))
+        .result_when("for verbose = 0", "[           (json array)\n  \"hex\",    (string) The transaction hash in hex\n  ...\n]")
+        .result_when("for verbose = 1", "[                       (json array)\n  {                     (json object)\n    \"txid\" : \"hex\",      (string) The transaction hash in hex\n    \"wtxid\" : \"hex\",     (string) The transaction witness hash in hex\n    \"bytes\" : n,         (numeric) The serialized transaction size in bytes\n    \"vsize\" : n,         (numeric) The virtual transaction size as defined in BIP 141. This is different from actual serialized size for witness transactions as witness data is discounted.\n    \"weight\" : n,        (numeric) The transaction weight as defined in BIP 141.\n    \"from\" : [          (json array)\n      n,                (numeric) Peer ID\n      ...\n    ]\n  },\n  ...\n]")
+        .result_when("for verbose = 2", "[                       (json array)\n  {                     (json object)\n    ...,                Same output as verbosity = 1\n    \"hex\" : \"hex\"        (string) The serialized, hex-encoded transaction data\n  },\n  ...\n]")
+        .examples(example_cli("getorphantxs", "2") + &example_rpc("getorphantxs", "2"))
+        .handler(move |p| {
+            let verbosity = p.maybe_arg::<i64>("verbosity")?.unwrap_or(0);
+            if !(0..=2).contains(&verbosity) {
+                return Err(RpcError::new(RPC_INVALID_PARAMETER, format!("Invalid verbosity value {verbosity}")));
+            }
+            let orphans = net.orphans();
+            let out: Vec<Value> = orphans
+                .iter()
+                .map(|o| {
+                    let txid = o.tx.compute_txid().to_string();
+                    if verbosity == 0 {
+                        return json!(txid);
+                    }
+                    let weight = o.tx.weight().to_wu();
+                    let mut v = json!({
+                        "txid": txid,
+                        "wtxid": o.tx.compute_wtxid().to_string(),
+                        "bytes": o.tx.total_size(),
+                        "vsize": weight.div_ceil(4),
+                        "weight": weight,
+                        "from": [o.from],
+                    });
+                    if let (2, Some(map)) = (verbosity, v.as_object_mut()) {
+                        map.insert("hex".into(), json!(bitcoin::consensus::encode::serialize_hex(&*o.tx)));
+                    }
+                    v
+                })
+                .collect();
+            Ok(Value::Array(out))
+        })
+}
+
 fn addpeeraddress(net: Arc<Net>) -> Method {
     Method::new("addpeeraddress", "hidden", "Add the address of a potential peer to an address manager table. This RPC is for testing only.")
         .param(Param::required("address", ParamType::Str, "The IP address of the peer"))
@@ -481,5 +521,6 @@ pub fn register(table: &mut RpcTable, net: &Arc<Net>, subversion: &str, fees: Re
     table.register(clearbanned(net.clone()));
     table.register(getnodeaddresses(net.clone()));
     table.register(addpeeraddress(net.clone()));
+    table.register(getorphantxs(net.clone()));
     table.register(getaddrmaninfo(net.clone()));
 }

@@ -39,7 +39,7 @@ fn parent_and_child(
 
 /// Sends `child` from `peer`, answers the node's request for its parent with `parent`, and
 /// checks the request named the parent by txid.
-fn deliver_orphan(peer: &mut RawPeer, parent: &Transaction, child: &Transaction) {
+fn deliver_orphan(node: &RpcNode, peer: &mut RawPeer, parent: &Transaction, child: &Transaction) {
     let parent_txid = parent.compute_txid();
     peer.send(NetworkMessage::Tx(child.clone()));
     let request = peer.wait_for(
@@ -56,6 +56,14 @@ fn deliver_orphan(peer: &mut RawPeer, parent: &Transaction, child: &Transaction)
         )),
         "the node asked for {items:?}, not the parent {parent_txid}"
     );
+    // Meanwhile the child waits in the orphan pool (Core's getorphantxs).
+    let orphans = node.call("getorphantxs", json!([2]));
+    let child_txid = child.compute_txid().to_string();
+    assert_eq!(orphans.as_array().map(Vec::len), Some(1), "{orphans}");
+    assert_eq!(orphans[0]["txid"], json!(child_txid), "{orphans}");
+    assert_eq!(orphans[0]["hex"], json!(tests::miniwallet::tx_hex(child)));
+    assert_eq!(orphans[0]["from"].as_array().map(Vec::len), Some(1));
+    assert_eq!(node.call("getorphantxs", json!([])), json!([child_txid]));
     peer.send(NetworkMessage::Tx(parent.clone()));
 }
 
@@ -67,12 +75,17 @@ fn p2p_an_orphan_waits_for_its_parent_which_is_fetched_from_the_sender() {
     wallet.generate(&node, 101);
     let mut peer = RawPeer::connect(&node.p2p_addr());
     let (parent, child) = parent_and_child(&mut wallet, 1_000, 1_000);
-    deliver_orphan(&mut peer, &parent, &child);
+    deliver_orphan(&node, &mut peer, &parent, &child);
     assert!(
         tests::eventually(std::time::Duration::from_secs(30), || {
             in_mempool(&node, &parent.compute_txid()) && in_mempool(&node, &child.compute_txid())
         }),
         "parent and child in the mempool"
+    );
+    assert_eq!(
+        node.call("getorphantxs", json!([])),
+        json!([]),
+        "no orphan left"
     );
 }
 
@@ -90,7 +103,7 @@ fn p2p_a_child_pays_for_its_parent_as_a_one_parent_one_child_package() {
         json!([[tests::miniwallet::tx_hex(&parent)]]),
     );
     assert_eq!(alone[0]["allowed"], false, "{alone}");
-    deliver_orphan(&mut peer, &parent, &child);
+    deliver_orphan(&node, &mut peer, &parent, &child);
     assert!(
         tests::eventually(std::time::Duration::from_secs(30), || {
             in_mempool(&node, &parent.compute_txid()) && in_mempool(&node, &child.compute_txid())
