@@ -540,6 +540,13 @@ impl TokenBucket {
     }
 }
 
+/// The services an automatic peer must offer (Core's `HasAllDesirableServiceFlags`).
+pub(crate) fn desirable(services: bitcoin::p2p::ServiceFlags) -> bool {
+    use bitcoin::p2p::ServiceFlags;
+    services.has(ServiceFlags::WITNESS)
+        && (services.has(ServiceFlags::NETWORK) || services.has(ServiceFlags::NETWORK_LIMITED))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

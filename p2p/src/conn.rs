@@ -125,7 +125,7 @@ fn make_inbound_room(shared: &Shared) -> bool {
             min_ping: info.min_ping,
             last_block_time: info.last_block_time,
             last_tx_time: info.last_tx_time,
-            relevant_services: crate::outbound::desirable(info.services),
+            relevant_services: crate::addrman::desirable(info.services),
             relay_txs: info.relaytxes,
             keyed_netgroup: std::hash::Hasher::finish(&hasher),
             is_local: info.addr.ip().is_loopback(),

@@ -46,12 +46,6 @@ pub(crate) struct Outbound {
     pub(crate) addresses: HashSet<SocketAddr>,
 }
 
-/// The services an automatic peer must offer (Core's `HasAllDesirableServiceFlags`).
-pub(crate) fn desirable(services: ServiceFlags) -> bool {
-    services.has(ServiceFlags::WITNESS)
-        && (services.has(ServiceFlags::NETWORK) || services.has(ServiceFlags::NETWORK_LIMITED))
-}
-
 fn survey(shared: &Shared) -> Outbound {
     let local_ok = shared.config.network == bitcoin::Network::Regtest;
     let mut out = Outbound::default();
@@ -117,7 +111,7 @@ pub(crate) fn eligible(shared: &Shared, out: &Outbound, addr: &AddrInfo, now: u6
     !ours
         && !out.addresses.contains(&addr.addr)
         && !out.groups.contains(&outbound_group(addr.addr, local_ok))
-        && desirable(addr.services)
+        && crate::addrman::desirable(addr.services)
         && !lock(&shared.bans).is_banned(addr.addr.ip(), now)
 }
 
@@ -317,7 +311,8 @@ mod tests {
         let mut groups = HashSet::new();
         let mut picked = Vec::new();
         while let Some(a) = table.select(NOW, |a| {
-            desirable(a.services) && !groups.contains(&outbound_group(a.addr, false))
+            crate::addrman::desirable(a.services)
+                && !groups.contains(&outbound_group(a.addr, false))
         }) {
             groups.insert(outbound_group(a.addr, false));
             table.attempt(a.addr, NOW);
