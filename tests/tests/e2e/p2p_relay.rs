@@ -47,6 +47,9 @@ fn p2p_transactions_are_announced_in_trickled_batches() {
         // Sent a few milliseconds apart, the transactions wait for the same timer (the
         // inbound peers' mean is 5 s): a few batches, not one inv each. Even if sending took
         // 10 s, ten firings in that time would be a 1-in-5,000 event.
-        assert!(invs <= TXS / 2, "{invs} inv messages for {TXS} transactions");
+        assert!(
+            invs <= TXS / 2,
+            "{invs} inv messages for {TXS} transactions"
+        );
     }
 }
