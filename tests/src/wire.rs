@@ -55,6 +55,10 @@ pub fn silent_peer(addr: &str, height: i32) -> std::thread::JoinHandle<()> {
     })
 }
 
+/// How long a raw peer waits for the node. Transaction announcements leave on Poisson
+/// timers (mean 5 s for inbound peers): a wait of 120 s without one has odds of e^-24.
+const RAW_PEER_PATIENCE: std::time::Duration = std::time::Duration::from_secs(120);
+
 /// A raw v1 peer for tests: completes the handshake (announcing `wtxidrelay`), then sends
 /// and receives whole messages.
 pub struct RawPeer {
@@ -67,7 +71,7 @@ impl RawPeer {
     pub fn connect(addr: &str) -> RawPeer {
         let stream = TcpStream::connect(addr).expect("connect");
         stream
-            .set_read_timeout(Some(std::time::Duration::from_secs(30)))
+            .set_read_timeout(Some(RAW_PEER_PATIENCE))
             .expect("read timeout");
         let services = ServiceFlags::NETWORK | ServiceFlags::WITNESS;
         let here = stream.local_addr().expect("local");
@@ -116,13 +120,13 @@ impl RawPeer {
     }
 
     /// Receives until a message for which `wanted` holds, which it returns (panics, naming
-    /// `what`, if the node stays silent for 30 s).
+    /// `what`, after [`RAW_PEER_PATIENCE`]).
     pub fn wait_for(
         &mut self,
         what: &str,
         mut wanted: impl FnMut(&NetworkMessage) -> bool,
     ) -> NetworkMessage {
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        let deadline = std::time::Instant::now() + RAW_PEER_PATIENCE;
         loop {
             assert!(
                 std::time::Instant::now() < deadline,

@@ -5,7 +5,6 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use bdk_wallet::bitcoin::OutPoint;
-use bdk_wallet::KeychainKind;
 use rpc::amount::{amount_from_value, amount_to_value};
 use rpc::hex::hex;
 use rpc::protocol::{RpcError, RPC_INVALID_ADDRESS_OR_KEY, RPC_INVALID_PARAMETER};
@@ -16,7 +15,7 @@ use crate::rpc::{
     check_avoid_reuse, examples, last_processed_json, last_processed_rows, layout, parse_txid,
     selected_wallet, synced_wallet, wallet_error, RPC_METHOD_DEPRECATED,
 };
-use crate::wallet::history::{descriptor_text, to_i64};
+use crate::wallet::history::to_i64;
 use crate::wallet::{common_chain, LocalWallet, LocalWalletLoader, UnspentRecord};
 
 /// Core's `EXAMPLE_ADDRESS[0]` and `[1]`, joined as the `listunspent` examples join them.
@@ -159,7 +158,7 @@ fn address_filter(
     Ok(Some(scripts))
 }
 
-fn unspent_json(wallet: &LocalWallet, u: &UnspentRecord, parent: &[String; 2]) -> Value {
+fn unspent_json(wallet: &LocalWallet, u: &UnspentRecord) -> Value {
     let mut entry = Map::new();
     entry.insert("txid".into(), u.outpoint.txid.to_string().into());
     entry.insert("vout".into(), u.outpoint.vout.into());
@@ -180,10 +179,10 @@ fn unspent_json(wallet: &LocalWallet, u: &UnspentRecord, parent: &[String; 2]) -
     entry.insert("confirmations".into(), u.confirmations.into());
     entry.insert("spendable".into(), true.into());
     entry.insert("solvable".into(), true.into());
-    if let Some(desc) = wallet.inferred_descriptor(u.keychain, u.index) {
+    if let Some(desc) = wallet.inferred_descriptor(u.pair, u.keychain, u.index) {
         entry.insert("desc".into(), desc.into());
     }
-    entry.insert("parent_descs".into(), json!([parent[u.keychain as usize]]));
+    entry.insert("parent_descs".into(), json!([u.parent_desc]));
     entry.insert("safe".into(), u.safe.into());
     Value::Object(entry)
 }
@@ -196,7 +195,6 @@ fn list_unspent(loader: &LocalWalletLoader, p: &Params<'_>) -> RpcResult {
     let filter = address_filter(&wallet, p.value("addresses")?)?;
     let include_unsafe = p.arg::<bool>("include_unsafe")?;
     let query = query_options(p.value("query_options")?)?;
-    let parent = parent_descriptors(&wallet).map_err(wallet_error)?;
     let mut out = Vec::new();
     let mut sum = 0;
     for u in wallet.unspent().map_err(wallet_error)? {
@@ -216,7 +214,7 @@ fn list_unspent(loader: &LocalWalletLoader, p: &Params<'_>) -> RpcResult {
         if skip {
             continue;
         }
-        out.push(unspent_json(&wallet, &u, &parent));
+        out.push(unspent_json(&wallet, &u));
         sum += value;
         if query.maximum_count.is_some_and(|m| out.len() as u64 >= m)
             || query.minimum_sum.is_some_and(|m| sum >= m)
@@ -307,18 +305,6 @@ pub fn listunspent(loader: Arc<LocalWalletLoader>) -> Method {
             rpc::help::example_rpc("listunspent", "6, 9999999, [] , true, { \"minimumAmount\": 0.005 } "),
         ))
         .handler(move |p| list_unspent(&loader, p))
-}
-
-/// The wallet's descriptors in Core's text, by keychain.
-pub(crate) fn parent_descriptors(
-    wallet: &LocalWallet,
-) -> Result<[String; 2], crate::wallet::WalletError> {
-    let state = wallet.lock()?;
-    let w = &state.store.wallet;
-    Ok([
-        descriptor_text(w.public_descriptor(KeychainKind::External)),
-        descriptor_text(w.public_descriptor(KeychainKind::Internal)),
-    ])
 }
 
 /// The outpoint of Core's examples.

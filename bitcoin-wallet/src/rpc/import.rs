@@ -1,8 +1,9 @@
-//! `importdescriptors` (Core's `wallet/rpc/backup.cpp`), as far as one active descriptor
-//! pair per wallet allows: a blank wallet takes one active receiving and one active change
-//! descriptor of the same type (`wpkh()`, `tr()`, `pkh()` or `sh(wpkh())`; private keys for a signing wallet,
-//! public ones for a wallet created with `disable_private_keys`), then rescans from their
-//! timestamp. Each request gets Core's result (`success`, `warnings`, `error`); what Core
+//! `importdescriptors` (Core's `wallet/rpc/backup.cpp`): one active receiving and one
+//! active change descriptor of the same type (`wpkh()`, `tr()`, `pkh()` or `sh(wpkh())`;
+//! private keys for a signing wallet, public ones for a wallet created with
+//! `disable_private_keys`) per call become the wallet's active pair of that type (a blank
+//! wallet's first pair, or a pair added to or replacing one of another wallet's, one pair
+//! per output type as in Core), then the wallet rescans from their timestamp. Each request gets Core's result (`success`, `warnings`, `error`); what Core
 //! accepts but this wallet cannot hold yet (inactive descriptors, several active pairs,
 //! mixed types) is refused with `RPC_WALLET_ERROR` and a message saying so.
 
@@ -163,12 +164,9 @@ fn check_request(
             "Cannot import descriptor without private keys to a wallet with private keys enabled",
         ));
     }
-    let kind = kind_of(&descriptor).ok_or_else(|| wallet_err("Only wpkh(), tr(), pkh() and sh(wpkh()) descriptors can be imported into this wallet (one active descriptor pair per wallet; other types are not supported yet)"))?;
+    let kind = kind_of(&descriptor).ok_or_else(|| wallet_err("Only wpkh(), tr(), pkh() and sh(wpkh()) descriptors can be imported into this wallet (one active descriptor pair per output type; other descriptor types are not supported yet)"))?;
     if !active {
         return Err(wallet_err("Inactive descriptors are not supported by this wallet yet: it holds one active receiving (internal: false) and one active change (internal: true) descriptor"));
-    }
-    if !wallet.is_blank() {
-        return Err(wallet_err("This wallet already has an active descriptor pair; more than one active pair per wallet is not supported yet (import into a wallet created with blank=true)"));
     }
     let next_index = request
         .get("next_index")
@@ -188,7 +186,7 @@ fn check_request(
 /// otherwise the error of each candidate.
 fn pair_up(candidates: Vec<Candidate>) -> Result<[Candidate; 2], Vec<(usize, RpcError)>> {
     let (internal, external): (Vec<_>, Vec<_>) = candidates.into_iter().partition(|c| c.internal);
-    let several = "Only one active receiving and one active change descriptor can be imported into this wallet (several active descriptors per wallet are not supported yet)";
+    let several = "Only one active receiving and one active change descriptor can be imported into this wallet per call (importing several pairs in one call is not supported yet)";
     let alone = "The active receiving (internal: false) and change (internal: true) descriptors of a blank wallet must be imported together, in one call";
     match (
         <[Candidate; 1]>::try_from(external),
@@ -198,7 +196,7 @@ fn pair_up(candidates: Vec<Candidate>) -> Result<[Candidate; 2], Vec<(usize, Rpc
             Ok([external, internal])
         }
         (Ok([external]), Ok([internal])) => {
-            let message = format!("The active receiving and change descriptors must be of the same type (here {} and {}); several descriptor types per wallet are not supported yet", external.kind, internal.kind);
+            let message = format!("The active receiving and change descriptors must be of the same type (here {} and {}); import one pair of each type per call", external.kind, internal.kind);
             Err(vec![
                 (external.index, wallet_err(message.clone())),
                 (internal.index, wallet_err(message)),
@@ -226,22 +224,28 @@ fn import_pair(
     wallet: &LocalWallet,
     [external, internal]: [Candidate; 2],
 ) -> Result<(), WalletError> {
-    let keys = KeyMaterial {
-        external: external.text,
-        internal: internal.text,
-        birthtime: external.timestamp.min(internal.timestamp),
-        sealed: None,
-        blank: false,
-        watch_only: wallet.is_watch_only(),
+    let birthtime = external.timestamp.min(internal.timestamp);
+    let kind = crate::wallet::keys::pair_kind(&external.text).unwrap_or("");
+    let wallet = if wallet.is_blank() {
+        let keys = KeyMaterial {
+            external: external.text,
+            internal: internal.text,
+            extra: Vec::new(),
+            birthtime,
+            sealed: None,
+            blank: false,
+            watch_only: wallet.is_watch_only(),
+        };
+        loader.replace_blank_descriptors(wallet.name(), keys)?
+    } else {
+        loader.add_active_pair(wallet.name(), external.text, internal.text)?
     };
-    let birthtime = keys.birthtime;
-    let wallet = loader.replace_blank_descriptors(wallet.name(), keys)?;
     for (keychain, next) in [
         (KeychainKind::External, external.next_index),
         (KeychainKind::Internal, internal.next_index),
     ] {
         if let Some(next) = next {
-            wallet.reveal_below(keychain, next)?;
+            wallet.reveal_below(kind, keychain, next)?;
         }
     }
     if let Some(start) = wallet.first_height_at(birthtime)? {
@@ -327,7 +331,7 @@ pub fn importdescriptors(loader: Arc<LocalWalletLoader>) -> Method {
     .iter()
     .map(|(l, r)| (l.to_string(), r.to_string()))
     .collect();
-    Method::new("importdescriptors", "wallet", "Import descriptors. This will trigger a rescan of the blockchain based on the earliest timestamp of all descriptors being imported. Requires a new wallet backup.\nThis wallet holds one active descriptor pair: a blank wallet takes one active receiving (internal: false) and one active change (internal: true) descriptor of the same type, wpkh(), tr(), pkh() or sh(wpkh()), with private keys (or public ones for a wallet with private keys disabled), in one call.\n\nNote: This call can take over an hour to complete if using an early timestamp; during that time, other rpc calls\nmay report that the imported keys, addresses or scripts exist but related transactions are still missing.")
+    Method::new("importdescriptors", "wallet", "Import descriptors. This will trigger a rescan of the blockchain based on the earliest timestamp of all descriptors being imported. Requires a new wallet backup.\nThis wallet holds one active descriptor pair per output type: each call takes one active receiving (internal: false) and one active change (internal: true) descriptor of the same type, wpkh(), tr(), pkh() or sh(wpkh()), with private keys (or public ones for a wallet with private keys disabled), which becomes the wallet's pair of that type (a blank wallet's first pair is its primary one, which cannot be replaced later).\n\nNote: This call can take over an hour to complete if using an early timestamp; during that time, other rpc calls\nmay report that the imported keys, addresses or scripts exist but related transactions are still missing.")
         .param(Param::required("requests", ParamType::Arr, "Data to be imported").inner(request))
         .result(&layout(&result))
         .examples(examples(

@@ -12,7 +12,7 @@
 //! - [`funded`] — `send`;
 //! - [`bump`] — `bumpfee`;
 //! - [`descriptors`] — `listdescriptors`, `rescanblockchain`;
-//! - [`import`] — `importdescriptors` (one active pair into a blank wallet);
+//! - [`import`] — `importdescriptors` (an active pair per call, one pair per output type);
 //! - [`message`] — `signmessage`;
 //! - [`psbt`] — `walletcreatefundedpsbt`, `walletprocesspsbt`;
 //! - [`transactions`] — `listtransactions`, `listsinceblock`, `gettransaction`,

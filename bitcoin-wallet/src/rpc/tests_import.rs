@@ -480,21 +480,85 @@ fn import_refusals_are_cores() {
     }
     assert_eq!(rpc.ok("b", "getwalletinfo", json!([]))["blank"], true);
 
-    // A wallet with its own pair takes no other (of either type).
+    // A wallet's primary pair (wpkh, in `wallet.sqlite`) cannot be replaced.
     rpc.ok("", "createwallet", json!(["full"]));
-    let other = rpc.ok(
+    let primary = rpc.ok(
         "full",
+        "importdescriptors",
+        json!([[
+            request(&keys.external, false, json!(0)),
+            request(&keys.internal, true, json!(0))
+        ]]),
+    );
+    for result in primary.as_array().expect("results") {
+        let (code, message) = failure(result);
+        assert_eq!(code, -4);
+        assert!(message.contains("primary"), "{message}");
+    }
+}
+
+/// An old-style wallet (one wpkh pair, as every wallet before several pairs) takes a tr()
+/// pair with `importdescriptors`: bech32m addresses from it, a payment to it found by the
+/// rescan, both pairs listed and kept over a reload.
+#[test]
+fn import_a_taproot_pair_into_a_wallet_with_a_pair() {
+    let rpc = Rpc::new();
+    let keys = rpc.fresh_keys("gen");
+    rpc.ok("", "loadwallet", json!(["gen"]));
+    let paid = rpc.ok("gen", "getnewaddress", json!(["", "bech32m"]));
+    let paid = paid.as_str().expect("address").to_string();
+    rpc.mine_to(&paid);
+    rpc.ok("", "createwallet", json!(["old"]));
+    rpc.ok("old", "unloadwallet", json!([]));
+    // Make "old" as older builds wrote wallets: one pair in keys.json, no pair stores.
+    let dir = rpc.env.dir.path().join("wallets").join("old");
+    let mut old = KeyMaterial::read(&dir, "old").expect("keys");
+    old.extra.clear();
+    old.write(&dir).expect("write");
+    for kind in ["tr", "pkh", "sh-wpkh"] {
+        std::fs::remove_file(dir.join(format!("{kind}.sqlite"))).expect("remove");
+    }
+    rpc.ok("", "loadwallet", json!(["old"]));
+    assert_eq!(
+        rpc.call("old", "getnewaddress", json!(["", "bech32m"])),
+        Err((-12, "Error: No bech32m addresses available.".into()))
+    );
+    let listed = rpc.ok("old", "listdescriptors", json!([]));
+    assert_eq!(listed["descriptors"].as_array().map(Vec::len), Some(2));
+    let result = rpc.ok(
+        "old",
         "importdescriptors",
         json!([[
             request(&taproot(&keys.external), false, json!(0)),
             request(&taproot(&keys.internal), true, json!(0))
         ]]),
     );
-    for result in other.as_array().expect("results") {
-        let (code, message) = failure(result);
-        assert_eq!(code, -4);
-        assert!(message.contains("more than one active pair"), "{message}");
-    }
+    assert_eq!(result, json!([success(), success()]));
+    assert_eq!(
+        rpc.ok("old", "getbalance", json!([])).to_string(),
+        "50.00000000"
+    );
+    let first = rpc.ok("old", "getnewaddress", json!(["", "bech32m"]));
+    assert!(first.as_str().is_some_and(|a| a.starts_with("bcrt1p")));
+    assert!(rpc
+        .ok("old", "getnewaddress", json!([]))
+        .as_str()
+        .is_some_and(|a| a.starts_with("bcrt1q")));
+    rpc.ok("old", "unloadwallet", json!([]));
+    rpc.ok("", "loadwallet", json!(["old"]));
+    let listed = rpc.ok("old", "listdescriptors", json!([]));
+    let texts: Vec<&str> = listed["descriptors"]
+        .as_array()
+        .expect("array")
+        .iter()
+        .filter_map(|d| d["desc"].as_str())
+        .collect();
+    assert_eq!(texts.len(), 4, "{texts:?}");
+    assert_eq!(texts.iter().filter(|t| t.starts_with("tr(")).count(), 2);
+    assert_eq!(
+        rpc.ok("old", "getbalance", json!([])).to_string(),
+        "50.00000000"
+    );
 }
 
 #[test]

@@ -61,7 +61,7 @@ fn name_and_warnings(name_desc: &str, what: &str) -> String {
 
 /// `createwallet`.
 pub fn createwallet(loader: Arc<LocalWalletLoader>) -> Method {
-    Method::new("createwallet", "wallet", "Creates and loads a new wallet.\nA new wallet has one BIP84 (wpkh) descriptor pair; a blank wallet (or one with private keys disabled) has none until importdescriptors gives it one wpkh() or tr() (BIP86) pair.")
+    Method::new("createwallet", "wallet", "Creates and loads a new wallet.\nA new wallet has one active descriptor pair per address type from one seed: BIP44 pkh() (legacy), BIP49 sh(wpkh()) (p2sh-segwit), BIP84 wpkh() (bech32) and BIP86 tr() (bech32m); a blank wallet (or one with private keys disabled) has none until importdescriptors gives it pairs.")
         .param(Param::required("wallet_name", ParamType::Str, "The name for the new wallet. If this is a path, the wallet will be created at the path location."))
         .param(Param::default("disable_private_keys", ParamType::Bool, false, "Disable the possibility of private keys (only watchonlys are possible in this mode)."))
         .param(Param::default("blank", ParamType::Bool, false, "Create a blank wallet. A blank wallet has no keys."))

@@ -34,7 +34,7 @@ impl LocalWallet {
             .map(|(address, label)| {
                 let is_mine = self
                     .script_of(address)
-                    .is_ok_and(|s| state.store.wallet.is_mine(s));
+                    .is_ok_and(|s| state.store.is_mine(&s));
                 AddressBookEntry {
                     address: address.to_string(),
                     label: label.to_string(),
@@ -59,7 +59,7 @@ impl LocalWallet {
         let canonical = Address::from_script(&script, self.options.network)
             .map_or_else(|_| address.to_string(), |a| a.to_string());
         let mut state = self.lock()?;
-        let is_mine = state.store.wallet.is_mine(script);
+        let is_mine = state.store.is_mine(&script);
         if purpose != purpose_of(is_mine) {
             let whose = if is_mine {
                 "the wallet's own"

@@ -43,8 +43,10 @@ impl LocalWallet {
         if self.keys.blank {
             return Ok(None);
         }
-        let wallet = &state.store.wallet;
-        let Some(&(keychain, index)) = wallet.spk_index().index_of_spk(script.to_owned()) else {
+        let Some((pair, keychain, index)) = state.store.locate(script) else {
+            return Ok(None);
+        };
+        let Some(wallet) = state.store.pair(pair) else {
             return Ok(None);
         };
         let descriptor = wallet.public_descriptor(keychain);
@@ -87,7 +89,7 @@ impl LocalWallet {
             }
         }
         drop(state);
-        info.desc = self.inferred_descriptor(keychain, index);
+        info.desc = self.inferred_descriptor(pair, keychain, index);
         Ok(Some(info))
     }
 }
@@ -115,10 +117,11 @@ impl LocalWallet {
         if self.keys.blank {
             return Ok(Vec::new());
         }
-        let wallet = &state.store.wallet;
-        let mut out: Vec<DescriptorInfo> = [KeychainKind::External, KeychainKind::Internal]
-            .into_iter()
-            .map(|keychain| {
+        let mut out: Vec<DescriptorInfo> = state
+            .store
+            .wallets()
+            .flat_map(|w| [(w, KeychainKind::External), (w, KeychainKind::Internal)])
+            .map(|(wallet, keychain)| {
                 let next_index = wallet.next_derivation_index(keychain);
                 DescriptorInfo {
                     desc: descriptor_text(wallet.public_descriptor(keychain)),

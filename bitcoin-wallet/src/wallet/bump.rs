@@ -95,18 +95,19 @@ fn preconditions(wallet: &LocalWallet, state: &State, txid: &Txid) -> Result<u64
     if !tx.is_explicitly_rbf() {
         return Err(invalid("Transaction is not BIP 125 replaceable"));
     }
-    if tx
-        .input
-        .iter()
-        .any(|i| w.spk_index().txout(i.previous_output).is_none())
-    {
-        return Err(WalletError::Refused(
-            "Transaction contains inputs that don't belong to this wallet.".into(),
-        ));
+    let mut spent = 0u64;
+    for input in &tx.input {
+        let Some(prev) = state.store.owned_txout(input.previous_output) else {
+            return Err(WalletError::Refused(
+                "Transaction contains inputs that don't belong to this wallet.".into(),
+            ));
+        };
+        spent += prev.value.to_sat();
     }
-    w.calculate_fee(&tx)
-        .map(|a| a.to_sat())
-        .map_err(|e| WalletError::Refused(format!("cannot compute the fee of {txid}: {e}")))
+    let paid: u64 = tx.output.iter().map(|o| o.value.to_sat()).sum();
+    spent
+        .checked_sub(paid)
+        .ok_or_else(|| WalletError::Refused(format!("cannot compute the fee of {txid}")))
 }
 
 /// Core's error for bumping a transaction that a wallet transaction already replaced.

@@ -115,6 +115,10 @@ pub struct UnspentRecord {
     pub label: Option<String>,
     /// Whether the user locked it (`lockunspent`): coin selection and `listunspent` skip it.
     pub locked: bool,
+    /// The pair deriving it (0: the primary one; see [`Store::pair`]).
+    pub pair: usize,
+    /// The descriptor deriving it, in Core's text.
+    pub parent_desc: String,
 }
 
 /// Satoshis as `i64`, saturating.
@@ -137,7 +141,9 @@ pub fn descriptor_text(
 /// A transaction the wallet holds but BDK does not count (abandoned, or conflicted), as an
 /// unconfirmed wallet transaction.
 fn held_tx(store: &Store, txid: Txid) -> Option<WalletTx<'_>> {
-    let node = store.wallet.tx_graph().get_tx_node(txid)?;
+    let node = store
+        .wallets()
+        .find_map(|w| w.tx_graph().get_tx_node(txid))?;
     Some(WalletTx {
         chain_position: ChainPosition::Unconfirmed {
             first_seen: node.first_seen,
@@ -157,7 +163,8 @@ pub struct Ledger<'a> {
     abandoned: HashSet<Txid>,
     trusted: HashMap<Txid, bool>,
     tip_height: u32,
-    parent_descs: [String; 2],
+    /// Per pair, the descriptor text of each keychain.
+    parent_descs: Vec<[String; 2]>,
 }
 
 impl<'a> Ledger<'a> {
@@ -169,8 +176,18 @@ impl<'a> Ledger<'a> {
         in_mempool: &'a HashMap<Txid, u64>,
     ) -> Ledger<'a> {
         let wallet = &store.wallet;
-        let mut txs: HashMap<Txid, WalletTx<'a>> =
-            wallet.transactions().map(|t| (t.tx_node.txid, t)).collect();
+        // Every pair's transactions; one seen by several pairs once (confirmed if any pair
+        // has it confirmed).
+        let mut txs: HashMap<Txid, WalletTx<'a>> = HashMap::new();
+        for wtx in store.wallets().flat_map(|w| w.transactions()) {
+            match txs.get(&wtx.tx_node.txid) {
+                Some(known) if known.chain_position.is_confirmed() => {}
+                Some(_) if !wtx.chain_position.is_confirmed() => {}
+                _ => {
+                    txs.insert(wtx.tx_node.txid, wtx);
+                }
+            }
+        }
         let mut abandoned = HashSet::new();
         for txid in store.abandoned() {
             // Abandonment ends when the transaction confirms or returns to the mempool
@@ -191,10 +208,15 @@ impl<'a> Ledger<'a> {
             abandoned,
             trusted: HashMap::new(),
             tip_height: wallet.latest_checkpoint().height(),
-            parent_descs: [
-                descriptor_text(wallet.public_descriptor(KeychainKind::External)),
-                descriptor_text(wallet.public_descriptor(KeychainKind::Internal)),
-            ],
+            parent_descs: store
+                .wallets()
+                .map(|w| {
+                    [
+                        descriptor_text(w.public_descriptor(KeychainKind::External)),
+                        descriptor_text(w.public_descriptor(KeychainKind::Internal)),
+                    ]
+                })
+                .collect(),
         };
         let ids: Vec<Txid> = ledger.txs.keys().copied().collect();
         for txid in ids {
@@ -232,7 +254,7 @@ impl<'a> Ledger<'a> {
                     .txs
                     .get(&prev.txid)
                     .and_then(|p| p.tx_node.tx.output.get(prev.vout as usize))
-                    .is_some_and(|o| self.store.wallet.is_mine(o.script_pubkey.clone()));
+                    .is_some_and(|o| self.store.is_mine(&o.script_pubkey));
                 mine && self.trust(prev.txid, depth + 1)
             })
         };
@@ -258,7 +280,19 @@ impl<'a> Ledger<'a> {
             .map(|a| a.to_string())
     }
 
-    fn output(&self, vout: usize, txout: &TxOut, mine: Option<KeychainKind>) -> OutputRecord {
+    fn parent_desc(&self, pair: usize, keychain: KeychainKind) -> String {
+        self.parent_descs
+            .get(pair)
+            .map(|d| d[keychain as usize].clone())
+            .unwrap_or_default()
+    }
+
+    fn output(
+        &self,
+        vout: usize,
+        txout: &TxOut,
+        mine: Option<(usize, KeychainKind)>,
+    ) -> OutputRecord {
         let address = self.address(txout);
         let label = address
             .as_deref()
@@ -269,28 +303,27 @@ impl<'a> Ledger<'a> {
             address,
             amount: txout.value.to_sat(),
             label,
-            parent_desc: mine.map(|k| self.parent_descs[k as usize].clone()),
+            parent_desc: mine.map(|(p, k)| self.parent_desc(p, k)),
         }
     }
 
     fn record(&self, wtx: &WalletTx<'a>) -> TxRecord {
-        let wallet = &self.store.wallet;
         let tx = wtx.tx_node.tx.clone();
         let txid = wtx.tx_node.txid;
-        let index = wallet.spk_index();
         let mut debit = 0;
         let mut all_inputs_mine = !tx.is_coinbase();
         for input in &tx.input {
-            match index.txout(input.previous_output) {
-                Some((_, txout)) => debit += txout.value.to_sat(),
+            match self.store.owned_txout(input.previous_output) {
+                Some(txout) => debit += txout.value.to_sat(),
                 None => all_inputs_mine = false,
             }
         }
         let (mut credit, mut sends, mut receives) = (0, Vec::new(), Vec::new());
         for (vout, txout) in tx.output.iter().enumerate() {
-            let keychain = index
-                .index_of_spk(txout.script_pubkey.clone())
-                .map(|(k, _)| *k);
+            let keychain = self
+                .store
+                .locate(&txout.script_pubkey)
+                .map(|(p, k, _)| (p, k));
             let labelled = self
                 .address(txout)
                 .is_some_and(|a| self.store.label(&a).is_some());
@@ -376,7 +409,16 @@ impl<'a> Ledger<'a> {
     /// Every unspent output.
     pub fn unspent(&self) -> Vec<UnspentRecord> {
         let mut out = Vec::new();
-        for utxo in self.store.wallet.list_unspent() {
+        let mut seen = HashSet::new();
+        let utxos = self
+            .store
+            .wallets()
+            .enumerate()
+            .flat_map(|(n, w)| w.list_unspent().map(move |u| (n, u)));
+        for (pair, utxo) in utxos {
+            if !seen.insert(utxo.outpoint) {
+                continue;
+            }
             let txid = utxo.outpoint.txid;
             let coinbase = self
                 .txs
@@ -400,6 +442,8 @@ impl<'a> Ledger<'a> {
                 address,
                 label,
                 locked: self.store.is_locked(&utxo.outpoint),
+                pair,
+                parent_desc: self.parent_desc(pair, utxo.keychain),
                 txout: utxo.txout,
             });
         }

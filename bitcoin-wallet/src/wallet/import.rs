@@ -1,6 +1,8 @@
-//! What `importdescriptors` needs of a loaded wallet beyond the loader's swap
-//! ([`crate::wallet::LocalWalletLoader::replace_blank_descriptors`]): the height to rescan
-//! from for a timestamp, and revealing addresses up to an imported `next_index`.
+//! What `importdescriptors` needs of a loaded wallet beyond the loader's swaps
+//! ([`crate::wallet::LocalWalletLoader::replace_blank_descriptors`],
+//! [`crate::wallet::LocalWalletLoader::add_active_pair`]): the height to rescan from for a
+//! timestamp, revealing addresses up to an imported `next_index`, and the rescan of pairs
+//! whose store was made anew.
 
 use bdk_wallet::KeychainKind;
 
@@ -46,18 +48,46 @@ impl LocalWallet {
         Ok(u32::try_from(low).ok())
     }
 
-    /// Marks the addresses of `keychain` below `next_index` handed out (an imported
-    /// descriptor's `next_index`).
-    pub fn reveal_below(&self, keychain: KeychainKind, next_index: u32) -> Result<(), WalletError> {
+    /// Rescans from the wallet's first block (the lowest of the primary pair's checkpoints
+    /// above genesis: a new wallet starts at the tip of its day) when opening made the store
+    /// of one of its pairs anew (a restored backup holds the primary pair's store only).
+    pub(crate) fn rescan_fresh_pairs(&self) -> Result<(), WalletError> {
+        let (fresh, start) = {
+            let mut state = self.lock()?;
+            let start = state
+                .store
+                .wallet
+                .checkpoints()
+                .map(|c| c.height())
+                .filter(|h| *h > 0)
+                .min()
+                .unwrap_or(0);
+            (std::mem::take(&mut state.store.fresh_pairs), start)
+        };
+        if fresh == 0 {
+            return Ok(());
+        }
+        tracing::info!(wallet = %self.name, pairs = fresh, start, "descriptor pair stores made anew; rescanning");
+        self.rescan(start, None)?;
+        Ok(())
+    }
+
+    /// Marks the addresses of `keychain` of the active pair of `kind` below `next_index`
+    /// handed out (an imported descriptor's `next_index`).
+    pub fn reveal_below(
+        &self,
+        kind: &str,
+        keychain: KeychainKind,
+        next_index: u32,
+    ) -> Result<(), WalletError> {
         let Some(last) = next_index.checked_sub(1) else {
             return Ok(());
         };
         let mut state = self.lock()?;
-        let _revealed: Vec<_> = state
-            .store
-            .wallet
-            .reveal_addresses_to(keychain, last)
-            .collect();
+        let pair = state.store.pair_of_kind(kind).unwrap_or(0);
+        if let Some(wallet) = state.store.pair_mut(pair) {
+            let _revealed: Vec<_> = wallet.reveal_addresses_to(keychain, last).collect();
+        }
         state.store.persist()
     }
 }

@@ -1,6 +1,9 @@
-//! A wallet's private key material: the BIP84 descriptors derived from a random seed, kept in
-//! `keys.json` (mode 0600, written atomically) next to the BDK store, which holds only the
-//! public descriptors. Signing uses signers built from these descriptors.
+//! A wallet's private key material: its active descriptor pairs, one per output type, kept
+//! in `keys.json` (mode 0600, written atomically) next to the BDK stores, which hold only
+//! the public descriptors. A new wallet's pairs are derived from one random seed: BIP84
+//! `wpkh` (the primary pair, `external`/`internal`), then BIP86 `tr`, BIP44 `pkh` and BIP49
+//! `sh(wpkh)` (`extra`; wallets written before several pairs have none). Signing uses
+//! signers built from these descriptors.
 //!
 //! Once a passphrase is set the file holds the public descriptors in the clear and the
 //! private ones sealed ([`crate::wallet::crypt`]; format version 2). A blank wallet
@@ -35,6 +38,10 @@ pub struct KeyMaterial {
     pub external: String,
     /// The change descriptor (`.../1/*`).
     pub internal: String,
+    /// The other active pairs, (receiving, change), one per output type (Core has one active
+    /// pair per type): a new wallet's BIP86 `tr`, BIP44 `pkh` and BIP49 `sh(wpkh)` pairs,
+    /// or pairs `importdescriptors` added. Their stores are `<type>.sqlite`.
+    pub extra: Vec<(String, String)>,
     /// When the wallet was created (seconds since the epoch; Core's `birthtime`).
     pub birthtime: i64,
     /// The private descriptors, encrypted (`None`: `external`/`internal` are private).
@@ -73,7 +80,8 @@ fn coin_type(network: Network) -> u32 {
 }
 
 impl KeyMaterial {
-    /// New key material from a random 32-byte seed: the BIP84 descriptors of its master key.
+    /// New key material from a random 32-byte seed: the BIP84, BIP86, BIP44 and BIP49
+    /// descriptor pairs of its master key (Core's four output types).
     pub fn generate(network: Network, birthtime: i64) -> Result<KeyMaterial, WalletError> {
         let mut seed = [0u8; 32];
         getrandom::fill(&mut seed)
@@ -82,9 +90,18 @@ impl KeyMaterial {
             .map_err(|e| WalletError::Storage(format!("Cannot derive a master key: {e}")))?;
         seed.fill(0);
         let coin = coin_type(network);
+        let pair = |kind: &str, purpose: u32| {
+            let close = if kind.starts_with("sh(") { "))" } else { ")" };
+            (
+                format!("{kind}({master}/{purpose}h/{coin}h/0h/0/*{close}"),
+                format!("{kind}({master}/{purpose}h/{coin}h/0h/1/*{close}"),
+            )
+        };
+        let (external, internal) = pair("wpkh", 84);
         Ok(KeyMaterial {
-            external: format!("wpkh({master}/84h/{coin}h/0h/0/*)"),
-            internal: format!("wpkh({master}/84h/{coin}h/0h/1/*)"),
+            external,
+            internal,
+            extra: vec![pair("tr", 86), pair("pkh", 44), pair("sh(wpkh", 49)],
             birthtime,
             sealed: None,
             blank: false,
@@ -98,6 +115,7 @@ impl KeyMaterial {
         KeyMaterial {
             external: BLANK_EXTERNAL.to_string(),
             internal: BLANK_INTERNAL.to_string(),
+            extra: Vec::new(),
             birthtime,
             sealed: None,
             blank: true,
@@ -123,9 +141,15 @@ impl KeyMaterial {
                 .map(|(d, _)| d.to_string())
                 .map_err(|e| WalletError::corrupt(wallet_name, format!("{KEYS_FILE}: {e}")))
         };
+        let extra = self
+            .extra
+            .iter()
+            .map(|(e, i)| Ok((public(e)?, public(i)?)))
+            .collect::<Result<_, WalletError>>()?;
         Ok(KeyMaterial {
             external: public(&self.external)?,
             internal: public(&self.internal)?,
+            extra,
             birthtime: self.birthtime,
             sealed: self.sealed.clone(),
             blank: self.blank,
@@ -141,7 +165,12 @@ impl KeyMaterial {
         network: Network,
         wallet_name: &str,
     ) -> Result<KeyMaterial, WalletError> {
-        let secret = json!({"external": self.external, "internal": self.internal}).to_string();
+        let secret = json!({
+            "external": self.external,
+            "internal": self.internal,
+            "extra": pairs_json(&self.extra),
+        })
+        .to_string();
         let sealed = Sealed::seal(secret.as_bytes(), passphrase)?;
         let mut public = self.public(secp, network, wallet_name)?;
         public.sealed = Some(sealed);
@@ -163,6 +192,7 @@ impl KeyMaterial {
         Ok(KeyMaterial {
             external: field("external").ok_or_else(corrupt)?,
             internal: field("internal").ok_or_else(corrupt)?,
+            extra: pairs_of(&value).ok_or_else(corrupt)?,
             birthtime: self.birthtime,
             sealed: None,
             blank: self.blank,
@@ -178,24 +208,31 @@ impl KeyMaterial {
         }
     }
 
-    /// Signers for both keychains of a wallet whose public descriptors these are.
+    /// Every active pair, (receiving, change), the primary one (`wallet.sqlite`) first.
+    pub fn pairs(&self) -> Vec<(&str, &str)> {
+        std::iter::once((self.external.as_str(), self.internal.as_str()))
+            .chain(self.extra.iter().map(|(e, i)| (e.as_str(), i.as_str())))
+            .collect()
+    }
+
+    /// Signers for both keychains of every pair (in [`KeyMaterial::pairs`] order) of a
+    /// wallet whose public descriptors these are.
     pub fn signers(
         &self,
         secp: &Secp256k1<All>,
         network: Network,
         wallet_name: &str,
-    ) -> Result<[SignersContainer; 2], WalletError> {
-        let build = |keychain: KeychainKind| {
-            let (descriptor, keymap) = self
-                .descriptor(keychain)
+    ) -> Result<Vec<[SignersContainer; 2]>, WalletError> {
+        let build = |descriptor: &str| {
+            let (descriptor, keymap) = descriptor
                 .into_wallet_descriptor(secp, NetworkKind::from(network))
                 .map_err(|e| WalletError::corrupt(wallet_name, format!("{KEYS_FILE}: {e}")))?;
             Ok::<_, WalletError>(SignersContainer::build(keymap, &descriptor, secp))
         };
-        Ok([
-            build(KeychainKind::External)?,
-            build(KeychainKind::Internal)?,
-        ])
+        self.pairs()
+            .into_iter()
+            .map(|(external, internal)| Ok([build(external)?, build(internal)?]))
+            .collect()
     }
 
     /// Writes `keys.json` into `dir` (mode 0600, atomically).
@@ -206,6 +243,9 @@ impl KeyMaterial {
             "internal": self.internal,
             "birthtime": self.birthtime,
         });
+        if !self.extra.is_empty() {
+            value["extra"] = pairs_json(&self.extra);
+        }
         if self.blank {
             value["blank"] = json!(true);
         }
@@ -249,6 +289,8 @@ impl KeyMaterial {
         Ok(KeyMaterial {
             external: text_field("external")?,
             internal: text_field("internal")?,
+            extra: pairs_of(&value)
+                .ok_or_else(|| corrupt(format!("{KEYS_FILE} has bad extra pairs")))?,
             birthtime: value.get("birthtime").and_then(Value::as_i64).unwrap_or(0),
             sealed,
             blank: value.get("blank").and_then(Value::as_bool).unwrap_or(false),
@@ -258,6 +300,64 @@ impl KeyMaterial {
                 .unwrap_or(false),
         })
     }
+}
+
+/// Pairs as JSON: `[{"external": ..., "internal": ...}, ...]`.
+fn pairs_json(pairs: &[(String, String)]) -> Value {
+    pairs
+        .iter()
+        .map(|(e, i)| json!({"external": e, "internal": i}))
+        .collect()
+}
+
+/// The `extra` pairs of a `keys.json` object (none when absent: older wallets have one
+/// pair); `None` when malformed.
+fn pairs_of(value: &Value) -> Option<Vec<(String, String)>> {
+    let Some(list) = value.get("extra") else {
+        return Some(Vec::new());
+    };
+    list.as_array()?
+        .iter()
+        .map(|p| {
+            let field = |k: &str| p.get(k).and_then(Value::as_str).map(str::to_string);
+            Some((field("external")?, field("internal")?))
+        })
+        .collect()
+}
+
+/// The output type of a descriptor by its text: `wpkh`, `tr`, `pkh` or `sh-wpkh` (also
+/// the name of the pair's store file), `None` for others.
+pub fn pair_kind(descriptor: &str) -> Option<&'static str> {
+    if descriptor.starts_with("wpkh(") {
+        Some("wpkh")
+    } else if descriptor.starts_with("tr(") {
+        Some("tr")
+    } else if descriptor.starts_with("pkh(") {
+        Some("pkh")
+    } else if descriptor.starts_with("sh(wpkh(") {
+        Some("sh-wpkh")
+    } else {
+        None
+    }
+}
+
+/// The pair kind of Core's address type names (`bech32`, `bech32m`, `legacy`,
+/// `p2sh-segwit`).
+pub fn kind_of_address_type(address_type: &str) -> Option<&'static str> {
+    match address_type {
+        "bech32" => Some("wpkh"),
+        "bech32m" => Some("tr"),
+        "legacy" => Some("pkh"),
+        "p2sh-segwit" => Some("sh-wpkh"),
+        _ => None,
+    }
+}
+
+/// The output type of a descriptor: `wpkh`, `tr`, `pkh` or `sh-wpkh` ([`pair_kind`]).
+pub fn descriptor_kind(
+    descriptor: &bdk_wallet::miniscript::Descriptor<bdk_wallet::miniscript::DescriptorPublicKey>,
+) -> Option<&'static str> {
+    pair_kind(&descriptor.to_string())
 }
 
 #[cfg(test)]

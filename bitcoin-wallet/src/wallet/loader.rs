@@ -128,8 +128,7 @@ fn start_at_tip(store: &mut Store, chain: &dyn Chain) -> Result<(), WalletError>
         .push(block)
         .map_err(|_| WalletError::Chain("cannot start the wallet at the node's tip".into()))?;
     store
-        .wallet
-        .apply_update(Update {
+        .apply_update_all(&Update {
             chain: Some(cp),
             ..Update::default()
         })
@@ -392,6 +391,7 @@ impl LocalWalletLoader {
         )?;
         let wallet = Arc::new(wallet);
         wallet.sync()?;
+        wallet.rescan_fresh_pairs()?;
         self.register(wallet.clone());
         tracing::info!(wallet = %name, "loaded wallet");
         Ok((
@@ -469,7 +469,7 @@ impl LocalWalletLoader {
         let old = self.get(name)?;
         if !old.is_blank() {
             return Err(WalletError::Unsupported(
-                "This wallet already has an active descriptor pair; more than one active pair per wallet is not supported yet".into(),
+                "This wallet already has active descriptors; add a pair of another type instead (add_active_pair)".into(),
             ));
         }
         let (stored, unlock) = old.vault.protect(&keys)?;
@@ -509,6 +509,73 @@ impl LocalWalletLoader {
         wallet.sync()?;
         self.register(wallet.clone());
         tracing::info!(wallet = %name, "imported the wallet's active descriptors");
+        Ok(wallet)
+    }
+}
+
+impl LocalWalletLoader {
+    /// Gives wallet `name` (not blank) the active pair (`external`, `internal`) of their
+    /// output type (`importdescriptors`), replacing the pair of that type if it has one (not
+    /// the primary pair, whose store holds the wallet's metadata): the keys, with the new
+    /// pair, are protected as the wallet's keys are (an encrypted wallet must be unlocked),
+    /// then the wallet is unloaded, the pair's store made anew at the wallet's chain, and the
+    /// wallet loaded again (unlocked as it was). The caller rescans.
+    pub fn add_active_pair(
+        &self,
+        name: &str,
+        external: String,
+        internal: String,
+    ) -> Result<Arc<LocalWallet>, WalletError> {
+        let _loading = lock(&self.shared.load_lock);
+        let old = self.get(name)?;
+        let kind = crate::wallet::keys::pair_kind(&external)
+            .ok_or_else(|| WalletError::Unsupported("unknown descriptor type".into()))?;
+        if crate::wallet::keys::pair_kind(&old.keys.external) == Some(kind) {
+            return Err(WalletError::Unsupported(format!(
+                "Replacing the wallet's primary active descriptor pair ({kind}) is not supported; import active descriptors of another type"
+            )));
+        }
+        let mut keys = old.vault.private_keys()?;
+        let mut replaced = false;
+        for pair in &mut keys.extra {
+            if crate::wallet::keys::pair_kind(&pair.0) == Some(kind) {
+                *pair = (external.clone(), internal.clone());
+                replaced = true;
+            }
+        }
+        if !replaced {
+            keys.extra.push((external, internal));
+        }
+        let (stored, unlock) = old.vault.protect(&keys)?;
+        drop(keys);
+        let dir = old.dir().to_path_buf();
+        let network = self.shared.options.network;
+        lock(&self.shared.wallets).retain(|w| w.name() != name);
+        old.mark_unloaded();
+        drop(old);
+        let pair_path = dir.join(crate::wallet::store::pair_file(kind));
+        if pair_path.exists() {
+            fs::remove_file(&pair_path)
+                .map_err(|e| WalletError::storage("Failed to replace", &pair_path, e))?;
+        }
+        stored.write(&dir)?;
+        let store = Store::open(&dir, name, &stored, network)?;
+        let wallet = Arc::new(LocalWallet::new(
+            name,
+            &dir,
+            self.shared.chain.clone(),
+            self.shared.options,
+            stored,
+            store,
+        )?);
+        if let Some((passphrase, left)) = unlock {
+            if left > 0 {
+                wallet.unlock_keys(&passphrase, left)?;
+            }
+        }
+        wallet.sync()?;
+        self.register(wallet.clone());
+        tracing::info!(wallet = %name, kind, "imported an active descriptor pair");
         Ok(wallet)
     }
 }

@@ -14,7 +14,7 @@ use interfaces::{BlockRef, Chain, WalletBalances, WalletInfo};
 use crate::wallet::error::WalletError;
 use crate::wallet::events::Notifier;
 use crate::wallet::history::{to_i64, Ledger, TxRecord, UnspentRecord};
-use crate::wallet::keys::KeyMaterial;
+use crate::wallet::keys::{kind_of_address_type, KeyMaterial};
 use crate::wallet::store::{Store, LOOKAHEAD};
 use crate::wallet::vault::Vault;
 use crate::wallet::WalletOptions;
@@ -72,38 +72,35 @@ pub struct WalletDetails {
     pub last_processed: (BlockHash, u32),
 }
 
-/// The address type of the wallet's active descriptors (Core's `OutputType` names).
-fn descriptor_address_type(store: &Store) -> &'static str {
-    use bdk_wallet::miniscript::Descriptor;
-    match store.wallet.public_descriptor(KeychainKind::External) {
-        Descriptor::Tr(_) => "bech32m",
-        Descriptor::Wpkh(_) => "bech32",
-        Descriptor::Pkh(_) => "legacy",
-        Descriptor::Sh(_) => "p2sh-segwit",
-        _ => "",
-    }
-}
-
 /// Core's checks before handing out an address of `address_type` (`""`: Core's
 /// `-addresstype` default, `bech32`): a wallet without descriptors has no keys, and only
-/// the type of the wallet's one active descriptor pair has addresses.
+/// the types of the wallet's active descriptor pairs have addresses. The pair to use.
 fn check_address_type(
     keys: &KeyMaterial,
     store: &Store,
     address_type: &str,
-) -> Result<(), WalletError> {
-    let wanted = match address_type {
-        "" => "bech32",
-        "legacy" | "p2sh-segwit" | "bech32" | "bech32m" => address_type,
-        other => return Err(WalletError::UnknownAddressType(other.to_string())),
+) -> Result<usize, WalletError> {
+    let wanted = if address_type.is_empty() {
+        "bech32"
+    } else {
+        address_type
     };
+    let kind = kind_of_address_type(wanted)
+        .ok_or_else(|| WalletError::UnknownAddressType(wanted.to_string()))?;
     if keys.blank {
         return Err(WalletError::NoKeys);
     }
-    if wanted != descriptor_address_type(store) {
-        return Err(WalletError::NoAddressesOfType(wanted.to_string()));
-    }
-    Ok(())
+    store
+        .pair_of_kind(kind)
+        .ok_or_else(|| WalletError::NoAddressesOfType(wanted.to_string()))
+}
+
+/// Reveals the next address of `keychain` in pair `pair`.
+fn reveal(store: &mut Store, pair: usize, keychain: KeychainKind) -> Result<String, WalletError> {
+    let wallet = store
+        .pair_mut(pair)
+        .ok_or_else(|| WalletError::Storage(format!("no descriptor pair {pair}")))?;
+    Ok(wallet.reveal_next_address(keychain).address.to_string())
 }
 
 impl LocalWallet {
@@ -183,13 +180,9 @@ impl LocalWallet {
     /// A new receiving address (Core's `getnewaddress`), labelled `label`.
     pub fn new_address(&self, label: &str, address_type: &str) -> Result<String, WalletError> {
         let mut state = self.lock()?;
-        check_address_type(&self.keys, &state.store, address_type)?;
-        let info = state
-            .store
-            .wallet
-            .reveal_next_address(KeychainKind::External);
+        let pair = check_address_type(&self.keys, &state.store, address_type)?;
+        let address = reveal(&mut state.store, pair, KeychainKind::External)?;
         state.store.persist()?;
-        let address = info.address.to_string();
         state.store.set_label(&address, label)?;
         Ok(address)
     }
@@ -197,13 +190,10 @@ impl LocalWallet {
     /// A new change address (Core's `getrawchangeaddress`).
     pub fn change_address(&self, address_type: &str) -> Result<String, WalletError> {
         let mut state = self.lock()?;
-        check_address_type(&self.keys, &state.store, address_type)?;
-        let info = state
-            .store
-            .wallet
-            .reveal_next_address(KeychainKind::Internal);
+        let pair = check_address_type(&self.keys, &state.store, address_type)?;
+        let address = reveal(&mut state.store, pair, KeychainKind::Internal)?;
         state.store.persist()?;
-        Ok(info.address.to_string())
+        Ok(address)
     }
 
     /// Runs `f` on the wallet's ledger.
@@ -245,14 +235,19 @@ impl LocalWallet {
     /// Core's inferred descriptor of one of the wallet's scripts:
     /// `wpkh([fingerprint/84h/1h/0h/0/5]pubkey)#checksum` (`tr(...xonly)` for taproot,
     /// `pkh(...)` and `sh(wpkh(...))` likewise).
-    pub fn inferred_descriptor(&self, keychain: KeychainKind, index: u32) -> Option<String> {
+    pub fn inferred_descriptor(
+        &self,
+        pair: usize,
+        keychain: KeychainKind,
+        index: u32,
+    ) -> Option<String> {
         use bdk_wallet::miniscript::descriptor::ShInner;
         use bdk_wallet::miniscript::Descriptor;
         let state = self.lock().ok()?;
         if self.keys.blank {
             return None;
         }
-        let wallet = &state.store.wallet;
+        let wallet = state.store.pair(pair)?;
         let (kind, key) = match wallet.public_descriptor(keychain) {
             Descriptor::Wpkh(wpkh) => ("wpkh", wpkh.as_inner().clone()),
             Descriptor::Tr(tr) if tr.tap_tree().is_none() => ("tr", tr.internal_key().clone()),
@@ -306,16 +301,19 @@ impl LocalWallet {
     /// returns whether it did.
     pub fn apply_mempool_tx(&self, tx: &Transaction, seen_at: u64) -> Result<bool, WalletError> {
         let mut state = self.lock()?;
-        if tx.is_coinbase() || !state.store.wallet.spk_index().inner().is_relevant(tx) {
+        let relevant = state
+            .store
+            .wallets()
+            .any(|w| w.spk_index().inner().is_relevant(tx));
+        if tx.is_coinbase() || !relevant {
             return Ok(false);
         }
         let txid = tx.compute_txid();
-        let seen_before = state
-            .store
-            .wallet
-            .tx_graph()
-            .get_tx_node(txid)
-            .is_some_and(|node| node.last_seen.is_some());
+        let seen_before = state.store.wallets().any(|w| {
+            w.tx_graph()
+                .get_tx_node(txid)
+                .is_some_and(|node| node.last_seen.is_some())
+        });
         if seen_before {
             // Already seen unconfirmed (the wallet sent it, or was told before): its time
             // stays. Renewing it here could make a late notification of a transaction the
@@ -323,10 +321,7 @@ impl LocalWallet {
             state.in_mempool.entry(txid).or_insert(seen_at);
             return Ok(true);
         }
-        state
-            .store
-            .wallet
-            .apply_unconfirmed_txs([(tx.clone(), seen_at)]);
+        state.store.apply_unconfirmed_all(tx, seen_at);
         state.store.persist()?;
         state.store.note_order([txid])?;
         state.in_mempool.insert(txid, seen_at);

@@ -18,20 +18,25 @@ fn check_outpoint(
     unlock: bool,
     persistent: bool,
 ) -> Result<(), WalletError> {
-    let wallet = &state.store.wallet;
-    let tx = wallet
-        .get_tx(outpoint.txid)
+    let tx = state
+        .store
+        .wallets()
+        .find_map(|w| w.get_tx(outpoint.txid))
         .ok_or_else(|| invalid("unknown transaction"))?;
     if outpoint.vout as usize >= tx.tx_node.tx.output.len() {
         return Err(invalid("vout index out of bounds"));
     }
-    let spent = wallet.transactions().any(|t| {
-        t.tx_node
-            .tx
-            .input
-            .iter()
-            .any(|i| i.previous_output == *outpoint)
-    });
+    let spent = state
+        .store
+        .wallets()
+        .flat_map(|w| w.transactions())
+        .any(|t| {
+            t.tx_node
+                .tx
+                .input
+                .iter()
+                .any(|i| i.previous_output == *outpoint)
+        });
     if spent {
         return Err(invalid("expected unspent output"));
     }

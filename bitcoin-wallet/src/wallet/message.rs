@@ -29,16 +29,14 @@ impl LocalWallet {
         let script = ScriptBuf::new_p2pkh(hash);
         let place = {
             let state = self.lock()?;
-            state
-                .store
-                .wallet
-                .spk_index()
-                .index_of_spk(script)
-                .map(|(k, i)| (*k, *i))
+            state.store.locate(&script)
         };
-        let (keychain, index) = place.ok_or(WalletError::PrivateKeyNotAvailable)?;
+        let (pair, keychain, index) = place.ok_or(WalletError::PrivateKeyNotAvailable)?;
         let secp = Secp256k1::new();
-        let key = key_of(&signers[keychain as usize], index, hash, &secp)
+        let pair = signers
+            .get(pair)
+            .ok_or(WalletError::PrivateKeyNotAvailable)?;
+        let key = key_of(&pair[keychain as usize], index, hash, &secp)
             .ok_or(WalletError::PrivateKeyNotAvailable)?;
         let digest = Message::from_digest(signed_msg_hash(message).to_byte_array());
         let signature = secp.sign_ecdsa_recoverable(&digest, &key.inner);

@@ -1,5 +1,7 @@
 //! The wallets of the wallet process: BDK descriptor wallets under `<wallets_dir>/<name>/`
-//! (`wallet.sqlite`, BDK's store plus our metadata; `keys.json`, the private descriptors),
+//! (`wallet.sqlite`, BDK's store of the primary descriptor pair plus our metadata;
+//! `<type>.sqlite`, the stores of the other active pairs, one per output type as in Core;
+//! `keys.json`, the private descriptors),
 //! fed by the node's [`interfaces::Chain`] with node-side filtering, behind Core's
 //! [`interfaces::WalletLoader`] and [`interfaces::Wallet`].
 //!

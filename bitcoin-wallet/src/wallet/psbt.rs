@@ -13,18 +13,22 @@ use bdk_wallet::SignOptions;
 use crate::wallet::error::WalletError;
 use crate::wallet::history::Ledger;
 use crate::wallet::local::{LocalWallet, State};
+use crate::wallet::send::{add_pair_coins, pair_coins, PairCoin};
 
 /// Core's `FillPSBT` before signing: the previous output and derivation path of each input
 /// that spends an unspent output of the wallet and has neither yet, and the derivation path
 /// of each output that pays the wallet.
 fn fill_from_wallet(state: &State, psbt: &mut Psbt) {
-    let wallet = &state.store.wallet;
     let inputs = psbt.inputs.iter_mut().zip(&psbt.unsigned_tx.input);
     for (input, txin) in inputs {
         if input.witness_utxo.is_some() || input.non_witness_utxo.is_some() {
             continue;
         }
-        let Some(utxo) = wallet.get_utxo(txin.previous_output) else {
+        let found = state
+            .store
+            .wallets()
+            .find_map(|w| Some((w, w.get_utxo(txin.previous_output)?)));
+        let Some((wallet, utxo)) = found else {
             continue;
         };
         if let Ok(known) = wallet.get_psbt_input(utxo, None, false) {
@@ -35,7 +39,10 @@ fn fill_from_wallet(state: &State, psbt: &mut Psbt) {
     }
     for index in 0..psbt.outputs.len() {
         let script = psbt.unsigned_tx.output[index].script_pubkey.clone();
-        let Some(&(keychain, child)) = wallet.spk_index().index_of_spk(script) else {
+        let Some((pair, keychain, child)) = state.store.locate(&script) else {
+            continue;
+        };
+        let Some(wallet) = state.store.pair(pair) else {
             continue;
         };
         let descriptor = wallet
@@ -92,6 +99,44 @@ pub struct FundedPsbt {
     pub change_pos: Option<usize>,
 }
 
+/// One funding attempt of `request` with the primary pair's coins and `extra` coins of
+/// the other pairs.
+fn fund(
+    state: &mut State,
+    request: &PsbtRequest,
+    unspendable: &[OutPoint],
+    rate: FeeRate,
+    sequence: Sequence,
+    extra: &[&PairCoin],
+) -> Result<Psbt, WalletError> {
+    let mut builder = state.store.wallet.build_tx();
+    for (script, amount) in &request.outputs {
+        builder.add_recipient(script.clone(), Amount::from_sat(*amount));
+    }
+    builder
+        .fee_rate(rate)
+        .set_exact_sequence(sequence)
+        .unspendable(unspendable.to_vec())
+        .ordering(bdk_wallet::TxOrdering::Untouched)
+        .nlocktime(LockTime::from_consensus(request.locktime));
+    add_pair_coins(&mut builder, extra, sequence)?;
+    if !request.inputs.is_empty() {
+        let own: Vec<OutPoint> = request
+            .inputs
+            .iter()
+            .filter(|o| !extra.iter().any(|c| c.outpoint == **o))
+            .copied()
+            .collect();
+        builder
+            .add_utxos(&own)
+            .map_err(|e| WalletError::InvalidParameter(format!("Invalid parameter, {e}")))?;
+        if !request.add_inputs {
+            builder.manually_selected_only();
+        }
+    }
+    builder.finish().map_err(crate::wallet::send::create_error)
+}
+
 impl LocalWallet {
     /// Core's `walletcreatefundedpsbt`: funds `request`'s outputs from the wallet's
     /// spendable coins (never locked, immature or unsafe ones) without signing.
@@ -114,27 +159,32 @@ impl LocalWallet {
         } else {
             Sequence::ENABLE_LOCKTIME_NO_RBF
         };
-        let mut builder = state.store.wallet.build_tx();
-        for (script, amount) in &request.outputs {
-            builder.add_recipient(script.clone(), Amount::from_sat(*amount));
-        }
-        builder
-            .fee_rate(rate)
-            .set_exact_sequence(sequence)
-            .unspendable(unspendable)
-            .ordering(bdk_wallet::TxOrdering::Untouched)
-            .nlocktime(LockTime::from_consensus(request.locktime));
-        if !request.inputs.is_empty() {
-            builder
-                .add_utxos(&request.inputs)
-                .map_err(|e| WalletError::InvalidParameter(format!("Invalid parameter, {e}")))?;
-            if !request.add_inputs {
-                builder.manually_selected_only();
+        let coins = pair_coins(&state, &unspendable);
+        let (chosen, mut count): (Vec<&PairCoin>, usize) = if request.inputs.is_empty() {
+            (coins.iter().collect(), 0)
+        } else {
+            let chosen: Vec<&PairCoin> = coins
+                .iter()
+                .filter(|c| request.inputs.contains(&c.outpoint))
+                .collect();
+            let all = chosen.len();
+            (chosen, all)
+        };
+        let built = loop {
+            let extra = &chosen[..count.min(chosen.len())];
+            let built = fund(&mut state, request, &unspendable, rate, sequence, extra);
+            match built {
+                Err(WalletError::InsufficientFunds)
+                    if count < chosen.len()
+                        && (request.inputs.is_empty() || request.add_inputs) =>
+                {
+                    count = (count * 2).max(1).min(chosen.len());
+                }
+                other => break other,
             }
-        }
-        let built = builder.finish();
+        };
         state.store.persist()?;
-        let psbt = built.map_err(crate::wallet::send::create_error)?;
+        let psbt = built?;
         let fee = psbt
             .fee()
             .map(|a| a.to_sat())

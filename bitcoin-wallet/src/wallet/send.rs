@@ -8,7 +8,7 @@ use std::sync::PoisonError;
 
 use bdk_wallet::bitcoin::consensus::serialize;
 use bdk_wallet::bitcoin::{
-    Amount, FeeRate, OutPoint, Psbt, ScriptBuf, Sequence, Transaction, Txid,
+    Amount, FeeRate, OutPoint, Psbt, ScriptBuf, Sequence, Transaction, Txid, Weight,
 };
 use bdk_wallet::error::CreateTxError;
 use bdk_wallet::SignOptions;
@@ -73,7 +73,83 @@ struct Attempt<'a> {
     inputs: Option<&'a [OutPoint]>,
 }
 
-fn build(state: &mut State, attempt: &Attempt<'_>) -> Result<Psbt, WalletError> {
+/// A coin of one of the wallet's other pairs, as a foreign input of the primary pair's
+/// transaction builder.
+pub(crate) struct PairCoin {
+    pub(crate) outpoint: OutPoint,
+    input: bdk_wallet::bitcoin::psbt::Input,
+    weight: Weight,
+}
+
+/// The unspent coins of the other pairs (not in `unspendable`), largest first.
+pub(crate) fn pair_coins(state: &State, unspendable: &[OutPoint]) -> Vec<PairCoin> {
+    let mut coins = Vec::new();
+    for pair in &state.store.extras {
+        for utxo in pair.wallet.list_unspent() {
+            if unspendable.contains(&utxo.outpoint) {
+                continue;
+            }
+            let weight = pair
+                .wallet
+                .public_descriptor(utxo.keychain)
+                .max_weight_to_satisfy();
+            let (outpoint, value) = (utxo.outpoint, utxo.txout.value);
+            let Ok(mut input) = pair.wallet.get_psbt_input(utxo, None, false) else {
+                continue;
+            };
+            let Ok(weight) = weight else {
+                continue;
+            };
+            if input.non_witness_utxo.is_none() {
+                input.non_witness_utxo = pair
+                    .wallet
+                    .tx_graph()
+                    .get_tx(outpoint.txid)
+                    .map(|t| t.as_ref().clone());
+            }
+            coins.push((
+                value,
+                PairCoin {
+                    outpoint,
+                    input,
+                    weight,
+                },
+            ));
+        }
+    }
+    coins.sort_by_key(|(value, c)| (std::cmp::Reverse(*value), c.outpoint));
+    coins.into_iter().map(|(_, c)| c).collect()
+}
+
+/// Adds `coins` to `builder` as foreign inputs.
+pub(crate) fn add_pair_coins(
+    builder: &mut bdk_wallet::TxBuilder<
+        '_,
+        bdk_wallet::coin_selection::DefaultCoinSelectionAlgorithm,
+    >,
+    coins: &[&PairCoin],
+    sequence: Sequence,
+) -> Result<(), WalletError> {
+    for coin in coins {
+        builder
+            .add_foreign_utxo_with_sequence(
+                coin.outpoint,
+                coin.input.clone(),
+                coin.weight,
+                sequence,
+            )
+            .map_err(|e| WalletError::CreateTransaction(e.to_string()))?;
+    }
+    Ok(())
+}
+
+/// One build with the primary pair's coins and `extra` coins of the other pairs (all of
+/// them spent, BDK's rule for foreign inputs).
+fn build_with(
+    state: &mut State,
+    attempt: &Attempt<'_>,
+    extra: &[&PairCoin],
+) -> Result<Psbt, WalletError> {
     let mut builder = state.store.wallet.build_tx();
     for (script, amount) in attempt.outputs {
         builder.add_recipient(script.clone(), Amount::from_sat(*amount));
@@ -82,13 +158,44 @@ fn build(state: &mut State, attempt: &Attempt<'_>) -> Result<Psbt, WalletError> 
         .fee_rate(attempt.rate)
         .set_exact_sequence(attempt.sequence)
         .unspendable(attempt.unspendable.to_vec());
+    add_pair_coins(&mut builder, extra, attempt.sequence)?;
     if let Some(inputs) = attempt.inputs {
+        let own: Vec<OutPoint> = inputs
+            .iter()
+            .filter(|o| !extra.iter().any(|c| c.outpoint == **o))
+            .copied()
+            .collect();
         builder
-            .add_utxos(inputs)
+            .add_utxos(&own)
             .map_err(|e| WalletError::CreateTransaction(e.to_string()))?;
         builder.manually_selected_only();
     }
     builder.finish().map_err(create_error)
+}
+
+/// Builds the transaction over the coins of every pair: the primary pair's coins first
+/// (BDK's selection); when they do not suffice, the other pairs' coins, largest first, in
+/// growing numbers. Change goes to the primary pair (`wpkh` in a new wallet, Core's
+/// default `-changetype` for its default `bech32` addresses).
+fn build(state: &mut State, attempt: &Attempt<'_>) -> Result<Psbt, WalletError> {
+    let coins = pair_coins(state, attempt.unspendable);
+    if let Some(inputs) = attempt.inputs {
+        let chosen: Vec<&PairCoin> = coins
+            .iter()
+            .filter(|c| inputs.contains(&c.outpoint))
+            .collect();
+        return build_with(state, attempt, &chosen);
+    }
+    let mut count = 0;
+    loop {
+        let chosen: Vec<&PairCoin> = coins.iter().take(count).collect();
+        match build_with(state, attempt, &chosen) {
+            Err(WalletError::InsufficientFunds) if count < coins.len() => {
+                count = (count * 2).max(1).min(coins.len());
+            }
+            other => return other,
+        }
+    }
 }
 
 fn psbt_fee(psbt: &Psbt) -> Result<u64, WalletError> {
@@ -122,6 +229,23 @@ fn subtract_fee(
         *amount = left;
     }
     Ok(out)
+}
+
+/// Gives every input without its previous transaction the one a pair holds (BDK's signers
+/// want it on every input unless all are taproot).
+pub(crate) fn fill_prev_txs(state: &State, psbt: &mut Psbt) {
+    let inputs = psbt.inputs.iter_mut().zip(&psbt.unsigned_tx.input);
+    for (input, txin) in inputs {
+        if input.non_witness_utxo.is_some() {
+            continue;
+        }
+        let prev = txin.previous_output.txid;
+        input.non_witness_utxo = state
+            .store
+            .wallets()
+            .find_map(|w| w.tx_graph().get_tx(prev))
+            .map(|t| t.as_ref().clone());
+    }
 }
 
 impl LocalWallet {
@@ -293,12 +417,28 @@ impl LocalWallet {
         options: SignOptions,
     ) -> Result<bool, WalletError> {
         let signers = self.vault.signers()?;
-        let signers = [&signers[0], &signers[1]];
-        state
-            .store
-            .wallet
-            .sign_with_signers(psbt, &signers, options)
-            .map_err(|e| WalletError::CreateTransaction(format!("Signing transaction failed: {e}")))
+        fill_prev_txs(state, psbt);
+        let mut each = options.clone();
+        each.try_finalize = false;
+        let failed = |e| WalletError::CreateTransaction(format!("Signing transaction failed: {e}"));
+        for (wallet, pair) in state.store.wallets().zip(signers.iter()) {
+            wallet
+                .sign_with_signers(psbt, &[&pair[0], &pair[1]], each.clone())
+                .map_err(failed)?;
+        }
+        if !options.try_finalize {
+            return Ok(false);
+        }
+        let mut finalized = false;
+        for wallet in state.store.wallets() {
+            finalized = wallet
+                .finalize_psbt(psbt, options.clone())
+                .map_err(failed)?;
+            if finalized {
+                break;
+            }
+        }
+        Ok(finalized)
     }
 
     /// Hands `tx` to the node (with `-maxtxfee`) and records it as unconfirmed, seen now or at
@@ -315,10 +455,7 @@ impl LocalWallet {
             .map_err(|e| WalletError::Broadcast(e.message().to_string()))?;
         let seen = now().max(seen_after.saturating_add(1));
         let mut state = self.lock()?;
-        state
-            .store
-            .wallet
-            .apply_unconfirmed_txs([(tx.clone(), seen)]);
+        state.store.apply_unconfirmed_all(tx, seen);
         state.store.persist()?;
         state.store.note_order([txid])?;
         state.in_mempool.insert(txid, seen);

@@ -1,4 +1,8 @@
-//! A wallet's `wallet.sqlite`: BDK's tables (descriptors, chain, transactions, index) plus
+//! A wallet's stores: one BDK wallet per active descriptor pair (BDK's tables have fixed
+//! names, so one database each: the primary pair's `wallet.sqlite`, the others'
+//! `<type>.sqlite`, e.g. `tr.sqlite`; every chain update goes to every pair, and the primary
+//! pair's chain is the wallet's last processed block). `wallet.sqlite` holds BDK's tables
+//! (descriptors, chain, transactions, index) plus
 //! seven of ours — address labels, send comments, the position of each confirmed transaction
 //! in its block, every block the wallet saw each transaction confirmed in (kept after a reorg
 //! takes the block away: `listsinceblock`'s `removed`), the order in which the wallet learnt
@@ -16,7 +20,7 @@ use bdk_wallet::{ChangeSet, KeychainKind, PersistedWallet, Wallet, WalletPersist
 
 use crate::wallet::error::WalletError;
 use crate::wallet::files::DB_FILE;
-use crate::wallet::keys::KeyMaterial;
+use crate::wallet::keys::{pair_kind, KeyMaterial};
 
 /// Keys derived ahead of the last revealed one on each keychain (Core's `-keypool` default).
 pub const LOOKAHEAD: u32 = 1000;
@@ -39,10 +43,27 @@ pub struct TxComments {
     pub comment_to: Option<String>,
 }
 
-/// The open store of one wallet: the BDK wallet, its connection and our metadata.
-pub struct Store {
-    /// The BDK wallet.
+/// One more active descriptor pair of a wallet: its own BDK wallet in `<kind>.sqlite`
+/// (BDK's tables have fixed names, so one database per pair).
+pub struct Pair {
+    /// The BDK wallet of the pair.
     pub wallet: PersistedWallet<Connection>,
+    conn: Connection,
+    /// Its output type ([`crate::wallet::keys::pair_kind`]).
+    pub kind: &'static str,
+}
+
+/// The open store of one wallet: the BDK wallet of its primary pair, those of its other
+/// pairs, its connection and our metadata. The primary pair's chain is the wallet's (its
+/// last processed block); every update goes to every pair.
+pub struct Store {
+    /// The BDK wallet of the primary pair (`wallet.sqlite`).
+    pub wallet: PersistedWallet<Connection>,
+    /// The other active pairs, in `keys.json` order.
+    pub extras: Vec<Pair>,
+    /// Pairs of an existing wallet whose store was missing (a restored backup holds the
+    /// primary store only) and was made anew when opening: they need a rescan.
+    pub fresh_pairs: usize,
     conn: Connection,
     labels: HashMap<String, String>,
     comments: HashMap<Txid, TxComments>,
@@ -60,6 +81,74 @@ fn db_error(name: &str, e: impl std::fmt::Display) -> WalletError {
     WalletError::corrupt(name, format!("{DB_FILE}: {e}"))
 }
 
+/// The store file of a pair of `kind`.
+pub fn pair_file(kind: &str) -> String {
+    format!("{kind}.sqlite")
+}
+
+/// Creates the BDK wallet of a pair in `path`.
+fn create_bdk(
+    path: &Path,
+    external: &str,
+    internal: &str,
+    network: Network,
+) -> Result<(PersistedWallet<Connection>, Connection), WalletError> {
+    let mut conn =
+        Connection::open(path).map_err(|e| WalletError::storage("Failed to create", path, e))?;
+    let wallet = Wallet::create(external.to_string(), internal.to_string())
+        .network(network)
+        .lookahead(LOOKAHEAD)
+        .use_spk_cache(true)
+        .create_wallet(&mut conn)
+        .map_err(|e| WalletError::storage("Failed to create", path, e))?;
+    Ok((wallet, conn))
+}
+
+/// Loads the BDK wallet of a pair from `conn`, checking its descriptors and network.
+fn load_bdk(
+    conn: &mut Connection,
+    external: &str,
+    internal: &str,
+    network: Network,
+    name: &str,
+) -> Result<PersistedWallet<Connection>, WalletError> {
+    Wallet::load()
+        .check_network(network)
+        .descriptor(KeychainKind::External, Some(external.to_string()))
+        .descriptor(KeychainKind::Internal, Some(internal.to_string()))
+        .lookahead(LOOKAHEAD)
+        .use_spk_cache(true)
+        .load_wallet(conn)
+        .map_err(|e| db_error(name, e))?
+        .ok_or_else(|| db_error(name, "no wallet data"))
+}
+
+/// Opens (or creates, when missing) the stores of `keys`' extra pairs in `dir`.
+fn open_pairs(
+    dir: &Path,
+    name: &str,
+    keys: &KeyMaterial,
+    network: Network,
+) -> Result<(Vec<Pair>, usize), WalletError> {
+    let mut pairs = Vec::new();
+    let mut fresh = 0;
+    for (external, internal) in &keys.extra {
+        let kind = pair_kind(external)
+            .ok_or_else(|| WalletError::corrupt(name, "keys.json: unknown pair type"))?;
+        let path = dir.join(pair_file(kind));
+        let (wallet, conn) = if path.is_file() {
+            let mut conn = Connection::open(&path).map_err(|e| db_error(name, e))?;
+            let wallet = load_bdk(&mut conn, external, internal, network, name)?;
+            (wallet, conn)
+        } else {
+            fresh += 1;
+            create_bdk(&path, external, internal, network)?
+        };
+        pairs.push(Pair { wallet, conn, kind });
+    }
+    Ok((pairs, fresh))
+}
+
 impl Store {
     /// Creates the store of a new wallet in `dir` with the descriptors of `keys`.
     pub fn create(
@@ -68,16 +157,10 @@ impl Store {
         keys: &KeyMaterial,
         network: Network,
     ) -> Result<Store, WalletError> {
-        let path = dir.join(DB_FILE);
-        let mut conn = Connection::open(&path)
-            .map_err(|e| WalletError::storage("Failed to create", &path, e))?;
-        let wallet = Wallet::create(keys.external.clone(), keys.internal.clone())
-            .network(network)
-            .lookahead(LOOKAHEAD)
-            .use_spk_cache(true)
-            .create_wallet(&mut conn)
-            .map_err(|e| WalletError::storage("Failed to create", &path, e))?;
-        Store::finish_open(wallet, conn, name)
+        let (wallet, conn) =
+            create_bdk(&dir.join(DB_FILE), &keys.external, &keys.internal, network)?;
+        let (extras, _) = open_pairs(dir, name, keys, network)?;
+        Store::finish_open(wallet, extras, conn, name)
     }
 
     /// Opens the store in `dir`, checking it holds the descriptors of `keys` for `network`.
@@ -89,26 +172,26 @@ impl Store {
     ) -> Result<Store, WalletError> {
         let path = dir.join(DB_FILE);
         let mut conn = Connection::open(&path).map_err(|e| db_error(name, e))?;
-        let wallet = Wallet::load()
-            .check_network(network)
-            .descriptor(KeychainKind::External, Some(keys.external.clone()))
-            .descriptor(KeychainKind::Internal, Some(keys.internal.clone()))
-            .lookahead(LOOKAHEAD)
-            .use_spk_cache(true)
-            .load_wallet(&mut conn)
-            .map_err(|e| db_error(name, e))?
-            .ok_or_else(|| db_error(name, "no wallet data"))?;
-        Store::finish_open(wallet, conn, name)
+        let wallet = load_bdk(&mut conn, &keys.external, &keys.internal, network, name)?;
+        let (extras, fresh) = open_pairs(dir, name, keys, network)?;
+        let mut store = Store::finish_open(wallet, extras, conn, name)?;
+        store.fresh_pairs = fresh;
+        // A pair whose store was just made (or lags) starts at the wallet's chain.
+        store.align_pairs()?;
+        Ok(store)
     }
 
     fn finish_open(
         wallet: PersistedWallet<Connection>,
+        extras: Vec<Pair>,
         conn: Connection,
         name: &str,
     ) -> Result<Store, WalletError> {
         conn.execute_batch(SCHEMA).map_err(|e| db_error(name, e))?;
         let mut store = Store {
             wallet,
+            extras,
+            fresh_pairs: 0,
             conn,
             labels: HashMap::new(),
             comments: HashMap::new(),
@@ -194,16 +277,140 @@ impl Store {
             .map_err(|e| WalletError::Storage(format!("Failed to copy the wallet database: {e}")))
     }
 
-    /// Writes the wallet's staged changes.
+    /// Writes the staged changes of every pair.
     pub fn persist(&mut self) -> Result<(), WalletError> {
-        self.wallet
-            .persist(&mut self.conn)
-            .map(|_| ())
-            .map_err(|e| WalletError::Storage(format!("Failed to write the wallet database: {e}")))
+        let failed = |e| WalletError::Storage(format!("Failed to write the wallet database: {e}"));
+        self.wallet.persist(&mut self.conn).map_err(failed)?;
+        for pair in &mut self.extras {
+            pair.wallet.persist(&mut pair.conn).map_err(failed)?;
+        }
+        Ok(())
     }
 
-    /// Forgets every checkpoint above `height` (the blocks a reorg took away), so that their
-    /// transactions are no longer confirmed: writes their removal and reloads the wallet.
+    /// Every pair's BDK wallet, the primary one first.
+    pub fn wallets(&self) -> impl Iterator<Item = &Wallet> {
+        std::iter::once(&*self.wallet).chain(self.extras.iter().map(|p| &*p.wallet))
+    }
+
+    /// Every pair's BDK wallet, mutably, the primary one first.
+    pub fn wallets_mut(&mut self) -> impl Iterator<Item = &mut Wallet> {
+        std::iter::once(&mut *self.wallet).chain(self.extras.iter_mut().map(|p| &mut *p.wallet))
+    }
+
+    /// The BDK wallet of pair `pair` (0: the primary one).
+    pub fn pair(&self, pair: usize) -> Option<&Wallet> {
+        self.wallets().nth(pair)
+    }
+
+    /// The BDK wallet of pair `pair` (0: the primary one), mutably.
+    pub fn pair_mut(&mut self, pair: usize) -> Option<&mut Wallet> {
+        self.wallets_mut().nth(pair)
+    }
+
+    /// The pair of output type `kind`, by index (0: the primary one).
+    pub fn pair_of_kind(&self, kind: &str) -> Option<usize> {
+        let primary = crate::wallet::keys::descriptor_kind(
+            self.wallet.public_descriptor(KeychainKind::External),
+        );
+        if primary == Some(kind) {
+            return Some(0);
+        }
+        self.extras
+            .iter()
+            .position(|p| p.kind == kind)
+            .map(|i| i + 1)
+    }
+
+    /// Which pair derives `script`: (pair, keychain, index).
+    pub fn locate(
+        &self,
+        script: &bdk_wallet::bitcoin::Script,
+    ) -> Option<(usize, KeychainKind, u32)> {
+        self.wallets().enumerate().find_map(|(n, w)| {
+            w.spk_index()
+                .index_of_spk(script.to_owned())
+                .map(|(k, i)| (n, *k, *i))
+        })
+    }
+
+    /// Whether any pair derives `script`.
+    pub fn is_mine(&self, script: &bdk_wallet::bitcoin::Script) -> bool {
+        self.locate(script).is_some()
+    }
+
+    /// The output `outpoint` if one of the pairs owns it.
+    pub fn owned_txout(&self, outpoint: OutPoint) -> Option<bdk_wallet::bitcoin::TxOut> {
+        self.wallets()
+            .find_map(|w| w.spk_index().txout(outpoint).map(|(_, t)| t.clone()))
+    }
+
+    /// How many scripts all pairs derive.
+    pub fn script_count(&self) -> usize {
+        self.wallets()
+            .map(|w| w.spk_index().inner().all_spks().len())
+            .sum()
+    }
+
+    /// Applies `update` to every pair; an error when one does not connect.
+    pub fn apply_update_all(
+        &mut self,
+        update: &bdk_wallet::Update,
+    ) -> Result<(), bdk_wallet::chain::local_chain::CannotConnectError> {
+        for wallet in self.wallets_mut() {
+            wallet.apply_update(update.clone())?;
+        }
+        Ok(())
+    }
+
+    /// Applies unconfirmed `tx`, seen at `seen`, to every pair (each keeps it when relevant).
+    pub fn apply_unconfirmed_all(&mut self, tx: &bdk_wallet::bitcoin::Transaction, seen: u64) {
+        for wallet in self.wallets_mut() {
+            wallet.apply_unconfirmed_txs([(tx.clone(), seen)]);
+        }
+    }
+
+    /// Brings every other pair's chain to the primary one's (a pair created after the
+    /// wallet, or one whose write was lost).
+    fn align_pairs(&mut self) -> Result<(), WalletError> {
+        let tip = self.wallet.latest_checkpoint();
+        let update = bdk_wallet::Update {
+            chain: Some(tip.clone()),
+            ..bdk_wallet::Update::default()
+        };
+        for pair in &mut self.extras {
+            if pair.wallet.latest_checkpoint().block_id() != tip.block_id() {
+                if let Err(e) = pair.wallet.apply_update(update.clone()) {
+                    tracing::warn!(pair = pair.kind, "cannot align the pair's chain: {e}");
+                }
+            }
+        }
+        self.persist()
+    }
+
+    /// Adds (or replaces) the active pair of `kind` with a new store at the wallet's chain.
+    pub fn add_pair(
+        &mut self,
+        dir: &Path,
+        external: &str,
+        internal: &str,
+        network: Network,
+    ) -> Result<(), WalletError> {
+        let kind = pair_kind(external)
+            .ok_or_else(|| WalletError::Unsupported("unknown descriptor type".into()))?;
+        self.extras.retain(|p| p.kind != kind);
+        let path = dir.join(pair_file(kind));
+        if path.exists() {
+            std::fs::remove_file(&path)
+                .map_err(|e| WalletError::storage("Failed to replace", &path, e))?;
+        }
+        let (wallet, conn) = create_bdk(&path, external, internal, network)?;
+        self.extras.push(Pair { wallet, conn, kind });
+        self.align_pairs()
+    }
+
+    /// Forgets every checkpoint above `height` (the blocks a reorg took away) in every pair,
+    /// so that their transactions are no longer confirmed: writes their removal and reloads
+    /// the pairs.
     pub fn disconnect_above(
         &mut self,
         height: u32,
@@ -211,28 +418,21 @@ impl Store {
         keys: &KeyMaterial,
     ) -> Result<(), WalletError> {
         self.persist()?;
-        let mut changes = ChangeSet::default();
-        for checkpoint in self.wallet.checkpoints() {
-            if checkpoint.height() > height {
-                changes.local_chain.blocks.insert(checkpoint.height(), None);
+        let network = self.wallet.network();
+        if disconnect_one(&self.wallet, &mut self.conn, height)? {
+            self.wallet = load_bdk(
+                &mut self.conn,
+                &keys.external,
+                &keys.internal,
+                network,
+                name,
+            )?;
+        }
+        for (pair, (external, internal)) in self.extras.iter_mut().zip(&keys.extra) {
+            if disconnect_one(&pair.wallet, &mut pair.conn, height)? {
+                pair.wallet = load_bdk(&mut pair.conn, external, internal, network, name)?;
             }
         }
-        if changes.local_chain.blocks.is_empty() {
-            return Ok(());
-        }
-        WalletPersister::persist(&mut self.conn, &changes).map_err(|e| {
-            WalletError::Storage(format!("Failed to write the wallet database: {e}"))
-        })?;
-        let network = self.wallet.network();
-        self.wallet = Wallet::load()
-            .check_network(network)
-            .descriptor(KeychainKind::External, Some(keys.external.clone()))
-            .descriptor(KeychainKind::Internal, Some(keys.internal.clone()))
-            .lookahead(LOOKAHEAD)
-            .use_spk_cache(true)
-            .load_wallet(&mut self.conn)
-            .map_err(|e| db_error(name, e))?
-            .ok_or_else(|| db_error(name, "no wallet data"))?;
         Ok(())
     }
 
@@ -356,6 +556,26 @@ impl Store {
         self.order.extend(fresh);
         Ok(())
     }
+}
+
+/// Writes the removal of `wallet`'s checkpoints above `height`; whether there were any.
+fn disconnect_one(
+    wallet: &Wallet,
+    conn: &mut Connection,
+    height: u32,
+) -> Result<bool, WalletError> {
+    let mut changes = ChangeSet::default();
+    for checkpoint in wallet.checkpoints() {
+        if checkpoint.height() > height {
+            changes.local_chain.blocks.insert(checkpoint.height(), None);
+        }
+    }
+    if changes.local_chain.blocks.is_empty() {
+        return Ok(false);
+    }
+    WalletPersister::persist(conn, &changes)
+        .map_err(|e| WalletError::Storage(format!("Failed to write the wallet database: {e}")))?;
+    Ok(true)
 }
 
 /// Coin locks (Core's `LockCoin`, `UnlockCoin`, `UnlockAllCoins`, `ListLockedCoins`).

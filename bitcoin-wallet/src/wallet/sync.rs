@@ -61,21 +61,24 @@ fn locator(wallet: &Wallet) -> Vec<BlockRef> {
         .collect()
 }
 
-/// What to scan for: every derived script and the outpoints the wallet spends or may spend.
+/// What to scan for: every script every pair derives and the outpoints the wallet spends or
+/// may spend.
 fn scan_request(state: &State, start_height: u32) -> ScanRequest {
-    let wallet = &state.store.wallet;
-    let scripts = wallet
-        .spk_index()
-        .inner()
-        .all_spks()
-        .values()
+    let store = &state.store;
+    let scripts = store
+        .wallets()
+        .flat_map(|w| w.spk_index().inner().all_spks().values())
         .map(|s| s.to_bytes())
         .collect();
-    let mut outpoints: HashSet<OutPoint> = wallet.list_unspent().map(|u| u.outpoint).collect();
-    for wtx in wallet.transactions() {
+    let mut outpoints: HashSet<OutPoint> = store
+        .wallets()
+        .flat_map(|w| w.list_unspent())
+        .map(|u| u.outpoint)
+        .collect();
+    for wtx in store.wallets().flat_map(|w| w.transactions()) {
         if !wtx.chain_position.is_confirmed() {
             for input in &wtx.tx_node.tx.input {
-                if wallet.spk_index().txout(input.previous_output).is_some() {
+                if store.owned_txout(input.previous_output).is_some() {
                     outpoints.insert(input.previous_output);
                 }
             }
@@ -133,9 +136,8 @@ fn apply_scan(
     start_height: i32,
     scan_time: u64,
 ) -> Result<Applied, WalletError> {
-    let wallet = &mut state.store.wallet;
     let mut tx_update = TxUpdate::<ConfirmationBlockTime>::default();
-    let mut cp = wallet.latest_checkpoint();
+    let mut cp = state.store.wallet.latest_checkpoint();
     let mut positions = Vec::new();
     let mut order = Vec::new();
     for m in &result.matches {
@@ -186,7 +188,7 @@ fn apply_scan(
         tx_update,
         chain: Some(cp),
     };
-    if let Err(e) = wallet.apply_update(update) {
+    if let Err(e) = state.store.apply_update_all(&update) {
         tracing::debug!("wallet update does not connect ({e}); scanning again");
         return Ok(Applied::Retry);
     }
@@ -199,9 +201,7 @@ fn apply_scan(
         }
     }
     state.in_mempool = mempool;
-    Ok(Applied::Done(
-        state.store.wallet.spk_index().inner().all_spks().len(),
-    ))
+    Ok(Applied::Done(state.store.script_count()))
 }
 
 /// The blocks of each step when scanning `start..=end`.
@@ -334,7 +334,7 @@ impl LocalWallet {
             start = Some(from);
             let (request, scripts_before) = {
                 let state = self.lock()?;
-                let count = state.store.wallet.spk_index().inner().all_spks().len();
+                let count = state.store.script_count();
                 (scan_request(&state, from), count)
             };
             let scan_time = now();
@@ -370,7 +370,7 @@ impl LocalWallet {
         for _ in 0..MAX_ROUNDS {
             let (mut request, scripts_before) = {
                 let state = self.lock()?;
-                let count = state.store.wallet.spk_index().inner().all_spks().len();
+                let count = state.store.script_count();
                 (scan_request(&state, start), count)
             };
             request.stop_height = stop.map(|s| i32::try_from(s).unwrap_or(i32::MAX));

@@ -22,12 +22,16 @@ impl LocalWallet {
     pub fn abandon_transaction(&self, txid: &Txid) -> Result<(), WalletError> {
         let mut state = self.lock()?;
         {
-            let wallet = &state.store.wallet;
-            let Some(wtx) = wallet.get_tx(*txid) else {
+            let Some(wtx) = state.store.wallets().find_map(|w| w.get_tx(*txid)) else {
                 // Held but no longer counted: already abandoned (or replaced), no effect.
-                return match wallet.tx_graph().get_tx(*txid) {
-                    Some(_) => Ok(()),
-                    None => Err(WalletError::UnknownTransaction),
+                let held = state
+                    .store
+                    .wallets()
+                    .any(|w| w.tx_graph().get_tx(*txid).is_some());
+                return if held {
+                    Ok(())
+                } else {
+                    Err(WalletError::UnknownTransaction)
                 };
             };
             if wtx.chain_position.is_confirmed() {
@@ -37,17 +41,29 @@ impl LocalWallet {
         if self.chain.is_in_mempool(txid.to_byte_array())? {
             return Err(not_eligible());
         }
-        let family = unconfirmed_family(&state.store.wallet, *txid);
+        let mut family = vec![*txid];
+        for wallet in state.store.wallets() {
+            for t in unconfirmed_family(wallet, *txid) {
+                if !family.contains(&t) {
+                    family.push(t);
+                }
+            }
+        }
         let last_seen = family
             .iter()
-            .filter_map(|t| state.store.wallet.tx_graph().get_tx_node(*t)?.last_seen)
+            .flat_map(|t| {
+                state
+                    .store
+                    .wallets()
+                    .filter_map(|w| w.tx_graph().get_tx_node(*t)?.last_seen)
+                    .collect::<Vec<_>>()
+            })
             .max()
             .unwrap_or(0);
         let evicted_at = now().max(last_seen + 1);
-        state
-            .store
-            .wallet
-            .apply_evicted_txs(family.iter().map(|t| (*t, evicted_at)));
+        for wallet in state.store.wallets_mut() {
+            wallet.apply_evicted_txs(family.iter().map(|t| (*t, evicted_at)));
+        }
         state.store.persist()?;
         state.store.set_abandoned(&family)?;
         for t in &family {

@@ -18,8 +18,8 @@ use crate::wallet::now;
 /// Core's `MAX_SLEEP_TIME`: the longest `walletpassphrase` timeout, seconds.
 pub const MAX_UNLOCK_SECS: u64 = 100_000_000;
 
-/// Both keychains' signers.
-pub type Signers = Arc<[SignersContainer; 2]>;
+/// Both keychains' signers of every active pair (primary pair first).
+pub type Signers = Arc<Vec<[SignersContainer; 2]>>;
 
 struct VaultState {
     /// The keys as on disk: private, or public with the private ones sealed.
@@ -143,6 +143,18 @@ impl Vault {
             .unlocked_until
             .saturating_sub(i64::try_from(now()).unwrap_or(i64::MAX));
         Ok((sealed, Some((passphrase, u64::try_from(left).unwrap_or(0)))))
+    }
+
+    /// The keys with their private descriptors in the clear (public ones for a watch-only
+    /// wallet): unsealed with the kept passphrase when encrypted ([`WalletError::Locked`]
+    /// unless unlocked).
+    pub fn private_keys(&self) -> Result<KeyMaterial, WalletError> {
+        let state = lock(&self.inner);
+        if !state.keys.is_encrypted() {
+            return Ok(state.keys.clone());
+        }
+        let passphrase = state.passphrase.as_deref().ok_or(WalletError::Locked)?;
+        state.keys.unseal(passphrase, &self.name)
     }
 
     /// Encrypts the keys with `passphrase`, writes them to `dir` and forgets the signers

@@ -30,4 +30,5 @@ mod wallet_faults;
 mod wallet_interface;
 mod wallet_reorg;
 mod wallet_rpcs;
+mod wallet_types;
 mod wrapper;

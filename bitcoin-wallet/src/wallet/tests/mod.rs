@@ -3,12 +3,14 @@
 //! [`spending`] (sends with their signatures verified, fee subtraction, Core's errors),
 //! [`following`] (coinbase maturity, reorgs, mempool notifications, the background sync,
 //! addresses beyond the lookahead), [`conformance`] (the `Wallet` and `WalletLoader`
-//! conformance suite against the local implementations).
+//! conformance suite against the local implementations), [`pairs`] (one active descriptor
+//! pair per output type).
 
 mod conformance;
 mod following;
 mod lifecycle;
 mod notifications;
+mod pairs;
 mod spending;
 
 use std::path::Path;
