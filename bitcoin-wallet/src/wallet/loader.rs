@@ -492,22 +492,7 @@ impl LocalWalletLoader {
         // `keys.json` is the commit point (see `files::settle_import`, which loading runs).
         stored.write(&dir)?;
         files::settle_import(&dir, true)?;
-        let store = Store::open(&dir, name, &stored, network)?;
-        let wallet = Arc::new(LocalWallet::new(
-            name,
-            &dir,
-            self.shared.chain.clone(),
-            self.shared.options,
-            stored,
-            store,
-        )?);
-        if let Some((passphrase, left)) = unlock {
-            if left > 0 {
-                wallet.unlock_keys(&passphrase, left)?;
-            }
-        }
-        wallet.sync()?;
-        self.register(wallet.clone());
+        let wallet = self.reopen_imported(name, &dir, stored, unlock)?;
         tracing::info!(wallet = %name, "imported the wallet's active descriptors");
         Ok(wallet)
     }
@@ -549,7 +534,6 @@ impl LocalWalletLoader {
         let (stored, unlock) = old.vault.protect(&keys)?;
         drop(keys);
         let dir = old.dir().to_path_buf();
-        let network = self.shared.options.network;
         lock(&self.shared.wallets).retain(|w| w.name() != name);
         old.mark_unloaded();
         drop(old);
@@ -559,10 +543,24 @@ impl LocalWalletLoader {
                 .map_err(|e| WalletError::storage("Failed to replace", &pair_path, e))?;
         }
         stored.write(&dir)?;
-        let store = Store::open(&dir, name, &stored, network)?;
+        let wallet = self.reopen_imported(name, &dir, stored, unlock)?;
+        tracing::info!(wallet = %name, kind, "imported an active descriptor pair");
+        Ok(wallet)
+    }
+
+    /// Opens an imported wallet's store again, as it was unlocked before the import, catches
+    /// it up and registers it.
+    fn reopen_imported(
+        &self,
+        name: &str,
+        dir: &Path,
+        stored: KeyMaterial,
+        unlock: Option<(String, u64)>,
+    ) -> Result<Arc<LocalWallet>, WalletError> {
+        let store = Store::open(dir, name, &stored, self.shared.options.network)?;
         let wallet = Arc::new(LocalWallet::new(
             name,
-            &dir,
+            dir,
             self.shared.chain.clone(),
             self.shared.options,
             stored,
@@ -575,7 +573,6 @@ impl LocalWalletLoader {
         }
         wallet.sync()?;
         self.register(wallet.clone());
-        tracing::info!(wallet = %name, kind, "imported an active descriptor pair");
         Ok(wallet)
     }
 }
