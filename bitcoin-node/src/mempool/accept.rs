@@ -320,14 +320,16 @@ impl Mempool {
             return Err(Rejected::with_detail(
                 "mempool min fee not met",
                 format!("{modified} < {min}"),
-            ));
+            )
+            .kind(RejectKind::FeeTooLow));
         }
         let relay = fee_for(self.options.min_relay_fee, vsize);
         if modified < relay as i64 {
             return Err(Rejected::with_detail(
                 "min relay fee not met",
                 format!("{modified} < {relay}"),
-            ));
+            )
+            .kind(RejectKind::FeeTooLow));
         }
         Ok(())
     }

@@ -91,6 +91,8 @@ pub enum RejectKind {
     Policy,
     /// Inputs missing or spent (`TX_MISSING_INPUTS`).
     MissingInputs,
+    /// Only the fee floors refused it (`TX_RECONSIDERABLE`): a child may pay for it.
+    FeeTooLow,
     /// Already in the pool, or conflicts with it (`TX_CONFLICT`).
     Conflict,
     /// The fee is above the caller's maximum (`max-fee-exceeded`).

@@ -263,11 +263,7 @@ impl ChainAccess for NodeChain {
             .map(|_| ())
             .map_err(|e| TxRejected {
                 missing_inputs: e.kind == RejectKind::MissingInputs,
-                // Core's TX_RECONSIDERABLE: only the fee floors refused it.
-                low_fee: matches!(
-                    e.reason.as_str(),
-                    "min relay fee not met" | "mempool min fee not met"
-                ),
+                low_fee: e.kind == RejectKind::FeeTooLow,
                 reason: e.to_string(),
             })
     }
